@@ -1,0 +1,1 @@
+"""Pure extraction helpers: ``(html or Selector, url) -> fields``. No network, no storage."""

@@ -1,0 +1,28 @@
+"""The last extraction layer: a site-agnostic body extractor (trafilatura)."""
+
+from __future__ import annotations
+
+import logging
+
+import trafilatura
+
+from newscrawl.extract.text import join_paragraphs
+
+logger = logging.getLogger(__name__)
+
+
+def generic_body(html: str, url: str | None = None) -> str | None:
+    """The main text of an article page, paragraphs separated by blank lines; None if none found."""
+    try:
+        text = trafilatura.extract(
+            html,
+            url=url,
+            include_comments=False,
+            include_tables=False,
+            include_images=False,
+            include_links=False,
+        )
+    except Exception:  # trafilatura raises assorted errors on hostile markup
+        logger.warning("generic extractor failed on %s", url, exc_info=True)
+        return None
+    return join_paragraphs(text.split("\n")) if text else None

@@ -1,0 +1,130 @@
+"""Read schema.org article data from ``<script type="application/ld+json">`` blocks."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from parsel import Selector
+
+logger = logging.getLogger(__name__)
+
+ARTICLE_TYPES = frozenset(
+    {
+        "NewsArticle",
+        "Article",
+        "ReportageNewsArticle",
+        "AnalysisNewsArticle",
+        "OpinionNewsArticle",
+        "BackgroundNewsArticle",
+        "BlogPosting",
+        "LiveBlogPosting",
+        "Report",
+        "WebPage",
+    }
+)
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _load(raw: str) -> Any:
+    """Parse one JSON-LD block, tolerating the usual breakage (control characters, comments)."""
+    text = _CONTROL_CHARS.sub(" ", raw).strip()
+    text = re.sub(r"^\s*<!--|-->\s*$", "", text).strip().rstrip(";")
+    try:
+        return json.loads(text)
+    except ValueError:
+        logger.debug("unreadable JSON-LD block (%d chars)", len(text))
+        return None
+
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    """Yield every object in a JSON-LD tree (lists and ``@graph`` flattened)."""
+    if isinstance(node, list):
+        for child in node:
+            yield from _walk(child)
+    elif isinstance(node, dict):
+        yield node
+        if "@graph" in node:
+            yield from _walk(node["@graph"])
+        main = node.get("mainEntity")
+        if isinstance(main, (dict, list)):
+            yield from _walk(main)
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    kind = obj.get("@type")
+    names = kind if isinstance(kind, list) else [kind]
+    return {str(name).rsplit("/", 1)[-1] for name in names if name}
+
+
+def find_article(sel: Selector) -> dict[str, Any] | None:
+    """Return the most article-like JSON-LD object of the page, or None.
+
+    A ``NewsArticle``-family object with a headline beats a bare ``WebPage``.
+    """
+    best: dict[str, Any] | None = None
+    best_rank = 0
+    for raw in sel.xpath('//script[contains(@type, "ld+json")]/text()').getall():
+        for obj in _walk(_load(raw)):
+            kinds = _types(obj) & ARTICLE_TYPES
+            if not kinds:
+                continue
+            rank = (1 if kinds == {"WebPage"} else 3) + (1 if obj.get("headline") else 0)
+            if rank > best_rank:
+                best, best_rank = obj, rank
+    return best
+
+
+def text_value(value: Any) -> str | None:
+    """A plain string from a JSON-LD value that may be a string, a list or an object."""
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, list):
+        for item in value:
+            found = text_value(item)
+            if found:
+                return found
+        return None
+    if isinstance(value, dict):
+        return text_value(value.get("name") or value.get("@value") or value.get("text"))
+    return None
+
+
+def names(value: Any) -> list[str]:
+    """Person/organization names from an ``author``-like value (string, object or list)."""
+    items = value if isinstance(value, list) else [value]
+    found: list[str] = []
+    for item in items:
+        name = item.get("name") if isinstance(item, dict) else item
+        if isinstance(name, list):
+            found.extend(names(name))
+        elif isinstance(name, str) and name.strip():
+            found.append(name.strip())
+    return found
+
+
+def string_list(value: Any) -> list[str]:
+    """Keywords/sections: a list, or a comma-separated string, as a list of strings."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list):
+        return [part for item in value for part in string_list(item)]
+    return []
+
+
+def image_urls(value: Any) -> list[tuple[str, str | None]]:
+    """(url, caption) pairs from an ``image`` value (URL string, ImageObject or list)."""
+    items = value if isinstance(value, list) else [value]
+    found: list[tuple[str, str | None]] = []
+    for item in items:
+        if isinstance(item, str) and item.strip():
+            found.append((item.strip(), None))
+        elif isinstance(item, dict):
+            url = item.get("url") or item.get("contentUrl")
+            if isinstance(url, str) and url.strip():
+                caption = item.get("caption") or item.get("description")
+                found.append((url.strip(), caption if isinstance(caption, str) else None))
+    return found

@@ -1,0 +1,101 @@
+"""Turn HTML fragments into clean plain text: paragraphs separated by blank lines."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from lxml import etree
+from parsel import Selector
+
+#: Elements whose text never belongs to an article (scripts, embeds, page furniture).
+NOISE_TAGS = frozenset(
+    {"script", "style", "noscript", "iframe", "form", "button", "svg", "template", "nav", "aside", "footer"}
+)
+#: Elements that start a new paragraph.
+BLOCK_TAGS = frozenset(
+    {
+        "p", "div", "section", "article", "blockquote", "li", "ul", "ol", "table", "tr",
+        "h1", "h2", "h3", "h4", "h5", "h6", "figure", "figcaption", "pre", "header", "dl", "dt", "dd",
+    }
+)  # fmt: skip
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
+_PARAGRAPH_BREAK = "\x00"
+
+
+def clean_line(text: str | None) -> str:
+    """NFC-normalize, drop zero-width characters and collapse whitespace to single spaces."""
+    if not text:
+        return ""
+    text = _ZERO_WIDTH.sub("", unicodedata.normalize("NFC", text))
+    return _SPACES.sub(" ", text.replace("\n", " ")).strip()
+
+
+def join_paragraphs(paragraphs: Iterable[str]) -> str:
+    """Clean each paragraph, drop empty ones, join with blank lines."""
+    return "\n\n".join(line for line in (clean_line(p) for p in paragraphs) if line)
+
+
+def _walk(node: etree._Element, out: list[str], drop: set[etree._Element]) -> None:
+    tag = node.tag.lower() if isinstance(node.tag, str) else ""
+    if node in drop or tag in NOISE_TAGS or not isinstance(node.tag, str):
+        if node.tail:
+            out.append(node.tail)
+        return
+    block = tag in BLOCK_TAGS
+    if block:
+        out.append(_PARAGRAPH_BREAK)
+    if tag == "br":
+        out.append(_PARAGRAPH_BREAK)
+    if node.text:
+        out.append(node.text)
+    for child in node:
+        _walk(child, out, drop)
+    if block:
+        out.append(_PARAGRAPH_BREAK)
+    if node.tail:
+        out.append(node.tail)
+
+
+def element_text(node: Selector, *, exclude: Iterable[str] = ()) -> str:
+    """Plain text of an element: block elements become paragraphs separated by blank lines.
+
+    ``exclude`` are CSS selectors (relative to ``node``) whose elements are left out, with
+    their text; scripts, styles, forms, navigation and embeds are always left out.
+    """
+    root = node.root
+    if not isinstance(root, etree._Element):
+        return clean_line(str(root))
+    drop = {found.root for css in exclude for found in node.css(css)}
+    out: list[str] = []
+    _walk(root, out, drop)
+    return join_paragraphs("".join(out).split(_PARAGRAPH_BREAK))
+
+
+def paragraphs_until(text: str, stop_markers: Iterable[str]) -> str:
+    """Cut ``text`` at the first paragraph that starts with one of ``stop_markers``."""
+    markers = tuple(stop_markers)
+    kept: list[str] = []
+    for paragraph in text.split("\n\n"):
+        if markers and paragraph.startswith(markers):
+            break
+        kept.append(paragraph)
+    return "\n\n".join(kept)
+
+
+def word_count(text: str | None) -> int:
+    """Number of words (runs of letters/digits) in ``text``."""
+    return len(re.findall(r"\w+", text)) if text else 0
+
+
+def split_caption_credit(text: str | None) -> tuple[str | None, str | None]:
+    """Split "caption / REUTERS" into ("caption", "REUTERS"); a short tail after " / " is a credit."""
+    text = clean_line(text)
+    if not text:
+        return None, None
+    caption, sep, credit = text.rpartition(" / ")
+    if sep and caption and 0 < len(credit.split()) <= 4:
+        return caption.strip() or None, credit.strip()
+    return text, None

@@ -1,0 +1,413 @@
+"""Layered article parsing: JSON-LD → meta → site markup → generic, as a pure ``(html, url)`` function.
+
+A site parser is a subclass of :class:`ArticleParser` that only declares selectors (and overrides
+a method where the site is odd). Parser versions for different layout eras are nested in a
+:class:`ParserProxy` (Fundus style): each version has ``VALID_UNTIL`` and the proxy picks the
+version by crawl date.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any, ClassVar, TypeVar
+from urllib.parse import urljoin, urlsplit
+
+from parsel import Selector
+
+from newscrawl import __version__
+from newscrawl.dates import parse_date
+from newscrawl.extract import jsonld as ld
+from newscrawl.extract.generic import generic_body
+from newscrawl.extract.meta import canonical_link, first, hreflang_alternates, html_language, read_meta
+from newscrawl.extract.text import (
+    clean_line,
+    element_text,
+    join_paragraphs,
+    paragraphs_until,
+    split_caption_credit,
+    word_count,
+)
+from newscrawl.items import Article, Image
+
+T = TypeVar("T")
+Candidate = tuple[str, Callable[[], Any]]
+
+
+class NotAnArticle(ValueError):
+    """The page has no article on it (no title, or neither body nor lead)."""
+
+
+@dataclass
+class FeedHint:
+    """What a feed or listing said about an article before it was fetched (a fallback layer)."""
+
+    title: str | None = None
+    summary: str | None = None
+    published_raw: str | None = None
+    section: str | None = None
+    image_url: str | None = None
+
+
+def _select(sel: Selector, query: str) -> Any:
+    """Run a CSS selector, or XPath when the query starts with ``/`` or ``(``."""
+    return sel.xpath(query) if query.startswith(("/", "(")) else sel.css(query)
+
+
+class ArticleParser:
+    """Generic layered parser; site parsers override the class attributes below.
+
+    Markup selectors (CSS, or XPath when starting with ``/`` or ``(``) feed the ``html`` layer;
+    ``None`` means the site has no such markup and the layer is skipped.
+    """
+
+    SITE: ClassVar[str | None] = None  # None: the site name is taken from the host
+    VALID_UNTIL: ClassVar[date] = date.max
+    #: host (without ``www.``) -> edition language
+    EDITIONS: ClassVar[dict[str, str]] = {}
+    #: article URL pattern; group ``id`` is the site's story id
+    ARTICLE_URL: ClassVar[re.Pattern[str] | None] = None
+
+    title_css: ClassVar[str | None] = "h1"
+    lead_css: ClassVar[str | None] = None
+    published_css: ClassVar[str | None] = None
+    modified_css: ClassVar[str | None] = None
+    author_css: ClassVar[str | None] = None
+    body_css: ClassVar[str | None] = None
+    body_exclude: ClassVar[tuple[str, ...]] = ()
+    #: a body paragraph starting with one of these ends the body ("more news:" blocks)
+    body_stop_markers: ClassVar[tuple[str, ...]] = ()
+    #: body paragraphs starting with one of these are dropped ("read also: ...")
+    body_drop_prefixes: ClassVar[tuple[str, ...]] = ()
+    figure_css: ClassVar[str | None] = None
+    figure_image_attrs: ClassVar[tuple[str, ...]] = ("data-src", "src")
+    caption_css: ClassVar[str] = "figcaption"
+    tags_css: ClassVar[str | None] = None
+    section_css: ClassVar[str | None] = None
+
+    def __init__(
+        self,
+        html: str,
+        url: str,
+        *,
+        fetched_at: datetime | None = None,
+        hint: FeedHint | None = None,
+    ) -> None:
+        self.html = html
+        self.url = url
+        self.sel = Selector(text=html or "<html></html>")
+        self.fetched_at = fetched_at or datetime.now(timezone.utc)
+        self.hint = hint or FeedHint()
+        self.ld = ld.find_article(self.sel) or {}
+        self.meta = read_meta(self.sel)
+        self.layers: dict[str, str] = {}
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @classmethod
+    def parser_name(cls) -> str:
+        """``<ProxyName>.<Version>`` for nested versions, else the class name."""
+        return cls.__qualname__
+
+    def _first(self, field: str, candidates: Iterable[Candidate]) -> Any:
+        """Try layers in order; keep the first non-empty answer and record which layer gave it."""
+        for layer, produce in candidates:
+            value = produce()
+            if value:
+                self.layers[field] = layer
+                return value
+        return None
+
+    def _markup_text(self, query: str | None) -> str | None:
+        if not query:
+            return None
+        return clean_line(" ".join(_select(self.sel, query).xpath("string()").getall())) or None
+
+    def _markup_texts(self, query: str | None) -> list[str]:
+        if not query:
+            return []
+        found = (clean_line(node.xpath("string()").get()) for node in _select(self.sel, query))
+        return list(dict.fromkeys(text for text in found if text))
+
+    @property
+    def language(self) -> str | None:
+        """The edition's language from the host; else the page's declared language."""
+        host = (urlsplit(self.url).hostname or "").removeprefix("www.")
+        for suffix, lang in self.EDITIONS.items():
+            if host == suffix or host.endswith("." + suffix):
+                return lang
+        return html_language(self.sel) or ld.text_value(self.ld.get("inLanguage"))
+
+    def _date_languages(self) -> list[str] | None:
+        return [self.language] if self.language else None
+
+    def _date(self, raw: str | None) -> datetime | None:
+        return parse_date(raw, languages=self._date_languages(), now=self.fetched_at) if raw else None
+
+    # -- fields -----------------------------------------------------------------------------
+
+    def site(self) -> str:
+        """The site key; for generic pages the host without ``www.``."""
+        return self.SITE or (urlsplit(self.url).hostname or "").removeprefix("www.")
+
+    def source_id(self) -> str | None:
+        """The site's story id from the article URL."""
+        match = self.ARTICLE_URL.search(self.url) if self.ARTICLE_URL else None
+        return match.group("id") if match else None
+
+    def canonical_url(self) -> str:
+        """``<link rel=canonical>``, then ``og:url``, then the fetched URL."""
+        found = canonical_link(self.sel) or first(self.meta, "og:url")
+        return urljoin(self.url, found) if found else self.url
+
+    def title(self) -> str | None:
+        """Headline: JSON-LD ``headline``, then ``og:title``, then markup, then the feed."""
+        return self._first(
+            "title",
+            [
+                ("jsonld", lambda: clean_line(ld.text_value(self.ld.get("headline")))),
+                ("meta", lambda: clean_line(first(self.meta, "og:title", "twitter:title"))),
+                ("html", lambda: self._markup_text(self.title_css)),
+                ("rss", lambda: clean_line(self.hint.title)),
+            ],
+        )
+
+    def lead(self) -> str | None:
+        """Standfirst: JSON-LD ``description``, then meta description, then markup, then the feed."""
+        return self._first(
+            "lead",
+            [
+                ("jsonld", lambda: clean_line(ld.text_value(self.ld.get("description")))),
+                ("meta", lambda: clean_line(first(self.meta, "og:description", "description"))),
+                ("html", lambda: self._markup_text(self.lead_css)),
+                ("rss", lambda: clean_line(self.hint.summary)),
+            ],
+        )
+
+    def _markup_body(self) -> str | None:
+        if not self.body_css:
+            return None
+        nodes = _select(self.sel, self.body_css)
+        if not nodes:
+            return None
+        text = element_text(nodes[0], exclude=self.body_exclude)
+        text = paragraphs_until(text, self.body_stop_markers)
+        if self.body_drop_prefixes:
+            text = "\n\n".join(p for p in text.split("\n\n") if not p.startswith(self.body_drop_prefixes))
+        return text or None
+
+    def body(self) -> str | None:
+        """Article text: site markup, then JSON-LD ``articleBody``, then the generic extractor."""
+        return self._first(
+            "body",
+            [
+                ("html", self._markup_body),
+                ("jsonld", lambda: join_paragraphs(str(self.ld.get("articleBody") or "").split("\n"))),
+                ("generic", lambda: generic_body(self.html, self.url)),
+            ],
+        )
+
+    def authors(self) -> list[str]:
+        """Author names: JSON-LD ``author``, then ``article:author``/``author`` meta, then markup."""
+        return (
+            self._first(
+                "authors",
+                [
+                    ("jsonld", lambda: list(dict.fromkeys(ld.names(self.ld.get("author"))))),
+                    ("meta", lambda: [a for a in self.meta.get("article:author", []) + self.meta.get("author", [])
+                                      if not a.startswith("http")]),
+                    ("html", lambda: self._markup_texts(self.author_css)),
+                ],
+            )
+            or []
+        )
+
+    def _dated(self, field: str, candidates: Iterable[tuple[str, Callable[[], str | None]]]) -> tuple[datetime | None, str | None]:
+        """First (datetime, raw string) a layer yields that parses to a plausible date."""
+        for layer, produce in candidates:
+            raw = produce()
+            parsed = self._date(raw)
+            if parsed is not None:
+                self.layers[field] = layer
+                return parsed, raw
+        return None, None
+
+    def published(self) -> tuple[datetime | None, str | None]:
+        """Publication date: JSON-LD, meta, markup, feed, then a date in the URL."""
+        return self._dated(
+            "published_at",
+            [
+                ("jsonld", lambda: ld.text_value(self.ld.get("datePublished"))),
+                ("meta", lambda: first(self.meta, "article:published_time", "datepublished",
+                                       "pubdate", "publishdate", "date", "dc.date.issued")),
+                ("html", lambda: self._markup_text(self.published_css)),
+                ("rss", lambda: self.hint.published_raw),
+                ("url", self._url_date),
+            ],
+        )
+
+    def modified(self) -> tuple[datetime | None, str | None]:
+        """Last-modified date: JSON-LD ``dateModified``, meta, markup."""
+        return self._dated(
+            "modified_at",
+            [
+                ("jsonld", lambda: ld.text_value(self.ld.get("dateModified"))),
+                ("meta", lambda: first(self.meta, "article:modified_time", "og:updated_time", "datemodified")),
+                ("html", lambda: self._markup_text(self.modified_css)),
+            ],
+        )
+
+    def _url_date(self) -> str | None:
+        match = re.search(r"/((?:19|20)\d\d)[/-]?(\d\d)[/-]?(\d\d)/", self.url)
+        return "-".join(match.groups()) if match else None
+
+    def section(self) -> str | None:
+        """Section: JSON-LD ``articleSection``, ``article:section`` meta, markup, the feed category."""
+        return self._first(
+            "section",
+            [
+                ("jsonld", lambda: (ld.string_list(self.ld.get("articleSection")) or [None])[0]),
+                ("meta", lambda: first(self.meta, "article:section")),
+                ("html", lambda: self._markup_text(self.section_css)),
+                ("rss", lambda: clean_line(self.hint.section)),
+            ],
+        )
+
+    def tags(self) -> list[str]:
+        """Tags: JSON-LD ``keywords``, ``article:tag`` meta, markup."""
+        return (
+            self._first(
+                "tags",
+                [
+                    ("jsonld", lambda: list(dict.fromkeys(ld.string_list(self.ld.get("keywords"))))),
+                    ("meta", lambda: list(dict.fromkeys(self.meta.get("article:tag", [])))),
+                    ("html", lambda: self._markup_texts(self.tags_css)),
+                ],
+            )
+            or []
+        )
+
+    def _markup_images(self) -> list[Image]:
+        if not self.figure_css:
+            return []
+        images: list[Image] = []
+        for figure in _select(self.sel, self.figure_css):
+            src = next(
+                (value for attr in self.figure_image_attrs
+                 if (value := figure.css(f"img::attr({attr})").get()) and not value.startswith("data:")),
+                None,
+            )
+            if not src:
+                continue
+            caption_text = clean_line(figure.css(self.caption_css).xpath("string()").get())
+            caption, credit = split_caption_credit(caption_text or figure.css("img::attr(alt)").get())
+            images.append(Image(url=urljoin(self.url, src), caption=caption, credit=credit))
+        return images
+
+    def images(self) -> list[Image]:
+        """Pictures: site markup (with captions), then JSON-LD ``image``, ``og:image``, the feed."""
+        def from_ld() -> list[Image]:
+            return [Image(urljoin(self.url, url), *split_caption_credit(caption))
+                    for url, caption in ld.image_urls(self.ld.get("image"))]
+
+        def from_meta() -> list[Image]:
+            return [Image(urljoin(self.url, url)) for url in self.meta.get("og:image", [])[:1]]
+
+        return (
+            self._first(
+                "images",
+                [
+                    ("html", self._markup_images),
+                    ("jsonld", from_ld),
+                    ("meta", from_meta),
+                    ("rss", lambda: [Image(self.hint.image_url)] if self.hint.image_url else []),
+                ],
+            )
+            or []
+        )
+
+    def translations(self) -> dict[str, str]:
+        """The same story in the site's other editions, from ``hreflang`` alternates."""
+        own = self.language
+        return {lang: urljoin(self.url, href) for lang, href in hreflang_alternates(self.sel).items() if lang != own}
+
+    def validate_page(self, title: str | None, body: str | None, lead: str | None) -> None:
+        """Raise :class:`NotAnArticle` when the page carries no article."""
+        if not title or not (body or lead):
+            raise NotAnArticle(f"no article on {self.url}: title={bool(title)} body={bool(body)} lead={bool(lead)}")
+
+    def parse(self) -> Article:
+        """Extract every field, layer by layer, into an :class:`Article`."""
+        title, lead, body = self.title(), self.lead(), self.body()
+        self.validate_page(title, body, lead)
+        if body and lead and body.startswith(lead):
+            body = body[len(lead):].lstrip() or body
+        published_at, published_raw = self.published()
+        modified_at, _ = self.modified()
+        return Article(
+            url=self.url,
+            site=self.site(),
+            canonical_url=self.canonical_url(),
+            language=self.language,
+            source_id=self.source_id(),
+            title=title,
+            lead=lead,
+            body=body,
+            authors=self.authors(),
+            published_at=published_at,
+            published_raw=published_raw,
+            published_source=self.layers.get("published_at"),
+            modified_at=modified_at,
+            section=self.section(),
+            tags=self.tags(),
+            images=self.images(),
+            translations=self.translations(),
+            word_count=word_count(body),
+            fetched_at=self.fetched_at.astimezone(timezone.utc),
+            parser=f"{self.parser_name()}@newscrawl-{__version__}",
+            layers=dict(self.layers),
+        )
+
+
+class ParserProxy:
+    """A site's parser versions by layout era; nested :class:`ArticleParser` subclasses.
+
+    Versions are ordered by ``VALID_UNTIL``; the newest has ``date.max``. Calling the proxy with
+    a crawl date returns the version valid on that date.
+    """
+
+    versions: ClassVar[list[type[ArticleParser]]] = []
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        found = [v for v in vars(cls).values() if isinstance(v, type) and issubclass(v, ArticleParser)]
+        found.sort(key=lambda v: v.VALID_UNTIL)
+        until = [v.VALID_UNTIL for v in found]
+        if len(set(until)) != len(until):
+            raise ValueError(f"{cls.__name__}: two parser versions share a VALID_UNTIL; give each its own date")
+        cls.versions = found
+
+    @classmethod
+    def for_date(cls, crawl_date: date) -> type[ArticleParser]:
+        """The version valid on ``crawl_date``."""
+        for version in cls.versions:
+            if crawl_date < version.VALID_UNTIL:
+                return version
+        return cls.versions[-1]
+
+    @classmethod
+    def parse(
+        cls, html: str, url: str, *, fetched_at: datetime | None = None, hint: FeedHint | None = None
+    ) -> Article:
+        """Parse with the version valid at ``fetched_at`` (default: now)."""
+        when = fetched_at or datetime.now(timezone.utc)
+        return cls.for_date(when.date())(html, url, fetched_at=when, hint=hint).parse()
+
+
+class GenericParser(ParserProxy):
+    """Any news site nobody wrote a parser for: JSON-LD, meta, ``<h1>``, trafilatura for the body."""
+
+    class V1(ArticleParser):
+        """The only version: no site markup is known."""

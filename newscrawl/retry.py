@@ -1,0 +1,72 @@
+"""Scrapy's RetryMiddleware with exponential backoff that honours ``Retry-After``.
+
+Enabled in ``newscrawl.settings`` in place of the stock middleware. Delay before retry *n* is
+``NEWSCRAWL_RETRY_BACKOFF_BASE * 2**(n-1)`` seconds, raised to the server's ``Retry-After``
+(seconds or an HTTP date) and capped at ``NEWSCRAWL_RETRY_BACKOFF_MAX``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.utils.asyncio import sleep
+
+from newscrawl.dates import parse_date
+
+if TYPE_CHECKING:
+    from scrapy.http import Request, Response
+    from scrapy.settings import BaseSettings
+
+logger = logging.getLogger(__name__)
+
+
+def retry_after_seconds(value: bytes | None, *, now: datetime | None = None) -> float | None:
+    """Seconds asked for by a ``Retry-After`` header (delta-seconds or HTTP date), or None."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    now = now or datetime.now(timezone.utc)
+    when = parse_date(text, now=now)
+    return max(0.0, (when - now).total_seconds()) if when else None
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Retry failed downloads after an exponentially growing pause."""
+
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        self.backoff_base = settings.getfloat("NEWSCRAWL_RETRY_BACKOFF_BASE", 2.0)
+        self.backoff_max = settings.getfloat("NEWSCRAWL_RETRY_BACKOFF_MAX", 120.0)
+
+    def backoff_delay(self, retry_times: int, retry_after: float | None) -> float:
+        """Pause before retry number ``retry_times`` (1-based)."""
+        delay = self.backoff_base * 2 ** max(0, retry_times - 1)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        return min(delay, self.backoff_max)
+
+    async def _paused(self, retry: Request, retry_after: float | None) -> Request:
+        delay = self.backoff_delay(retry.meta.get("retry_times", 1), retry_after)
+        self.crawler.stats.inc_value("newscrawl/retry/backoff_seconds", delay)
+        logger.debug("retrying %s in %.1fs", retry.url, delay)
+        await sleep(delay)
+        return retry
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+        """Retry a retryable status after the backoff pause."""
+        result = super().process_response(request, response)
+        if result is response:
+            return response
+        return await self._paused(result, retry_after_seconds(response.headers.get("Retry-After")))
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:  # type: ignore[override]
+        """Retry a network error after the backoff pause."""
+        result = super().process_exception(request, exception)
+        if result is None or not isinstance(result, type(request)):
+            return result
+        return await self._paused(result, None)

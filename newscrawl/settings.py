@@ -1,0 +1,59 @@
+"""Scrapy settings for newscrawl: polite by default; tunables from the environment.
+
+Our own knobs are prefixed ``NEWSCRAWL_``; any can be overridden per run with ``-s NAME=value``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from newscrawl import __version__
+from newscrawl.replay import RECORDER_PRIORITY, REPLAY_PRIORITY
+
+BOT_NAME = "newscrawl"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# -- politeness -------------------------------------------------------------------------------
+NEWSCRAWL_CONTACT = os.getenv("NEWSCRAWL_CONTACT", "https://github.com/newscrawl/newscrawl")
+USER_AGENT = f"newscrawl/{__version__} (news archive crawler; +{NEWSCRAWL_CONTACT})"
+ROBOTSTXT_OBEY = True
+COOKIES_ENABLED = False
+CONCURRENT_REQUESTS = int(os.getenv("CONCURRENT_REQUESTS", "16"))
+CONCURRENT_REQUESTS_PER_DOMAIN = int(os.getenv("CONCURRENT_REQUESTS_PER_DOMAIN", "4"))
+DOWNLOAD_DELAY = float(os.getenv("DOWNLOAD_DELAY", "0.5"))
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = float(os.getenv("AUTOTHROTTLE_MAX_DELAY", "30"))
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
+TELNETCONSOLE_ENABLED = False
+
+# -- retries with exponential backoff (honouring Retry-After) -------------------------------------
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+NEWSCRAWL_RETRY_BACKOFF_BASE = 2.0  # seconds; doubled at each retry
+NEWSCRAWL_RETRY_BACKOFF_MAX = 120.0
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "newscrawl.retry.BackoffRetryMiddleware": 550,
+    "newscrawl.replay.WarcReplayMiddleware": REPLAY_PRIORITY,
+    "newscrawl.replay.WarcRecorderMiddleware": RECORDER_PRIORITY,
+}
+
+# -- discovery ----------------------------------------------------------------------------------
+NEWSCRAWL_LISTING_PAGES = int(os.getenv("NEWSCRAWL_LISTING_PAGES", "2"))
+NEWSCRAWL_ARCHIVE_MAX_PAGES = int(os.getenv("NEWSCRAWL_ARCHIVE_MAX_PAGES", "30"))
+
+# -- archive / replay (see newscrawl/replay.py) ---------------------------------------------------
+NEWSCRAWL_WARC_OUT = os.getenv("NEWSCRAWL_WARC_OUT") or None
+NEWSCRAWL_REPLAY = os.getenv("NEWSCRAWL_REPLAY") or None
+
+# -- items ----------------------------------------------------------------------------------------
+ITEM_PIPELINES = {
+    "pipelines.validate.ValidatePipeline": 100,
+}
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,117 @@
+"""Normalize and validate articles; drop invalid ones with a reason Scrapy counts.
+
+Each drop reason is its own :class:`~scrapy.exceptions.DropItem` subclass, so the crawl stats show
+``item_dropped_reasons_count/MissingRequiredField`` etc. Invalid items are logged with their URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
+
+from newscrawl.extract.text import clean_line, join_paragraphs, word_count
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from typing_extensions import Self
+
+logger = logging.getLogger(__name__)
+
+_UKRAINIAN_ONLY = re.compile(r"[іїєґІЇЄҐ]")
+_RUSSIAN_ONLY = re.compile(r"[ыэъёЫЭЪЁ]")
+_CYRILLIC = re.compile(r"[а-яА-ЯіїєґІЇЄҐёЁ]")
+_LATIN = re.compile(r"[a-zA-Z]")
+
+
+class InvalidArticle(DropItem):
+    """Base of every validation drop reason."""
+
+
+class MissingRequiredField(InvalidArticle):
+    """A field marked ``required`` in the item schema is empty, or both body and lead are."""
+
+
+class InvalidDate(InvalidArticle):
+    """A date is not timezone-aware."""
+
+
+class LanguageMismatch(InvalidArticle):
+    """The text is not written in the edition's language."""
+
+
+def guess_language(text: str) -> str | None:
+    """A cheap script-based guess among uk/ru/en; None when the text is too short to tell."""
+    cyrillic, latin = len(_CYRILLIC.findall(text)), len(_LATIN.findall(text))
+    if cyrillic + latin < 40:
+        return None
+    if latin > cyrillic * 2:
+        return "en"
+    if cyrillic > latin:
+        ukrainian, russian = len(_UKRAINIAN_ONLY.findall(text)), len(_RUSSIAN_ONLY.findall(text))
+        if ukrainian > russian * 2:
+            return "uk"
+        if russian > ukrainian * 2:
+            return "ru"
+    return None
+
+
+class ValidatePipeline:
+    """Normalize text fields (NFC, whitespace), then check required fields, dates and language."""
+
+    def __init__(self, check_language: bool = True) -> None:
+        self.check_language = check_language
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Configured by ``NEWSCRAWL_CHECK_LANGUAGE`` (default on)."""
+        return cls(crawler.settings.getbool("NEWSCRAWL_CHECK_LANGUAGE", True))
+
+    def process_item(self, item: Any) -> Any:
+        """Return the normalized item or raise an :class:`InvalidArticle` subclass."""
+        adapter = ItemAdapter(item)
+        try:
+            self._normalize(adapter)
+            self._validate(adapter)
+        except InvalidArticle as exc:
+            logger.warning("dropped %s: %s", adapter.get("url"), exc)
+            raise
+        return item
+
+    def _normalize(self, adapter: ItemAdapter) -> None:
+        for name in ("title", "lead", "section", "published_raw"):
+            if adapter.get(name) is not None:
+                adapter[name] = clean_line(adapter[name]) or None
+        if adapter.get("body"):
+            adapter["body"] = join_paragraphs(adapter["body"].split("\n\n")) or None
+        for name in ("authors", "tags"):
+            adapter[name] = list(dict.fromkeys(filter(None, map(clean_line, adapter.get(name) or []))))
+        adapter["word_count"] = word_count(adapter.get("body"))
+
+    def _validate(self, adapter: ItemAdapter) -> None:
+        missing = [
+            name
+            for name in adapter.field_names()
+            if adapter.get_field_meta(name).get("required") and not adapter.get(name)
+        ]
+        if not (adapter.get("body") or adapter.get("lead")):
+            missing.append("body or lead")
+        if missing:
+            raise MissingRequiredField(f"missing {', '.join(missing)}")
+        for name in ("published_at", "modified_at", "fetched_at"):
+            value = adapter.get(name)
+            if value is None:
+                continue
+            if not isinstance(value, datetime) or value.utcoffset() is None:
+                raise InvalidDate(f"{name} is not a timezone-aware datetime: {value!r}")
+            adapter[name] = value.astimezone(timezone.utc)
+        language = adapter.get("language")
+        if self.check_language and language:
+            text = " ".join(filter(None, (adapter.get("title"), adapter.get("lead"), adapter.get("body"))))
+            guessed = guess_language(text)
+            if guessed and guessed != language:
+                raise LanguageMismatch(f"edition {language!r} but the text reads as {guessed!r}")
