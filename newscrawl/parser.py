@@ -162,13 +162,23 @@ class ArticleParser:
         found = canonical_link(self.sel) or first(self.meta, "og:url")
         return urljoin(self.url, found) if found else self.url
 
+    def _without_site_name(self, title: str | None) -> str:
+        """Drop a trailing " - Site Name" / " | Site Name" that sites append to headlines."""
+        title = clean_line(title)
+        site_name = clean_line(first(self.meta, "og:site_name"))
+        if site_name:
+            for separator in (" | ", " - ", " – ", " — "):
+                if title.endswith(separator + site_name):
+                    return title[: -len(separator + site_name)].strip()
+        return title
+
     def title(self) -> str | None:
         """Headline: JSON-LD ``headline``, then ``og:title``, then markup, then the feed."""
         return self._first(
             "title",
             [
-                ("jsonld", lambda: clean_line(ld.text_value(self.ld.get("headline")))),
-                ("meta", lambda: clean_line(first(self.meta, "og:title", "twitter:title"))),
+                ("jsonld", lambda: self._without_site_name(ld.text_value(self.ld.get("headline")))),
+                ("meta", lambda: self._without_site_name(first(self.meta, "og:title", "twitter:title"))),
                 ("html", lambda: self._markup_text(self.title_css)),
                 ("rss", lambda: clean_line(self.hint.title)),
             ],
@@ -199,13 +209,16 @@ class ArticleParser:
         return text or None
 
     def body(self) -> str | None:
-        """Article text: site markup, then JSON-LD ``articleBody``, then the generic extractor."""
+        """Article text: site markup, then the generic extractor, then JSON-LD ``articleBody``.
+
+        ``articleBody`` comes last: sites usually flatten it to one paragraph without sub-headings.
+        """
         return self._first(
             "body",
             [
                 ("html", self._markup_body),
-                ("jsonld", lambda: join_paragraphs(str(self.ld.get("articleBody") or "").split("\n"))),
                 ("generic", lambda: generic_body(self.html, self.url)),
+                ("jsonld", lambda: join_paragraphs(str(self.ld.get("articleBody") or "").split("\n"))),
             ],
         )
 
@@ -329,9 +342,14 @@ class ArticleParser:
         )
 
     def translations(self) -> dict[str, str]:
-        """The same story in the site's other editions, from ``hreflang`` alternates."""
+        """The same story in the site's other editions, from ``hreflang`` alternates.
+
+        Alternates that point at a home page (some sites list their editions' roots) are not
+        translations of the story and are left out.
+        """
         own = self.language
-        return {lang: urljoin(self.url, href) for lang, href in hreflang_alternates(self.sel).items() if lang != own}
+        found = {lang: urljoin(self.url, href) for lang, href in hreflang_alternates(self.sel).items()}
+        return {lang: url for lang, url in found.items() if lang != own and urlsplit(url).path.strip("/")}
 
     def validate_page(self, title: str | None, body: str | None, lead: str | None) -> None:
         """Raise :class:`NotAnArticle` when the page carries no article."""
@@ -342,8 +360,6 @@ class ArticleParser:
         """Extract every field, layer by layer, into an :class:`Article`."""
         title, lead, body = self.title(), self.lead(), self.body()
         self.validate_page(title, body, lead)
-        if body and lead and body.startswith(lead):
-            body = body[len(lead):].lstrip() or body
         published_at, published_raw = self.published()
         modified_at, _ = self.modified()
         return Article(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -78,10 +79,19 @@ def find_article(sel: Selector) -> dict[str, Any] | None:
     return best
 
 
+def unescape(text: str) -> str:
+    """Undo HTML escaping that some sites apply to JSON-LD strings, even twice (``&amp;nbsp;``)."""
+    for _ in range(2):
+        if "&" not in text:
+            break
+        text = html.unescape(text)
+    return text
+
+
 def text_value(value: Any) -> str | None:
     """A plain string from a JSON-LD value that may be a string, a list or an object."""
     if isinstance(value, str):
-        return value.strip() or None
+        return unescape(value).strip() or None
     if isinstance(value, list):
         for item in value:
             found = text_value(item)
@@ -102,14 +112,14 @@ def names(value: Any) -> list[str]:
         if isinstance(name, list):
             found.extend(names(name))
         elif isinstance(name, str) and name.strip():
-            found.append(name.strip())
+            found.append(unescape(name).strip())
     return found
 
 
 def string_list(value: Any) -> list[str]:
     """Keywords/sections: a list, or a comma-separated string, as a list of strings."""
     if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
+        return [part.strip() for part in unescape(value).split(",") if part.strip()]
     if isinstance(value, list):
         return [part for item in value for part in string_list(item)]
     return []
