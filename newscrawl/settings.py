@@ -57,3 +57,4 @@ ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 100,
 }
 FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = os.getenv("LOG_LEVEL", "INFO")
