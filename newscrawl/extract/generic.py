@@ -9,6 +9,9 @@ import trafilatura
 from newscrawl.extract.text import join_paragraphs
 
 logger = logging.getLogger(__name__)
+# trafilatura logs ERROR for every page without a main text (feeds, block pages); for us that is
+# an expected answer, reported by the parser as NotAnArticle and counted, not a log-worthy error.
+logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
 
 def generic_body(html: str, url: str | None = None) -> str | None:
