@@ -96,6 +96,10 @@ def read_warc(path: str | Path) -> dict[str, ArchivedResponse]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"replay archive not found: {path}")
+    with path.open("rb") as stream:
+        magic = stream.read(5)
+    if not (magic.startswith(b"\x1f\x8b") or magic == b"WARC/"):
+        raise ValueError(f"{path} is not a WARC file: it starts with {magic!r}")
     index: dict[str, ArchivedResponse] = {}
     try:
         with path.open("rb") as stream:
@@ -109,7 +113,7 @@ def read_warc(path: str | Path) -> dict[str, ArchivedResponse]:
                         url=url,
                         status=int(record.http_headers.get_statuscode()),
                         headers=list(record.http_headers.headers),
-                        body=record.content_stream().read(),
+                        body=record.raw_stream.read(),  # as downloaded: content_stream() would decode gzip
                     )
     except ArchiveLoadFailed as exc:
         raise ValueError(f"{path} is not a WARC file: {exc}") from exc

@@ -1,0 +1,146 @@
+"""WARC recording and replay: a live crawl of a local server archived, then replayed offline."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from conftest import FILES, ROOT
+from newscrawl.replay import ArchivedResponse, read_warc, write_warc
+
+SEED = (FILES / "unian/article_en_2023-02-18_putin-belarus.reconstructed.html").read_bytes()
+
+
+class SiteHandler(BaseHTTPRequestHandler):
+    """A tiny site: a home page linking a gzip-served page, a redirect and a missing page."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        pages = {
+            "/": b'<html><head><title>home</title></head><body><a href="/gz">gz</a> <a href="/old">old</a> '
+                 b'<a href="/missing">missing</a></body></html>',
+            "/new": "<html><head><title>new – нова</title></head><body>moved here</body></html>".encode(),
+            "/robots.txt": b"User-agent: *\nAllow: /\n",
+        }
+        if self.path == "/old":
+            self.send_response(301)
+            self.send_header("Location", "/new")
+            self.end_headers()
+        elif self.path == "/gz":
+            body = gzip.compress(SEED)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        elif self.path in pages:
+            body = pages[self.path]
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain" if self.path.endswith(".txt") else "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        else:
+            self.send_error(404)
+
+
+@pytest.fixture
+def site() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SiteHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+SPIDER = '''
+import scrapy
+
+class Follow(scrapy.Spider):
+    name = "follow"
+    allowed_domains = ["127.0.0.1"]
+
+    async def start(self):
+        yield scrapy.Request(self.start_url)
+
+    def parse(self, response):
+        yield {"url": response.url, "status": response.status, "title": response.css("title::text").get()}
+        yield from response.follow_all(css="a", callback=self.parse)
+'''
+
+
+def run_spider(tmp_path: Path, start: str, *settings: str) -> tuple[list[dict], str]:
+    spider, out, log = tmp_path / "follow.py", tmp_path / f"out{len(list(tmp_path.iterdir()))}.jsonl", tmp_path / "log.txt"
+    spider.write_text(SPIDER, encoding="utf-8")
+    args = [sys.executable, "-m", "scrapy", "runspider", str(spider), "-a", f"start_url={start}", "-O", str(out)]
+    plain = ("LOG_FILE=" + str(log), "DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "ITEM_PIPELINES={}")
+    for setting in (*plain, *settings):
+        args += ["-s", setting]
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings", "PYTHONPATH": str(ROOT)}
+    subprocess.run(args, cwd=ROOT, env=env, check=True, timeout=120)
+    items = sorted((json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()), key=lambda i: i["url"])
+    return items, log.read_text(encoding="utf-8")
+
+
+def test_record_then_replay_gives_the_same_items_without_the_server(tmp_path: Path, site: str) -> None:
+    archive = tmp_path / "crawl.warc.gz"
+    live, live_log = run_spider(tmp_path, site + "/", f"NEWSCRAWL_WARC_OUT={archive}")
+    assert [i["url"].removeprefix(site) for i in live] == ["/", "/gz", "/new"]
+    assert live[1]["title"] == "Putin absorbs Belarusian factories to strengthen his army – ISW | UNIAN"
+    assert live[2]["title"] == "new – нова"
+    assert "newscrawl/warc/records_written" in live_log
+
+    index = read_warc(archive)
+    gz = index[next(k for k in index if k.endswith("/gz"))]
+    assert gzip.decompress(gz.body) == SEED  # stored as downloaded, still compressed
+
+    replayed, replay_log = run_spider(tmp_path, site + "/", f"NEWSCRAWL_REPLAY={archive}", "DOWNLOAD_TIMEOUT=1")
+    assert replayed == live
+    assert "'newscrawl/replay/missing'" not in replay_log  # everything asked for was archived...
+    assert "'downloader/response_status_count/404': 1" in replay_log  # ...including the live 404
+    assert "'downloader/response_status_count/301': 1" in replay_log
+
+
+def test_unknown_start_url_is_a_counted_404(tmp_path: Path) -> None:
+    archive = tmp_path / "empty.warc.gz"
+    write_warc(archive, [ArchivedResponse("http://127.0.0.1:9/only", body=b"<html></html>")])
+    items, log = run_spider(tmp_path, "http://127.0.0.1:9/elsewhere", f"NEWSCRAWL_REPLAY={archive}")
+    assert items == []
+    assert "'newscrawl/replay/missing': 2" in log  # the page and robots.txt
+
+
+def test_write_read_round_trip(tmp_path: Path) -> None:
+    records = [
+        ArchivedResponse("https://www.unian.ua/war/тест-12149817.html?b=2&a=1", 200, {"Content-Type": "text/html"}, "тест".encode()),
+        ArchivedResponse("https://www.unian.ua/old", 301, [("Location", "/new")], b""),
+    ]
+    path = tmp_path / "x.warc"
+    assert write_warc(path, records) == 2
+    index = read_warc(path)
+    assert len(index) == 2
+    (page,) = [r for r in index.values() if r.status == 200]
+    assert page.body == "тест".encode() and ("Content-Type", "text/html") in page.header_pairs()
+    (moved,) = [r for r in index.values() if r.status == 301]
+    assert ("Location", "/new") in moved.header_pairs()
+
+
+def test_bad_archives_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="replay archive not found"):
+        read_warc(tmp_path / "nope.warc.gz")
+    junk = tmp_path / "junk.warc"
+    junk.write_bytes(b"this is not a warc file\n" * 10)
+    with pytest.raises(ValueError, match="not a WARC file"):
+        read_warc(junk)
