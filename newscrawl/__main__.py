@@ -1,20 +1,48 @@
-"""Command line: ``python -m newscrawl parse --url URL FILE`` prints one article as JSON."""
+"""Command line: parse a saved page; serve, inspect, query and export the article database.
+
+- ``parse --url URL FILE``: one saved page → one article as JSON.
+- ``db [--port 27017]``: keep the embedded MongoDB serving; prints the ``MONGO_URI`` to use.
+- ``stats``: per site count, newest, oldest and per-field fill rate.
+- ``query --site unian --since 2023-02-01 --until 2023-02-28 --tag T --limit N``: JSON lines.
+- ``export --format jsonl|csv --out FILE`` (same filters as ``query``).
+- ``flush-spill``: write articles spilled to ``./data/spill/`` during a database outage.
+"""
 
 from __future__ import annotations
 
 import argparse
+import csv
 import gzip
 import json
 import logging
+import os
+import signal
 import sys
-from datetime import datetime, timezone
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
 
 from w3lib.encoding import html_to_unicode
 
 from newscrawl.dates import parse_date
 from newscrawl.parser import NotAnArticle
+from newscrawl.sink import ArticleSink
 from newscrawl.sites import parser_for_url
+from newscrawl.storage import (
+    DEFAULT_DATABASE,
+    EmbeddedServer,
+    Storage,
+    data_dir,
+    free_port,
+    open_storage,
+    port_is_free,
+    shared_server_file,
+    to_json_line,
+)
 
 logger = logging.getLogger("newscrawl")
 
@@ -48,10 +76,189 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db(args: argparse.Namespace) -> int:
+    """Serve the embedded database until interrupted; announce it so crawls use it."""
+    port = args.port if port_is_free(args.port) else free_port()
+    server = EmbeddedServer.start(data_dir() / f"{args.database}.db", port)
+    announcement = shared_server_file()
+    announcement.write_text(json.dumps({"uri": server.uri, "pid": os.getpid()}), encoding="utf-8")
+    print(f"MONGO_URI={server.uri}", flush=True)
+    print(f"serving database '{args.database}' from {server.db_path}; Ctrl-C stops it", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1.0):
+            if server.process and server.process.poll() is not None:
+                print("error: the database server exited", file=sys.stderr)
+                return 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        announcement.unlink(missing_ok=True)
+        server.stop()
+    return 0
+
+
+def _filters(args: argparse.Namespace) -> dict[str, Any]:
+    """A MongoDB filter from --site/--language/--tag/--since/--until (days in Kyiv time)."""
+    query: dict[str, Any] = {}
+    if args.site:
+        query["site"] = args.site
+    if args.language:
+        query["language"] = args.language
+    if args.tag:
+        query["tags"] = args.tag
+    published: dict[str, datetime] = {}
+    for name, operator, shift in (("since", "$gte", 0), ("until", "$lt", 1)):
+        value = getattr(args, name)
+        if value:
+            day = parse_date(value)
+            if day is None:
+                raise SystemExit(f"error: --{name} {value!r} is not a date")
+            published[operator] = day + timedelta(days=shift)
+    if published:
+        query["published_at"] = published
+    return query
+
+
+def _public(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if not k.startswith("simhash_band")}
+
+
+def _found(args: argparse.Namespace, storage: Storage) -> Iterator[dict[str, Any]]:
+    cursor = storage.db.articles.find(_filters(args)).sort("published_at", DESCENDING)
+    if args.limit:
+        cursor = cursor.limit(args.limit)
+    return (_public(doc) for doc in cursor)
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    """Print matching articles as JSON lines, newest first."""
+    storage = open_storage()
+    try:
+        for doc in _found(args, storage):
+            print(to_json_line(doc))
+    finally:
+        storage.close()
+    return 0
+
+
+CSV_COLUMNS = ("site", "language", "source_id", "url", "published_at", "modified_at", "title", "lead", "authors",
+               "section", "tags", "images", "word_count", "body")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write matching articles to a JSON-lines or CSV file."""
+    storage = open_storage()
+    count = 0
+    try:
+        with open(args.out, "w", encoding="utf-8", newline="") as out:
+            writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="ignore") if args.format == "csv" else None
+            if writer:
+                writer.writeheader()
+            for doc in _found(args, storage):
+                if writer:
+                    row = json.loads(to_json_line(doc))
+                    row["authors"] = "; ".join(row.get("authors") or [])
+                    row["tags"] = "; ".join(row.get("tags") or [])
+                    row["images"] = " ".join(image["url"] for image in row.get("images") or [])
+                    writer.writerow(row)
+                else:
+                    out.write(to_json_line(doc) + "\n")
+                count += 1
+    finally:
+        storage.close()
+    print(f"exported {count} articles to {args.out}", file=sys.stderr)
+    return 0
+
+
+STATS_FIELDS = ("title", "lead", "body", "authors", "published_at", "modified_at", "section", "tags", "images")
+
+
+def site_stats(storage: Storage) -> list[dict[str, Any]]:
+    """Per site: article count, newest and oldest publication, share of articles with each field."""
+    articles = storage.db.articles
+    rows = []
+    for site in sorted(articles.distinct("site")):
+        total = articles.count_documents({"site": site})
+        newest = articles.find_one({"site": site}, {"published_at": 1}, sort=[("published_at", DESCENDING)])
+        oldest = articles.find_one({"site": site}, {"published_at": 1}, sort=[("published_at", ASCENDING)])
+        filled = {name: 0 for name in STATS_FIELDS}
+        projection = {name: 1 for name in STATS_FIELDS if name not in ("body", "lead")}
+        for doc in articles.find({"site": site}, projection):
+            for name in projection:
+                filled[name] += doc.get(name) not in (None, "", [])
+        for name in ("body", "lead"):  # long strings: counted by the server
+            filled[name] = articles.count_documents({"site": site, name: {"$nin": [None, ""]}})
+        rows.append({
+            "site": site, "articles": total,
+            "newest": (newest or {}).get("published_at"), "oldest": (oldest or {}).get("published_at"),
+            "fill_rate": {name: round(filled[name] / total, 3) if total else 0.0 for name in STATS_FIELDS},
+        })  # fmt: skip
+    return rows
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Print per-site statistics (a table, or JSON with --json)."""
+    storage = open_storage()
+    try:
+        rows = site_stats(storage)
+    finally:
+        storage.close()
+    if args.json:
+        for row in rows:
+            print(to_json_line(row))
+        return 0
+    for row in rows:
+        print(f"{row['site']}: {row['articles']} articles, newest {row['newest']}, oldest {row['oldest']}")
+        print("  fill rate: " + ", ".join(f"{k} {v:.0%}" for k, v in row["fill_rate"].items()))
+    return 0
+
+
+def cmd_flush_spill(args: argparse.Namespace) -> int:
+    """Write the articles spilled during an outage; exit 1 if the database is still unreachable."""
+    sink = ArticleSink.open(None, None)
+    try:
+        if not sink.database_up:
+            print("error: the database is unreachable; spill files kept", file=sys.stderr)
+            return 1
+        count = sink.flush_spill()
+    finally:
+        sink.close()
+    print(f"replayed {count} spilled articles", file=sys.stderr)
+    return 0
+
+
+def _add_filters(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--site", help="site key, e.g. unian")
+    command.add_argument("--language", help="edition: uk, ru, en")
+    command.add_argument("--tag", help="articles with this tag")
+    command.add_argument("--since", help="first day (Kyiv time), e.g. 2023-02-01")
+    command.add_argument("--until", help="last day, inclusive (Kyiv time)")
+    command.add_argument("--limit", type=int, default=0, help="at most N articles (default all)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m newscrawl``."""
-    cli = argparse.ArgumentParser(prog="python -m newscrawl", description=__doc__)
+    cli = argparse.ArgumentParser(prog="python -m newscrawl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = cli.add_subparsers(dest="command", required=True)
+    db = commands.add_parser("db", help="keep the embedded MongoDB serving for other programs")
+    db.add_argument("--port", type=int, default=27017, help="port (default 27017, else a free one)")
+    db.add_argument("--database", default=os.getenv("MONGO_DATABASE", DEFAULT_DATABASE), help="database name")
+    db.set_defaults(run=cmd_db)
+    stats = commands.add_parser("stats", help="per site: count, newest, oldest, field fill rates")
+    stats.add_argument("--json", action="store_true", help="JSON lines instead of text")
+    stats.set_defaults(run=cmd_stats)
+    query = commands.add_parser("query", help="print matching articles as JSON lines")
+    _add_filters(query)
+    query.set_defaults(run=cmd_query)
+    export = commands.add_parser("export", help="write matching articles to a file")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument("--out", required=True, help="output file")
+    _add_filters(export)
+    export.set_defaults(run=cmd_export)
+    flush = commands.add_parser("flush-spill", help="write articles spilled during a database outage")
+    flush.set_defaults(run=cmd_flush_spill)
     parse = commands.add_parser("parse", help="parse one saved page and print the article as JSON")
     parse.add_argument("file", help="saved HTML page (.html or .html.gz)")
     parse.add_argument("--url", required=True, help="the page's URL (chooses the site parser)")
@@ -64,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("newscrawl").setLevel(logging.INFO)
     args = build_parser().parse_args(argv)
     return args.run(args)
 

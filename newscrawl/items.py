@@ -63,6 +63,10 @@ class Article:
     fetched_at: datetime | None = field(default=None, metadata=_DATE)
     parser: str | None = None
     layers: dict[str, str] = field(default_factory=dict)
+    # identity, set by the dedupe pipeline
+    url_key: str | None = None
+    content_hash: str | None = None
+    simhash: int | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: dates as ISO 8601 UTC strings, images as dicts."""

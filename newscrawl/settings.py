@@ -55,6 +55,12 @@ NEWSCRAWL_REPLAY = os.getenv("NEWSCRAWL_REPLAY") or None
 # -- items ----------------------------------------------------------------------------------------
 ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 100,
+    "pipelines.dedupe.DedupePipeline": 200,
+    "pipelines.mongo.MongoPipeline": 300,
 }
+
+# -- storage (see newscrawl/storage.py); unset MONGO_URI = the embedded nx-27017 server -----------
+MONGO_URI = os.getenv("MONGO_URI") or None  # may hold a password: read from the environment only
+MONGO_DATABASE = os.getenv("MONGO_DATABASE", "newscrawl")
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.getenv("LOG_LEVEL", "INFO")

@@ -1,0 +1,220 @@
+"""Duplicate detection, persistent across runs (MongoDB) and bounded in memory within a run.
+
+An article is a duplicate when it has the URL key (:func:`newscrawl.urls.url_key`) or the
+(site, language, story id) of a stored article, the same normalized body (``content_hash``), or a
+body whose 64-bit SimHash over word 3-shingles lies within ``max_distance`` bits of a stored one
+(near-duplicate: the same agency story republished elsewhere). Near-duplicate candidates are found
+through four 16-bit band fields (``simhash_band0..3``), each indexed: two hashes within 3 bits
+share at least one band. Memory: a bounded LRU of recent keys (``memory_items``), never a set of
+everything seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from newscrawl.storage import SIMHASH_BANDS, ArticleStore, is_newer_version
+
+logger = logging.getLogger(__name__)
+
+_WORDS = re.compile(r"\w+")
+_MASK64 = (1 << 64) - 1
+BAND_BITS = 64 // SIMHASH_BANDS
+#: recent documents kept whole (to attach duplicates' URLs before they are written) and recent
+#: SimHashes scanned in memory (not yet queryable); older ones are in the database
+RECENT_DOCS = 5_000
+
+
+def content_hash(text: str | None) -> str | None:
+    """SHA-1 of the lower-cased words of ``text`` (punctuation and spacing do not count)."""
+    words = _WORDS.findall((text or "").lower())
+    return hashlib.sha1(" ".join(words).encode()).hexdigest() if words else None
+
+
+def simhash(text: str | None, *, min_words: int = 50) -> int | None:
+    """64-bit SimHash over word 3-shingles; None for texts shorter than ``min_words``."""
+    words = _WORDS.findall((text or "").lower())
+    if len(words) < min_words:
+        return None
+    weights = [0] * 64
+    for i in range(len(words) - 2):
+        shingle = " ".join(words[i : i + 3]).encode()
+        value = int.from_bytes(hashlib.blake2b(shingle, digest_size=8).digest(), "big")
+        for bit in range(64):
+            weights[bit] += 1 if value >> bit & 1 else -1
+    return sum(1 << bit for bit in range(64) if weights[bit] > 0)
+
+
+def fingerprint(text: str | None, *, min_words: int = 50) -> tuple[str | None, int | None]:
+    """(content hash, signed 64-bit SimHash) of an article text."""
+    value = simhash(text, min_words=min_words)
+    return content_hash(text), signed64(value) if value is not None else None
+
+
+def add_bands(doc: dict[str, Any]) -> dict[str, Any]:
+    """Set ``simhash_band0..3`` from ``doc["simhash"]`` (None when there is no SimHash)."""
+    value = doc.get("simhash")
+    bands = simhash_bands(value & _MASK64) if value is not None else [None] * SIMHASH_BANDS
+    for i, band in enumerate(bands):
+        doc[f"simhash_band{i}"] = band
+    return doc
+
+
+def simhash_bands(value: int) -> list[int]:
+    """The four 16-bit bands of a 64-bit SimHash."""
+    mask = (1 << BAND_BITS) - 1
+    return [value >> (BAND_BITS * i) & mask for i in range(SIMHASH_BANDS)]
+
+
+def hamming(a: int, b: int) -> int:
+    """Number of differing bits."""
+    return (a ^ b).bit_count()
+
+
+def signed64(value: int) -> int:
+    """An unsigned 64-bit value as the signed int64 BSON can store."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+class Verdict(Enum):
+    """What the deduper says about an article."""
+
+    NEW = "new"
+    UPDATE = "update"  # a stored article, changed: store it as a new revision
+    SEEN_IN_RUN = "seen_in_run"
+    UNCHANGED = "unchanged"
+    SAME_CONTENT = "same_content"
+    NEAR_DUPLICATE = "near_duplicate"
+
+
+@dataclass
+class Decision:
+    """The verdict and, for duplicates, the original it duplicates."""
+
+    verdict: Verdict
+    original_key: str | None = None
+    distance: int | None = None
+
+
+class Deduper:
+    """Checks article documents against the database and a bounded in-run memory."""
+
+    def __init__(
+        self,
+        store: ArticleStore | None,
+        *,
+        max_distance: int = 3,
+        min_words: int = 50,
+        memory_items: int = 100_000,
+    ) -> None:
+        if not 0 <= max_distance < SIMHASH_BANDS:
+            raise ValueError(f"max_distance must be 0..{SIMHASH_BANDS - 1} (4 bands of 16 bits), not {max_distance}")
+        self.store = store
+        self.max_distance = max_distance
+        self.min_words = min_words
+        self.memory_items = memory_items
+        self._recent_keys: OrderedDict[str, str] = OrderedDict()  # url/story/content key -> url_key
+        self._recent_docs: OrderedDict[str, dict[str, Any]] = OrderedDict()  # url_key -> doc (pending ones)
+        self._recent_hashes: OrderedDict[str, tuple[int, str | None]] = OrderedDict()  # url_key -> (simhash, lang)
+
+    @staticmethod
+    def story_key(doc: dict[str, Any]) -> str | None:
+        """``site/language/source_id`` when the site has story ids."""
+        return f"story:{doc['site']}/{doc.get('language')}/{doc['source_id']}" if doc.get("source_id") else None
+
+    def check(self, doc: dict[str, Any], *, use_database: bool = True) -> Decision:
+        """Decide what ``doc`` is; remember it when it is kept.
+
+        ``doc`` carries ``url_key``, ``content_hash``, ``simhash`` and the band fields
+        (:func:`add_bands`). With ``use_database=False`` (database down) only the in-run memory is
+        consulted; the store resolves URL conflicts later through its unique indexes.
+        """
+        decision = self._in_run(doc)
+        if decision is None and use_database and self.store is not None:
+            decision = self._stored(doc) or self._near(doc)
+        decision = decision or Decision(Verdict.NEW)
+        if decision.verdict in (Verdict.NEW, Verdict.UPDATE):
+            self._remember(doc)
+        return decision
+
+    def _keys(self, doc: dict[str, Any]) -> list[str]:
+        keys = [doc["url_key"], self.story_key(doc)]
+        if doc.get("content_hash"):
+            keys.append(f"content:{doc['content_hash']}")
+        return [k for k in keys if k]
+
+    def _in_run(self, doc: dict[str, Any]) -> Decision | None:
+        for key in self._keys(doc):
+            original = self._recent_keys.get(key)
+            if original is not None:
+                self._recent_keys.move_to_end(key)
+                if original == doc["url_key"] or key.startswith("story:"):
+                    return Decision(Verdict.SEEN_IN_RUN, original)
+                return Decision(Verdict.SAME_CONTENT, original)
+        return None
+
+    def _stored(self, doc: dict[str, Any]) -> Decision | None:
+        assert self.store is not None
+        existing = self.store.find_existing(doc)
+        if existing is not None:
+            verdict = Verdict.UPDATE if is_newer_version(doc, existing) else Verdict.UNCHANGED
+            return Decision(verdict, existing["url_key"])
+        alias = self.store.aliases.find_one({"_id": doc["url_key"]})
+        if alias is not None:
+            return Decision(Verdict.UNCHANGED, None)
+        if doc.get("content_hash"):
+            same = self.store.articles.find_one({"content_hash": doc["content_hash"]}, {"url_key": 1})
+            if same is not None:
+                return Decision(Verdict.SAME_CONTENT, same["url_key"])
+        return None
+
+    def _near(self, doc: dict[str, Any]) -> Decision | None:
+        assert self.store is not None
+        if doc.get("simhash") is None:
+            return None
+        value = doc["simhash"] & _MASK64
+        best: tuple[int, str] | None = None
+        for key, (other, language) in self._recent_hashes.items():
+            distance = hamming(value, other)
+            if distance <= self.max_distance and language == doc.get("language") and (best is None or distance < best[0]):
+                best = (distance, key)
+        query = {"$or": [{f"simhash_band{i}": doc[f"simhash_band{i}"]} for i in range(SIMHASH_BANDS)]}
+        for other in self.store.articles.find(query, {"simhash": 1, "url_key": 1, "language": 1}):
+            if other.get("simhash") is None or other.get("language") != doc.get("language"):
+                continue
+            distance = hamming(value, other["simhash"] & _MASK64)
+            if distance <= self.max_distance and (best is None or distance < best[0]):
+                best = (distance, other["url_key"])
+        return Decision(Verdict.NEAR_DUPLICATE, best[1], best[0]) if best else None
+
+    def _remember(self, doc: dict[str, Any]) -> None:
+        for key in self._keys(doc):
+            self._recent_keys[key] = doc["url_key"]
+        self._recent_docs[doc["url_key"]] = doc
+        if doc.get("simhash") is not None:
+            self._recent_hashes[doc["url_key"]] = (doc["simhash"] & _MASK64, doc.get("language"))
+        for recent, limit in ((self._recent_keys, self.memory_items), (self._recent_docs, RECENT_DOCS),
+                              (self._recent_hashes, RECENT_DOCS)):
+            while len(recent) > limit:
+                recent.popitem(last=False)
+
+    def record_duplicate(self, original_key: str, doc: dict[str, Any]) -> None:
+        """Keep ``doc``'s URL on the original: ``duplicate_urls`` (same site) or ``also_published_by``."""
+        pending = self._recent_docs.get(original_key)
+        if pending is not None and "_id" not in pending:  # not written yet: the insert will carry it
+            if doc.get("site") != pending.get("site"):
+                pending.setdefault("also_published_by", []).append({"site": doc.get("site"), "url": doc["url"]})
+            else:
+                pending.setdefault("duplicate_urls", []).append(doc["url"])
+            return
+        original = self.store.articles.find_one({"url_key": original_key}) if self.store else None
+        if original is None:
+            logger.warning("original %s of duplicate %s is not stored", original_key, doc["url"])
+            return
+        self.store.add_alias(original, doc["url"], doc["url_key"], site=doc.get("site"))

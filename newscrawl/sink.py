@@ -1,0 +1,176 @@
+"""The write path shared by the pipelines and ``flush-spill``: dedupe → buffer → bulk write → spill.
+
+Writes are batched (flushed by size, by age and at close) as unordered bulk inserts against the
+unique indexes. On connection errors a batch is retried with backoff; if MongoDB stays down the
+sink marks it down for a cool-off period (no call blocks on a dead server meanwhile) and spills
+batches to JSON lines under ``./data/spill/``; they are written on the next start or by
+``python -m newscrawl flush-spill``. Nothing is lost and, thanks to the unique indexes and the
+dedupe checks on replay, nothing is doubled. No Scrapy here: counters go to ``count``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pymongo.errors import ConnectionFailure
+
+from newscrawl.dedupe import Decision, Deduper, Verdict, add_bands
+from newscrawl.storage import ArticleStore, SpillFile, Storage, StorageError, open_storage, read_spill, redact_uri, spill_files
+
+logger = logging.getLogger(__name__)
+
+Counter = Callable[[str, int], None]
+
+
+@dataclass
+class SinkOptions:
+    """Tunables (Scrapy settings ``NEWSCRAWL_MONGO_*`` / ``NEWSCRAWL_DEDUPE_*``)."""
+
+    batch_size: int = 200
+    flush_seconds: float = 5.0
+    retries: int = 3
+    backoff_seconds: float = 0.5
+    down_seconds: float = 30.0
+    max_distance: int = 3
+    min_words: int = 50
+    memory_items: int = 100_000
+    spill_dir: Path | None = None
+
+
+def _ignore(_name: str, _value: int) -> None:
+    """The default counter: counts nowhere."""
+
+
+class ArticleSink:
+    """Deduplicates and stores article documents; survives a database outage by spilling."""
+
+    def __init__(self, storage: Storage | None, options: SinkOptions | None = None, count: Counter = _ignore) -> None:
+        self.storage = storage
+        self.options = options or SinkOptions()
+        self.count = count
+        self.store = ArticleStore(storage.db) if storage else None
+        self.deduper = Deduper(
+            self.store,
+            max_distance=self.options.max_distance,
+            min_words=self.options.min_words,
+            memory_items=self.options.memory_items,
+        )
+        self.spill = SpillFile(self.options.spill_dir) if self.options.spill_dir else SpillFile()
+        self.buffer: list[dict[str, Any]] = []
+        self._checked: dict[str, dict[str, Any]] = {}
+        self._last_flush = time.monotonic()
+        self._down_until = 0.0 if storage else float("inf")
+
+    @classmethod
+    def open(cls, uri: str | None, database: str | None, options: SinkOptions | None = None, count: Counter = _ignore) -> ArticleSink:
+        """Open storage (MONGO_URI, a `newscrawl db` server, or the embedded one); spill if it cannot."""
+        try:
+            storage = open_storage(uri, database)
+        except StorageError as exc:
+            logger.error("MongoDB unavailable, articles will be spilled to disk: %s", exc)
+            count("newscrawl/mongo/unavailable_at_start", 1)
+            storage = None
+        else:
+            logger.info("storing articles in MongoDB at %s, database %s", redact_uri(storage.uri), storage.db.name)
+        return cls(storage, options, count)
+
+    @property
+    def database_up(self) -> bool:
+        """Whether the database is believed reachable (not within a cool-off after failures)."""
+        return self.store is not None and time.monotonic() >= self._down_until
+
+    def _mark_down(self, exc: Exception) -> None:
+        self._down_until = time.monotonic() + self.options.down_seconds
+        logger.error("MongoDB unreachable (%s); spilling to disk for %.0fs before trying again", exc, self.options.down_seconds)
+        self.count("newscrawl/mongo/outages", 1)
+
+    def check(self, doc: dict[str, Any]) -> Decision:
+        """Dedupe ``doc`` (with url_key and fingerprint); duplicates' URLs are kept on the original."""
+        add_bands(doc)
+        use_database = self.database_up
+        try:
+            decision = self.deduper.check(doc, use_database=use_database)
+            if decision.verdict in (Verdict.SAME_CONTENT, Verdict.NEAR_DUPLICATE) and decision.original_key:
+                self.deduper.record_duplicate(decision.original_key, doc)
+        except ConnectionFailure as exc:
+            self._mark_down(exc)
+            decision = self.deduper.check(doc, use_database=False)
+        if decision.verdict in (Verdict.NEW, Verdict.UPDATE):
+            self._checked[doc["url_key"]] = doc
+        return decision
+
+    def take_checked(self, key: str) -> dict[str, Any] | None:
+        """The document :meth:`check` let through for ``key`` (it may carry duplicates' URLs)."""
+        return self._checked.pop(key, None)
+
+    def add(self, doc: dict[str, Any]) -> None:
+        """Queue ``doc`` for writing; flush when the batch is full or old."""
+        doc.setdefault("first_seen_at", datetime.now(timezone.utc))
+        self.buffer.append(doc)
+        if len(self.buffer) >= self.options.batch_size or self.flush_due():
+            self.flush()
+
+    def flush_due(self) -> bool:
+        """Whether the buffer waited longer than ``flush_seconds``."""
+        return bool(self.buffer) and time.monotonic() - self._last_flush >= self.options.flush_seconds
+
+    def flush(self) -> None:
+        """Write the buffered documents (or spill them)."""
+        docs, self.buffer = self.buffer, []
+        self._last_flush = time.monotonic()
+        if docs:
+            self._write(docs)
+
+    def _write(self, docs: list[dict[str, Any]]) -> bool:
+        if self.database_up:
+            assert self.store is not None
+            for attempt in range(self.options.retries + 1):
+                try:
+                    result = self.store.write(docs)
+                except ConnectionFailure as exc:
+                    if attempt == self.options.retries:
+                        self._mark_down(exc)
+                        break
+                    self.count("newscrawl/mongo/write_retries", 1)
+                    time.sleep(self.options.backoff_seconds * 2**attempt)
+                else:
+                    self.count("newscrawl/mongo/inserted", result.inserted)
+                    self.count("newscrawl/mongo/updated", result.updated)
+                    self.count("newscrawl/mongo/unchanged", result.unchanged)
+                    self.count("newscrawl/mongo/batches", 1)
+                    return True
+        spilled = self.spill.write(docs)
+        self.count("newscrawl/mongo/spilled", spilled)
+        logger.warning("spilled %d articles to %s", spilled, self.spill.path)
+        return False
+
+    def flush_spill(self) -> int:
+        """Write every waiting spill file (dedupe checks included); return how many documents were read."""
+        if not self.database_up:
+            return 0
+        total = 0
+        for path in spill_files(self.spill.directory):
+            if path == self.spill.path:
+                continue
+            docs = list(read_spill(path))
+            total += len(docs)
+            kept = [doc for doc in docs if self.check(doc).verdict in (Verdict.NEW, Verdict.UPDATE)]
+            written = self._write(kept)
+            path.unlink()  # written, or spilled again into this run's own spill file
+            logger.info("replayed spill file %s (%d articles, %d new or changed)", path, len(docs), len(kept))
+            if not written:
+                break
+        self.count("newscrawl/mongo/spill_replayed", total)
+        return total
+
+    def close(self) -> None:
+        """Flush, then close the database (and stop the embedded server this process started)."""
+        self.flush()
+        if self.storage:
+            self.storage.close()

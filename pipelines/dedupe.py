@@ -1,0 +1,85 @@
+"""Drop articles stored before: same URL key, same story id, same text, or a near-duplicate text.
+
+Backed by MongoDB (persistent across runs) with a bounded in-run memory; see ``newscrawl/dedupe.py``.
+The URLs of dropped copies are kept on the original (``duplicate_urls``, ``also_published_by``).
+A stored article seen again with other content or a newer ``modified_at`` passes, and the store
+records a revision. Settings: ``NEWSCRAWL_DEDUPE_MAX_DISTANCE`` (3 of 64 SimHash bits),
+``NEWSCRAWL_DEDUPE_MIN_WORDS`` (50), ``NEWSCRAWL_DEDUPE_MEMORY_ITEMS`` (100 000 keys).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
+
+from newscrawl.dedupe import Verdict, fingerprint
+from newscrawl.urls import url_key
+from pipelines.mongo import article_document, sink_for
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from typing_extensions import Self
+
+logger = logging.getLogger(__name__)
+
+
+class DuplicateArticle(DropItem):
+    """Base of every duplicate drop reason (logged at INFO: an expected event)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, log_level="INFO")
+
+
+class SeenInRun(DuplicateArticle):
+    """The same URL or story came twice in this run (e.g. from two feeds)."""
+
+
+class UnchangedArticle(DuplicateArticle):
+    """Already stored, and nothing changed."""
+
+
+class SameContent(DuplicateArticle):
+    """The same text is stored under another URL."""
+
+
+class NearDuplicate(DuplicateArticle):
+    """A nearly identical text is stored (a republished copy)."""
+
+
+DROPS: dict[Verdict, type[DuplicateArticle]] = {
+    Verdict.SEEN_IN_RUN: SeenInRun,
+    Verdict.UNCHANGED: UnchangedArticle,
+    Verdict.SAME_CONTENT: SameContent,
+    Verdict.NEAR_DUPLICATE: NearDuplicate,
+}
+
+
+class DedupePipeline:
+    """Set ``url_key``/``content_hash``/``simhash`` on each article, then drop duplicates."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Build the pipeline for ``crawler``."""
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        """Return the item if it is new or changed; raise a :class:`DuplicateArticle` subclass otherwise."""
+        adapter = ItemAdapter(item)
+        adapter["url_key"] = url_key(adapter.get("canonical_url") or adapter["url"])
+        adapter["content_hash"], adapter["simhash"] = fingerprint(
+            adapter.get("body") or adapter.get("lead"), min_words=sink_for(self.crawler).options.min_words
+        )
+        decision = sink_for(self.crawler).check(article_document(item))
+        drop = DROPS.get(decision.verdict)
+        if drop is not None:
+            distance = f" (distance {decision.distance})" if decision.distance is not None else ""
+            raise drop(f"{adapter['url']} duplicates {decision.original_key}{distance}")
+        if decision.verdict is Verdict.UPDATE:
+            self.crawler.stats.inc_value("newscrawl/dedupe/changed")
+        return item

@@ -1,0 +1,99 @@
+"""Store articles in MongoDB: batched unordered bulk writes, revisions, spill to disk on outage.
+
+Uses ``MONGO_URI`` / ``MONGO_DATABASE`` (environment or ``-s``); with no ``MONGO_URI`` the
+embedded nx-27017 server is used (see ``newscrawl/storage.py``). Tunables:
+``NEWSCRAWL_MONGO_BATCH`` (200 articles), ``NEWSCRAWL_MONGO_FLUSH_SECONDS`` (5),
+``NEWSCRAWL_MONGO_RETRIES`` (3, with backoff from ``NEWSCRAWL_MONGO_BACKOFF_SECONDS``, 0.5),
+``NEWSCRAWL_MONGO_DOWN_SECONDS`` (30: how long an unreachable server is left alone).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from itemadapter import ItemAdapter
+from scrapy import signals
+from scrapy.utils.asyncio import create_looping_call
+
+from newscrawl.sink import ArticleSink, SinkOptions
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from typing_extensions import Self
+
+logger = logging.getLogger(__name__)
+
+
+def sink_for(crawler: Crawler) -> ArticleSink:
+    """The crawl's one :class:`ArticleSink`, opened on first use and closed when the spider closes."""
+    sink: ArticleSink | None = getattr(crawler, "_newscrawl_sink", None)
+    if sink is None:
+        settings = crawler.settings
+        options = SinkOptions(
+            batch_size=settings.getint("NEWSCRAWL_MONGO_BATCH", 200),
+            flush_seconds=settings.getfloat("NEWSCRAWL_MONGO_FLUSH_SECONDS", 5.0),
+            retries=settings.getint("NEWSCRAWL_MONGO_RETRIES", 3),
+            backoff_seconds=settings.getfloat("NEWSCRAWL_MONGO_BACKOFF_SECONDS", 0.5),
+            down_seconds=settings.getfloat("NEWSCRAWL_MONGO_DOWN_SECONDS", 30.0),
+            max_distance=settings.getint("NEWSCRAWL_DEDUPE_MAX_DISTANCE", 3),
+            min_words=settings.getint("NEWSCRAWL_DEDUPE_MIN_WORDS", 50),
+            memory_items=settings.getint("NEWSCRAWL_DEDUPE_MEMORY_ITEMS", 100_000),
+        )
+        stats = crawler.stats
+        assert stats is not None
+        sink = ArticleSink.open(
+            settings.get("MONGO_URI") or None,
+            settings.get("MONGO_DATABASE") or None,
+            options,
+            count=lambda name, value: stats.inc_value(name, value) if value else None,
+        )
+        replayed = sink.flush_spill()
+        if replayed:
+            logger.info("wrote %d articles spilled by earlier runs", replayed)
+        crawler.signals.connect(sink.close, signal=signals.spider_closed)
+        crawler._newscrawl_sink = sink  # type: ignore[attr-defined]
+    return sink
+
+
+def article_document(item: Any) -> dict[str, Any]:
+    """The MongoDB document of an article item (nested images as plain dicts)."""
+    return ItemAdapter(item).asdict()
+
+
+class MongoPipeline:
+    """Queue each article for the bulk writer; flush by size, by time (also when idle) and at close."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.sink: ArticleSink | None = None
+        self._timer: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Build the pipeline for ``crawler``."""
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        """Open storage (or spill mode) and start the idle-flush timer."""
+        self.sink = sink_for(self.crawler)
+        self._timer = create_looping_call(self._flush_if_due)
+        self._timer.start(max(0.5, self.sink.options.flush_seconds / 2), now=False)
+
+    def _flush_if_due(self) -> None:
+        if self.sink and self.sink.flush_due():
+            self.sink.flush()
+
+    def process_item(self, item: Any) -> Any:
+        """Queue the article."""
+        assert self.sink is not None
+        key = ItemAdapter(item).get("url_key")
+        self.sink.add((self.sink.take_checked(key) if key else None) or article_document(item))
+        return item
+
+    def close_spider(self) -> None:
+        """Stop the timer and write what is left."""
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
+        if self.sink:
+            self.sink.flush()
