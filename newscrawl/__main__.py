@@ -33,10 +33,9 @@ from newscrawl.parser import NotAnArticle
 from newscrawl.sink import ArticleSink
 from newscrawl.sites import parser_for_url
 from newscrawl.storage import (
-    DEFAULT_DATABASE,
     EmbeddedServer,
     Storage,
-    data_dir,
+    embedded_dir,
     free_port,
     open_storage,
     port_is_free,
@@ -79,11 +78,11 @@ def cmd_parse(args: argparse.Namespace) -> int:
 def cmd_db(args: argparse.Namespace) -> int:
     """Serve the embedded database until interrupted; announce it so crawls use it."""
     port = args.port if port_is_free(args.port) else free_port()
-    server = EmbeddedServer.start(data_dir() / f"{args.database}.db", port)
+    server = EmbeddedServer.start(embedded_dir(), port)
     announcement = shared_server_file()
     announcement.write_text(json.dumps({"uri": server.uri, "pid": os.getpid()}), encoding="utf-8")
     print(f"MONGO_URI={server.uri}", flush=True)
-    print(f"serving database '{args.database}' from {server.db_path}; Ctrl-C stops it", flush=True)
+    print(f"serving the databases in {server.directory}; Ctrl-C stops it", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -244,7 +243,6 @@ def build_parser() -> argparse.ArgumentParser:
     commands = cli.add_subparsers(dest="command", required=True)
     db = commands.add_parser("db", help="keep the embedded MongoDB serving for other programs")
     db.add_argument("--port", type=int, default=27017, help="port (default 27017, else a free one)")
-    db.add_argument("--database", default=os.getenv("MONGO_DATABASE", DEFAULT_DATABASE), help="database name")
     db.set_defaults(run=cmd_db)
     stats = commands.add_parser("stats", help="per site: count, newest, oldest, field fill rates")
     stats.add_argument("--json", action="store_true", help="JSON lines instead of text")

@@ -80,9 +80,10 @@ class StorageError(RuntimeError):
 
 @dataclass
 class EmbeddedServer:
-    """An ``nx-27017`` process serving ``db_path`` on 127.0.0.1:``port``, with its own pid and log file."""
+    """An ``nx-27017`` process serving the databases in ``directory`` (one SQLite file per database)
+    on 127.0.0.1:``port``, with its own pid and log file."""
 
-    db_path: Path
+    directory: Path
     port: int
     process: subprocess.Popen[bytes] | None = None
 
@@ -93,19 +94,19 @@ class EmbeddedServer:
 
     @property
     def pid_file(self) -> Path:
-        return self.db_path.with_name(f"nx-27017-{self.port}.pid")
+        return self.directory / f"nx-27017-{self.port}.pid"
 
     @property
     def log_file(self) -> Path:
-        return self.db_path.with_name(f"nx-27017-{self.port}.log")
+        return self.directory / f"nx-27017-{self.port}.log"
 
     @classmethod
-    def start(cls, db_path: Path, port: int | None = None, timeout: float = 30.0) -> EmbeddedServer:
+    def start(cls, directory: Path, port: int | None = None, timeout: float = 30.0) -> EmbeddedServer:
         """Start a server and wait until it answers ``ping``."""
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-        server = cls(db_path=db_path, port=port or free_port())
+        directory.mkdir(parents=True, exist_ok=True)
+        server = cls(directory=directory, port=port or free_port())
         command = [
-            _nx_command(), "--db", str(db_path), "--port", str(server.port),
+            _nx_command(), "--data-dir", str(directory), "--port", str(server.port),
             "--pid-file", str(server.pid_file), "--log-file", str(server.log_file),
         ]  # fmt: skip
         server.process = subprocess.Popen(
@@ -116,7 +117,7 @@ class EmbeddedServer:
             if server.process.poll() is not None:
                 raise StorageError(f"nx-27017 exited with {server.process.returncode}; see {server.log_file}")
             if ping(server.uri, timeout_ms=300):
-                logger.info("started the embedded MongoDB server (nx-27017) at %s, data in %s", server.uri, db_path)
+                logger.info("started the embedded MongoDB server (nx-27017) at %s, data in %s", server.uri, directory)
                 return server
             time.sleep(0.1)
         server.stop()
@@ -146,6 +147,11 @@ def ping(uri: str, timeout_ms: int = 1000) -> bool:
         return False
     finally:
         client.close()
+
+
+def embedded_dir() -> Path:
+    """Where the embedded server keeps its databases (``./data/mongo/<database>.db``)."""
+    return data_dir() / "mongo"
 
 
 def shared_server_file() -> Path:
@@ -227,7 +233,7 @@ def open_storage(uri: str | None = None, database: str | None = None, *, start_e
             logger.info("MONGO_URI is not set: using the embedded server of `python -m newscrawl db` at %s", uri)
         elif start_embedded:
             logger.info("MONGO_URI is not set: starting the embedded MongoDB server (nx-27017)")
-            server = EmbeddedServer.start(data_dir() / f"{database}.db")
+            server = EmbeddedServer.start(embedded_dir())
             uri = server.uri
         else:
             raise StorageError("MONGO_URI is not set and no `python -m newscrawl db` server is running")

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from newscrawl.storage import Storage
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = Path(__file__).resolve().parent / "files"
@@ -22,3 +30,33 @@ def read_page(relative: str) -> str:
 def files() -> Path:
     """The tests/files directory."""
     return FILES
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real MongoDB server for the session: ``MONGO_URI`` when set, else an embedded nx-27017."""
+    uri = os.getenv("MONGO_URI")
+    if uri:
+        yield uri
+        return
+    from newscrawl.storage import EmbeddedServer
+
+    server = EmbeddedServer.start(tmp_path_factory.mktemp("mongo"))
+    try:
+        yield server.uri
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def storage(mongo_uri: str, request: pytest.FixtureRequest) -> Iterator[Storage]:
+    """An empty database of its own for one test (dropped afterwards)."""
+    from newscrawl.storage import open_storage
+
+    name = "t_" + re.sub(r"\W+", "_", request.node.name)[:40] + f"_{uuid.uuid4().hex[:6]}"
+    opened = open_storage(mongo_uri, name)
+    try:
+        yield opened
+    finally:
+        opened.client.drop_database(name)
+        opened.close()
