@@ -37,6 +37,7 @@ class SinkOptions:
     retries: int = 3
     backoff_seconds: float = 0.5
     down_seconds: float = 30.0
+    timeout_ms: int = 5000
     max_distance: int = 3
     min_words: int = 50
     memory_items: int = 100_000
@@ -71,7 +72,7 @@ class ArticleSink:
     def open(cls, uri: str | None, database: str | None, options: SinkOptions | None = None, count: Counter = _ignore) -> ArticleSink:
         """Open storage (MONGO_URI, a `newscrawl db` server, or the embedded one); spill if it cannot."""
         try:
-            storage = open_storage(uri, database)
+            storage = open_storage(uri, database, timeout_ms=(options or SinkOptions()).timeout_ms)
         except StorageError as exc:
             logger.error("MongoDB unavailable, articles will be spilled to disk: %s", exc)
             count("newscrawl/mongo/unavailable_at_start", 1)

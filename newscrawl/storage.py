@@ -220,7 +220,9 @@ class Storage:
             self.server.stop()
 
 
-def open_storage(uri: str | None = None, database: str | None = None, *, start_embedded: bool = True) -> Storage:
+def open_storage(
+    uri: str | None = None, database: str | None = None, *, start_embedded: bool = True, timeout_ms: int = 5000
+) -> Storage:
     """Connect to ``uri`` (default ``MONGO_URI``), else a running ``newscrawl db`` server, else start nx-27017."""
     uri = uri or os.getenv("MONGO_URI") or None
     database = database or os.getenv("MONGO_DATABASE") or DEFAULT_DATABASE
@@ -237,7 +239,9 @@ def open_storage(uri: str | None = None, database: str | None = None, *, start_e
             uri = server.uri
         else:
             raise StorageError("MONGO_URI is not set and no `python -m newscrawl db` server is running")
-    client: MongoClient[dict[str, Any]] = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000)
+    client: MongoClient[dict[str, Any]] = MongoClient(
+        uri, tz_aware=True, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms, socketTimeoutMS=60_000
+    )
     storage = Storage(client=client, db=client[database], uri=uri, embedded=embedded or is_embedded(client), server=server)
     try:
         storage.ensure_indexes()

@@ -4,7 +4,8 @@ Uses ``MONGO_URI`` / ``MONGO_DATABASE`` (environment or ``-s``); with no ``MONGO
 embedded nx-27017 server is used (see ``newscrawl/storage.py``). Tunables:
 ``NEWSCRAWL_MONGO_BATCH`` (200 articles), ``NEWSCRAWL_MONGO_FLUSH_SECONDS`` (5),
 ``NEWSCRAWL_MONGO_RETRIES`` (3, with backoff from ``NEWSCRAWL_MONGO_BACKOFF_SECONDS``, 0.5),
-``NEWSCRAWL_MONGO_DOWN_SECONDS`` (30: how long an unreachable server is left alone).
+``NEWSCRAWL_MONGO_DOWN_SECONDS`` (30: how long an unreachable server is left alone),
+``NEWSCRAWL_MONGO_TIMEOUT_MS`` (5000: how long one operation waits for the server).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def sink_for(crawler: Crawler) -> ArticleSink:
             retries=settings.getint("NEWSCRAWL_MONGO_RETRIES", 3),
             backoff_seconds=settings.getfloat("NEWSCRAWL_MONGO_BACKOFF_SECONDS", 0.5),
             down_seconds=settings.getfloat("NEWSCRAWL_MONGO_DOWN_SECONDS", 30.0),
+            timeout_ms=settings.getint("NEWSCRAWL_MONGO_TIMEOUT_MS", 5000),
             max_distance=settings.getint("NEWSCRAWL_DEDUPE_MAX_DISTANCE", 3),
             min_words=settings.getint("NEWSCRAWL_DEDUPE_MIN_WORDS", 50),
             memory_items=settings.getint("NEWSCRAWL_DEDUPE_MEMORY_ITEMS", 100_000),

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,11 @@ SAMPLE = FILES / "unian/unian-sample.warc.gz"
 SEED_URL = "https://www.unian.info/world/putin-absorbs-belarusian-factories-to-strengthen-his-army-isw-12149817.html"
 
 
-def crawl(tmp_path: Path, *args: str) -> tuple[list[dict], str]:
-    """Run ``scrapy crawl unian`` in a subprocess from the repo root; return items and the log."""
+def crawl(tmp_path: Path, mongo_uri: str, *args: str) -> tuple[list[dict], str]:
+    """Run ``scrapy crawl unian`` in a subprocess from the repo root into a fresh database."""
     out, log = tmp_path / "out.jsonl", tmp_path / "crawl.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSCRAWL_")}
+    env.update(MONGO_URI=mongo_uri, MONGO_DATABASE=f"replay_{uuid.uuid4().hex[:8]}", NEWSCRAWL_DATA_DIR=str(tmp_path / "data"))
     subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "unian", *args, "-O", str(out), "-s", f"LOG_FILE={log}"],
         cwd=ROOT, env=env, check=True, timeout=120,
@@ -30,8 +32,8 @@ def crawl(tmp_path: Path, *args: str) -> tuple[list[dict], str]:
 
 
 @pytest.fixture(scope="module")
-def sample_crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict], str]:
-    return crawl(tmp_path_factory.mktemp("replay"), "-s", f"NEWSCRAWL_REPLAY={SAMPLE}")
+def sample_crawl(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str) -> tuple[list[dict], str]:
+    return crawl(tmp_path_factory.mktemp("replay"), mongo_uri, "-s", f"NEWSCRAWL_REPLAY={SAMPLE}")
 
 
 def test_the_shipped_sample_archive_is_what_the_builder_makes(tmp_path: Path) -> None:
@@ -79,10 +81,11 @@ def test_replay_counts_what_the_archive_lacks(sample_crawl: tuple[list[dict], st
     assert "'newscrawl/replay/missing': 59" in log
     assert "'newscrawl/feed_entries': 50" in log
     assert "'item_scraped_count': 1" in log
+    assert "'newscrawl/mongo/inserted': 1" in log
 
 
-def test_editions_argument_over_replay(tmp_path: Path) -> None:
-    items, log = crawl(tmp_path, "-a", "editions=uk", "-s", f"NEWSCRAWL_REPLAY={SAMPLE}")
+def test_editions_argument_over_replay(tmp_path: Path, mongo_uri: str) -> None:
+    items, log = crawl(tmp_path, mongo_uri, "-a", "editions=uk", "-s", f"NEWSCRAWL_REPLAY={SAMPLE}")
     assert items == []
     assert "'newscrawl/feeds_fetched': 1," in log  # the Ukrainian feed only
     assert "'newscrawl/replay/hits': 1," in log
