@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from newscrawl.storage import SIMHASH_BANDS, ArticleStore, is_newer_version
+from newscrawl.storage import SIMHASH_BANDS, ArticleStore, is_newer_version, story_key
 
 logger = logging.getLogger(__name__)
 
@@ -37,18 +37,32 @@ def content_hash(text: str | None) -> str | None:
     return hashlib.sha1(" ".join(words).encode()).hexdigest() if words else None
 
 
+#: byte value -> its 8 bits spread into 32-bit lanes, so summing these sums each bit position at once
+_SPREAD = [sum(1 << (32 * bit) for bit in range(8) if byte >> bit & 1) for byte in range(256)]
+
+
 def simhash(text: str | None, *, min_words: int = 50) -> int | None:
-    """64-bit SimHash over word 3-shingles; None for texts shorter than ``min_words``."""
+    """64-bit SimHash over word 3-shingles; None for texts shorter than ``min_words``.
+
+    Bit ``b`` is set when more than half of the shingle hashes have it set. The per-bit counts
+    are kept in 32-bit lanes of eight big integers (one per hash byte): 8 additions per shingle
+    instead of 64 bit tests.
+    """
     words = _WORDS.findall((text or "").lower())
     if len(words) < min_words:
         return None
-    weights = [0] * 64
-    for i in range(len(words) - 2):
-        shingle = " ".join(words[i : i + 3]).encode()
-        value = int.from_bytes(hashlib.blake2b(shingle, digest_size=8).digest(), "big")
-        for bit in range(64):
-            weights[bit] += 1 if value >> bit & 1 else -1
-    return sum(1 << bit for bit in range(64) if weights[bit] > 0)
+    shingles = len(words) - 2
+    lanes = [0] * 8
+    for i in range(shingles):
+        digest = hashlib.blake2b(" ".join(words[i : i + 3]).encode(), digest_size=8).digest()
+        for position, byte in enumerate(digest):
+            lanes[position] += _SPREAD[byte]
+    value = 0
+    for position, lane in enumerate(lanes):
+        for bit in range(8):
+            if 2 * (lane >> (32 * bit) & 0xFFFFFFFF) > shingles:
+                value |= 1 << ((7 - position) * 8 + bit)
+    return value
 
 
 def fingerprint(text: str | None, *, min_words: int = 50) -> tuple[str | None, int | None]:
@@ -123,11 +137,6 @@ class Deduper:
         self._recent_docs: OrderedDict[str, dict[str, Any]] = OrderedDict()  # url_key -> doc (pending ones)
         self._recent_hashes: OrderedDict[str, tuple[int, str | None]] = OrderedDict()  # url_key -> (simhash, lang)
 
-    @staticmethod
-    def story_key(doc: dict[str, Any]) -> str | None:
-        """``site/language/source_id`` when the site has story ids."""
-        return f"story:{doc['site']}/{doc.get('language')}/{doc['source_id']}" if doc.get("source_id") else None
-
     def check(self, doc: dict[str, Any], *, use_database: bool = True) -> Decision:
         """Decide what ``doc`` is; remember it when it is kept.
 
@@ -144,7 +153,8 @@ class Deduper:
         return decision
 
     def _keys(self, doc: dict[str, Any]) -> list[str]:
-        keys = [doc["url_key"], self.story_key(doc)]
+        story = story_key(doc)
+        keys = [doc["url_key"], f"story:{story}" if story else None]
         if doc.get("content_hash"):
             keys.append(f"content:{doc['content_hash']}")
         return [k for k in keys if k]
@@ -184,8 +194,12 @@ class Deduper:
             distance = hamming(value, other)
             if distance <= self.max_distance and language == doc.get("language") and (best is None or distance < best[0]):
                 best = (distance, key)
-        query = {"$or": [{f"simhash_band{i}": doc[f"simhash_band{i}"]} for i in range(SIMHASH_BANDS)]}
-        for other in self.store.articles.find(query, {"simhash": 1, "url_key": 1, "language": 1}):
+        candidates = {}  # one indexed lookup per band: nx-27017 scans the whole collection for $or
+        for i in range(SIMHASH_BANDS):
+            for other in self.store.articles.find({f"simhash_band{i}": doc[f"simhash_band{i}"]},
+                                                  {"simhash": 1, "url_key": 1, "language": 1}):
+                candidates[other["_id"]] = other
+        for other in candidates.values():
             if other.get("simhash") is None or other.get("language") != doc.get("language"):
                 continue
             distance = hamming(value, other["simhash"] & _MASK64)

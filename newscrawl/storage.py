@@ -178,10 +178,10 @@ def index_models(embedded: bool) -> dict[str, list[IndexModel]]:
     articles = [
         IndexModel([("url_key", ASCENDING)], unique=True, name="url_key_unique"),
         IndexModel(
-            [("site", ASCENDING), ("language", ASCENDING), ("source_id", ASCENDING)],
+            [("story_key", ASCENDING)],
             unique=True,
-            partialFilterExpression={"source_id": {"$type": "string"}},
-            name="site_story_unique",
+            partialFilterExpression={"story_key": {"$type": "string"}},
+            name="story_key_unique",
         ),
         IndexModel([("site", ASCENDING), ("published_at", DESCENDING)], name="site_published"),
         IndexModel([("published_at", DESCENDING)], name="published"),
@@ -361,6 +361,9 @@ class ArticleStore:
             return result
         for doc in docs:
             doc.pop("_id", None)  # insert_many sets _id on the dicts; a retried batch must not reuse them
+            key = story_key(doc)
+            if key:
+                doc["story_key"] = key
         try:
             result.inserted = len(self.articles.insert_many(docs, ordered=False).inserted_ids)
         except BulkWriteError as exc:
@@ -373,11 +376,16 @@ class ArticleStore:
         return result
 
     def find_existing(self, doc: dict[str, Any]) -> dict[str, Any] | None:
-        """The stored article with the same URL key or the same (site, language, story id)."""
-        query: list[dict[str, Any]] = [{"url_key": doc["url_key"]}]
-        if doc.get("source_id"):
-            query.append({"site": doc["site"], "language": doc.get("language"), "source_id": doc["source_id"]})
-        return self.articles.find_one({"$or": query})
+        """The stored article with the same URL key or the same story key.
+
+        Two equality lookups on single-field indexes rather than one ``$or``: nx-27017 answers
+        ``$or`` by scanning the whole collection (measured 38 ms vs 0.6 ms at 2 000 articles).
+        """
+        found = self.articles.find_one({"url_key": doc["url_key"]})
+        key = story_key(doc)
+        if found is None and key:
+            found = self.articles.find_one({"story_key": key})
+        return found
 
     def _resolve_conflict(self, doc: dict[str, Any]) -> WriteResult:
         existing = self.find_existing(doc)
@@ -433,6 +441,11 @@ class ArticleStore:
                 urls.append(url)
                 self.articles.update_one({"_id": article["_id"]}, {"$set": {"duplicate_urls": urls}})
         self.aliases.update_one({"_id": key}, {"$set": {"article_id": article["_id"]}}, upsert=True)
+
+
+def story_key(doc: dict[str, Any]) -> str | None:
+    """``site/language/source_id``: one story in one edition (editions may share a story id)."""
+    return f"{doc['site']}/{doc.get('language')}/{doc['source_id']}" if doc.get("source_id") else None
 
 
 def is_newer_version(doc: dict[str, Any], existing: dict[str, Any]) -> bool:

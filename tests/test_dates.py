@@ -213,7 +213,10 @@ def test_relative_forms_agree_with_dateparser(minutes_ago: int, hours_ago: int, 
         fast = parse_date_fast(text, now=now)
         if fast is None:  # a "today, HH:MM" that falls into a DST gap
             continue
+        if fast.astimezone(KYIV).utcoffset() != now.astimezone(KYIV).utcoffset():
+            continue  # dateparser subtracts in naive local time, an hour off across a DST switch; we do not
         assert dateparser_instant(text, lang, now) == fast, text
+    assert parse_date_fast(f"{minutes_ago} хвилин тому", now=now) == now - timedelta(minutes=minutes_ago)
 
 
 @settings(max_examples=300, deadline=None)
