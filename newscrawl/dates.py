@@ -1,22 +1,24 @@
 """The only place a string becomes a datetime.
 
 :func:`parse_date` reads the dates news sites print and returns a timezone-aware UTC datetime.
-A fast path (precompiled patterns) covers ISO 8601, RFC 822 (feeds), numeric day-first dates
-("06:24, 18.02.23", "18.02.2023 06:24"), Ukrainian/Russian/English month names in every
-grammatical case with or without a weekday ("02:59 воскресенье, 18 марта 2018"), "today/yesterday"
-words ("вчора, 14:30") and "N units ago" ("5 хвилин тому", "3 часа назад", "an hour ago").
-Everything else goes to dateparser with pinned settings, so no answer depends on the machine's
-clock, locale or timezone. Local times are in ``tz`` (Europe/Kyiv, DST-aware). Results more than
-a day after ``now`` or before ``floor`` (1990 by default) are rejected: None, never a wrong date.
+A fast path (precompiled patterns, :func:`parse_date_fast`) covers ISO 8601, RFC 822/1123/850
+(feeds, HTTP headers), numeric day-first dates ("06:24, 18.02.23", "18.02.2023 06:24"),
+Ukrainian/Russian/English month names in every grammatical case and common abbreviations, with or
+without a weekday ("02:59 воскресенье, 18 марта 2018"), "today/yesterday" words ("вчора, 14:30")
+and "N units ago" ("5 хвилин тому", "3 часа назад", "an hour ago"). Everything else goes to
+dateparser with pinned settings, so no answer depends on the machine's clock, locale or timezone.
+Local times (no offset in the string) are in ``tz`` (Europe/Kyiv, DST-aware; a time that does not
+exist or repeats at a DST switch is read with zoneinfo's ``fold=0``). Two-digit years 00-69 are
+20xx, 70-99 are 19xx. Results more than a day after ``now`` or before ``floor`` (1990 by default)
+are rejected: None, never a wrong date, and never an exception.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -32,163 +34,198 @@ MAX_LENGTH = 200  # longer strings are not dates
 
 _MONTH_FORMS = {
     1: "січень січня січні січ январь января январе янв january jan",
-    2: "лютий лютого лютому лютім лют февраль февраля феврале фев february feb",
+    2: "лютий лютого лютому лютім лют февраль февраля феврале фев февр february feb",
     3: "березень березня березні бер март марта марте мар march mar",
-    4: "квітень квітня квітні квіт апрель апреля апреле апр april apr",
-    5: "травень травня травні трав май мая мае may",
-    6: "червень червня червні черв июнь июня июне июн june jun",
+    4: "квітень квітня квітні квіт кві апрель апреля апреле апр april apr",
+    5: "травень травня травні трав тра май мая мае may",
+    6: "червень червня червні черв чер июнь июня июне июн june jun",
     7: "липень липня липні лип июль июля июле июл july jul",
-    8: "серпень серпня серпні серп август августа августе авг august aug",
+    8: "серпень серпня серпні серп сер август августа августе авг august aug",
     9: "вересень вересня вересні вер сентябрь сентября сентябре сент сен september sept sep",
-    10: "жовтень жовтня жовтні жовт октябрь октября октябре окт october oct",
-    11: "листопад листопада листопаді лист ноябрь ноября ноябре нояб ноя november nov",
-    12: "грудень грудня грудні груд декабрь декабря декабре дек december dec",
+    10: "жовтень жовтня жовтні жовт жов октябрь октября октябре окт october oct",
+    11: "листопад листопада листопаді лист лис ноябрь ноября ноябре нояб ноя november nov",
+    12: "грудень грудня грудні груд гру декабрь декабря декабре дек december dec",
 }
 MONTHS = {form: number for number, forms in _MONTH_FORMS.items() for form in forms.split()}
-_WEEKDAYS = (
-    "понеділок понеділка вівторок вівторка середа середу четвер четверга пʼятниця пʼятницю субота суботу "
-    "неділя неділю понедельник вторник среда среду четверг пятница пятницу суббота субботу воскресенье "
-    "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun "
-    "пн вт ср чт пт сб нд вс"
-).split()
-_DAY_WORDS = {
+_EN_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun"
+WEEKDAYS = frozenset(
+    (
+        "понеділок вівторок середа середу четвер пʼятниця пʼятницю субота суботу неділя неділю "
+        "понедельник вторник среда среду четверг пятница пятницу суббота субботу воскресенье "
+        f"пн вт ср чт пт сб нд вс {_EN_WEEKDAYS}"
+    ).split()
+)
+#: connectors and "year" words that may stand around the parts of a date ("о 14:30", "2023 року")
+FILLER = frozenset("о об у в во at on року рік р года год г".split())
+DAY_WORDS = {
     "сьогодні": 0, "сегодня": 0, "today": 0,
     "вчора": 1, "вчера": 1, "yesterday": 1,
     "позавчора": 2, "позавчера": 2,
 }  # fmt: skip
-_NOW_WORDS = ("щойно", "только что", "just now", "зараз", "сейчас", "now")
-_UNITS = {
-    "seconds": "секунд секунду секунди секунды сек с second seconds sec secs",
-    "minutes": "хвилин хвилину хвилини хв минут минуту минуты мин minute minutes min mins",
-    "hours": "годин годину години год час часа часов hour hours hr hrs h",
+NOW_WORDS = frozenset(("щойно", "зараз", "только что", "сейчас", "just now", "now"))
+_UNIT_FORMS = {
+    "seconds": "секунда секунду секунди секунд сек с секунды second seconds sec secs s",
+    "minutes": "хвилина хвилину хвилини хвилин хв минута минуту минуты минут мин minute minutes min mins",
+    "hours": "година годину години годин год час часа часов ч hour hours hr hrs h",
     "days": "день дні днів дня дней day days",
     "weeks": "тиждень тижні тижнів неделю недели недель week weeks",
 }
-UNITS = {form: unit for unit, forms in _UNITS.items() for form in forms.split()}
-_ONE_WORDS = ("a", "an", "one", "одну", "одна", "один", "одне")
+UNITS = {form: unit for unit, forms in _UNIT_FORMS.items() for form in forms.split()}
+_ONE_WORDS = "a an one одну одна один одне"
+#: RFC 822 zone names (military zones other than Z are not used by anyone)
+_RFC_ZONES = {
+    "gmt": 0, "ut": 0, "utc": 0, "z": 0,
+    "edt": -4, "est": -5, "cdt": -5, "cst": -6, "mdt": -6, "mst": -7, "pdt": -7, "pst": -8,
+}  # fmt: skip
 
-_MONTH_RE = "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True))
+
+def _alternatives(words: Iterable[str]) -> str:
+    """A regex alternation of ``words``, longest first so that no word stops at a shorter prefix."""
+    return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+
+
+_MONTH_RE = _alternatives(MONTHS)
+_NOT_LETTER = r"(?![^\W\d_])"
 _APOSTROPHES = re.compile(r"['’ʼ`]")
 _ISO = re.compile(
-    r"^\d{4}-\d{2}-\d{2}(?:[t ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?\s*(?:z|[+-]\d{2}(?::?\d{2})?)?$"
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[t ]([0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?))?"
+    r"\s*(z|[+-][0-9]{2}(?::?[0-9]{2})?)?$"
 )
 _RFC822 = re.compile(
-    r"^(?:[a-z]{3},\s*)?\d{1,2}\s+[a-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[+-]\d{4}|gmt|ut|utc|z)$"
+    rf"^(?:(?:{_alternatives(_EN_WEEKDAYS.split())}),?\s*)?([0-9]{{1,2}})[ -]([a-z]{{3}})[ -]([0-9]{{4}}|[0-9]{{2}})"
+    r"\s+([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?\s*([+-][0-9]{4}|[a-z]{1,3})$"
 )
-_TIME = re.compile(r"(?<![\d.:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d:])")
-_NUMERIC_DATE = re.compile(r"(?<![\d.])(\d{1,2})([./])(\d{1,2})\2(\d{4}|\d{2})(?![\d.])")
-_DAY_MONTH_YEAR = re.compile(rf"(?<!\w)(\d{{1,2}})\s*(?:-?го\s+)?({_MONTH_RE})\.?\s*,?\s*(\d{{4}})(?!\d)")
-_MONTH_DAY_YEAR = re.compile(rf"(?<!\w)({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(\d{{4}})(?!\d)")
-_WORD = re.compile(r"[^\W\d_]+")
-_FILLER = frozenset(
-    "о в во at on року рік года год г р y р. г. the of".split()
-)  # connectors and "year" suffixes that may stand around the parts of a date
+_TIME = re.compile(
+    r"(?<![0-9.:])([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?(?:\s*([ap])\.?m\.?(?![^\W\d_]))?(?![0-9:])"
+)
+_NUMERIC_DATE = re.compile(
+    r"(?<![0-9])(?<![0-9][./-])([0-9]{1,2})([./-])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})(?![0-9]|[./-][0-9])"
+)
+_DAY_MONTH_YEAR = re.compile(
+    rf"(?<!\w)([0-9]{{1,2}})(?:-?го|st|nd|rd|th)?\s*({_MONTH_RE})\.?{_NOT_LETTER}\s*,?\s*([0-9]{{4}})(?![0-9])"
+)
+_MONTH_DAY_YEAR = re.compile(
+    rf"(?<!\w)({_MONTH_RE})\.?\s*([0-9]{{1,2}})(?:st|nd|rd|th)?{_NOT_LETTER}\s*,?\s*([0-9]{{4}})(?![0-9])"
+)
 _AGO = re.compile(
-    r"^(?:(\d+|" + "|".join(_ONE_WORDS) + r")\s*)?(" + "|".join(sorted(map(re.escape, UNITS), key=len, reverse=True))
-    + r")\.?\s+(?:тому|назад|ago)$"
+    rf"^(?:([0-9]{{1,5}})\s*|(?:{_alternatives(_ONE_WORDS.split())})\s+)?({_alternatives(UNITS)})\.?\s+"
+    r"(?:тому|назад|тому назад|ago)$"
 )
+_WORD = re.compile(r"[^\W\d_]+")
+_DIGIT = re.compile(r"\d")
 
 
 @lru_cache(maxsize=32)
 def _zone(name: str) -> ZoneInfo:
+    """The zone called ``name`` (raises for unknown names: a programming error, not an input)."""
     return ZoneInfo(name)
 
 
+def _to_utc(value: datetime, zone: ZoneInfo) -> datetime:
+    """``value`` in UTC; a naive value is a wall-clock time in ``zone``."""
+    return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(timezone.utc)
+
+
 def _year(text: str) -> int:
+    """A printed year; two digits: 00-69 are 20xx, 70-99 are 19xx."""
     value = int(text)
     if len(text) == 2:
         value += 2000 if value < 70 else 1900
     return value
 
 
-def _local(zone: ZoneInfo, year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime | None:
-    try:
-        return datetime(year, month, day, hour, minute, second, tzinfo=zone).astimezone(timezone.utc)
-    except ValueError:
-        return None
-
-
-def _leftover_is_filler(text: str) -> bool:
-    """After removing the date parts, only weekday names, connectors and punctuation may remain."""
-    return all(word in _FILLER or word in _WEEKDAYS for word in _WORD.findall(text))
-
-
-def _relative(text: str, zone: ZoneInfo, now: datetime) -> datetime | None:
-    if text in _NOW_WORDS:
-        return now
-    match = _AGO.match(text)
-    if match:
-        count_text, unit = match.groups()
-        count = int(count_text) if count_text and count_text.isdigit() else 1
-        return now - timedelta(**{UNITS[unit]: count})
-    return None
-
-
 def parse_date_fast(text: str, *, tz: str = DEFAULT_TZ, now: datetime | None = None) -> datetime | None:
     """The fast path alone: a UTC datetime for the formats news sites print, else None.
 
-    No plausibility check (see :func:`parse_date`).
+    No plausibility check (see :func:`parse_date`); never raises on any string.
     """
-    zone = _zone(tz)
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    text = _APOSTROPHES.sub("ʼ", text.strip().lower())
-    text = " ".join(text.split())
-    if not text or len(text) > MAX_LENGTH:
+    if len(text) > MAX_LENGTH:
         return None
-    if _ISO.match(text):
-        try:
-            value = datetime.fromisoformat(text.replace(",", ".").upper())
-        except ValueError:
-            return None
-        return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(timezone.utc)
-    if _RFC822.match(text):
-        try:
-            value = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(timezone.utc)
-    relative = _relative(text, zone, now)
-    if relative is not None:
-        return relative
-    return _calendar(text, zone, now)
+    zone = _zone(tz)
+    now = _to_utc(now or datetime.now(timezone.utc), zone)
+    text = " ".join(_APOSTROPHES.sub("ʼ", text.lower()).split())
+    try:
+        if match := _ISO.match(text):
+            return _iso(match, zone)
+        if (match := _RFC822.match(text)) and (value := _rfc822(match)):
+            return value
+        if text in NOW_WORDS:
+            return now
+        if match := _AGO.match(text):
+            count, unit = match.groups()
+            return now - timedelta(**{UNITS[unit]: int(count or 1)})
+        return _calendar(text, zone, now)
+    except (ValueError, OverflowError):  # no such day or time, offset out of range, year out of range
+        return None
+
+
+def _iso(match: re.Match[str], zone: ZoneInfo) -> datetime:
+    """ISO 8601 as matched by ``_ISO``; date only is local midnight, no offset is local time."""
+    day, clock, offset = match.groups()
+    value = datetime.fromisoformat(f"{day}T{(clock or '00:00').replace(',', '.')}{(offset or '').upper()}")
+    return _to_utc(value, zone)
+
+
+def _rfc822(match: re.Match[str]) -> datetime | None:
+    """RFC 822/1123/850 with a numeric offset or a zone name RFC 822 defines, else None."""
+    day, month_name, year, hour, minute, second, zone_name = match.groups()
+    month = MONTHS.get(month_name)
+    if zone_name[0] in "+-" and int(zone_name[3:]) < 60:
+        minutes = int(zone_name[:3]) * 60 + int(zone_name[0] + zone_name[3:])
+    elif zone_name in _RFC_ZONES:
+        minutes = _RFC_ZONES[zone_name] * 60
+    else:
+        return None  # a zone only dateparser knows ("CET")
+    if month is None:
+        return None
+    zone = timezone(timedelta(minutes=minutes))
+    value = datetime(_year(year), month, int(day), int(hour), int(minute), int(second or 0), tzinfo=zone)
+    return value.astimezone(timezone.utc)
 
 
 def _calendar(text: str, zone: ZoneInfo, now: datetime) -> datetime | None:
-    """Day + month (number or name) + year, or a today/yesterday word, with an optional time."""
+    """Day + month (number or name) + year, or a today/yesterday word, with an optional time.
+
+    Whatever is left after taking out the time and the date may only be weekday names,
+    connectors, "year" words and punctuation.
+    """
     hour = minute = second = 0
-    time_match = _TIME.search(text)
-    if time_match:
-        hour, minute = int(time_match.group(1)), int(time_match.group(2))
-        second = int(time_match.group(3) or 0)
-        if hour > 23 or minute > 59 or second > 59:
-            return None
-        text = text[: time_match.start()] + " " + text[time_match.end():]
-    found = _NUMERIC_DATE.search(text)
-    if found:
-        day, month, year = int(found.group(1)), int(found.group(3)), _year(found.group(4))
+    if time_match := _TIME.search(text):
+        hour, minute, second = int(time_match[1]), int(time_match[2]), int(time_match[3] or 0)
+        if time_match[4]:  # 12-hour clock
+            if not 1 <= hour <= 12:
+                return None
+            hour = hour % 12 + (12 if time_match[4] == "p" else 0)
+        text = f"{text[: time_match.start()]} {text[time_match.end() :]}"
+    if found := _NUMERIC_DATE.search(text):
+        day, month, year = int(found[1]), int(found[3]), _year(found[4])
     elif found := _DAY_MONTH_YEAR.search(text):
-        day, month, year = int(found.group(1)), MONTHS[found.group(2)], int(found.group(3))
+        day, month, year = int(found[1]), MONTHS[found[2]], int(found[3])
     elif found := _MONTH_DAY_YEAR.search(text):
-        day, month, year = int(found.group(2)), MONTHS[found.group(1)], int(found.group(3))
+        day, month, year = int(found[2]), MONTHS[found[1]], int(found[3])
     else:
-        words = _WORD.findall(text)
-        day_words = [w for w in words if w in _DAY_WORDS]
-        if len(day_words) != 1 or not all(w in _DAY_WORDS or w in _FILLER for w in words):
-            return None
-        if re.search(r"\d", text):
-            return None
-        local_day = now.astimezone(zone).date() - timedelta(days=_DAY_WORDS[day_words[0]])
-        return _local(zone, local_day.year, local_day.month, local_day.day, hour, minute, second)
-    rest = text[: found.start()] + " " + text[found.end():]
-    if re.search(r"\d", rest) or not _leftover_is_filler(rest):
+        return _day_word(text, zone, now, hour, minute, second)
+    rest = f"{text[: found.start()]} {text[found.end() :]}"
+    if _DIGIT.search(rest) or not all(word in FILLER or word in WEEKDAYS for word in _WORD.findall(rest)):
         return None
-    return _local(zone, year, month, day, hour, minute, second)
+    return datetime(year, month, day, hour, minute, second, tzinfo=zone).astimezone(timezone.utc)
 
 
-def _dateparser(text: str, languages: Sequence[str], zone_name: str, now: datetime) -> datetime | None:
+def _day_word(text: str, zone: ZoneInfo, now: datetime, hour: int, minute: int, second: int) -> datetime | None:
+    """A today/yesterday word ("Сьогодні, 14:30", "вчера в 09:15"): that calendar day in ``zone`` at ``now``."""
+    words = _WORD.findall(text)
+    days = [DAY_WORDS[word] for word in words if word in DAY_WORDS]
+    if len(days) != 1 or _DIGIT.search(text) or not all(word in DAY_WORDS or word in FILLER for word in words):
+        return None
+    day = now.astimezone(zone).date() - timedelta(days=days[0])
+    return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=zone).astimezone(timezone.utc)
+
+
+def _dateparser(text: str, languages: Sequence[str], tz: str, now: datetime) -> datetime | None:
+    """dateparser with pinned settings: nothing is taken from the machine's clock, locale or zone."""
     settings = {
-        "RELATIVE_BASE": now.astimezone(_zone(zone_name)).replace(tzinfo=None),
-        "TIMEZONE": zone_name,
+        "RELATIVE_BASE": now.astimezone(_zone(tz)).replace(tzinfo=None),
+        "TIMEZONE": tz,
         "TO_TIMEZONE": "UTC",
         "RETURN_AS_TIMEZONE_AWARE": True,
         "PREFER_DAY_OF_MONTH": "first",
@@ -197,10 +234,10 @@ def _dateparser(text: str, languages: Sequence[str], zone_name: str, now: dateti
     }
     try:
         value = dateparser.parse(text, languages=list(languages), settings=settings)
+        return _to_utc(value, _zone(tz)) if value else None
     except Exception:  # dateparser raises assorted errors on odd input; none may escape
         logger.debug("dateparser failed on %r", text, exc_info=True)
         return None
-    return value.astimezone(timezone.utc) if value else None
 
 
 def parse_date(
@@ -215,21 +252,18 @@ def parse_date(
 
     :param languages: hints for dateparser (default uk, ru, en); the fast path knows all three.
     :param tz: the zone of local times (strings without an offset).
-    :param now: the moment relative dates resolve against and the future limit (default: now).
-    :param floor: the oldest acceptable result (default 1990-01-01 UTC).
+    :param now: the moment relative dates resolve against and the future limit (default: the
+        current time; a naive value is a wall-clock time in ``tz``).
+    :param floor: the oldest acceptable result (default 1990-01-01 UTC; naive: in ``tz``).
     """
     if not text or not isinstance(text, str) or len(text) > MAX_LENGTH:
         return None
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    try:
-        value = parse_date_fast(text, tz=tz, now=now)
-    except (ValueError, OverflowError):
-        value = None
-    if value is None:
-        value = _dateparser(text, languages or DEFAULT_LANGUAGES, tz, now)
+    zone = _zone(tz)
+    now = _to_utc(now or datetime.now(timezone.utc), zone)
+    value = parse_date_fast(text, tz=tz, now=now) or _dateparser(text, languages or DEFAULT_LANGUAGES, tz, now)
     if value is None:
         return None
-    if value > now + MAX_FUTURE or value < (floor or DEFAULT_FLOOR):
+    if value > now + MAX_FUTURE or value < _to_utc(floor or DEFAULT_FLOOR, zone):
         logger.debug("rejected implausible date %s from %r", value.isoformat(), text)
         return None
     return value

@@ -1,17 +1,31 @@
 """WARC archiving and offline replay, as Scrapy downloader middlewares.
 
 - ``NEWSCRAWL_WARC_OUT=crawl.warc.gz``: :class:`WarcRecorderMiddleware` writes every downloaded
-  response (status, headers, body as received) as a WARC ``response`` record, with its ``request``.
+  response (status, headers, body as received) as a WARC ``response`` record, followed by the
+  ``request`` record (method, headers) that points at it with ``WARC-Concurrent-To``.
 - ``NEWSCRAWL_REPLAY=crawl.warc.gz``: :class:`WarcReplayMiddleware` answers every request from the
-  archive and never touches the network; a URL the archive lacks gets a 404 (counted as
-  ``newscrawl/replay/missing``). robots.txt is answered the same way: 404 means allow-all.
+  archive and never touches the network; a URL the archive lacks gets an empty 404 (counted as
+  ``newscrawl/replay/missing``). robots.txt is answered the same way: a 404 means allow-all.
 
-Both sit at the same depth of the chain (:data:`REPLAY_PRIORITY`, :data:`RECORDER_PRIORITY`, after
-compression 590 and before the downloader), so the recorder stores raw downloaded bodies and the
-replay injects them where the downloader would, and the usual middlewares (redirects,
-decompression, retries) process replayed responses exactly like live ones. Settings:
-``DOWNLOADER_MIDDLEWARES = {"newscrawl.replay.WarcReplayMiddleware": REPLAY_PRIORITY,
-"newscrawl.replay.WarcRecorderMiddleware": RECORDER_PRIORITY}``.
+The project settings enable both (each stays off unless its setting is given)::
+
+    DOWNLOADER_MIDDLEWARES = {
+        "newscrawl.replay.WarcReplayMiddleware": REPLAY_PRIORITY,      # 950
+        "newscrawl.replay.WarcRecorderMiddleware": RECORDER_PRIORITY,  # 951
+    }
+
+Ordering: ``process_request`` runs from low to high priority, ``process_response`` from high to
+low. At 950/951 both sit next to the downloader, after every built-in middleware (robots.txt 100,
+compression 590, redirects 600, stats 850, cache 900): the recorder sees the response before
+HttpCompressionMiddleware decodes it, so bodies are stored as downloaded (still gzip-compressed
+when ``Content-Encoding`` says so), and the replay injects such a raw response at the same point,
+so decompression, redirects (301/302 + ``Location``), retries and HTTP error handling process it
+exactly like a live one. A response returned by a ``process_request`` goes through the
+``process_response`` of *every* middleware, the recorder above the replay included: replayed
+responses carry the :data:`REPLAYED_FLAG` flag and the recorder skips them.
+
+:func:`write_warc` and :func:`read_warc` (the replay's index) are the same code path for scripts
+that build archives from saved pages.
 """
 
 from __future__ import annotations
@@ -19,6 +33,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from http.client import responses as reason_phrases
 from io import BytesIO
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -28,7 +43,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
-from w3lib.url import canonicalize_url
+from w3lib.url import canonicalize_url, safe_url_string
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
@@ -43,6 +58,8 @@ logger = logging.getLogger(__name__)
 REPLAY_PRIORITY = 950
 RECORDER_PRIORITY = 951
 REPLAYED_FLAG = "replayed"
+
+RequestLine = tuple[str, list[tuple[str, str]]]  # method, headers
 
 
 @dataclass
@@ -60,23 +77,28 @@ class ArchivedResponse:
 
 
 def archive_key(url: str) -> str:
-    """The lookup key of a URL: canonical form (sorted query, no fragment)."""
+    """The lookup key of a URL: canonical form (percent-encoded, sorted query, no fragment)."""
     return canonicalize_url(url, keep_fragments=False)
 
 
-def _write_record(
-    writer: WARCWriter, response: ArchivedResponse, request: tuple[str, list[tuple[str, str]]] | None = None
-) -> None:
-    """A ``response`` record, and the ``request`` record (method, headers) when given."""
-    reason = "OK" if response.status == 200 else "-"
-    http_headers = StatusAndHeaders(f"{response.status} {reason}", response.header_pairs(), protocol="HTTP/1.1")
-    writer.write_record(writer.create_warc_record(response.url, "response", payload=BytesIO(response.body), http_headers=http_headers))
-    if request:
-        method, request_headers = request
-        split = urlsplit(response.url)
-        target = (split.path or "/") + (f"?{split.query}" if split.query else "")
-        request_line = StatusAndHeaders(f"{method} {target} HTTP/1.1", request_headers, is_http_request=True)
-        writer.write_record(writer.create_warc_record(response.url, "request", payload=BytesIO(b""), http_headers=request_line))
+def _write_record(writer: WARCWriter, response: ArchivedResponse, request: RequestLine | None = None) -> None:
+    """A ``response`` record, then its ``request`` record (method, headers) when given."""
+    url = safe_url_string(response.url)  # WARC-Target-URI must be a URI: non-ASCII is percent-encoded
+    status_line = f"{response.status} {reason_phrases.get(response.status, 'Unknown')}"
+    http_headers = StatusAndHeaders(status_line, response.header_pairs(), protocol="HTTP/1.1")
+    record = writer.create_warc_record(url, "response", payload=BytesIO(response.body), http_headers=http_headers)
+    if request is None:
+        writer.write_record(record)
+        return
+    method, request_headers = request
+    split = urlsplit(url)
+    if not any(name.lower() == "host" for name, _ in request_headers):
+        request_headers = [("Host", split.netloc), *request_headers]  # sent by the HTTP client, not in request.headers
+    target = (split.path or "/") + (f"?{split.query}" if split.query else "")
+    request_line = StatusAndHeaders(f"{method} {target} HTTP/1.1", request_headers, is_http_request=True)
+    writer.write_request_response_pair(
+        writer.create_warc_record(url, "request", payload=BytesIO(b""), http_headers=request_line), record
+    )
 
 
 def write_warc(path: str | Path, records: Iterable[ArchivedResponse]) -> int:
@@ -92,13 +114,18 @@ def write_warc(path: str | Path, records: Iterable[ArchivedResponse]) -> int:
 
 
 def read_warc(path: str | Path) -> dict[str, ArchivedResponse]:
-    """Index the ``response`` records of a WARC file by :func:`archive_key` (first record wins)."""
+    """Index the ``response`` records of a WARC file by :func:`archive_key`.
+
+    Bodies are kept as stored (still compressed if they were downloaded so). When a URL was archived
+    more than once (a retried 503, then its 200), the last record wins, as the crawl's final answer.
+    Raises FileNotFoundError or ValueError, naming the path, for a missing or non-WARC file.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"replay archive not found: {path}")
     with path.open("rb") as stream:
         magic = stream.read(5)
-    if not (magic.startswith(b"\x1f\x8b") or magic == b"WARC/"):
+    if magic and not (magic.startswith(b"\x1f\x8b") or magic == b"WARC/"):  # empty: no records
         raise ValueError(f"{path} is not a WARC file: it starts with {magic!r}")
     index: dict[str, ArchivedResponse] = {}
     try:
@@ -107,26 +134,26 @@ def read_warc(path: str | Path) -> dict[str, ArchivedResponse]:
                 if record.rec_type != "response" or record.http_headers is None:
                     continue
                 url = record.rec_headers.get_header("WARC-Target-URI")
-                key = archive_key(url)
-                if key not in index:
-                    index[key] = ArchivedResponse(
-                        url=url,
-                        status=int(record.http_headers.get_statuscode()),
-                        headers=list(record.http_headers.headers),
-                        body=record.raw_stream.read(),  # as downloaded: content_stream() would decode gzip
-                    )
+                index[archive_key(url)] = ArchivedResponse(
+                    url=url,
+                    status=int(record.http_headers.get_statuscode()),
+                    headers=list(record.http_headers.headers),
+                    body=record.raw_stream.read(),  # as downloaded: content_stream() would decode gzip
+                )
     except ArchiveLoadFailed as exc:
         raise ValueError(f"{path} is not a WARC file: {exc}") from exc
     return index
 
 
 class WarcReplayMiddleware:
-    """Answer requests from a WARC archive (``NEWSCRAWL_REPLAY``); unknown URLs get a 404."""
+    """Answer requests from a WARC archive (``NEWSCRAWL_REPLAY``); unknown URLs get an empty 404."""
 
     def __init__(self, crawler: Crawler, path: str) -> None:
         self.crawler = crawler
         self.path = path
         self.index = read_warc(path)
+        if not self.index:
+            logger.warning("%s holds no responses: every request will get a 404", path)
         logger.info("replaying %d archived responses from %s; no network is used", len(self.index), path)
 
     @classmethod
@@ -134,11 +161,11 @@ class WarcReplayMiddleware:
         """Enabled by ``NEWSCRAWL_REPLAY``."""
         path = crawler.settings.get("NEWSCRAWL_REPLAY")
         if not path:
-            raise NotConfigured("NEWSCRAWL_REPLAY is not set")
-        return cls(crawler, path)
+            raise NotConfigured  # without a message: Scrapy would log one as a WARNING on every crawl
+        return cls(crawler, str(path))
 
     def process_request(self, request: Request) -> Response:
-        """The archived response for ``request``, or an empty 404."""
+        """The archived response for ``request`` (raw, as downloaded), or an empty 404."""
         stats = self.crawler.stats
         archived = self.index.get(archive_key(request.url))
         if archived is None:
@@ -147,9 +174,14 @@ class WarcReplayMiddleware:
             return Response(url=request.url, status=404, request=request, flags=[REPLAYED_FLAG])
         stats.inc_value("newscrawl/replay/hits")
         headers = Headers(archived.header_pairs())
-        cls = responsetypes.from_args(headers=headers, url=request.url, body=archived.body)
-        return cls(
-            url=request.url, status=archived.status, headers=headers, body=archived.body, request=request, flags=[REPLAYED_FLAG]
+        response_cls = responsetypes.from_args(headers=headers, url=request.url, body=archived.body)
+        return response_cls(
+            url=request.url,
+            status=archived.status,
+            headers=headers,
+            body=archived.body,
+            request=request,
+            flags=[REPLAYED_FLAG],
         )
 
 
@@ -161,6 +193,7 @@ class WarcRecorderMiddleware:
         self.path = Path(path)
         self._stream: IO[bytes] | None = None
         self._writer: WARCWriter | None = None
+        crawler.signals.connect(self._open, signal=signals.spider_opened)
         crawler.signals.connect(self.close, signal=signals.spider_closed)
 
     @classmethod
@@ -168,25 +201,24 @@ class WarcRecorderMiddleware:
         """Enabled by ``NEWSCRAWL_WARC_OUT``."""
         path = crawler.settings.get("NEWSCRAWL_WARC_OUT")
         if not path:
-            raise NotConfigured("NEWSCRAWL_WARC_OUT is not set")
-        return cls(crawler, path)
+            raise NotConfigured  # without a message: Scrapy would log one as a WARNING on every crawl
+        return cls(crawler, str(path))
 
     def _open(self) -> WARCWriter:
+        """The archive's writer, opening the file on first use."""
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._stream = self.path.open("wb")
             self._writer = WARCWriter(self._stream, gzip=self.path.name.endswith(".gz"))
-            logger.info("archiving every response to %s", self.path)
+            logger.info("archiving every response to %s", self.path.resolve())
         return self._writer
 
     def process_response(self, request: Request, response: Response) -> Response:
-        """Archive ``response`` (replayed responses are not archived again)."""
+        """Archive ``response`` as downloaded (replayed responses are not archived again)."""
         if REPLAYED_FLAG in response.flags:
             return response
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, values in response.headers.items() for v in values]
-        request_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, values in request.headers.items() for v in values]
-        archived = ArchivedResponse(url=response.url, status=response.status, headers=headers, body=response.body)
-        _write_record(self._open(), archived, (request.method, request_headers))
+        archived = ArchivedResponse(response.url, response.status, _header_pairs(response.headers), response.body)
+        _write_record(self._open(), archived, (request.method, _header_pairs(request.headers)))
         self.crawler.stats.inc_value("newscrawl/warc/records_written")
         return response
 
@@ -194,5 +226,10 @@ class WarcRecorderMiddleware:
         """Flush and close the archive at the end of the crawl."""
         if self._stream is not None:
             self._stream.close()
-            logger.info("archive written: %s", self.path)
+            logger.info("archive written: %s", self.path.resolve())
             self._stream = self._writer = None
+
+
+def _header_pairs(headers: Headers) -> list[tuple[str, str]]:
+    """Scrapy's (bytes, multi-valued) headers as (name, value) string pairs."""
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, values in headers.items() for value in values]
