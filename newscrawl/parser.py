@@ -22,6 +22,7 @@ from newscrawl.dates import parse_date
 from newscrawl.extract import jsonld as ld
 from newscrawl.extract.generic import generic_body
 from newscrawl.extract.meta import canonical_link, first, hreflang_alternates, html_language, read_meta
+from newscrawl.extract.title import choose_title, site_names, strip_decoration
 from newscrawl.extract.text import (
     clean_line,
     element_text,
@@ -31,6 +32,7 @@ from newscrawl.extract.text import (
     word_count,
 )
 from newscrawl.items import Article, Image
+from newscrawl.urls import edition_language
 
 T = TypeVar("T")
 Candidate = tuple[str, Callable[[], Any]]
@@ -65,7 +67,7 @@ class ArticleParser:
 
     SITE: ClassVar[str | None] = None  # None: the site name is taken from the host
     VALID_UNTIL: ClassVar[date] = date.max
-    #: host (without ``www.``) -> edition language
+    #: edition prefix (host without ``www.``, optionally a path: ``pravda.com.ua/rus/``) -> language
     EDITIONS: ClassVar[dict[str, str]] = {}
     #: article URL pattern; group ``id`` is the site's story id
     ARTICLE_URL: ClassVar[re.Pattern[str] | None] = None
@@ -134,10 +136,9 @@ class ArticleParser:
     @property
     def language(self) -> str | None:
         """The edition's language from the host; else the page's declared language."""
-        host = (urlsplit(self.url).hostname or "").removeprefix("www.")
-        for suffix, lang in self.EDITIONS.items():
-            if host == suffix or host.endswith("." + suffix):
-                return lang
+        edition = edition_language(self.url, self.EDITIONS)
+        if edition:
+            return edition
         return html_language(self.sel) or ld.text_value(self.ld.get("inLanguage"))
 
     def _date_languages(self) -> list[str] | None:
@@ -162,27 +163,29 @@ class ArticleParser:
         found = canonical_link(self.sel) or first(self.meta, "og:url")
         return urljoin(self.url, found) if found else self.url
 
-    def _without_site_name(self, title: str | None) -> str:
-        """Drop a trailing " - Site Name" / " | Site Name" that sites append to headlines."""
-        title = clean_line(title)
-        site_name = clean_line(first(self.meta, "og:site_name"))
-        if site_name:
-            for separator in (" | ", " - ", " – ", " — "):
-                if title.endswith(separator + site_name):
-                    return title[: -len(separator + site_name)].strip()
-        return title
+    def _site_names(self) -> set[str]:
+        """Compact names of the site (``og:site_name``, publisher, host) for stripping titles."""
+        publisher = self.ld.get("publisher")
+        names = [first(self.meta, "og:site_name"), first(self.meta, "application-name"),
+                 (first(self.meta, "twitter:site") or "").lstrip("@"), *ld.names(publisher)]
+        return site_names(self.url, names)
 
     def title(self) -> str | None:
-        """Headline: JSON-LD ``headline``, then ``og:title``, then markup, then the feed."""
-        return self._first(
-            "title",
-            [
-                ("jsonld", lambda: self._without_site_name(ld.text_value(self.ld.get("headline")))),
-                ("meta", lambda: self._without_site_name(first(self.meta, "og:title", "twitter:title"))),
-                ("html", lambda: self._markup_text(self.title_css)),
-                ("rss", lambda: clean_line(self.hint.title)),
-            ],
+        """Headline: JSON-LD ``headline``, ``og:title`` and markup by vote (see ``choose_title``), then the feed.
+
+        Site names, sections, bylines and dates appended to any of them are stripped first.
+        """
+        sites = self._site_names()
+        sections = [*ld.string_list(self.ld.get("articleSection")), *self.meta.get("article:section", [])]
+        chosen = choose_title(
+            strip_decoration(ld.text_value(self.ld.get("headline")), sites, sections),
+            strip_decoration(first(self.meta, "og:title", "twitter:title"), sites, sections),
+            strip_decoration(self._markup_text(self.title_css), sites, sections),
         )
+        if chosen:
+            self.layers["title"] = chosen[0]
+            return chosen[1]
+        return self._first("title", [("rss", lambda: clean_line(self.hint.title))])
 
     def lead(self) -> str | None:
         """Standfirst: JSON-LD ``description``, then meta description, then markup, then the feed."""

@@ -1,12 +1,15 @@
-"""The crawling behaviour every site spider inherits: feeds, listings, daily archives, articles.
+"""The crawling behaviour every site spider inherits: feeds, sitemaps, listings, archives, articles.
 
-A site spider only declares its editions (language → base URL and feeds), its listing and archive
-URL templates and its parser (a :class:`~newscrawl.parser.ParserProxy`). Arguments:
+A site spider only declares its editions (language → base URL and feeds), its article URL pattern
+and parser (a :class:`~newscrawl.parser.ParserProxy`), and where it has them its listing and daily
+archive URL templates. Arguments:
 
 - ``-a editions=uk,en``: crawl only these editions (default: all);
-- ``-a since=2023-02-01 -a until=2023-02-28``: backfill by walking the daily archive pages of those
-  days, then stop (``until`` defaults to ``since``); without ``since`` the spider takes the latest
-  news from the feeds and the first ``NEWSCRAWL_LISTING_PAGES`` listing pages.
+- ``-a since=2023-02-01 -a until=2023-02-28``: backfill those days (``until`` defaults to
+  ``since``) from the daily archive pages when the site has them, else from its sitemaps (dated
+  child sitemaps and dated pages only), then stop; without ``since`` the spider takes the latest
+  news from the feeds, the first ``NEWSCRAWL_LISTING_PAGES`` listing pages and the pages of the
+  last ``NEWSCRAWL_RECENT_DAYS`` days in the sitemaps robots.txt names (``NEWSCRAWL_SITEMAPS``).
 """
 
 from __future__ import annotations
@@ -21,15 +24,25 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from scrapy.http import Response
 
+from scrapy.utils.gz import gunzip
+
 from newscrawl.dates import parse_date
 from newscrawl.parser import FeedHint, NotAnArticle, ParserProxy
+from newscrawl.sitemaps import (
+    Window,
+    child_in_window,
+    page_in_window,
+    period_in_url,
+    read_sitemap,
+    sitemaps_in_robots,
+)
 
 
 @dataclass(frozen=True)
 class Edition:
-    """One edition of a site: its language, home URL and feeds."""
+    """One edition of a site: its language, home URL (host, or host and path prefix) and feeds."""
 
-    language: str
+    language: str | None
     base_url: str
     feeds: tuple[str, ...] = ()
 
@@ -38,10 +51,22 @@ class Edition:
         """The edition's host without ``www.``."""
         return (urlsplit(self.base_url).hostname or "").removeprefix("www.")
 
+    @property
+    def prefix(self) -> str:
+        """Host and path prefix that identify the edition's pages (``pravda.com.ua/rus/``)."""
+        path = urlsplit(self.base_url).path.strip("/")
+        return f"{self.host}/{path}/" if path else self.host
 
-def languages_by_host(editions: dict[str, Edition]) -> dict[str, str]:
-    """{host: language} for a parser's ``EDITIONS``."""
-    return {edition.host: edition.language for edition in editions.values()}
+    @property
+    def root(self) -> str:
+        """The edition host's root URL (where robots.txt lives)."""
+        split = urlsplit(self.base_url)
+        return f"{split.scheme}://{split.netloc}/"
+
+
+def edition_languages(editions: dict[str, Edition]) -> dict[str, str]:
+    """{edition prefix: language} for a parser's ``EDITIONS``."""
+    return {edition.prefix: edition.language for edition in editions.values() if edition.language}
 
 
 class SpiderArgumentError(ValueError):
@@ -90,25 +115,22 @@ class NewsSpider(scrapy.Spider):
         if self.since and self.until and self.until < self.since:
             raise SpiderArgumentError(f"-a until={self.until} is before since={self.since}")
         self.allowed_domains = [edition.host for edition in self.editions.values()]
+        self._sitemaps_followed = 0
 
     # -- discovery --------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
-        """Backfill the archive days when ``since`` is given, else feeds and latest listings."""
+        """Backfill the window when ``since`` is given, else the latest news."""
         for request in self.first_requests():
             yield request
 
     def first_requests(self) -> Iterator[scrapy.Request]:
-        """Archive days (backfill) or feeds and listing pages (latest)."""
+        """Backfill: archive days, else sitemaps. Latest: feeds, listing pages and sitemaps."""
         if self.since and self.until:
-            if not self.archive_path:
-                raise SpiderArgumentError(f"{self.name} has no daily archive; cannot use -a since")
-            day = self.since
-            while day <= self.until:
-                for edition in self.selected:
-                    url = urljoin(edition.base_url, self.archive_path.format(day=day))
-                    yield scrapy.Request(url, self.parse_listing, cb_kwargs={"page": 1})
-                day += timedelta(days=1)
+            if self.archive_path:
+                yield from self.archive_requests(self.since, self.until)
+            else:
+                yield from self.sitemap_requests(Window(self.since, self.until), backfill=True)
             return
         for edition in self.selected:
             for feed in edition.feeds:
@@ -118,6 +140,76 @@ class NewsSpider(scrapy.Spider):
                 for page in range(1, pages + 1):
                     url = urljoin(edition.base_url, self.listing_path.format(page=page))
                     yield scrapy.Request(url, self.parse_listing, cb_kwargs={"page": None})
+        if self.settings.getbool("NEWSCRAWL_SITEMAPS", True):
+            today = datetime.now(timezone.utc).date()
+            recent = Window(today - timedelta(days=self.settings.getint("NEWSCRAWL_RECENT_DAYS", 2)), today)
+            yield from self.sitemap_requests(recent, backfill=False)
+
+    def archive_requests(self, since: date, until: date) -> Iterator[scrapy.Request]:
+        """The first page of each day's archive in every selected edition."""
+        day = since
+        while day <= until:
+            for edition in self.selected:
+                url = urljoin(edition.base_url, self.archive_path.format(day=day))
+                yield scrapy.Request(url, self.parse_listing, cb_kwargs={"page": 1})
+            day += timedelta(days=1)
+
+    def sitemap_requests(self, window: Window, *, backfill: bool) -> Iterator[scrapy.Request]:
+        """robots.txt of every selected edition's host (for its ``Sitemap:`` lines)."""
+        for root in dict.fromkeys(edition.root for edition in self.selected):
+            yield scrapy.Request(
+                urljoin(root, "/robots.txt"), self.parse_robots, meta={"handle_httpstatus_list": [404]},
+                cb_kwargs={"window": window, "backfill": backfill}, dont_filter=True,
+            )
+
+    def parse_robots(self, response: Response, window: Window, backfill: bool) -> Iterator[scrapy.Request]:
+        """Follow the sitemaps robots.txt names, or ``/sitemap.xml`` when it names none."""
+        found = (response.status == 200 and sitemaps_in_robots(response.body, response.url)) or [
+            response.urljoin("/sitemap.xml")
+        ]
+        self.crawler.stats.inc_value("newscrawl/sitemaps_in_robots", len(found))
+        for url in found:
+            yield self.sitemap_request(url, window, backfill=backfill, dated=False)
+
+    def sitemap_request(self, url: str, window: Window, *, backfill: bool, dated: bool) -> scrapy.Request:
+        """A request for a sitemap file; ``dated``: its index entry placed it in the window."""
+        return scrapy.Request(
+            url, self.parse_sitemap, cb_kwargs={"window": window, "backfill": backfill, "dated": dated}
+        )
+
+    def parse_sitemap(self, response: Response, window: Window, backfill: bool, dated: bool) -> Iterator[scrapy.Request]:
+        """A sitemap index: children in the window. A urlset: article pages dated in the window
+        (undated pages only when the crawl takes the latest news or the file itself is dated)."""
+        stats = self.crawler.stats
+        sitemap = read_sitemap(sitemap_body(response))
+        if sitemap is None:
+            stats.inc_value("newscrawl/sitemap_unreadable")
+            self.logger.warning("not a sitemap: %s", response.url)
+            return
+        stats.inc_value("newscrawl/sitemaps_fetched")
+        if sitemap.is_index:
+            for entry in sitemap.entries:
+                if not child_in_window(entry, window):
+                    stats.inc_value("newscrawl/sitemaps_outside_window")
+                elif self._sitemaps_followed >= self.settings.getint("NEWSCRAWL_SITEMAP_MAX_FILES", 200):
+                    stats.inc_value("newscrawl/sitemaps_capped")
+                else:
+                    self._sitemaps_followed += 1
+                    dated_child = period_in_url(entry.loc) is not None
+                    yield self.sitemap_request(response.urljoin(entry.loc), window, backfill=backfill, dated=dated_child)
+            return
+        for entry in sitemap.entries:
+            url = response.urljoin(entry.loc)
+            in_window = page_in_window(entry, window)
+            if in_window is False or (in_window is None and backfill and not dated):
+                stats.inc_value("newscrawl/sitemap_entries_outside_window")
+                continue
+            if not self.is_article_url(url):
+                stats.inc_value("newscrawl/sitemap_entries_skipped")
+                continue
+            stats.inc_value("newscrawl/sitemap_entries")
+            published = entry.published.isoformat() if entry.published else None
+            yield self.article_request(url, FeedHint(title=entry.title, published_raw=published))
 
     def is_article_url(self, url: str) -> bool:
         """Whether ``url`` is one of this site's article pages."""
@@ -207,6 +299,18 @@ class NewsSpider(scrapy.Spider):
         for field, layer in article.layers.items():
             stats.inc_value(f"newscrawl/layer/{field}/{layer}")
         yield article
+
+
+def sitemap_body(response: Response) -> bytes:
+    """The XML of a sitemap response; ``.xml.gz`` files are gunzipped (bounded by DOWNLOAD_MAXSIZE)."""
+    body = response.body
+    if body[:2] == b"\x1f\x8b":
+        max_size = response.meta.get("download_maxsize", 0)
+        try:
+            return gunzip(body, max_size=max_size)
+        except Exception:  # truncated or oversized archive: read_sitemap reports it unreadable
+            return b""
+    return body
 
 
 def clean(value: str | None) -> str | None:

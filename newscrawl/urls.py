@@ -34,3 +34,25 @@ def url_key(url: str) -> str:
         path = path.rstrip("/")
     return urlunsplit(("https", host, path, "&".join(query_pairs), ""))
 
+
+
+def edition_language(url: str, editions: dict[str, str]) -> str | None:
+    """The language of the site edition ``url`` belongs to.
+
+    ``editions`` maps an edition prefix — a host without ``www.``, optionally followed by a path
+    (``pravda.com.ua/rus/``) — to its language. Subdomains belong to their parent's editions; the
+    longest matching prefix wins, so ``pravda.com.ua/rus/`` beats ``pravda.com.ua``.
+    """
+    split = urlsplit(url)
+    host = (split.hostname or "").lower().removeprefix("www.")
+    path = split.path or "/"
+    best: tuple[int, str] | None = None
+    for prefix, language in editions.items():
+        prefix_host, _, prefix_path = prefix.partition("/")
+        if not (host == prefix_host or host.endswith("." + prefix_host)):
+            continue
+        if prefix_path and not path.startswith("/" + prefix_path):
+            continue
+        if best is None or len(prefix) > best[0]:
+            best = (len(prefix), language)
+    return best[1] if best else None

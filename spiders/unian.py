@@ -10,7 +10,7 @@ import re
 from datetime import date
 
 from newscrawl.parser import ArticleParser, ParserProxy
-from newscrawl.spider import Edition, NewsSpider, languages_by_host
+from newscrawl.spider import Edition, NewsSpider, edition_languages
 
 #: ``/<section>/<slug>-<id>.html`` (2019+), ``/<section>/<id>-<slug>.html`` (2018) and
 #: ``/rus/news/<id>-<slug>.html`` (older): the 6–9 digit id names the story within an edition.
@@ -34,7 +34,7 @@ class UnianParser(ParserProxy):
 
         VALID_UNTIL = date(2020, 1, 1)
         SITE = "unian"
-        EDITIONS = languages_by_host(UNIAN_EDITIONS)
+        EDITIONS = edition_languages(UNIAN_EDITIONS)
         ARTICLE_URL = UNIAN_ARTICLE_URL
         published_css = ".item.time"
 

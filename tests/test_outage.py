@@ -72,7 +72,7 @@ class Site(BaseHTTPRequestHandler):
 SPIDER = '''
 import re
 from newscrawl.parser import ParserProxy
-from newscrawl.spider import Edition, NewsSpider, languages_by_host
+from newscrawl.spider import Edition, NewsSpider, edition_languages
 from spiders.unian import UnianParser
 
 BASE = "{base}"
@@ -82,7 +82,7 @@ EDITIONS = {{"en": Edition("en", BASE + "/")}}
 class LocalParser(ParserProxy):
     class V1(UnianParser.V1_1):
         SITE = "local"
-        EDITIONS = languages_by_host(EDITIONS)
+        EDITIONS = edition_languages(EDITIONS)
         ARTICLE_URL = re.compile(r"/news/[\\w-]+-(?P<id>\\d{{7}})\\.html")
 
 

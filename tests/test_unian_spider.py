@@ -38,6 +38,9 @@ def test_default_start_requests_cover_feeds_and_listings_of_three_editions() -> 
         "https://www.unian.info/rss",
         "https://www.unian.info/detail/all_news?page=1",
         "https://www.unian.info/detail/all_news?page=2",
+        "https://www.unian.ua/robots.txt",
+        "https://www.unian.net/robots.txt",
+        "https://www.unian.info/robots.txt",
     ]
 
 
