@@ -114,6 +114,8 @@ def main() -> None:
     cli.add_argument("--out", type=Path, help="also write the table (markdown) here")
     cli.add_argument("--limit", type=int, default=0)
     cli.add_argument("--misses", action="store_true", help="print our misses per field")
+    cli.add_argument("--extractors", default=",".join(EXTRACTORS),
+                     help="comma-separated subset to run, e.g. newscrawl,trafilatura (newspaper4k is slow)")
     args = cli.parse_args()
     warnings.simplefilter("ignore")
     import logging
@@ -121,14 +123,15 @@ def main() -> None:
     logging.disable(logging.CRITICAL)
     entries = [json.loads(line) for line in (args.fixtures / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
     entries = entries[: args.limit] if args.limit else entries
-    totals: dict[str, dict[str, list[float]]] = {name: defaultdict(list) for name in EXTRACTORS}
+    chosen = {name: EXTRACTORS[name] for name in args.extractors.split(",")}
+    totals: dict[str, dict[str, list[float]]] = {name: defaultdict(list) for name in chosen}
     seconds: Counter[str] = Counter()
     for entry in entries:
         html = gzip.decompress((args.fixtures / entry["html"]).read_bytes()).decode("utf-8", "replace")
         expected = expected_of(entry, args.fixtures)
         crawled = parse_date(entry["crawl_date"], tz="UTC", now=datetime.now(timezone.utc)) or datetime.now(timezone.utc)
         english = entry["country"] in ENGLISH
-        for name, extract in EXTRACTORS.items():
+        for name, extract in chosen.items():
             start = time.perf_counter()
             try:
                 got = extract(html, entry["url"], crawled)
@@ -154,7 +157,7 @@ def main() -> None:
         "| extractor | " + " | ".join(f"{f} (all)" for f in fields) + " | " + " | ".join(f"{f} (non-en)" for f in fields) + " | pages/s |",
         "|---" * (2 * len(fields) + 2) + "|",
     ]
-    for name in EXTRACTORS:
+    for name in chosen:
         cells = [f"{100 * sum(totals[name][f]) / len(totals[name][f]):.1f}%" if f != "body"
                  else f"{sum(totals[name][f]) / len(totals[name][f]):.3f}" for f in fields]
         cells += [f"{100 * sum(totals[name][f + '/non-en']) / len(totals[name][f + '/non-en']):.1f}%" if f != "body"

@@ -1,0 +1,137 @@
+"""Pick a headline among JSON-LD ``headline``, ``og:title`` and ``<h1>``, without site-name decoration.
+
+Sites decorate their ``og:title``/``<title>`` with the site name, section or date
+("Headline | Section | DW | 28.04.2023", "Headline - Golem.de"); :func:`strip_decoration` removes
+such trailing segments when they name the site (its ``og:site_name``, publisher or host), a
+section, an author ("by ...") or a date. :func:`choose_title` then picks one. Which text a site
+calls its headline varies: on the Fundus pages JSON-LD and ``og:title`` each win about as often
+when they differ, so JSON-LD keeps its priority.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from newscrawl.extract.text import clean_line
+
+logger = logging.getLogger(__name__)
+
+#: separators between a headline and its decoration; spaced dashes/bars/bullets, or a bare bar
+_SEPARATOR = re.compile(r"\s+[|\-–—·•»:/~]\s+|\s*[|ㅣ]\s*|\s*::\s*|(?<=\S)-(?=\S)")
+#: a bare dash ("Headline-Section") only separates the site's own name, never a date or a byline
+_BARE_DASH = "-"
+_DATE_LIKE = re.compile(r"^[\d\s./\-:,]+$")
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "ʼ": "'", "`": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"',
+                         "–": "-", "—": "-"})
+_HOST_NOISE = frozenset({"www", "com", "net", "org", "co", "news", "de", "uk", "at", "ch"})
+
+
+def _compact(text: str) -> str:
+    """Letters and digits only, lower-cased, accents and umlauts spelled out (ö -> oe)."""
+    text = text.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def title_key(text: str) -> str:
+    """A comparison key: quotes and dashes folded, whitespace collapsed, case folded."""
+    return " ".join(clean_line(text).translate(_QUOTES).casefold().split())
+
+
+def site_names(url: str, names: Iterable[str | None]) -> set[str]:
+    """Compact forms of the site's names: the given names (site name, publisher) and host labels."""
+    found = {_compact(name) for name in names if name}
+    host = (urlsplit(url).hostname or "").lower()
+    labels = [label for label in host.split(".") if label and label not in _HOST_NOISE]
+    found.update(_compact(label) for label in labels)
+    found.add(_compact(host.removeprefix("www.")))
+    return {name for name in found if len(name) >= 2}
+
+
+def _is_decoration(segment: str, sites: set[str], sections: set[str], *, bare: bool = False) -> bool:
+    """Whether a trailing title segment names the site, a section, an author or a date.
+
+    After a ``bare`` separator (a dash without spaces, as in "RTO-4") only the site's name counts.
+    """
+    segment = segment.strip(" |-–—·•»:/~")
+    compact = _compact(segment)
+    if not compact:
+        return True
+    if not bare and (_DATE_LIKE.match(segment) or segment.lower().startswith("by ") or compact in sections):
+        return True
+    # "Die Neue Südtiroler Tageszeitung" for tageszeitung.it, "DW" for DW.COM, "Golem.de" for golem.de
+    return any(compact == name or (len(name) >= 4 and (name in compact or compact in name)) for name in sites)
+
+
+def strip_decoration(title: str | None, sites: set[str], sections: Iterable[str] = ()) -> str:
+    """``title`` without trailing segments naming the site, a section, an author or a date."""
+    title = clean_line(html.unescape(clean_line(title)))
+    section_keys = {_compact(s) for s in sections if s}
+    while True:
+        cuts = [m for m in _SEPARATOR.finditer(title) if m.start() > 0]
+        if not cuts:
+            return title
+        last = cuts[-1]
+        head, tail = title[: last.start()].strip(), title[last.end() :]
+        if not head or not _is_decoration(tail, sites, section_keys, bare=last.group() == _BARE_DASH):
+            return title
+        title = head
+
+
+def choose_title(jsonld: str, og: str, h1: str) -> tuple[str, str] | None:
+    """(layer, headline): JSON-LD, then ``og:title``, then ``<h1>``.
+
+    Without JSON-LD, when ``og:title`` and ``<h1>`` differ only in their kickers ("Kicker A:
+    Headline" vs "Kicker B - Headline"), the shared headline is taken.
+    """
+    jsonld, og, h1 = (_without_extra_segment(text, (jsonld, og, h1)) for text in (jsonld, og, h1))
+    if jsonld:
+        return "jsonld", jsonld
+    if og and h1 and title_key(og) != title_key(h1):
+        common = _common_headline(og, h1)
+        if common:
+            return "meta", common
+    for layer, value in (("meta", og), ("html", h1)):
+        if value:
+            return layer, value
+    return None
+
+
+def _without_extra_segment(text: str, others: Iterable[str]) -> str:
+    """``text`` cut at a separator when another candidate is exactly the part before it.
+
+    "Headline | Sport" becomes "Headline" when ``og:title`` or ``<h1>`` says just "Headline";
+    only a short tail (up to three words) is cut: a longer one is part of the headline.
+    """
+    keys = {title_key(other) for other in others if other and other != text}
+    for cut in _SEPARATOR.finditer(text):
+        head = text[: cut.start()].strip()
+        if head and title_key(head) in keys and len(text[cut.end() :].split()) <= 3:
+            return head
+    return text
+
+
+def _balanced(text: str) -> bool:
+    """Whether quotes and brackets in ``text`` pair up (a cut inside a quotation does not)."""
+    folded = text.translate(_QUOTES)
+    return folded.count('"') % 2 == 0 and folded.count("(") == folded.count(")") and \
+        re.sub(r"(?<=\w)'(?=\w)", "", folded).count("'") % 2 == 0
+
+
+def _common_headline(first: str, second: str) -> str | None:
+    """The ending two titles share after different kickers, if it is most of each."""
+    for cut in _SEPARATOR.finditer(first):
+        tail = first[cut.end() :].strip()
+        if not _balanced(tail):
+            continue
+        if len(tail) >= 0.5 * len(first) and title_key(second).endswith(title_key(tail)) and \
+                len(tail) >= 0.5 * len(second):
+            rest = title_key(second)[: -len(title_key(tail))].rstrip()
+            if rest and rest[-1] in "|-:·•»/~":
+                return tail
+    return None
