@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
 from scrapy.utils.gz import gunzip
 
@@ -85,12 +85,23 @@ class NewsSpider(scrapy.Spider):
 
     editions: ClassVar[dict[str, Edition]] = {}
     parser: ClassVar[type[ParserProxy]]
+    #: the site's article URLs; group ``id`` is the story id (the parser's ``ARTICLE_URL``)
+    article_url: ClassVar[re.Pattern[str] | None] = None
     #: path of the all-news listing, ``{page}`` is the page number (1-based)
     listing_path: ClassVar[str | None] = None
     #: path of one day's archive, ``{day}`` is a :class:`date`
     archive_path: ClassVar[str | None] = None
     #: the query parameter that paginates listings and archives
     page_param: ClassVar[str] = "page"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Give the site's parser versions what the spider declares: site name, editions, URL pattern."""
+        super().__init_subclass__(**kwargs)
+        if cls.editions and "parser" in vars(cls):
+            for version in cls.parser.versions:
+                version.SITE = cls.name
+                version.EDITIONS = edition_languages(cls.editions)
+                version.ARTICLE_URL = cls.article_url
 
     def __init__(
         self,
@@ -213,9 +224,8 @@ class NewsSpider(scrapy.Spider):
 
     def is_article_url(self, url: str) -> bool:
         """Whether ``url`` is one of this site's article pages."""
-        pattern = self.parser.versions[-1].ARTICLE_URL
         host = urlsplit(url).hostname or ""
-        return bool(pattern and pattern.search(url)) and any(
+        return bool(self.article_url and self.article_url.search(url)) and any(
             host == d or host.endswith("." + d) for d in self.allowed_domains
         )
 
@@ -225,12 +235,16 @@ class NewsSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """RSS 2.0 or Atom: one article request per entry that links an article page."""
+        if not isinstance(response, TextResponse):
+            self.crawler.stats.inc_value("newscrawl/not_feed")
+            self.logger.warning("not a feed: %s", response.url)
+            return
         self.crawler.stats.inc_value("newscrawl/feeds_fetched")
         selector = scrapy.Selector(response, type="xml")
         selector.remove_namespaces()
         entries = selector.xpath("//item | //entry")
         for entry in entries:
-            link = clean(entry.xpath("link/text()").get()) or clean(entry.xpath("link/@href").get())
+            link = clean(entry.xpath("link/text()").get()) or clean(entry.xpath("link[not(@rel) or @rel='alternate']/@href").get())
             if not link:
                 continue
             url = response.urljoin(link)

@@ -10,7 +10,7 @@ import re
 from datetime import date
 
 from newscrawl.parser import ArticleParser, ParserProxy
-from newscrawl.spider import Edition, NewsSpider, edition_languages
+from newscrawl.spider import Edition, NewsSpider
 
 #: ``/<section>/<slug>-<id>.html`` (2019+), ``/<section>/<id>-<slug>.html`` (2018) and
 #: ``/rus/news/<id>-<slug>.html`` (older): the 6–9 digit id names the story within an edition.
@@ -33,9 +33,6 @@ class UnianParser(ParserProxy):
         2018", as on the 2018 homepage) is known; other fields come from JSON-LD/meta/generic."""
 
         VALID_UNTIL = date(2020, 1, 1)
-        SITE = "unian"
-        EDITIONS = edition_languages(UNIAN_EDITIONS)
-        ARTICLE_URL = UNIAN_ARTICLE_URL
         published_css = ".item.time"
 
     class V1_1(V1):
@@ -62,5 +59,6 @@ class UnianSpider(NewsSpider):
     name = "unian"
     parser = UnianParser
     editions = UNIAN_EDITIONS
+    article_url = UNIAN_ARTICLE_URL
     listing_path = "/detail/all_news?page={page}"
     archive_path = "/news/archive/{day:%Y%m%d}"

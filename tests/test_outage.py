@@ -72,7 +72,7 @@ class Site(BaseHTTPRequestHandler):
 SPIDER = '''
 import re
 from newscrawl.parser import ParserProxy
-from newscrawl.spider import Edition, NewsSpider, edition_languages
+from newscrawl.spider import Edition, NewsSpider
 from spiders.unian import UnianParser
 
 BASE = "{base}"
@@ -81,15 +81,14 @@ EDITIONS = {{"en": Edition("en", BASE + "/")}}
 
 class LocalParser(ParserProxy):
     class V1(UnianParser.V1_1):
-        SITE = "local"
-        EDITIONS = edition_languages(EDITIONS)
-        ARTICLE_URL = re.compile(r"/news/[\\w-]+-(?P<id>\\d{{7}})\\.html")
+        """UNIAN's markup on a local site."""
 
 
 class LocalSpider(NewsSpider):
     name = "local"
     parser = LocalParser
     editions = EDITIONS
+    article_url = re.compile(r"/news/[\\w-]+-(?P<id>\\d{{7}})\\.html")
     listing_path = "/list?page={{page}}"
 '''
 

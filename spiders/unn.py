@@ -1,0 +1,43 @@
+"""UNN — Ukrainian National News (unn.com.ua): editions under ``/uk/``, ``/ru/`` and ``/en/``.
+
+Feeds ``/rss/news_<lang>.xml`` are the addresses public feed readers use (uk and ru seen; en by
+the same pattern). Markup read off the real 2020 page in ``tests/files/regional``. Backfill reads
+the sitemaps.
+"""
+
+from __future__ import annotations
+
+import re
+
+from newscrawl.parser import ArticleParser, ParserProxy
+from newscrawl.spider import Edition, NewsSpider
+
+UNN_EDITIONS = {
+    lang: Edition(lang, f"https://www.unn.com.ua/{lang}/", (f"https://www.unn.com.ua/rss/news_{lang}.xml",))
+    for lang in ("uk", "ru", "en")
+}
+
+
+class UnnParser(ParserProxy):
+    """UNN article pages."""
+
+    class V1(ArticleParser):
+        """``b-news-full`` layout (2020): date and author share one line under the text."""
+
+        title_css = "div.b-news-full h1.title"
+        published_css = "div.b-page-content > div.b-news-feed-date-bottom span.datelink"
+        author_css = "(//div[contains(@class, 'b-news-feed-date-bottom')])[1]/a[contains(@href, '/author')]"
+        body_css = "div.b-news-full div.b-news-text"
+        tags_css = "div.b-news-full div.b-news-tags a"
+
+
+class UnnSpider(NewsSpider):
+    """UNN: the news feed of each edition and the sitemaps."""
+
+    name = "unn"
+    parser = UnnParser
+    editions = UNN_EDITIONS
+    #: ``/<lang>/<news|exclusive|publication>/<id>-<slug>``
+    article_url = re.compile(
+        r"^https?://(?:www\.)?unn\.com\.ua/(?:uk|ru|en)/(?:news|exclusive|publication)/(?P<id>\d{6,9})-[\w-]+$"
+    )
