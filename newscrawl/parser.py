@@ -11,18 +11,26 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime, timezone
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 from parsel import Selector
 
 from newscrawl import __version__
-from newscrawl.dates import parse_date
+from newscrawl.dates import DEFAULT_TZ, parse_date
 from newscrawl.extract import jsonld as ld
+from newscrawl.extract.datesources import (
+    MODIFIED_META,
+    PUBLISHED_META,
+    article_time_elements,
+    itemprop_values,
+    visible_dates,
+)
 from newscrawl.extract.generic import generic_body
 from newscrawl.extract.meta import canonical_link, first, hreflang_alternates, html_language, read_meta
-from newscrawl.extract.title import choose_title, site_names, strip_decoration
 from newscrawl.extract.text import (
     clean_line,
     element_text,
@@ -31,6 +39,8 @@ from newscrawl.extract.text import (
     split_caption_credit,
     word_count,
 )
+from newscrawl.extract.timezones import page_zone
+from newscrawl.extract.title import choose_title, site_names, strip_decoration
 from newscrawl.items import Article, Image
 from newscrawl.urls import edition_language
 
@@ -67,6 +77,8 @@ class ArticleParser:
 
     SITE: ClassVar[str | None] = None  # None: the site name is taken from the host
     VALID_UNTIL: ClassVar[date] = date.max
+    #: zone of local times the site prints; None: inferred per page (see ``timezone``)
+    TIMEZONE: ClassVar[str | None] = DEFAULT_TZ
     #: edition prefix (host without ``www.``, optionally a path: ``pravda.com.ua/rus/``) -> language
     EDITIONS: ClassVar[dict[str, str]] = {}
     #: article URL pattern; group ``id`` is the site's story id
@@ -145,7 +157,19 @@ class ArticleParser:
         return [self.language] if self.language else None
 
     def _date(self, raw: str | None) -> datetime | None:
-        return parse_date(raw, languages=self._date_languages(), now=self.fetched_at) if raw else None
+        if not raw:
+            return None
+        return parse_date(raw, languages=self._date_languages(), tz=self.timezone, now=self.fetched_at)
+
+    @cached_property
+    def timezone(self) -> str:
+        """The zone of local times on the page: ``TIMEZONE``, else inferred from the page."""
+        if self.TIMEZONE:
+            return self.TIMEZONE
+        dated = [*ld.all_values(self.sel, "datePublished"), *ld.all_values(self.sel, "dateModified"),
+                 *(value for key in (*PUBLISHED_META, *MODIFIED_META) for value in self.meta.get(key, [])),
+                 *article_time_elements(self.sel)]
+        return page_zone(self.url, dated, self.language)
 
     # -- fields -----------------------------------------------------------------------------
 
@@ -240,38 +264,55 @@ class ArticleParser:
             or []
         )
 
-    def _dated(self, field: str, candidates: Iterable[tuple[str, Callable[[], str | None]]]) -> tuple[datetime | None, str | None]:
-        """First (datetime, raw string) a layer yields that parses to a plausible date."""
+    def _dated(self, field: str, candidates: Iterable[tuple[str, Callable[[], Iterable[str | None]]]]) -> tuple[datetime | None, str | None]:
+        """First (datetime, raw string) a layer yields that parses to a plausible date.
+
+        Each layer yields its strings in order of preference; the first that parses wins.
+        """
         for layer, produce in candidates:
-            raw = produce()
-            parsed = self._date(raw)
-            if parsed is not None:
-                self.layers[field] = layer
-                return parsed, raw
+            for raw in produce():
+                parsed = self._date(raw)
+                if parsed is not None:
+                    self.layers[field] = layer
+                    return parsed, raw
         return None, None
 
+    def _meta_values(self, keys: Iterable[str]) -> list[str]:
+        return [value for key in keys for value in self.meta.get(key, [])]
+
     def published(self) -> tuple[datetime | None, str | None]:
-        """Publication date: JSON-LD, meta, markup, feed, then a date in the URL."""
-        return self._dated(
+        """Publication date: JSON-LD, meta, markup (site selector, ``itemprop``, ``<time>``), feed, URL.
+
+        Last comes a date printed near the headline; on the day the URL names, it gives the time too.
+        """
+        found, raw = self._dated(
             "published_at",
             [
-                ("jsonld", lambda: ld.text_value(self.ld.get("datePublished"))),
-                ("meta", lambda: first(self.meta, "article:published_time", "datepublished",
-                                       "pubdate", "publishdate", "date", "dc.date.issued")),
-                ("html", lambda: self._markup_text(self.published_css)),
-                ("rss", lambda: self.hint.published_raw),
-                ("url", self._url_date),
+                ("jsonld", lambda: [ld.text_value(self.ld.get("datePublished")),
+                                    *ld.all_values(self.sel, "datePublished")]),
+                ("meta", lambda: self._meta_values(PUBLISHED_META)),
+                ("html", lambda: [self._markup_text(self.published_css), *itemprop_values(self.sel, "datePublished"),
+                                  *article_time_elements(self.sel)]),
+                ("rss", lambda: [self.hint.published_raw]),
             ],
         )
+        if found:
+            return found, raw
+        url_day, url_raw = self._dated("published_at", [("url", lambda: [self._url_date()])])
+        shown, shown_raw = self._dated("published_at", [("html", lambda: visible_dates(self.sel))])
+        if url_day and not (shown and shown.astimezone(ZoneInfo(self.timezone)).date() == url_day.astimezone(ZoneInfo(self.timezone)).date()):
+            self.layers["published_at"] = "url"
+            return url_day, url_raw
+        return shown, shown_raw
 
     def modified(self) -> tuple[datetime | None, str | None]:
         """Last-modified date: JSON-LD ``dateModified``, meta, markup."""
         return self._dated(
             "modified_at",
             [
-                ("jsonld", lambda: ld.text_value(self.ld.get("dateModified"))),
-                ("meta", lambda: first(self.meta, "article:modified_time", "og:updated_time", "datemodified")),
-                ("html", lambda: self._markup_text(self.modified_css)),
+                ("jsonld", lambda: [ld.text_value(self.ld.get("dateModified"))]),
+                ("meta", lambda: self._meta_values(MODIFIED_META)),
+                ("html", lambda: [self._markup_text(self.modified_css), *itemprop_values(self.sel, "dateModified")]),
             ],
         )
 
@@ -429,4 +470,6 @@ class GenericParser(ParserProxy):
     """Any news site nobody wrote a parser for: JSON-LD, meta, ``<h1>``, trafilatura for the body."""
 
     class V1(ArticleParser):
-        """The only version: no site markup is known."""
+        """The only version: no site markup is known, and the site's clock is inferred per page."""
+
+        TIMEZONE = None

@@ -31,9 +31,9 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _load(raw: str) -> Any:
-    """Parse one JSON-LD block, tolerating the usual breakage (control characters, comments)."""
+    """Parse one JSON-LD block, tolerating the usual breakage (control characters, comment and CDATA wrappers)."""
     text = _CONTROL_CHARS.sub(" ", raw).strip()
-    text = re.sub(r"^\s*<!--|-->\s*$", "", text).strip().rstrip(";")
+    text = re.sub(r"^\s*(?:<!--|(?://\s*)?<!\[CDATA\[)|(?:-->|(?://\s*)?\]\]>)\s*$", "", text).strip().rstrip(";")
     try:
         return json.loads(text)
     except ValueError:
@@ -77,6 +77,17 @@ def find_article(sel: Selector) -> dict[str, Any] | None:
             if rank > best_rank:
                 best, best_rank = obj, rank
     return best
+
+
+def all_values(sel: Selector, key: str) -> list[str]:
+    """String values of ``key`` in every JSON-LD object of the page, in page order."""
+    found: list[str] = []
+    for raw in sel.xpath('//script[contains(@type, "ld+json")]/text()').getall():
+        for obj in _walk(_load(raw)):
+            value = text_value(obj.get(key))
+            if value:
+                found.append(value)
+    return found
 
 
 def unescape(text: str) -> str:

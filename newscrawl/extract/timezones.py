@@ -1,0 +1,79 @@
+"""The time zone a page's local times (dates printed without an offset) are in.
+
+A page that prints "2024-04-25 14:07" means its own wall clock. Which clock that is comes, in this
+order, from the country of the host's top-level domain, from an offset the page gives elsewhere
+(another date on it that carries one), from a language spoken in one time zone only, else UTC.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+logger = logging.getLogger(__name__)
+
+#: country-code top-level domain -> the zone of (nearly) the whole country; countries spanning
+#: several zones (us, ca, au, br, mx, ...) are left out: their domain says nothing about the clock
+TLD_ZONES = {
+    "ua": "Europe/Kyiv", "ru": "Europe/Moscow", "by": "Europe/Minsk", "md": "Europe/Chisinau",
+    "pl": "Europe/Warsaw", "de": "Europe/Berlin", "at": "Europe/Vienna", "ch": "Europe/Zurich",
+    "li": "Europe/Vaduz", "lu": "Europe/Luxembourg", "be": "Europe/Brussels", "nl": "Europe/Amsterdam",
+    "fr": "Europe/Paris", "it": "Europe/Rome", "es": "Europe/Madrid", "pt": "Europe/Lisbon",
+    "uk": "Europe/London", "ie": "Europe/Dublin", "dk": "Europe/Copenhagen", "no": "Europe/Oslo",
+    "se": "Europe/Stockholm", "fi": "Europe/Helsinki", "is": "Atlantic/Reykjavik", "ee": "Europe/Tallinn",
+    "lv": "Europe/Riga", "lt": "Europe/Vilnius", "cz": "Europe/Prague", "sk": "Europe/Bratislava",
+    "hu": "Europe/Budapest", "ro": "Europe/Bucharest", "bg": "Europe/Sofia", "gr": "Europe/Athens",
+    "si": "Europe/Ljubljana", "hr": "Europe/Zagreb", "rs": "Europe/Belgrade", "ge": "Asia/Tbilisi",
+    "am": "Asia/Yerevan", "az": "Asia/Baku", "tr": "Europe/Istanbul", "il": "Asia/Jerusalem",
+    "lb": "Asia/Beirut", "jp": "Asia/Tokyo", "kr": "Asia/Seoul", "cn": "Asia/Shanghai",
+    "tw": "Asia/Taipei", "hk": "Asia/Hong_Kong", "in": "Asia/Kolkata", "vn": "Asia/Ho_Chi_Minh",
+    "my": "Asia/Kuala_Lumpur", "sg": "Asia/Singapore", "th": "Asia/Bangkok", "ph": "Asia/Manila",
+    "pk": "Asia/Karachi", "ae": "Asia/Dubai", "sa": "Asia/Riyadh", "za": "Africa/Johannesburg",
+    "na": "Africa/Windhoek", "ls": "Africa/Maseru", "tz": "Africa/Dar_es_Salaam", "ke": "Africa/Nairobi",
+    "ng": "Africa/Lagos", "eg": "Africa/Cairo", "py": "America/Asuncion", "ar": "America/Argentina/Buenos_Aires",
+    "cl": "America/Santiago", "co": "America/Bogota", "pe": "America/Lima", "gl": "America/Nuuk",
+    "nz": "Pacific/Auckland",
+}  # fmt: skip
+#: languages spoken (for news) in one time zone
+LANGUAGE_ZONES = {
+    "uk": "Europe/Kyiv", "de": "Europe/Berlin", "fr": "Europe/Paris", "it": "Europe/Rome",
+    "nl": "Europe/Amsterdam", "pl": "Europe/Warsaw", "cs": "Europe/Prague", "da": "Europe/Copenhagen",
+    "sv": "Europe/Stockholm", "nb": "Europe/Oslo", "nn": "Europe/Oslo", "no": "Europe/Oslo",
+    "fi": "Europe/Helsinki", "el": "Europe/Athens", "hu": "Europe/Budapest", "ro": "Europe/Bucharest",
+    "tr": "Europe/Istanbul", "he": "Asia/Jerusalem", "ja": "Asia/Tokyo", "ko": "Asia/Seoul",
+    "zh": "Asia/Shanghai", "vi": "Asia/Ho_Chi_Minh", "th": "Asia/Bangkok", "id": "Asia/Jakarta",
+}  # fmt: skip
+_OFFSET = re.compile(r"\d[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*([+-])(\d\d):?(\d\d)$")
+
+
+def offset_zone(text: str) -> str | None:
+    """An ``Etc/GMT±N`` zone for a date string ending in a whole-hour UTC offset, else None.
+
+    "Z" says nothing about the site's clock (many sites print UTC) and is ignored.
+    """
+    match = _OFFSET.search(text.strip())
+    if not match or match[3] != "00":
+        return None
+    hours = int(match[2])
+    if hours == 0:
+        return "UTC"
+    # Etc/GMT signs are inverted: Etc/GMT-2 is two hours ahead of UTC
+    return f"Etc/GMT{'-' if match[1] == '+' else '+'}{hours}"
+
+
+def page_zone(url: str, dated: Iterable[str], language: str | None) -> str:
+    """The zone for local times on the page at ``url``.
+
+    :param dated: date strings found on the page (their offsets say where its clock is)
+    :param language: the page's language
+    """
+    tld = (urlsplit(url).hostname or "").rstrip(".").rsplit(".", 1)[-1].lower()
+    if tld in TLD_ZONES:
+        return TLD_ZONES[tld]
+    for text in dated:
+        zone = offset_zone(text)
+        if zone:
+            return zone
+    return LANGUAGE_ZONES.get(language or "", "UTC")
