@@ -26,7 +26,7 @@ class UnnParser(ParserProxy):
 
         title_css = "div.b-news-full h1.title"
         published_css = "div.b-page-content > div.b-news-feed-date-bottom span.datelink"
-        author_css = "(//div[contains(@class, 'b-news-feed-date-bottom')])[1]/a[contains(@href, '/author')]"
+        author_css = "div.b-news-feed-date-bottom [itemprop=author] [itemprop=name]"
         body_css = "div.b-news-full div.b-news-text"
         tags_css = "div.b-news-full div.b-news-tags a"
 
