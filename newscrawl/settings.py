@@ -47,6 +47,9 @@ DOWNLOADER_MIDDLEWARES = {
 # -- discovery ----------------------------------------------------------------------------------
 NEWSCRAWL_LISTING_PAGES = int(os.getenv("NEWSCRAWL_LISTING_PAGES", "2"))
 NEWSCRAWL_ARCHIVE_MAX_PAGES = int(os.getenv("NEWSCRAWL_ARCHIVE_MAX_PAGES", "30"))
+NEWSCRAWL_SITEMAPS = os.getenv("NEWSCRAWL_SITEMAPS", "1") not in ("0", "false", "False", "off")
+NEWSCRAWL_RECENT_DAYS = int(os.getenv("NEWSCRAWL_RECENT_DAYS", "2"))
+NEWSCRAWL_SITEMAP_MAX_FILES = int(os.getenv("NEWSCRAWL_SITEMAP_MAX_FILES", "200"))
 
 # -- archive / replay (see newscrawl/replay.py) ---------------------------------------------------
 NEWSCRAWL_WARC_OUT = os.getenv("NEWSCRAWL_WARC_OUT") or None
