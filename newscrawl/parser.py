@@ -22,6 +22,7 @@ from parsel import Selector
 from newscrawl import __version__
 from newscrawl.dates import DEFAULT_TZ, parse_date
 from newscrawl.extract import jsonld as ld
+from newscrawl.extract.authors import byline_names, clean_authors
 from newscrawl.extract.datesources import (
     MODIFIED_META,
     PUBLISHED_META,
@@ -250,15 +251,24 @@ class ArticleParser:
         )
 
     def authors(self) -> list[str]:
-        """Author names: JSON-LD ``author``, then ``article:author``/``author`` meta, then markup."""
+        """Author names: JSON-LD ``author``, then ``author`` meta, then markup (site selector, bylines).
+
+        People come first: names are split and cleaned (see ``clean_authors``) and a layer that
+        only names the site or an organization gives way to the next. When no layer names a
+        person, the organization credited in JSON-LD or meta is the author ("BBC News", "dpa").
+        """
+        sites = self._site_names()
+        meta_names = ("article:author", "author", "byl", "dc.creator", "sailthru.author")
         return (
             self._first(
                 "authors",
                 [
-                    ("jsonld", lambda: list(dict.fromkeys(ld.names(self.ld.get("author"))))),
-                    ("meta", lambda: [a for a in self.meta.get("article:author", []) + self.meta.get("author", [])
-                                      if not a.startswith("http")]),
-                    ("html", lambda: self._markup_texts(self.author_css)),
+                    ("jsonld", lambda: clean_authors(ld.person_names(self.ld.get("author")), sites)),
+                    ("meta", lambda: clean_authors(self._meta_values(meta_names), sites)),
+                    ("html", lambda: clean_authors(self._markup_texts(self.author_css) or byline_names(self.sel),
+                                                   sites)),
+                    ("jsonld", lambda: clean_authors(ld.names(self.ld.get("author")))),
+                    ("meta", lambda: clean_authors(self._meta_values(meta_names))),
                 ],
             )
             or []

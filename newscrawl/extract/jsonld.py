@@ -127,6 +127,14 @@ def names(value: Any) -> list[str]:
     return found
 
 
+def person_names(value: Any) -> list[str]:
+    """Names from an ``author``-like value, leaving out objects typed as organizations."""
+    items = value if isinstance(value, list) else [value]
+    people = [item for item in items
+              if not (isinstance(item, dict) and any("Organization" in kind for kind in _types(item)))]
+    return names(people)
+
+
 def string_list(value: Any) -> list[str]:
     """Keywords/sections: a list, or a comma-separated string, as a list of strings."""
     if isinstance(value, str):

@@ -31,7 +31,7 @@ _QUOTES = str.maketrans({"‘": "'", "’": "'", "ʼ": "'", "`": "'", "“": '"'
 _HOST_NOISE = frozenset({"www", "com", "net", "org", "co", "news", "de", "uk", "at", "ch"})
 
 
-def _compact(text: str) -> str:
+def compact(text: str) -> str:
     """Letters and digits only, lower-cased, accents and umlauts spelled out (ö -> oe)."""
     text = text.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
     text = unicodedata.normalize("NFKD", text)
@@ -45,11 +45,11 @@ def title_key(text: str) -> str:
 
 def site_names(url: str, names: Iterable[str | None]) -> set[str]:
     """Compact forms of the site's names: the given names (site name, publisher) and host labels."""
-    found = {_compact(name) for name in names if name}
+    found = {compact(name) for name in names if name}
     host = (urlsplit(url).hostname or "").lower()
     labels = [label for label in host.split(".") if label and label not in _HOST_NOISE]
-    found.update(_compact(label) for label in labels)
-    found.add(_compact(host.removeprefix("www.")))
+    found.update(compact(label) for label in labels)
+    found.add(compact(host.removeprefix("www.")))
     return {name for name in found if len(name) >= 2}
 
 
@@ -59,19 +59,19 @@ def _is_decoration(segment: str, sites: set[str], sections: set[str], *, bare: b
     After a ``bare`` separator (a dash without spaces, as in "RTO-4") only the site's name counts.
     """
     segment = segment.strip(" |-–—·•»:/~")
-    compact = _compact(segment)
-    if not compact:
+    key = compact(segment)
+    if not key:
         return True
-    if not bare and (_DATE_LIKE.match(segment) or segment.lower().startswith("by ") or compact in sections):
+    if not bare and (_DATE_LIKE.match(segment) or segment.lower().startswith("by ") or key in sections):
         return True
     # "Die Neue Südtiroler Tageszeitung" for tageszeitung.it, "DW" for DW.COM, "Golem.de" for golem.de
-    return any(compact == name or (len(name) >= 4 and (name in compact or compact in name)) for name in sites)
+    return any(key == name or (len(name) >= 4 and (name in key or key in name)) for name in sites)
 
 
 def strip_decoration(title: str | None, sites: set[str], sections: Iterable[str] = ()) -> str:
     """``title`` without trailing segments naming the site, a section, an author or a date."""
     title = clean_line(html.unescape(clean_line(title)))
-    section_keys = {_compact(s) for s in sections if s}
+    section_keys = {compact(s) for s in sections if s}
     while True:
         cuts = [m for m in _SEPARATOR.finditer(title) if m.start() > 0]
         if not cuts:
