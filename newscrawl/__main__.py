@@ -5,6 +5,9 @@
 - ``stats``: per site count, newest, oldest and per-field fill rate.
 - ``query --site unian --since 2023-02-01 --until 2023-02-28 --tag T --limit N``: JSON lines.
 - ``export --format jsonl|csv --out FILE`` (same filters as ``query``).
+- ``stats --runs [N]``: the newest runs of each spider (``crawl_runs``) with their alerts.
+- ``run SPIDER|--all [--since D --until D]``: a crawl for cron (lock, log file, exit code 0/1/2/3).
+- ``cron [SPIDER…] [--every MINUTES]``: crontab lines for the site spiders.
 - ``flush-spill``: write articles spilled to ``./data/spill/`` during a database outage.
 """
 
@@ -201,6 +204,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
     """Print per-site statistics (a table, or JSON with --json)."""
     storage = open_storage()
     try:
+        if args.runs:
+            return _print_runs(storage, args.runs, args.json)
         rows = site_stats(storage)
     finally:
         storage.close()
@@ -211,6 +216,46 @@ def cmd_stats(args: argparse.Namespace) -> int:
     for row in rows:
         print(f"{row['site']}: {row['articles']} articles, newest {row['newest']}, oldest {row['oldest']}")
         print("  fill rate: " + ", ".join(f"{k} {v:.0%}" for k, v in row["fill_rate"].items()))
+    return 0
+
+
+def _print_runs(storage: Storage, per_spider: int, as_json: bool) -> int:
+    """The newest runs of each spider with their alerts."""
+    runs = storage.db.crawl_runs
+    for spider in sorted(runs.distinct("spider")):
+        for run in runs.find({"spider": spider}).sort("started_at", DESCENDING).limit(per_spider):
+            if as_json:
+                print(to_json_line(run))
+                continue
+            items = run["items"]
+            print(f"{spider} {run['started_at']:%Y-%m-%d %H:%M} {run['finish_reason']}: {run['pages']} pages, "
+                  f"{items['parsed']} parsed, {items['stored']} stored, {items['updated']} updated, "
+                  f"{sum(items['dropped'].values())} dropped, {run['errors']} errors")
+            for alert in run["alerts"]:
+                print(f"  ALERT [{alert['rule']}] {alert['message']}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run one spider (or all) for cron: lock, log file, exit code."""
+    from newscrawl.cron import run_spider
+    from newscrawl.sites import site_spiders
+
+    if args.all == bool(args.spider):
+        print("name one spider or give --all", file=sys.stderr)
+        return 3
+    names = [s.name for s in site_spiders() if s.name != "generic"] if args.all else [args.spider]
+    codes = [run_spider(name, since=args.since, until=args.until, settings=args.set) for name in names]
+    return max(codes)
+
+
+def cmd_cron(args: argparse.Namespace) -> int:
+    """Print crontab lines for the site spiders, start minutes spread out."""
+    from newscrawl.cron import crontab_lines
+    from newscrawl.sites import site_spiders
+
+    names = args.spiders or [s.name for s in site_spiders() if s.name != "generic"]
+    print("\n".join(crontab_lines(names, args.every)))
     return 0
 
 
@@ -246,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     db.set_defaults(run=cmd_db)
     stats = commands.add_parser("stats", help="per site: count, newest, oldest, field fill rates")
     stats.add_argument("--json", action="store_true", help="JSON lines instead of text")
+    stats.add_argument("--runs", type=int, nargs="?", const=5, default=0,
+                       help="the newest N runs of each spider with their alerts (default 5)")
     stats.set_defaults(run=cmd_stats)
     query = commands.add_parser("query", help="print matching articles as JSON lines")
     _add_filters(query)
@@ -255,6 +302,17 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, help="output file")
     _add_filters(export)
     export.set_defaults(run=cmd_export)
+    run = commands.add_parser("run", help="run a spider for cron: lock, log file, exit code 0/1/2/3")
+    run.add_argument("spider", nargs="?", help="spider name (see scrapy list)")
+    run.add_argument("--all", action="store_true", help="every site spider, one after another")
+    run.add_argument("--since", help="backfill from this day (YYYY-MM-DD)")
+    run.add_argument("--until", help="backfill until this day, inclusive")
+    run.add_argument("--set", "-s", action="append", default=[], metavar="NAME=VALUE", help="a Scrapy setting")
+    run.set_defaults(run=cmd_run)
+    cron = commands.add_parser("cron", help="print crontab lines for the site spiders")
+    cron.add_argument("spiders", nargs="*", help="spider names (default: all site spiders)")
+    cron.add_argument("--every", type=int, default=60, help="minutes between runs of a spider (default 60)")
+    cron.set_defaults(run=cmd_cron)
     flush = commands.add_parser("flush-spill", help="write articles spilled during a database outage")
     flush.set_defaults(run=cmd_flush_spill)
     parse = commands.add_parser("parse", help="parse one saved page and print the article as JSON")

@@ -55,6 +55,11 @@ NEWSCRAWL_SITEMAP_MAX_FILES = int(os.getenv("NEWSCRAWL_SITEMAP_MAX_FILES", "200"
 NEWSCRAWL_WARC_OUT = os.getenv("NEWSCRAWL_WARC_OUT") or None
 NEWSCRAWL_REPLAY = os.getenv("NEWSCRAWL_REPLAY") or None
 
+# -- run records and alerts (see newscrawl/runs.py, newscrawl/alerts.py) --------------------------
+EXTENSIONS = {"newscrawl.runs.RunRecorder": 500}
+NEWSCRAWL_WEBHOOK_URL = os.getenv("NEWSCRAWL_WEBHOOK_URL") or None  # may carry a token: never logged
+NEWSCRAWL_RUN_SUMMARY = os.getenv("NEWSCRAWL_RUN_SUMMARY") or None
+
 # -- items ----------------------------------------------------------------------------------------
 ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 100,

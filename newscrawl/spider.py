@@ -69,6 +69,10 @@ def edition_languages(editions: dict[str, Edition]) -> dict[str, str]:
     return {edition.prefix: edition.language for edition in editions.values() if edition.language}
 
 
+#: fields whose fill rate each run records (``newscrawl/fill/<field>``), for layout-drift alerts
+FILL_FIELDS = ("title", "lead", "body", "published_at", "authors", "images", "tags", "section")
+
+
 class SpiderArgumentError(ValueError):
     """A spider argument (``-a``) is invalid."""
 
@@ -295,6 +299,7 @@ class NewsSpider(scrapy.Spider):
     def parse_article(self, response: Response, hint: FeedHint | None = None) -> Iterator[Any]:
         """Parse an article page with the site parser; count pages that are not articles."""
         stats = self.crawler.stats
+        stats.inc_value("newscrawl/article_responses")
         if not hasattr(response, "text"):
             stats.inc_value("newscrawl/not_html")
             self.logger.warning("not an HTML page: %s", response.url)
@@ -312,6 +317,9 @@ class NewsSpider(scrapy.Spider):
         stats.inc_value("newscrawl/articles_parsed")
         for field, layer in article.layers.items():
             stats.inc_value(f"newscrawl/layer/{field}/{layer}")
+        for field in FILL_FIELDS:
+            if getattr(article, field):
+                stats.inc_value(f"newscrawl/fill/{field}")
         yield article
 
 

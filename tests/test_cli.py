@@ -29,13 +29,14 @@ def test_parse_prints_one_json_object_with_utc_dates() -> None:
     assert article["parser"].startswith("UnianParser.V1_1")
 
 
-def test_parse_unknown_host_uses_the_generic_parser() -> None:
+def test_parse_picks_the_parser_by_host() -> None:
     page = FILES / "regional/ukrinform_ru_2020-09-20.html"
     url = "https://www.ukrinform.ru/rubric-kyiv/3103218-policia-napravila-delo-minera-stolicnogo-metro-v-sud.html"
-    result = run("parse", "--url", url, str(page))
-    assert result.returncode == 0, result.stderr
-    article = json.loads(result.stdout)
-    assert article["parser"].startswith("GenericParser.V1")
+    for address, parser in ((url, "UkrinformParser.V1"), (url.replace("ukrinform.ru", "example.org"), "GenericParser.V1")):
+        result = run("parse", "--url", address, str(page))
+        assert result.returncode == 0, result.stderr
+        article = json.loads(result.stdout)
+        assert article["parser"].startswith(parser)
     assert article["published_at"] == "2020-09-20T20:32:00+00:00"
 
 

@@ -1,7 +1,7 @@
 """The JSON-LD and meta layers (and the generic body) on real pages of Ukrainian news sites.
 
 Pages and known answers: tests/files/regional/README.md (captures from Fundus, htmldate and
-trafilatura evaluation sets). No site parser exists for these sites yet, so this is the generic path.
+trafilatura evaluation sets). These tests run the generic parser on them (the site parsers: test_site_parsers.py).
 """
 
 from __future__ import annotations
@@ -136,4 +136,5 @@ def test_parser_for_url_picks_site_or_generic() -> None:
 
     assert parser_for_url("https://www.unian.info/world/x-12149817.html") is UnianParser
     assert parser_for_url("https://unian.ua/x-1.html") is UnianParser
-    assert parser_for_url("https://24tv.ua/x_n1419177") is GenericParser
+    assert parser_for_url("https://24tv.ua/x_n1419177").__name__ == "Tv24Parser"
+    assert parser_for_url("https://news.example.org/x-1.html") is GenericParser

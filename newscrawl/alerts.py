@@ -1,0 +1,91 @@
+"""Alerts from a run record: the site broke, blocks us, or changed its layout.
+
+A pure function of the run (see :mod:`newscrawl.runs`) and the spider's recent runs, so the rules
+can be tested and tuned without crawling. Each alert names its rule, says what was seen, and
+carries the numbers behind it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from statistics import mean
+from typing import Any
+
+
+@dataclass(frozen=True)
+class AlertRules:
+    """Thresholds (settings ``NEWSCRAWL_ALERT_*``; defaults fit a news site that serves JSON-LD or markup)."""
+
+    #: a field filled on fewer parsed articles than this share is an alert
+    fill_thresholds: dict[str, float] = field(
+        default_factory=lambda: {"title": 0.95, "body": 0.9, "published_at": 0.9}
+    )
+    #: a field filled on less than this fraction of its recent average is layout drift
+    drift_ratio: float = 0.7
+    #: the generic body layer's share rising by this much over its recent average is layout drift
+    generic_rise: float = 0.3
+    #: rate rules need at least this many parsed articles
+    min_items: int = 5
+    #: block responses (403, 429, block pages) above this share of responses
+    blocked_share: float = 0.2
+    min_blocked: int = 5
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One problem found in a run."""
+
+    rule: str
+    message: str
+    details: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        """A plain dict (stored in ``crawl_runs``, sent to the webhook)."""
+        return asdict(self)
+
+
+def evaluate(run: dict[str, Any], history: list[dict[str, Any]], rules: AlertRules) -> list[Alert]:
+    """The alerts a finished run raises, given earlier runs of the same spider (newest first)."""
+    alerts: list[Alert] = []
+    parsed = run["items"]["parsed"]
+    discovered = run["discovered"]
+    new_links = discovered["entries"] - discovered["skipped_stored"]
+    if parsed == 0 and new_links > 0:
+        alerts.append(Alert("zero_items", f"no article parsed although feeds, listings and sitemaps "
+                            f"listed {new_links} new links", {"new_links": new_links,
+                                                             "article_responses": run["article_responses"]}))
+    if parsed >= rules.min_items:
+        comparable = [r for r in history if r["items"]["parsed"] >= rules.min_items]
+        alerts += _fill_alerts(run, comparable, rules)
+        alerts += _generic_alerts(run, comparable, rules)
+    blocked = run["blocked"]
+    if blocked >= rules.min_blocked and blocked > rules.blocked_share * max(1, run["pages"]):
+        alerts.append(Alert("blocked", f"{blocked} of {run['pages']} responses were 403/429 or block pages",
+                            {"blocked": blocked, "pages": run["pages"]}))
+    return alerts
+
+
+def _fill_alerts(run: dict[str, Any], history: list[dict[str, Any]], rules: AlertRules) -> list[Alert]:
+    alerts = []
+    for name, rate in run["fill_rate"].items():
+        threshold = rules.fill_thresholds.get(name)
+        recent = [r["fill_rate"].get(name, 0.0) for r in history]
+        usual = mean(recent) if recent else None
+        if threshold is not None and rate < threshold:
+            alerts.append(Alert("fill_rate", f"{name} filled on {rate:.0%} of articles (threshold {threshold:.0%})",
+                                {"field": name, "rate": rate, "threshold": threshold, "recent": usual}))
+        elif usual and rate < rules.drift_ratio * usual:
+            alerts.append(Alert("layout_drift", f"{name} filled on {rate:.0%} of articles, usually {usual:.0%}",
+                                {"field": name, "rate": rate, "recent": usual}))
+    return alerts
+
+
+def _generic_alerts(run: dict[str, Any], history: list[dict[str, Any]], rules: AlertRules) -> list[Alert]:
+    if not history:  # sites without declared markup always use it: only a rise over their past counts
+        return []
+    share = run["generic_share"]
+    usual = mean(r["generic_share"] for r in history)
+    if share - usual >= rules.generic_rise:
+        return [Alert("generic_fallback", f"the generic extractor gave the body of {share:.0%} of articles, "
+                      f"usually {usual:.0%}: the site's markup may have changed", {"share": share, "recent": usual})]
+    return []

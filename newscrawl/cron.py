@@ -1,0 +1,153 @@
+"""``python -m newscrawl run SPIDER`` for cron: one run at a time per spider, a log per run, exit codes.
+
+Exit codes (documented in the README):
+
+- 0: the crawl finished and raised no alert (also: a run of this spider is still going — say so, exit 0);
+- 1: the crawl failed or logged errors;
+- 2: an alert was raised (no items, layout drift, generic fallback, blocked);
+- 3: configuration error (unknown spider, bad date, unusable data directory).
+
+The lock is ``flock`` on ``data/locks/<spider>.lock``: the kernel drops it when the holder dies, so a
+lock left by a killed run never blocks the next one (the file's pid is only for the message).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import IO
+
+logger = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parents[1]
+OK, CRAWL_ERRORS, ALERT, CONFIG_ERROR = 0, 1, 2, 3
+KEEP_LOGS = 30
+
+
+class AlreadyRunning(RuntimeError):
+    """Another run of the spider holds its lock."""
+
+
+def data_dir() -> Path:
+    """``NEWSCRAWL_DATA_DIR`` or ``./data``."""
+    return Path(os.getenv("NEWSCRAWL_DATA_DIR") or "data").resolve()
+
+
+@contextmanager
+def spider_lock(name: str, directory: Path) -> Iterator[None]:
+    """Hold ``<directory>/<name>.lock`` for the duration; :class:`AlreadyRunning` if another process does."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.lock"
+    handle: IO[str] = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the whole run)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise AlreadyRunning(f"{name} is still running (pid {holder}, lock {path})") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def rotate_logs(directory: Path, keep: int = KEEP_LOGS) -> None:
+    """Keep the ``keep`` newest run logs of a spider's log directory."""
+    logs = sorted(directory.glob("*.log"))
+    for old in logs[:-keep] if keep else logs:
+        old.unlink(missing_ok=True)
+
+
+def exit_code(returncode: int, summary: dict | None) -> int:
+    """The documented exit code from the crawl's return code and its run summary."""
+    if summary is None:
+        return CRAWL_ERRORS
+    if summary.get("alerts"):
+        return ALERT
+    if returncode != 0 or summary.get("errors") or summary.get("finish_reason") != "finished":
+        return CRAWL_ERRORS
+    return OK
+
+
+def run_spider(name: str, *, since: str | None = None, until: str | None = None,
+               settings: list[str] | None = None, out: IO[str] = sys.stdout) -> int:
+    """Run ``scrapy crawl name`` under the spider's lock; return the documented exit code."""
+    from newscrawl.sites import site_spiders
+
+    names = {spider.name for spider in site_spiders()}
+    if name not in names:
+        print(f"unknown spider {name!r}; known: {', '.join(sorted(names))}", file=out)
+        return CONFIG_ERROR
+    for label, value in (("--since", since), ("--until", until)):
+        if value:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                print(f"{label}={value!r}: expected YYYY-MM-DD", file=out)
+                return CONFIG_ERROR
+    base = data_dir()
+    try:
+        with spider_lock(name, base / "locks"):
+            return _crawl(name, base, since, until, settings or [], out)
+    except AlreadyRunning as exc:
+        print(f"{exc}; not starting another run", file=out)
+        return OK
+    except OSError as exc:
+        print(f"data directory {base} unusable: {exc}", file=out)
+        return CONFIG_ERROR
+
+
+def _crawl(name: str, base: Path, since: str | None, until: str | None, settings: list[str], out: IO[str]) -> int:
+    logs = base / "logs" / name
+    logs.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    log_file, summary_file = logs / f"{stamp}.log", logs / f"{stamp}.summary.json"
+    command = [sys.executable, "-m", "scrapy", "crawl", name, "-s", f"LOG_FILE={log_file}",
+               "-s", f"NEWSCRAWL_RUN_SUMMARY={summary_file}"]
+    for arg, value in (("since", since), ("until", until)):
+        if value:
+            command += ["-a", f"{arg}={value}"]
+    for setting in settings:
+        command += ["-s", setting]
+    env = {**os.environ, "NEWSCRAWL_DATA_DIR": str(base)}
+    print(f"{name}: crawling, log {log_file}", file=out)
+    returncode = subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+    summary = json.loads(summary_file.read_text(encoding="utf-8")) if summary_file.exists() else None
+    summary_file.unlink(missing_ok=True)
+    rotate_logs(logs)
+    code = exit_code(returncode, summary)
+    if summary is None:
+        print(f"{name}: the crawl ended without a run record (exit {returncode}); see {log_file}", file=out)
+    else:
+        items = summary["items"]
+        print(f"{name}: {summary['finish_reason']}, {items['parsed']} parsed, {items['stored']} stored, "
+              f"{items['updated']} updated, {len(summary['alerts'])} alerts, {summary['errors']} errors", file=out)
+        for alert in summary["alerts"]:
+            print(f"ALERT [{alert['rule']}] {alert['message']}", file=out)
+    return code
+
+
+def crontab_lines(names: list[str], every_minutes: int = 60, python: str = ".venv/bin/python") -> list[str]:
+    """Crontab lines running each spider every ``every_minutes``, start minutes spread out."""
+    lines = []
+    step = max(1, min(every_minutes, 60) // max(1, len(names)))
+    for index, name in enumerate(names):
+        minute = (index * step) % 60
+        if every_minutes >= 60:
+            hours = "*" if every_minutes == 60 else f"*/{every_minutes // 60}"
+            when = f"{minute} {hours} * * *"
+        else:
+            when = ",".join(str(m) for m in range(minute % every_minutes, 60, every_minutes)) + " * * * *"
+        lines.append(f"{when} cd {ROOT} && {python} -m newscrawl run {name} >/dev/null 2>&1")
+    return lines

@@ -1,0 +1,162 @@
+"""Run records and alerts: a Scrapy extension that, when a crawl ends, writes what happened.
+
+One document per run goes to the ``crawl_runs`` collection: spider, start and end, pages, HTTP
+status counts, retries, items parsed/stored/updated/dropped by reason, per-field fill rates, the
+extraction layers used, errors, and the alerts :func:`newscrawl.alerts.evaluate` raises against the
+spider's recent runs. Alerts go to the log (ERROR), to the optional webhook
+(``NEWSCRAWL_WEBHOOK_URL``, one JSON POST per alert) and, through the summary file
+``NEWSCRAWL_RUN_SUMMARY``, to the exit code of ``python -m newscrawl run``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import urllib.request
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+
+from newscrawl.alerts import Alert, AlertRules, evaluate
+from newscrawl.spider import FILL_FIELDS
+
+logger = logging.getLogger(__name__)
+HISTORY_RUNS = 10
+
+
+def run_document(spider_name: str, stats: dict[str, Any], started_at: datetime, finished_at: datetime,
+                 reason: str) -> dict[str, Any]:
+    """The ``crawl_runs`` document of a run, from its Scrapy stats."""
+    def value(key: str) -> int:
+        return int(stats.get(key, 0) or 0)
+
+    def under(prefix: str) -> dict[str, int]:
+        return {key[len(prefix):]: int(count) for key, count in stats.items() if key.startswith(prefix)}
+
+    parsed = value("newscrawl/articles_parsed")
+    layers: dict[str, dict[str, int]] = {}
+    for key, count in under("newscrawl/layer/").items():
+        name, _, layer = key.partition("/")
+        layers.setdefault(name, {})[layer] = count
+    statuses = under("downloader/response_status_count/")
+    return {
+        "_id": uuid.uuid4().hex,
+        "spider": spider_name,
+        "started_at": started_at,
+        "finished_at": finished_at,
+        "finish_reason": reason,
+        "pages": value("response_received_count"),
+        "status_counts": statuses,
+        "retries": value("retry/count"),
+        "article_responses": value("newscrawl/article_responses"),
+        "discovered": {
+            "entries": value("newscrawl/feed_entries") + value("newscrawl/listing_links") + value("newscrawl/sitemap_entries"),
+            "skipped_stored": value("newscrawl/incremental/skipped_stored"),
+            "refetched_modified": value("newscrawl/incremental/refetch_modified"),
+            "feeds_not_modified": value("newscrawl/feeds_not_modified"),
+        },
+        "items": {
+            "parsed": parsed,
+            "scraped": value("item_scraped_count"),
+            "stored": value("newscrawl/mongo/inserted"),
+            "updated": value("newscrawl/mongo/updated"),
+            "spilled": value("newscrawl/mongo/spilled"),
+            "dropped": under("item_dropped_reasons_count/"),
+            "not_article": value("newscrawl/not_article"),
+            "parse_errors": value("newscrawl/parse_error"),
+        },
+        "fill_rate": {name: round(value(f"newscrawl/fill/{name}") / parsed, 4) if parsed else 0.0
+                      for name in FILL_FIELDS},
+        "layers": layers,
+        "generic_share": round(layers.get("body", {}).get("generic", 0) / parsed, 4) if parsed else 0.0,
+        "blocked": value("newscrawl/blocked") + statuses.get("403", 0) + statuses.get("429", 0),
+        "errors": value("log_count/ERROR"),
+        "alerts": [],
+    }
+
+
+def post_webhook(url: str, alert: Alert, run: dict[str, Any], timeout: float = 10.0) -> bool:
+    """POST one alert as JSON; False (logged, without the URL's secrets) when it fails."""
+    payload = {"spider": run["spider"], "run_id": run["_id"], "finished_at": run["finished_at"].isoformat(),
+               **alert.as_dict()}
+    request = urllib.request.Request(url, data=json.dumps(payload, ensure_ascii=False).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (operator's URL)
+            return 200 <= response.status < 300
+    except OSError as exc:
+        logger.error("webhook to %s failed: %s", urlsplit(url).hostname, exc)
+        return False
+
+
+class RunRecorder:
+    """Writes the run record and raises the alerts when the spider closes."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        settings = crawler.settings
+        self.rules = AlertRules(
+            fill_thresholds=settings.getdict("NEWSCRAWL_ALERT_FILL_THRESHOLDS") or AlertRules().fill_thresholds,
+            drift_ratio=settings.getfloat("NEWSCRAWL_ALERT_DRIFT_RATIO", 0.7),
+            generic_rise=settings.getfloat("NEWSCRAWL_ALERT_GENERIC_RISE", 0.3),
+            min_items=settings.getint("NEWSCRAWL_ALERT_MIN_ITEMS", 5),
+            blocked_share=settings.getfloat("NEWSCRAWL_ALERT_BLOCKED_SHARE", 0.2),
+        )
+        self.webhook = settings.get("NEWSCRAWL_WEBHOOK_URL") or os.getenv("NEWSCRAWL_WEBHOOK_URL") or None
+        self.summary_path = settings.get("NEWSCRAWL_RUN_SUMMARY") or None
+        self.data_dir = Path(settings.get("NEWSCRAWL_DATA_DIR") or os.getenv("NEWSCRAWL_DATA_DIR") or "data")
+        self.started_at = datetime.now(timezone.utc)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunRecorder:
+        """Scrapy's extension constructor."""
+        return cls(crawler)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Build the record, evaluate the alerts, store and announce them."""
+        from pipelines.mongo import sink_for
+
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        run = run_document(spider.name, stats, self.started_at, datetime.now(timezone.utc), reason)
+        sink = sink_for(self.crawler)
+        runs = sink.storage.db.crawl_runs if sink.storage is not None and sink.database_up else None
+        history = self._history(runs, spider.name)
+        alerts = evaluate(run, history, self.rules)
+        run["alerts"] = [alert.as_dict() for alert in alerts]
+        for alert in alerts:
+            logger.error("ALERT %s [%s]: %s", spider.name, alert.rule, alert.message)
+            if self.webhook and not post_webhook(self.webhook, alert, run):
+                self.crawler.stats.inc_value("newscrawl/webhook_failed")
+        self._store(runs, run)
+        if self.summary_path:
+            summary = {"run_id": run["_id"], "spider": run["spider"], "alerts": run["alerts"],
+                       "errors": run["errors"], "finish_reason": reason, "items": run["items"]}
+            Path(self.summary_path).write_text(json.dumps(summary, ensure_ascii=False, default=str), encoding="utf-8")
+
+    def _history(self, runs: Any, spider_name: str) -> list[dict[str, Any]]:
+        if runs is None:
+            return []
+        try:
+            return list(runs.find({"spider": spider_name}).sort("started_at", -1).limit(HISTORY_RUNS))
+        except Exception as exc:  # the record must not fail the crawl
+            logger.warning("could not read earlier runs: %s", exc)
+            return []
+
+    def _store(self, runs: Any, run: dict[str, Any]) -> None:
+        if runs is not None:
+            try:
+                runs.insert_one(run)
+                return
+            except Exception as exc:
+                logger.warning("could not store the run record: %s", exc)
+        fallback = self.data_dir / "runs" / f"{run['_id']}.json"
+        fallback.parent.mkdir(parents=True, exist_ok=True)
+        fallback.write_text(json.dumps(run, ensure_ascii=False, default=str), encoding="utf-8")
+        logger.warning("run record written to %s (database unavailable)", fallback)
