@@ -1,4 +1,4 @@
-"""Scrapy's RetryMiddleware with exponential backoff that honours ``Retry-After``.
+"""Scrapy's RetryMiddleware with exponential backoff that honours ``Retry-After``, and block pages.
 
 Enabled in ``newscrawl.settings`` in place of the stock middleware. Delay before retry *n* is
 ``NEWSCRAWL_RETRY_BACKOFF_BASE * 2**(n-1)`` seconds, raised to the server's ``Retry-After``
@@ -12,8 +12,10 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.asyncio import sleep
 
+from newscrawl.blocks import block_reason
 from newscrawl.dates import parse_date
 
 if TYPE_CHECKING:
@@ -58,7 +60,16 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return retry
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
-        """Retry a retryable status after the backoff pause."""
+        """Retry a retryable status or a block page after the backoff pause."""
+        reason = block_reason(response)
+        if reason:
+            self.crawler.stats.inc_value("newscrawl/blocked")
+            self.crawler.stats.inc_value(f"newscrawl/blocked/{reason}")
+        if reason and response.status == 200:  # a block page served as OK: retry it, never parse it
+            retry = self._retry(request, reason)
+            if retry is None:
+                raise IgnoreRequest(f"block page ({reason}) at {request.url}")
+            return await self._paused(retry, retry_after_seconds(response.headers.get("Retry-After")))
         result = super().process_response(request, response)
         if result is response:
             return response

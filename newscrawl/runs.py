@@ -75,7 +75,7 @@ def run_document(spider_name: str, stats: dict[str, Any], started_at: datetime, 
                       for name in FILL_FIELDS},
         "layers": layers,
         "generic_share": round(layers.get("body", {}).get("generic", 0) / parsed, 4) if parsed else 0.0,
-        "blocked": value("newscrawl/blocked") + statuses.get("403", 0) + statuses.get("429", 0),
+        "blocked": value("newscrawl/blocked"),
         "errors": value("log_count/ERROR"),
         "alerts": [],
     }

@@ -33,16 +33,20 @@ TELNETCONSOLE_ENABLED = False
 # -- retries with exponential backoff (honouring Retry-After) -------------------------------------
 RETRY_ENABLED = True
 RETRY_TIMES = 3
-RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+RETRY_HTTP_CODES = [403, 429, 500, 502, 503, 504, 522, 524, 408]  # 403: many block pages are temporary
 NEWSCRAWL_RETRY_BACKOFF_BASE = 2.0  # seconds; doubled at each retry
 NEWSCRAWL_RETRY_BACKOFF_MAX = 120.0
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newscrawl.retry.BackoffRetryMiddleware": 550,
+    "newscrawl.incremental.ConditionalFeeds": 560,
     "newscrawl.replay.WarcReplayMiddleware": REPLAY_PRIORITY,
     "newscrawl.replay.WarcRecorderMiddleware": RECORDER_PRIORITY,
 }
+
+SPIDER_MIDDLEWARES = {"newscrawl.incremental.SkipStoredArticles": 100}
+NEWSCRAWL_INCREMENTAL = os.getenv("NEWSCRAWL_INCREMENTAL", "1") not in ("0", "false", "False", "off")
 
 # -- discovery ----------------------------------------------------------------------------------
 NEWSCRAWL_LISTING_PAGES = int(os.getenv("NEWSCRAWL_LISTING_PAGES", "2"))

@@ -69,6 +69,8 @@ def edition_languages(editions: dict[str, Edition]) -> dict[str, str]:
     return {edition.prefix: edition.language for edition in editions.values() if edition.language}
 
 
+#: request meta of feeds and sitemaps: conditional requests, a 304 reaches the callback
+CONDITIONAL = {"conditional": True, "handle_httpstatus_list": [304]}
 #: fields whose fill rate each run records (``newscrawl/fill/<field>``), for layout-drift alerts
 FILL_FIELDS = ("title", "lead", "body", "published_at", "authors", "images", "tags", "section")
 
@@ -149,7 +151,7 @@ class NewsSpider(scrapy.Spider):
             return
         for edition in self.selected:
             for feed in edition.feeds:
-                yield scrapy.Request(feed, self.parse_feed)
+                yield self.feed_request(feed)
             if self.listing_path:
                 pages = self.settings.getint("NEWSCRAWL_LISTING_PAGES", 1)
                 for page in range(1, pages + 1):
@@ -189,13 +191,15 @@ class NewsSpider(scrapy.Spider):
     def sitemap_request(self, url: str, window: Window, *, backfill: bool, dated: bool) -> scrapy.Request:
         """A request for a sitemap file; ``dated``: its index entry placed it in the window."""
         return scrapy.Request(
-            url, self.parse_sitemap, cb_kwargs={"window": window, "backfill": backfill, "dated": dated}
+            url, self.parse_sitemap, meta=CONDITIONAL, cb_kwargs={"window": window, "backfill": backfill, "dated": dated}
         )
 
     def parse_sitemap(self, response: Response, window: Window, backfill: bool, dated: bool) -> Iterator[scrapy.Request]:
         """A sitemap index: children in the window. A urlset: article pages dated in the window
         (undated pages only when the crawl takes the latest news or the file itself is dated)."""
         stats = self.crawler.stats
+        if response.status == 304:
+            return
         sitemap = read_sitemap(sitemap_body(response))
         if sitemap is None:
             stats.inc_value("newscrawl/sitemap_unreadable")
@@ -224,7 +228,8 @@ class NewsSpider(scrapy.Spider):
                 continue
             stats.inc_value("newscrawl/sitemap_entries")
             published = entry.published.isoformat() if entry.published else None
-            yield self.article_request(url, FeedHint(title=entry.title, published_raw=published))
+            hint = FeedHint(title=entry.title, published_raw=published)
+            yield self.article_request(url, hint, listed_at=entry.lastmod or entry.published)
 
     def is_article_url(self, url: str) -> bool:
         """Whether ``url`` is one of this site's article pages."""
@@ -233,15 +238,23 @@ class NewsSpider(scrapy.Spider):
             host == d or host.endswith("." + d) for d in self.allowed_domains
         )
 
-    def article_request(self, url: str, hint: FeedHint | None = None) -> scrapy.Request:
-        """A request for an article page carrying what the feed/listing said about it."""
-        return scrapy.Request(url, self.parse_article, cb_kwargs={"hint": hint})
+    def feed_request(self, url: str) -> scrapy.Request:
+        """A conditional request (ETag / If-Modified-Since) for a feed."""
+        return scrapy.Request(url, self.parse_feed, meta=CONDITIONAL)
+
+    def article_request(self, url: str, hint: FeedHint | None = None, *, listed_at: datetime | None = None) -> scrapy.Request:
+        """A request for an article page carrying what the feed/listing said about it; ``listed_at``:
+        when the listing says the story last changed (a stored older version is fetched again)."""
+        return scrapy.Request(url, self.parse_article, cb_kwargs={"hint": hint},
+                              meta={"article": True, "listed_at": listed_at})
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """RSS 2.0 or Atom: one article request per entry that links an article page."""
         if not isinstance(response, TextResponse):
             self.crawler.stats.inc_value("newscrawl/not_feed")
             self.logger.warning("not a feed: %s", response.url)
+            return
+        if response.status == 304:  # unchanged since the last run (newscrawl.incremental.ConditionalFeeds)
             return
         self.crawler.stats.inc_value("newscrawl/feeds_fetched")
         selector = scrapy.Selector(response, type="xml")
@@ -263,7 +276,8 @@ class NewsSpider(scrapy.Spider):
                 image_url=clean(entry.xpath("enclosure/@url").get()),
             )
             self.crawler.stats.inc_value("newscrawl/feed_entries")
-            yield self.article_request(url, hint)
+            changed = clean(entry.xpath("updated/text()").get()) or hint.published_raw
+            yield self.article_request(url, hint, listed_at=parse_date(changed) if changed else None)
 
     def parse_listing(self, response: Response, page: int | None) -> Iterator[scrapy.Request]:
         """A listing or archive page: every article link on it; archives follow their pagination."""

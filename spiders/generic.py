@@ -65,10 +65,10 @@ class GenericSpider(NewsSpider):
         self.crawler.stats.inc_value("newscrawl/feeds_announced", len(feeds))
         if feeds:
             for feed in feeds:
-                yield scrapy.Request(feed, self.parse_feed)
+                yield self.feed_request(feed)
             return
         for path in COMMON_FEED_PATHS:
-            yield scrapy.Request(urljoin(response.url, path), self.parse_feed)
+            yield self.feed_request(urljoin(response.url, path))
         yield from self.parse_listing(response, page=None)
 
     def is_article_url(self, url: str) -> bool:

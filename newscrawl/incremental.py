@@ -1,0 +1,161 @@
+"""Incremental crawling: never download an article page that is already stored and unchanged.
+
+- :class:`SkipStoredArticles` (spider middleware) holds back the article requests a feed, listing
+  or sitemap yields, asks MongoDB about all of them in one ``$in`` query on the unique ``url_key``
+  index, and drops those already stored — unless the listing says the story changed after the
+  stored version (``listed_at`` later than its ``modified_at``/``published_at``): those are fetched
+  again, and the storage pipeline records a revision.
+- :class:`ConditionalFeeds` (downloader middleware) sends ``If-None-Match``/``If-Modified-Since``
+  for feeds and sitemaps from the validators the server gave last time (collection ``feed_state``);
+  a ``304 Not Modified`` costs no parsing.
+
+Both do nothing when the database is unavailable (the dedupe pipeline still stops copies).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+
+from newscrawl.urls import url_key
+
+logger = logging.getLogger(__name__)
+BATCH = 500
+
+
+def _storage(crawler: Crawler) -> Any:
+    from pipelines.mongo import sink_for
+
+    sink = sink_for(crawler)
+    return sink.storage if sink.storage is not None and sink.database_up else None
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+class SkipStoredArticles:
+    """Drop requests for articles already stored, checked in batches."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.enabled = crawler.settings.getbool("NEWSCRAWL_INCREMENTAL", True)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SkipStoredArticles:
+        """Scrapy's middleware constructor."""
+        return cls(crawler)
+
+    def process_spider_output(self, response: Response, result: Iterable[Any], spider: Spider) -> Iterator[Any]:
+        """Pass everything through, article requests only if they are new or changed."""
+        pending: list[Request] = []
+        for entry in result:
+            if self.enabled and isinstance(entry, Request) and entry.meta.get("article"):
+                pending.append(entry)
+                if len(pending) >= BATCH:
+                    yield from self.new_or_changed(pending)
+                    pending = []
+            else:
+                yield entry
+        yield from self.new_or_changed(pending)
+
+    async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any],
+                                          spider: Spider) -> AsyncIterator[Any]:
+        """The same for asynchronous callbacks."""
+        pending: list[Request] = []
+        async for entry in result:
+            if self.enabled and isinstance(entry, Request) and entry.meta.get("article"):
+                pending.append(entry)
+            else:
+                yield entry
+        for entry in self.new_or_changed(pending):
+            yield entry
+
+    def new_or_changed(self, requests: list[Request]) -> Iterator[Request]:
+        """The requests whose article is not stored, or stored before the listing's time."""
+        if not requests:
+            return
+        storage = _storage(self.crawler)
+        if storage is None:
+            yield from requests
+            return
+        keys = {url_key(request.url) for request in requests}
+        try:
+            stored = {
+                doc["url_key"]: _utc(doc.get("modified_at") or doc.get("published_at"))
+                for doc in storage.db.articles.find({"url_key": {"$in": list(keys)}},
+                                                    {"url_key": 1, "modified_at": 1, "published_at": 1})
+            }
+        except Exception as exc:  # the database went away: fetch, the dedupe pipeline still works
+            logger.warning("incremental check failed, fetching all: %s", exc)
+            yield from requests
+            return
+        stats = self.crawler.stats
+        stats.inc_value("newscrawl/incremental/batches")
+        for request in requests:
+            key = url_key(request.url)
+            if key not in stored:
+                yield request
+                continue
+            listed_at, stored_at = request.meta.get("listed_at"), stored[key]
+            if listed_at and stored_at and listed_at > stored_at:
+                stats.inc_value("newscrawl/incremental/refetch_modified")
+                yield request
+            else:
+                stats.inc_value("newscrawl/incremental/skipped_stored")
+
+
+class ConditionalFeeds:
+    """ETag / Last-Modified for feed and sitemap requests (``meta["conditional"]``)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConditionalFeeds:
+        """Scrapy's middleware constructor."""
+        return cls(crawler)
+
+    def _state(self) -> Any:
+        storage = _storage(self.crawler)
+        return storage.db.feed_state if storage is not None else None
+
+    def process_request(self, request: Request, spider: Spider) -> None:
+        """Add the validators the server gave for this URL last time."""
+        state = self._state() if request.meta.get("conditional") else None
+        if state is None:
+            return
+        try:
+            known = state.find_one({"_id": request.url})
+        except Exception:
+            return
+        if known and known.get("etag"):
+            request.headers.setdefault(b"If-None-Match", known["etag"].encode("latin-1"))
+        if known and known.get("last_modified"):
+            request.headers.setdefault(b"If-Modified-Since", known["last_modified"].encode("latin-1"))
+
+    def process_response(self, request: Request, response: Response, spider: Spider) -> Response:
+        """Remember the validators of a fresh feed; count a 304."""
+        if not request.meta.get("conditional"):
+            return response
+        if response.status == 304:
+            self.crawler.stats.inc_value("newscrawl/feeds_not_modified")
+            return response
+        etag, modified = response.headers.get(b"ETag"), response.headers.get(b"Last-Modified")
+        state = self._state() if response.status == 200 and (etag or modified) else None
+        if state is not None:
+            validators = {"etag": etag.decode("latin-1") if etag else None,
+                          "last_modified": modified.decode("latin-1") if modified else None}
+            try:
+                state.update_one({"_id": request.url}, {"$set": validators}, upsert=True)
+            except Exception as exc:
+                logger.warning("could not remember the validators of %s: %s", request.url, exc)
+        return response
