@@ -96,7 +96,9 @@ def instant(value: Any, crawled: datetime, zone: str = "UTC") -> datetime | None
 
 
 def token_f1(got: str | None, expected: str | None) -> float:
-    a, b = Counter(re.findall(r"\w+", (got or "").lower())), Counter(re.findall(r"\w+", (expected or "").lower()))
+    """Token F1 of two texts, both NFC-normalized without invisible characters (soft hyphens,
+    zero-width spaces): a decomposed "ü" or a soft hyphen must not split a word on one side only."""
+    a, b = (Counter(re.findall(r"\w+", clean_line(text).lower())) for text in (got, expected))
     common = sum((a & b).values())
     if not common:
         return 1.0 if not a and not b else 0.0

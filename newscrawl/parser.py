@@ -31,6 +31,7 @@ from newscrawl.extract.datesources import (
     visible_dates,
 )
 from newscrawl.extract.generic import generic_body
+from newscrawl.extract.language import guess_language
 from newscrawl.extract.meta import canonical_link, first, hreflang_alternates, html_language, read_meta
 from newscrawl.extract.text import (
     clean_line,
@@ -41,11 +42,12 @@ from newscrawl.extract.text import (
     word_count,
 )
 from newscrawl.extract.timezones import page_zone
-from newscrawl.extract.title import choose_title, site_names, strip_decoration
+from newscrawl.extract.title import choose_title, site_names, strip_decoration, title_key
 from newscrawl.items import Article, Image
 from newscrawl.urls import edition_language
 
 T = TypeVar("T")
+_LANGUAGE_SAMPLE = 5000  # characters of page text the language guess reads
 Candidate = tuple[str, Callable[[], Any]]
 
 
@@ -148,11 +150,22 @@ class ArticleParser:
 
     @property
     def language(self) -> str | None:
-        """The edition's language from the host; else the page's declared language."""
+        """The edition's language from the host; else the page's declared language (``<html lang>``,
+        JSON-LD ``inLanguage``, ``og:locale``); else a guess from the page's text."""
         edition = edition_language(self.url, self.EDITIONS)
         if edition:
             return edition
-        return html_language(self.sel) or ld.text_value(self.ld.get("inLanguage"))
+        declared = html_language(self.sel) or ld.text_value(self.ld.get("inLanguage")) or first(self.meta, "og:locale")
+        if declared:
+            return declared.strip().lower().replace("_", "-").split("-")[0][:2] or None
+        return self._guessed_language
+
+    @cached_property
+    def _guessed_language(self) -> str | None:
+        """The language of the page's headline, description and paragraphs, guessed (uk/ru/en)."""
+        parts = [first(self.meta, "og:title", "og:description", "description") or "",
+                 *self.sel.xpath("//h1//text() | //p//text()").getall()]
+        return guess_language(" ".join(parts)[:_LANGUAGE_SAMPLE])
 
     def _date_languages(self) -> list[str] | None:
         return [self.language] if self.language else None
@@ -236,6 +249,17 @@ class ArticleParser:
             text = "\n\n".join(p for p in text.split("\n\n") if not p.startswith(self.body_drop_prefixes))
         return text or None
 
+    def _without_furniture(self, text: str | None) -> str | None:
+        """The generic extractor's text without paragraphs that repeat the headline or the byline."""
+        if not text:
+            return None
+        title = self.title()
+        repeated = {title_key(title)} if title else set()
+        for name in self.authors():
+            repeated.update(title_key(f"{prefix}{name}") for prefix in ("", "by ", "von ", "av ", "par ", "por "))
+        kept = [p for p in text.split("\n\n") if title_key(p) not in repeated]
+        return "\n\n".join(kept) or None
+
     def body(self) -> str | None:
         """Article text: site markup, then the generic extractor, then JSON-LD ``articleBody``.
 
@@ -245,7 +269,7 @@ class ArticleParser:
             "body",
             [
                 ("html", self._markup_body),
-                ("generic", lambda: generic_body(self.html, self.url)),
+                ("generic", lambda: self._without_furniture(generic_body(self.html, self.url))),
                 ("jsonld", lambda: join_paragraphs(str(self.ld.get("articleBody") or "").split("\n"))),
             ],
         )

@@ -7,13 +7,13 @@ Each drop reason is its own :class:`~scrapy.exceptions.DropItem` subclass, so th
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
+from newscrawl.extract.language import guess_language
 from newscrawl.extract.text import clean_line, join_paragraphs, word_count
 
 if TYPE_CHECKING:
@@ -22,10 +22,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_UKRAINIAN_ONLY = re.compile(r"[іїєґІЇЄҐ]")
-_RUSSIAN_ONLY = re.compile(r"[ыэъёЫЭЪЁ]")
-_CYRILLIC = re.compile(r"[а-яА-ЯіїєґІЇЄҐёЁ]")
-_LATIN = re.compile(r"[a-zA-Z]")
 
 
 class InvalidArticle(DropItem):
@@ -42,22 +38,6 @@ class InvalidDate(InvalidArticle):
 
 class LanguageMismatch(InvalidArticle):
     """The text is not written in the edition's language."""
-
-
-def guess_language(text: str) -> str | None:
-    """A cheap script-based guess among uk/ru/en; None when the text is too short to tell."""
-    cyrillic, latin = len(_CYRILLIC.findall(text)), len(_LATIN.findall(text))
-    if cyrillic + latin < 40:
-        return None
-    if latin > cyrillic * 2:
-        return "en"
-    if cyrillic > latin:
-        ukrainian, russian = len(_UKRAINIAN_ONLY.findall(text)), len(_RUSSIAN_ONLY.findall(text))
-        if ukrainian > russian * 2:
-            return "uk"
-        if russian > ukrainian * 2:
-            return "ru"
-    return None
 
 
 class ValidatePipeline:
