@@ -17,9 +17,11 @@ logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 def generic_body(html: str, url: str | None = None) -> str | None:
     """The main text of an article page, paragraphs separated by blank lines; None if none found."""
     try:
-        text = trafilatura.extract(
+        # with metadata, trafilatura also finds the title and byline and keeps them out of the text
+        document = trafilatura.bare_extraction(
             html,
             url=url,
+            with_metadata=True,
             include_comments=False,
             include_tables=False,
             include_images=False,
@@ -28,4 +30,5 @@ def generic_body(html: str, url: str | None = None) -> str | None:
     except Exception:  # trafilatura raises assorted errors on hostile markup
         logger.warning("generic extractor failed on %s", url, exc_info=True)
         return None
+    text = getattr(document, "text", None) if document is not None else None
     return join_paragraphs(text.split("\n")) if text else None
