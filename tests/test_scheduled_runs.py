@@ -1,0 +1,173 @@
+"""``python -m newscrawl run`` as cron runs it: incremental runs, layout-drift alerts, webhook, exit codes.
+
+Replays of generated variations of the UNIAN article page (tests/variations.py) into the session's
+MongoDB; the webhook is a local HTTP server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pymongo import MongoClient
+
+from conftest import ROOT
+from variations import build_archive
+
+STORIES = range(1, 21)
+
+
+class Webhook(BaseHTTPRequestHandler):
+    """Collects the JSON bodies POSTed to it."""
+
+    received: list[dict[str, Any]] = []
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Webhook.received.append(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+
+@pytest.fixture(scope="module")
+def webhook() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Webhook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hooks/secret-token-123"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str, webhook: str) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("NEWSCRAWL_")}
+    base.update(MONGO_URI=mongo_uri, MONGO_DATABASE=f"runs_{uuid.uuid4().hex[:8]}",
+                NEWSCRAWL_DATA_DIR=str(tmp_path_factory.mktemp("data")), NEWSCRAWL_WEBHOOK_URL=webhook)
+    return base
+
+
+def newscrawl(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "newscrawl", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=180)
+
+
+def run_unian(env: dict[str, str], archive: Path) -> subprocess.CompletedProcess[str]:
+    return newscrawl(env, "run", "unian", "-s", f"NEWSCRAWL_REPLAY={archive}", "-s", "NEWSCRAWL_LISTING_PAGES=1",
+                     "-s", "NEWSCRAWL_SITEMAPS=0", "-s", "NEWSCRAWL_MONGO_FLUSH_SECONDS=0.2")
+
+
+def latest_run(env: dict[str, str]) -> dict[str, Any]:
+    client: MongoClient = MongoClient(env["MONGO_URI"])
+    try:
+        return next(client[env["MONGO_DATABASE"]].crawl_runs.find({"spider": "unian"}).sort("started_at", -1).limit(1))
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def healthy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_archive(tmp_path_factory.mktemp("warc") / "healthy.warc.gz", STORIES)
+
+
+@pytest.fixture(scope="module")
+def first_run(env: dict[str, str], healthy: Path) -> subprocess.CompletedProcess[str]:
+    return run_unian(env, healthy)
+
+
+def test_first_run_stores_everything_and_records_the_run(first_run: subprocess.CompletedProcess[str],
+                                                         env: dict[str, str]) -> None:
+    assert first_run.returncode == 0, first_run.stdout + first_run.stderr
+    assert "unian: finished, 20 parsed, 20 stored, 0 updated, 0 alerts, 0 errors" in first_run.stdout
+    run = latest_run(env)
+    assert run["items"]["stored"] == 20 and run["alerts"] == []
+    assert run["fill_rate"]["published_at"] == run["fill_rate"]["body"] == run["fill_rate"]["authors"] == 1.0
+    assert run["layers"]["body"] == {"html": 20}
+    assert run["status_counts"]["200"] == 21  # the listing and 20 articles; feeds/robots are 404 in the replay
+    logs = list(Path(env["NEWSCRAWL_DATA_DIR"], "logs", "unian").glob("*.log"))
+    assert len(logs) == 1 and "Spider closed (finished)" in logs[0].read_text(encoding="utf-8")
+
+
+def test_second_run_over_the_same_site_downloads_no_article(first_run: subprocess.CompletedProcess[str],
+                                                           env: dict[str, str], healthy: Path) -> None:
+    again = run_unian(env, healthy)
+    assert again.returncode == 0, again.stdout
+    run = latest_run(env)
+    assert run["article_responses"] == 0
+    assert run["discovered"]["skipped_stored"] == 20
+    assert run["items"]["stored"] == run["items"]["parsed"] == 0
+    assert run["alerts"] == []  # nothing new is not an alert
+
+
+def test_layout_drift_raises_alerts_exit_2_and_one_webhook_message_each(
+    first_run: subprocess.CompletedProcess[str], env: dict[str, str], tmp_path: Path
+) -> None:
+    drifted = build_archive(tmp_path / "drifted.warc.gz", range(101, 121), drifted_every=2)
+    Webhook.received.clear()
+    result = run_unian(env, drifted)
+    assert result.returncode == 2, result.stdout + result.stderr
+    run = latest_run(env)
+    rules = {(alert["rule"], alert["details"].get("field")) for alert in run["alerts"]}
+    # the generic layer still finds every body, so no fill rate falls; that it had to is the drift
+    assert ("generic_fallback", None) in rules
+    assert run["generic_share"] == 0.5 and run["layers"]["body"] == {"html": 10, "generic": 10}
+    assert run["fill_rate"]["body"] == 1.0
+    assert len(Webhook.received) == len(run["alerts"])
+    assert {m["rule"] for m in Webhook.received} == {a["rule"] for a in run["alerts"]}
+    assert all(m["spider"] == "unian" and m["run_id"] == run["_id"] for m in Webhook.received)
+    assert "ALERT [generic_fallback] the generic extractor gave the body of 50% of articles, usually 0%" in result.stdout
+    log = max(Path(env["NEWSCRAWL_DATA_DIR"], "logs", "unian").glob("*.log")).read_text(encoding="utf-8")
+    assert "secret-token-123" not in log and "ALERT unian [generic_fallback]" in log
+    runs = newscrawl(env, "stats", "--runs", "2")
+    assert runs.returncode == 0, runs.stderr
+    assert runs.stdout.count("unian 20") == 2 and "ALERT [generic_fallback]" in runs.stdout
+
+
+def test_a_second_run_while_one_holds_the_lock_exits_0(env: dict[str, str], healthy: Path) -> None:
+    import fcntl
+
+    locks = Path(env["NEWSCRAWL_DATA_DIR"], "locks")
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(locks / "unian.lock", "a+", encoding="utf-8") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.truncate(0)
+        held.write("4242")
+        held.flush()
+        result = run_unian(env, healthy)
+    assert result.returncode == 0
+    assert "unian is still running (pid 4242" in result.stdout and "not starting another run" in result.stdout
+
+
+def test_a_lock_left_by_a_dead_run_does_not_block(env: dict[str, str], healthy: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    Path(env["NEWSCRAWL_DATA_DIR"], "locks", "unian.lock").write_text(dead.stdout.strip(), encoding="utf-8")
+    result = run_unian(env, healthy)
+    assert result.returncode == 0 and "crawling, log" in result.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [(("run", "nosuchsite"), "unknown spider 'nosuchsite'"),
+                                               (("run", "unian", "--since", "18.02.2023"), "expected YYYY-MM-DD"),
+                                               (("run",), "name one spider or give --all")])
+def test_configuration_errors_exit_3(env: dict[str, str], args: tuple[str, ...], message: str) -> None:
+    result = newscrawl(env, *args)
+    assert result.returncode == 3
+    assert message in result.stdout + result.stderr
+
+
+def test_cron_prints_staggered_lines_for_every_site_spider(env: dict[str, str]) -> None:
+    lines = newscrawl(env, "cron").stdout.splitlines()
+    assert len(lines) == 8 and all("-m newscrawl run " in line for line in lines)
+    minutes = [int(line.split()[0]) for line in lines]
+    assert len(set(minutes)) == 8
+    assert not any(" run generic " in line for line in lines)
