@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 #: separators between a headline and its decoration; spaced dashes/bars/bullets, or a bare bar
 _SEPARATOR = re.compile(r"\s+[|\-–—·•»:/~]\s+|\s*[|ㅣ]\s*|\s*::\s*|(?<=\S)-(?=\S)")
+#: between a kicker and the headline: "Kicker: Headline", "Kicker - Headline", "Kicker / Headline"
+_KICKER = re.compile(r":\s+|\s+[-–—|/]\s+")
 #: a bare dash ("Headline-Section") only separates the site's own name, never a date or a byline
 _BARE_DASH = "-"
 _DATE_LIKE = re.compile(r"^[\d\s./\-:,]+$")
@@ -86,12 +88,16 @@ def strip_decoration(title: str | None, sites: set[str], sections: Iterable[str]
 def choose_title(jsonld: str, og: str, h1: str) -> tuple[str, str] | None:
     """(layer, headline): JSON-LD, then ``og:title``, then ``<h1>``.
 
-    Without JSON-LD, when ``og:title`` and ``<h1>`` differ only in their kickers ("Kicker A:
-    Headline" vs "Kicker B - Headline"), the shared headline is taken.
+    A kicker in front of the JSON-LD headline is dropped when ``og:title`` is the headline alone
+    ("Kicker: Headline" vs "Headline"; an ``<h1>`` without it proves nothing: kickers are often
+    marked up apart from the headline). Without JSON-LD, when ``og:title`` and ``<h1>`` differ
+    only in their kickers ("Kicker A: Headline" vs "Kicker B - Headline"), the shared headline is
+    taken.
     """
-    jsonld, og, h1 = (_without_extra_segment(text, (jsonld, og, h1)) for text in (jsonld, og, h1))
+    candidates = (jsonld, og, h1)
+    jsonld, og, h1 = (_without_extra_segment(text, candidates) for text in candidates)
     if jsonld:
-        return "jsonld", jsonld
+        return "jsonld", _without_kicker(jsonld, og)
     if og and h1 and title_key(og) != title_key(h1):
         common = _common_headline(og, h1)
         if common:
@@ -100,6 +106,15 @@ def choose_title(jsonld: str, og: str, h1: str) -> tuple[str, str] | None:
         if value:
             return layer, value
     return None
+
+
+def _without_kicker(text: str, bare: str) -> str:
+    """``text`` without its kicker when ``bare`` is exactly the rest."""
+    for cut in _KICKER.finditer(text):
+        tail = text[cut.end() :].strip()
+        if bare and tail and title_key(tail) == title_key(bare):
+            return tail
+    return text
 
 
 def _without_extra_segment(text: str, others: Iterable[str]) -> str:
@@ -125,7 +140,7 @@ def _balanced(text: str) -> bool:
 
 def _common_headline(first: str, second: str) -> str | None:
     """The ending two titles share after different kickers, if it is most of each."""
-    for cut in _SEPARATOR.finditer(first):
+    for cut in _KICKER.finditer(first):
         tail = first[cut.end() :].strip()
         if not _balanced(tail):
             continue
