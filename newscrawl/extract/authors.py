@@ -17,8 +17,8 @@ from newscrawl.extract.title import compact
 
 logger = logging.getLogger(__name__)
 
-#: words that join two names in a byline, in the languages of the sites we read
-_JOINERS = re.compile(r"\s*(?:,|;|\s&\s|\s(?:and|und|og|och|en|et|y|e|i|и|і|та|oraz|a|ve|dan)\s)\s*", re.IGNORECASE)
+#: punctuation and words that join two names (or a name and a date) in a byline
+_JOINERS = re.compile(r"\s*(?:,|;|\||·|\s&\s|\s(?:and|und|og|och|en|et|y|e|i|и|і|та|oraz|a|ve|dan)\s)\s*", re.IGNORECASE)
 #: "By", "Von", "Av", "Text:" ... in front of a byline
 _BY = re.compile(r"^(?:by|von|av|af|par|por|door|text|texte|autor|autorin|author|от|автор)\b\s*:?\s*", re.IGNORECASE)
 #: a role after a name: "(obe)", "| Reporter", Korean "기자" (reporter)
