@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response
 
 BLOCK_STATUSES = {403: "http_403", 429: "http_429"}
 _MARKERS = {
@@ -23,10 +23,12 @@ MAX_BLOCK_PAGE_WORDS = 300
 
 
 def block_reason(response: Response) -> str | None:
-    """Why ``response`` is a block page (``http_403``, ``captcha``, …), or None for a real page."""
+    """Why ``response`` is a block page (``http_403``, ``captcha``, …), or None for a real page.
+
+    Only short HTML pages are read for markers: a feed or a long article may mention a captcha."""
     if response.status in BLOCK_STATUSES:
         return BLOCK_STATUSES[response.status]
-    if response.status != 200 or not isinstance(response, TextResponse) or len(response.body) > 500_000:
+    if response.status != 200 or not isinstance(response, HtmlResponse) or len(response.body) > 500_000:
         return None
     text = response.text
     visible = _TAGS.sub(" ", text)

@@ -65,6 +65,9 @@ class Article:
     layers: dict[str, str] = field(default_factory=dict)
     # identity, set by the dedupe pipeline
     url_key: str | None = None
+    #: the key of the URL the page was fetched from (differs from ``url_key`` when the canonical
+    #: URL is another): what an incremental crawl looks up before requesting a listed URL
+    fetched_key: str | None = None
     content_hash: str | None = None
     simhash: int | None = None
 

@@ -186,6 +186,7 @@ def index_models(embedded: bool) -> dict[str, list[IndexModel]]:
         IndexModel([("site", ASCENDING), ("published_at", DESCENDING)], name="site_published"),
         IndexModel([("published_at", DESCENDING)], name="published"),
         IndexModel([("content_hash", ASCENDING)], name="content_hash"),
+        IndexModel([("fetched_key", ASCENDING)], name="fetched_key"),
         *(IndexModel([(f"simhash_band{i}", ASCENDING)], name=f"simhash_band{i}") for i in range(SIMHASH_BANDS)),
     ]
     if not embedded:

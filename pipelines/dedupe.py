@@ -72,6 +72,7 @@ class DedupePipeline:
         """Return the item if it is new or changed; raise a :class:`DuplicateArticle` subclass otherwise."""
         adapter = ItemAdapter(item)
         adapter["url_key"] = url_key(adapter.get("canonical_url") or adapter["url"])
+        adapter["fetched_key"] = url_key(adapter["url"])
         adapter["content_hash"], adapter["simhash"] = fingerprint(
             adapter.get("body") or adapter.get("lead"), min_words=sink_for(self.crawler).options.min_words
         )

@@ -3,7 +3,8 @@
 With no MONGO_URI this is the embedded nx-27017 0.8.1, which deviates from MongoDB in places
 (measured): ``$push`` of a subdocument stores a JSON string, ``$addToSet`` on a missing field does
 nothing, a query on an indexed array field returns nothing, ``$text`` finds nothing, ``$max`` of
-dates in ``$group`` returns a string. The project avoids those operations; the tests below pin the
+dates in ``$group`` returns a string, plain equality on an ObjectId field other than ``_id`` matches
+nothing (``$in`` does). The project avoids those operations; the tests below pin the
 ones it does use, so a server that breaks them fails here first.
 """
 
@@ -103,6 +104,16 @@ def test_databases_are_isolated(storage: Storage) -> None:
         assert other.articles.count_documents({"url_key": "only-here"}) == 0
     finally:
         storage.client.drop_database(other.name)
+
+
+def test_object_id_references_are_found_with_in(storage: Storage) -> None:
+    """Revisions point at their article by ObjectId; lookups use ``$in``, which every server answers."""
+    article = storage.db.articles.insert_one({"url_key": "https://x.ua/a"}).inserted_id
+    storage.db.article_revisions.insert_one({"article_id": article, "revision": 1})
+    found = storage.db.article_revisions.find_one({"article_id": {"$in": [article]}})
+    assert found is not None and found["revision"] == 1
+    plain = storage.db.article_revisions.find_one({"article_id": article})
+    assert (plain is None) is storage.embedded  # the nx-27017 deviation; MongoDB finds it
 
 
 def test_redact_uri() -> None:

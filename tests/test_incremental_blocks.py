@@ -1,0 +1,156 @@
+"""Three scheduled runs of ``scrapy crawl generic`` against a local site: block pages, 429 with
+Retry-After, conditional feed requests (ETag → 304), and a story re-fetched because the feed says it
+changed (stored as an update with a revision).
+
+The article pages are real captures (tests/files/regional); the block page, home page and feed are
+small synthetic documents.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from pymongo import MongoClient
+
+from conftest import FILES, ROOT
+
+PRAVDA = (FILES / "regional/pravda_ru_2026-01-08.html").read_bytes()
+UNN = (FILES / "regional/unn_ru_2020-12-03.html").read_bytes()
+CAPTCHA = (b"<html><head><title>Just a moment...</title></head><body><h1>Checking your browser</h1>"
+           b"<p>Please complete the captcha to continue.</p></body></html>")
+PATHS = {"pravda": "/rus/articles/2026/01/08/8015225/", "captcha": "/news/blocked-story-1000002.html",
+         "unn": "/ru/news/1906059-parlament-moldovi"}
+
+
+class Site(BaseHTTPRequestHandler):
+    """A feed with an ETag (``version`` changes it), a captcha page, a 429-then-OK page."""
+
+    version = 1
+    hits: Counter[str] = Counter()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def reply(self, status: int, body: bytes, kind: str = "text/html; charset=utf-8", **headers: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name.replace("_", "-"), value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        Site.hits[self.path] += 1
+        base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        etag = f'"feed-v{Site.version}"'
+        if self.path == "/":
+            self.reply(200, b'<html><head><link rel="alternate" type="application/rss+xml" href="/rss.xml"></head>'
+                            b"<body>home</body></html>")
+        elif self.path == "/rss.xml":
+            if self.headers.get("If-None-Match") == etag:
+                self.reply(304, b"", ETag=etag)
+                return
+            changed = "Thu, 08 Jan 2026 18:30:00 +0200" if Site.version > 1 else "Thu, 08 Jan 2026 17:46:00 +0200"
+            items = "".join(f"<item><title>{name}</title><link>{base}{path}</link><pubDate>"
+                            f"{changed if name == 'pravda' else 'Thu, 03 Dec 2020 18:47:00 +0200'}</pubDate></item>"
+                            for name, path in PATHS.items())
+            self.reply(200, f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'.encode(),
+                       "application/rss+xml", ETag=etag)
+        elif self.path == PATHS["pravda"]:
+            body = PRAVDA if Site.version == 1 else PRAVDA.replace(
+                "157 миллионов гривен".encode(), "158 миллионов гривен".encode()).replace(
+                b'"dateModified": "2026-01-08T17:46:00+02:00"', b'"dateModified": "2026-01-08T18:30:00+02:00"')
+            self.reply(200, body)
+        elif self.path == PATHS["captcha"]:
+            self.reply(200, CAPTCHA)
+        elif self.path == PATHS["unn"]:
+            if Site.hits[self.path] == 1:
+                self.reply(429, b"slow down", Retry_After="1")
+            else:
+                self.reply(200, UNN)
+        else:
+            self.reply(404, b"not here")
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("NEWSCRAWL_")}
+    base.update(MONGO_URI=mongo_uri, MONGO_DATABASE=f"incr_{uuid.uuid4().hex[:8]}",
+                NEWSCRAWL_DATA_DIR=str(tmp_path_factory.mktemp("data")))
+    return base
+
+
+def crawl(env: dict[str, str], site: str, log: Path) -> str:
+    subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "generic", "-a", f"url={site}", "-s", f"LOG_FILE={log}",
+         "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "NEWSCRAWL_RETRY_BACKOFF_BASE=0.2",
+         "-s", "RETRY_TIMES=2", "-s", "NEWSCRAWL_SITEMAPS=0"],
+        cwd=ROOT, env=env, check=True, timeout=120,
+    )
+    return log.read_text(encoding="utf-8")
+
+
+def stats_of(log: str) -> dict[str, int]:
+    """The integer stats of a crawl log's final dump."""
+    found = {}
+    for line in log[log.rindex("Dumping Scrapy stats"):].splitlines():
+        key, _, value = line.strip().strip("{},").partition("': ")
+        if value.rstrip(",}").isdigit():
+            found[key.strip("'")] = int(value.rstrip(",}"))
+    return found
+
+
+def test_three_runs(tmp_path: Path, site: str, env: dict[str, str]) -> None:
+    client: MongoClient = MongoClient(env["MONGO_URI"])
+    db = client[env["MONGO_DATABASE"]]
+    try:
+        first = stats_of(crawl(env, site, tmp_path / "1.log"))
+        # the captcha page is retried, counted and never stored; the 429 is retried after Retry-After
+        assert first["newscrawl/blocked/captcha"] == 3  # first try + RETRY_TIMES
+        assert first["newscrawl/blocked/http_429"] == 1
+        assert first["newscrawl/mongo/inserted"] == 2
+        assert Site.hits[PATHS["unn"]] == 2
+        titles = sorted(doc["title"][:20] for doc in db.articles.find({}, {"title": 1}))
+        assert titles == ["157 миллионов за без", "Парламент Молдовы, \""]
+
+        second = stats_of(crawl(env, site, tmp_path / "2.log"))
+        assert second["newscrawl/feeds_not_modified"] == 1  # If-None-Match answered 304
+        assert "newscrawl/article_responses" not in second and "newscrawl/mongo/inserted" not in second
+        assert Site.hits[PATHS["pravda"]] == 1
+
+        Site.version = 2  # the feed changes; it lists the Pravda story with a later time
+        third = stats_of(crawl(env, site, tmp_path / "3.log"))
+        assert third["newscrawl/incremental/refetch_modified"] == 1
+        assert third["newscrawl/incremental/skipped_stored"] == 1  # UNN: stored and unchanged
+        assert third["newscrawl/mongo/updated"] == 1
+        assert Site.hits[PATHS["pravda"]] == 2 and Site.hits[PATHS["unn"]] == 2
+        story = db.articles.find_one({"title": {"$regex": "^157 миллионов"}})
+        assert story["revision"] == 2 and "158 миллионов гривен" in story["body"]
+        old = db.article_revisions.find_one({"article_id": {"$in": [story["_id"]]}})
+        assert old["revision"] == 1 and "157 миллионов гривен" in old["previous"]["body"]
+        assert "body" in old["changed_fields"] and "modified_at" in old["changed_fields"]
+        runs = list(db.crawl_runs.find({"spider": "generic"}))
+        assert len(runs) == 3 and all(run["blocked"] <= 4 for run in runs)
+    finally:
+        client.close()
+    assert json.dumps(first)  # the stats dump parsed
