@@ -107,7 +107,7 @@ def test_generic_crawl_of_two_unknown_sites(tmp_path: Path, port: int, mongo_uri
         "Подольски завершил карьеру в сборной",
     }, text[-3000:]
     football = items["Подольски завершил карьеру в сборной"]
-    assert football["site"] == "localhost"  # LANGCHECK
+    assert football["site"] == "localhost" and football["language"] == "ru"
     assert football["parser"].startswith("GenericParser.V1")
     assert football["published_at"].startswith("2016-08-15")
     unn = items['Парламент Молдовы, "с подачи Додона" - ограничил полномочия Санду еще до ее инаугурации']
