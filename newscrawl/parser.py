@@ -334,7 +334,8 @@ class ArticleParser:
             return found, raw
         url_day, url_raw = self._dated("published_at", [("url", lambda: [self._url_date()])])
         shown, shown_raw = self._dated("published_at", [("html", lambda: visible_dates(self.sel))])
-        if url_day and not (shown and shown.astimezone(ZoneInfo(self.timezone)).date() == url_day.astimezone(ZoneInfo(self.timezone)).date()):
+        zone = ZoneInfo(self.timezone)
+        if url_day and not (shown and shown.astimezone(zone).date() == url_day.astimezone(zone).date()):
             self.layers["published_at"] = "url"
             return url_day, url_raw
         return shown, shown_raw
