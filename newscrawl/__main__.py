@@ -245,7 +245,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("name one spider or give --all", file=sys.stderr)
         return 3
     names = [s.name for s in site_spiders() if s.name != "generic"] if args.all else [args.spider]
-    codes = [run_spider(name, since=args.since, until=args.until, settings=args.set) for name in names]
+    codes = [run_spider(name, since=args.since, until=args.until, settings=args.set, workers=args.workers)
+             for name in names]
     return max(codes)
 
 
@@ -307,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--all", action="store_true", help="every site spider, one after another")
     run.add_argument("--since", help="backfill from this day (YYYY-MM-DD)")
     run.add_argument("--until", help="backfill until this day, inclusive")
+    run.add_argument("--workers", type=int, default=1, help="worker processes sharing NEWSCRAWL_REDIS_URL's queue")
     run.add_argument("--set", "-s", action="append", default=[], metavar="NAME=VALUE", help="a Scrapy setting")
     run.set_defaults(run=cmd_run)
     cron = commands.add_parser("cron", help="print crontab lines for the site spiders")

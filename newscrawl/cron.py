@@ -28,7 +28,7 @@ from typing import IO
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
 OK, CRAWL_ERRORS, ALERT, CONFIG_ERROR = 0, 1, 2, 3
-KEEP_LOGS = 30
+KEEP_LOGS = 30  # per spider (a multi-worker run writes one log per worker)
 
 
 class AlreadyRunning(RuntimeError):
@@ -81,8 +81,9 @@ def exit_code(returncode: int, summary: dict | None) -> int:
 
 
 def run_spider(name: str, *, since: str | None = None, until: str | None = None,
-               settings: list[str] | None = None, out: IO[str] = sys.stdout) -> int:
-    """Run ``scrapy crawl name`` under the spider's lock; return the documented exit code."""
+               settings: list[str] | None = None, workers: int = 1, out: IO[str] = sys.stdout) -> int:
+    """Run ``scrapy crawl name`` (``workers`` processes sharing a Redis queue) under the spider's
+    lock; return the documented exit code."""
     from newscrawl.sites import site_spiders
 
     names = {spider.name for spider in site_spiders()}
@@ -96,10 +97,14 @@ def run_spider(name: str, *, since: str | None = None, until: str | None = None,
             except ValueError:
                 print(f"{label}={value!r}: expected YYYY-MM-DD", file=out)
                 return CONFIG_ERROR
+    settings = settings or []
+    if workers > 1 and not (os.getenv("NEWSCRAWL_REDIS_URL") or any(s.startswith("NEWSCRAWL_REDIS_URL=") for s in settings)):
+        print("--workers needs NEWSCRAWL_REDIS_URL (a shared Redis queue)", file=out)
+        return CONFIG_ERROR
     base = data_dir()
     try:
         with spider_lock(name, base / "locks"):
-            return _crawl(name, base, since, until, settings or [], out)
+            return _crawl(name, base, since, until, settings, workers, out)
     except AlreadyRunning as exc:
         print(f"{exc}; not starting another run", file=out)
         return OK
@@ -108,25 +113,34 @@ def run_spider(name: str, *, since: str | None = None, until: str | None = None,
         return CONFIG_ERROR
 
 
-def _crawl(name: str, base: Path, since: str | None, until: str | None, settings: list[str], out: IO[str]) -> int:
+def _crawl(name: str, base: Path, since: str | None, until: str | None, settings: list[str], workers: int,
+           out: IO[str]) -> int:
     logs = base / "logs" / name
     logs.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    log_file, summary_file = logs / f"{stamp}.log", logs / f"{stamp}.summary.json"
-    command = [sys.executable, "-m", "scrapy", "crawl", name, "-s", f"LOG_FILE={log_file}",
-               "-s", f"NEWSCRAWL_RUN_SUMMARY={summary_file}"]
-    for arg, value in (("since", since), ("until", until)):
-        if value:
-            command += ["-a", f"{arg}={value}"]
-    for setting in settings:
-        command += ["-s", setting]
-    env = {**os.environ, "NEWSCRAWL_DATA_DIR": str(base)}
-    print(f"{name}: crawling, log {log_file}", file=out)
-    returncode = subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+    runs = []
+    for worker in range(1, workers + 1):
+        suffix = f"-w{worker}" if workers > 1 else ""
+        log_file, summary_file = logs / f"{stamp}{suffix}.log", logs / f"{stamp}{suffix}.summary.json"
+        command = [sys.executable, "-m", "scrapy", "crawl", name, "-s", f"LOG_FILE={log_file}",
+                   "-s", f"NEWSCRAWL_RUN_SUMMARY={summary_file}"]
+        for arg, value in (("since", since), ("until", until)):
+            if value:
+                command += ["-a", f"{arg}={value}"]
+        for setting in settings:
+            command += ["-s", setting]
+        print(f"{name}: crawling, log {log_file}", file=out)
+        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "NEWSCRAWL_DATA_DIR": str(base)})
+        runs.append((process, log_file, summary_file))
+    codes = [_report(name, process.wait(), log_file, summary_file, out) for process, log_file, summary_file in runs]
+    rotate_logs(logs)
+    return max(codes)
+
+
+def _report(name: str, returncode: int, log_file: Path, summary_file: Path, out: IO[str]) -> int:
+    """Print one crawl process's outcome; its exit code."""
     summary = json.loads(summary_file.read_text(encoding="utf-8")) if summary_file.exists() else None
     summary_file.unlink(missing_ok=True)
-    rotate_logs(logs)
-    code = exit_code(returncode, summary)
     if summary is None:
         print(f"{name}: the crawl ended without a run record (exit {returncode}); see {log_file}", file=out)
     else:
@@ -135,7 +149,7 @@ def _crawl(name: str, base: Path, since: str | None, until: str | None, settings
               f"{items['updated']} updated, {len(summary['alerts'])} alerts, {summary['errors']} errors", file=out)
         for alert in summary["alerts"]:
             print(f"ALERT [{alert['rule']}] {alert['message']}", file=out)
-    return code
+    return exit_code(returncode, summary)
 
 
 def crontab_lines(names: list[str], every_minutes: int = 60, python: str = ".venv/bin/python") -> list[str]:

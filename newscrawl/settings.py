@@ -59,6 +59,12 @@ NEWSCRAWL_SITEMAP_MAX_FILES = int(os.getenv("NEWSCRAWL_SITEMAP_MAX_FILES", "200"
 NEWSCRAWL_WARC_OUT = os.getenv("NEWSCRAWL_WARC_OUT") or None
 NEWSCRAWL_REPLAY = os.getenv("NEWSCRAWL_REPLAY") or None
 
+# -- distributed crawling (newscrawl/distributed.py): only when NEWSCRAWL_REDIS_URL is set ------
+ADDONS = {"newscrawl.distributed.RedisAddon": 100}
+NEWSCRAWL_REDIS_IDLE_SECONDS = float(os.getenv("NEWSCRAWL_REDIS_IDLE_SECONDS", "10"))
+NEWSCRAWL_BLOOM_CAPACITY = int(os.getenv("NEWSCRAWL_BLOOM_CAPACITY", "10000000"))
+NEWSCRAWL_BLOOM_ERROR_RATE = float(os.getenv("NEWSCRAWL_BLOOM_ERROR_RATE", "0.001"))
+
 # -- run records and alerts (see newscrawl/runs.py, newscrawl/alerts.py) --------------------------
 EXTENSIONS = {"newscrawl.runs.RunRecorder": 500}
 NEWSCRAWL_WEBHOOK_URL = os.getenv("NEWSCRAWL_WEBHOOK_URL") or None  # may carry a token: never logged

@@ -1,0 +1,164 @@
+"""Three worker processes share one crawl on the machine's real Redis (127.0.0.1:6379).
+
+A local HTTP server serves 50 listing pages linking 2,000 article pages (UNIAN's documented markup,
+generated text: a scale and fault test, not a layout test). One worker is SIGKILLed mid-crawl; the
+others put the requests it held back in the queue and finish. Every page is fetched once — except
+the few the killed worker held, fetched a second time — every article is stored exactly once, and
+the crawl's Redis keys are gone at the end.
+Skipped when no Redis answers.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from pymongo import MongoClient
+
+from conftest import ROOT
+from variations import WORDS
+
+redis = pytest.importorskip("redis")
+REDIS_URL = os.getenv("NEWSCRAWL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+LISTINGS, PER_LISTING = 50, 40
+ARTICLES = LISTINGS * PER_LISTING
+
+
+def redis_or_skip() -> redis.Redis:
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    return client
+
+
+def article_html(number: int) -> bytes:
+    words = " ".join(random.Random(number).choices(WORDS, k=120))
+    return (
+        f'<html lang="en"><head><title>Story {number}</title></head><body><div class="article">'
+        f'<h1>Story number {number} of the shared crawl</h1><div class="article__info">'
+        f'<div class="article__info-item time">{number % 24:02d}:15, 18.02.23</div></div>'
+        f'<div class="article-text"><p>Story {number}: {words}.</p><p>{words[::-1]}.</p></div></div></body></html>'
+    ).encode()
+
+
+class Site(BaseHTTPRequestHandler):
+    hits: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        with Site.lock:
+            Site.hits[self.path] += 1
+        if match := re.fullmatch(r"/list\?page=(\d+)", self.path):
+            page = int(match.group(1))
+            first = (page - 1) * PER_LISTING
+            body = "".join(f'<a href="/news/story-{n}-{2000000 + n}.html">s</a>' for n in range(first, first + PER_LISTING))
+            data = f"<html><body>{body}</body></html>".encode()
+        elif match := re.fullmatch(r"/news/story-(\d+)-\d+\.html", self.path):
+            time.sleep(0.01)
+            data = article_html(int(match.group(1)))
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+SPIDER = '''
+import re
+from newscrawl.parser import ParserProxy
+from newscrawl.spider import Edition, NewsSpider
+from spiders.unian import UnianParser
+
+
+class SharedParser(ParserProxy):
+    class V1(UnianParser.V1_1):
+        """UNIAN's markup on a local site."""
+
+
+class SharedSpider(NewsSpider):
+    name = "{name}"
+    parser = SharedParser
+    editions = {{"en": Edition("en", "{base}/")}}
+    article_url = re.compile(r"/news/story-\\d+-(?P<id>\\d{{7}})\\.html$")
+    listing_path = "/list?page={{page}}"
+'''
+
+
+@pytest.fixture
+def site() -> Iterator[str]:
+    Site.hits = Counter()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_three_workers_one_killed(tmp_path: Path, site: str, mongo_uri: str) -> None:
+    client = redis_or_skip()
+    name = f"shared_{uuid.uuid4().hex[:8]}"
+    spider = tmp_path / "shared_spider.py"
+    spider.write_text(SPIDER.format(name=name, base=site), encoding="utf-8")
+    database = f"dist_{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSCRAWL_")}
+    env.update(MONGO_URI=mongo_uri, MONGO_DATABASE=database, NEWSCRAWL_DATA_DIR=str(tmp_path / "data"),
+               PYTHONPATH=str(ROOT), SCRAPY_SETTINGS_MODULE="newscrawl.settings", NEWSCRAWL_REDIS_URL=REDIS_URL)
+    settings = {"NEWSCRAWL_LISTING_PAGES": LISTINGS, "NEWSCRAWL_SITEMAPS": 0, "DOWNLOAD_DELAY": 0,
+                "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 8, "NEWSCRAWL_REDIS_IDLE_SECONDS": 3,
+                }
+    args = [sys.executable, "-m", "scrapy", "runspider", str(spider)]
+    for key, value in settings.items():
+        args += ["-s", f"{key}={value}"]
+    workers = [subprocess.Popen([*args, "-s", f"LOG_FILE={tmp_path / f'w{i}.log'}"], cwd=ROOT, env=env)
+               for i in range(3)]
+    try:
+        deadline = time.monotonic() + 60
+        while sum(Site.hits.values()) < 400 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sum(Site.hits.values()) >= 400, "the crawl did not get going"
+        workers[0].send_signal(signal.SIGKILL)
+        assert [w.wait(timeout=300) for w in workers[1:]] == [0, 0]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+    pages = {path: n for path, n in Site.hits.items() if path.startswith(("/news/", "/list"))}
+    twice = [path for path, n in pages.items() if n > 1]
+    assert len(pages) == ARTICLES + LISTINGS, f"{ARTICLES + LISTINGS - len(pages)} pages never fetched"
+    logs = "".join((tmp_path / f"w{i}.log").read_text(encoding="utf-8") for i in (1, 2))
+    recovered = sum(int(n) for n in re.findall(r"'newscrawl/redis/recovered_requests': (\d+)", logs))
+    # fetched twice: only pages the killed worker held (downloading, parsing or storing) when it died
+    assert 0 < len(twice) <= recovered and max(pages.values()) <= 2, (twice, recovered)
+    mongo: MongoClient = MongoClient(mongo_uri)
+    try:
+        keys = [doc["url_key"] for doc in mongo[database].articles.find({}, {"url_key": 1})]
+    finally:
+        mongo.drop_database(database)
+        mongo.close()
+    stored = {int(re.search(r"story-(\d+)-", key).group(1)) for key in keys}
+    missing = {n: pages.get(f"/news/story-{n}-{2000000 + n}.html") for n in range(ARTICLES) if n not in stored}
+    assert len(keys) == len(set(keys)) == ARTICLES, f"not stored (number: fetches): {missing}"
+    assert "shared crawl on Redis redis://127.0.0.1:6379/15 as worker" in logs
+    leftover = list(client.scan_iter(f"newscrawl:{name}:*"))
+    client.delete(*leftover) if leftover else None
+    assert leftover == [], "the last worker deletes the crawl's keys"
