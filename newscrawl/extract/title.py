@@ -49,7 +49,7 @@ def site_names(url: str, names: Iterable[str | None]) -> set[str]:
     """Compact forms of the site's names: the given names (site name, publisher) and host labels."""
     found = {compact(name) for name in names if name}
     host = (urlsplit(url).hostname or "").lower()
-    labels = [label for label in host.split(".") if label and label not in _HOST_NOISE]
+    labels = [label for label in host.split(".")[:-1] if label and label not in _HOST_NOISE]  # not the TLD
     found.update(compact(label) for label in labels)
     found.add(compact(host.removeprefix("www.")))
     return {name for name in found if len(name) >= 2}
