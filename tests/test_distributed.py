@@ -162,3 +162,39 @@ def test_three_workers_one_killed(tmp_path: Path, site: str, mongo_uri: str) -> 
     leftover = list(client.scan_iter(f"newscrawl:{name}:*"))
     client.delete(*leftover) if leftover else None
     assert leftover == [], "the last worker deletes the crawl's keys"
+
+
+def test_a_stopped_crawl_resumes_without_losing_queued_requests(tmp_path: Path, site: str, mongo_uri: str) -> None:
+    client = redis_or_skip()
+    name = f"resume_{uuid.uuid4().hex[:8]}"
+    spider = tmp_path / "resume_spider.py"
+    spider.write_text(SPIDER.format(name=name, base=site), encoding="utf-8")
+    database = f"resume_{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSCRAWL_")}
+    env.update(MONGO_URI=mongo_uri, MONGO_DATABASE=database, NEWSCRAWL_DATA_DIR=str(tmp_path / "data"),
+               PYTHONPATH=str(ROOT), SCRAPY_SETTINGS_MODULE="newscrawl.settings", NEWSCRAWL_REDIS_URL=REDIS_URL)
+    args = [sys.executable, "-m", "scrapy", "runspider", str(spider), "-s", "NEWSCRAWL_LISTING_PAGES=10",
+            "-s", "NEWSCRAWL_SITEMAPS=0", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
+            "-s", "NEWSCRAWL_REDIS_IDLE_SECONDS=1"]
+    first = subprocess.Popen([*args, "-s", f"LOG_FILE={tmp_path / 'first.log'}"], cwd=ROOT, env=env)
+    deadline = time.monotonic() + 60
+    while sum(Site.hits.values()) < 100 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    first.send_signal(signal.SIGTERM)  # Ctrl-C / a stop: finish what is in flight, keep the queue
+    assert first.wait(timeout=120) == 0
+    queued = client.zcard(f"newscrawl:{name}:{client.get(f'newscrawl:{name}:crawl').decode()}:requests")
+    assert queued > 0, "the stopped crawl keeps its queue in Redis"
+    subprocess.run([*args, "-s", f"LOG_FILE={tmp_path / 'second.log'}"], cwd=ROOT, env=env, check=True, timeout=300)
+    assert "resuming, " in (tmp_path / "second.log").read_text(encoding="utf-8")
+    pages = {path: n for path, n in Site.hits.items() if path.startswith(("/news/", "/list"))}
+    assert len(pages) == 10 * PER_LISTING + 10
+    # every article once; a listing whose links were still being queued at the stop is read again
+    assert {n for path, n in pages.items() if path.startswith("/news/")} == {1}
+    assert max(pages.values()) <= 2
+    mongo: MongoClient = MongoClient(mongo_uri)
+    try:
+        assert mongo[database].articles.count_documents({}) == 10 * PER_LISTING
+    finally:
+        mongo.drop_database(database)
+        mongo.close()
+    assert list(client.scan_iter(f"newscrawl:{name}:*")) == []
