@@ -17,6 +17,7 @@ from scrapy.utils.asyncio import sleep
 
 from newscrawl.blocks import block_reason
 from newscrawl.dates import parse_date
+from newscrawl.rendering import RENDERED
 
 if TYPE_CHECKING:
     from scrapy.http import Request, Response
@@ -44,6 +45,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         super().__init__(settings)
         self.backoff_base = settings.getfloat("NEWSCRAWL_RETRY_BACKOFF_BASE", 2.0)
         self.backoff_max = settings.getfloat("NEWSCRAWL_RETRY_BACKOFF_MAX", 120.0)
+        self.rendering = settings.getbool("NEWSCRAWL_RENDERING")  # "enable JavaScript" pages go to the browser
 
     def backoff_delay(self, retry_times: int, retry_after: float | None) -> float:
         """Pause before retry number ``retry_times`` (1-based)."""
@@ -65,6 +67,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if reason:
             self.crawler.stats.inc_value("newscrawl/blocked")
             self.crawler.stats.inc_value(f"newscrawl/blocked/{reason}")
+        if reason == "javascript_required" and self.rendering and not request.meta.get(RENDERED):
+            self.crawler.stats.inc_value("newscrawl/rendered_retry")
+            return request.replace(meta={**request.meta, "playwright": True, RENDERED: True}, dont_filter=True)
         if reason and response.status == 200:  # a block page served as OK: retry it, never parse it
             retry = self._retry(request, reason)
             if retry is None:

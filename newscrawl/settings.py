@@ -60,7 +60,10 @@ NEWSCRAWL_WARC_OUT = os.getenv("NEWSCRAWL_WARC_OUT") or None
 NEWSCRAWL_REPLAY = os.getenv("NEWSCRAWL_REPLAY") or None
 
 # -- distributed crawling (newscrawl/distributed.py): only when NEWSCRAWL_REDIS_URL is set ------
-ADDONS = {"newscrawl.distributed.RedisAddon": 100}
+ADDONS = {"newscrawl.distributed.RedisAddon": 100, "newscrawl.rendering.PlaywrightAddon": 110}
+# -- JavaScript rendering (newscrawl/rendering.py): auto = when NEWSCRAWL_CHROMIUM exists -----------
+NEWSCRAWL_PLAYWRIGHT = os.getenv("NEWSCRAWL_PLAYWRIGHT", "auto")
+NEWSCRAWL_CHROMIUM = os.getenv("NEWSCRAWL_CHROMIUM", "/usr/bin/chromium")
 NEWSCRAWL_REDIS_IDLE_SECONDS = float(os.getenv("NEWSCRAWL_REDIS_IDLE_SECONDS", "10"))
 NEWSCRAWL_BLOOM_CAPACITY = int(os.getenv("NEWSCRAWL_BLOOM_CAPACITY", "10000000"))
 NEWSCRAWL_BLOOM_ERROR_RATE = float(os.getenv("NEWSCRAWL_BLOOM_ERROR_RATE", "0.001"))

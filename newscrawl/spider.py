@@ -28,6 +28,7 @@ from scrapy.utils.gz import gunzip
 
 from newscrawl.dates import parse_date
 from newscrawl.parser import FeedHint, NotAnArticle, ParserProxy
+from newscrawl.rendering import RENDERED, looks_script_rendered
 from newscrawl.sitemaps import (
     Window,
     child_in_window,
@@ -99,6 +100,8 @@ class NewsSpider(scrapy.Spider):
     archive_path: ClassVar[str | None] = None
     #: the query parameter that paginates listings and archives
     page_param: ClassVar[str] = "page"
+    #: the site's articles need JavaScript: fetch them through the browser (newscrawl.rendering)
+    render: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Give the site's parser versions what the spider declares: site name, editions, URL pattern."""
@@ -245,8 +248,21 @@ class NewsSpider(scrapy.Spider):
     def article_request(self, url: str, hint: FeedHint | None = None, *, listed_at: datetime | None = None) -> scrapy.Request:
         """A request for an article page carrying what the feed/listing said about it; ``listed_at``:
         when the listing says the story last changed (a stored older version is fetched again)."""
-        return scrapy.Request(url, self.parse_article, cb_kwargs={"hint": hint},
-                              meta={"article": True, "listed_at": listed_at})
+        meta = {"article": True, "listed_at": listed_at}
+        if self.render and self.settings.getbool("NEWSCRAWL_RENDERING"):
+            meta.update({"playwright": True, RENDERED: True})
+        return scrapy.Request(url, self.parse_article, cb_kwargs={"hint": hint}, meta=meta)
+
+    def render_once(self, response: Response) -> scrapy.Request | None:
+        """The article request again, through the browser, when the static page had no article
+        but looks built by scripts (once per page, and only where a browser is available)."""
+        if response.meta.get(RENDERED) or not self.settings.getbool("NEWSCRAWL_RENDERING"):
+            return None
+        if not looks_script_rendered(response.text):
+            return None
+        self.crawler.stats.inc_value("newscrawl/rendered_retry")
+        self.logger.info("no article in the static page, rendering it: %s", response.url)
+        return response.request.replace(meta={**response.meta, "playwright": True, RENDERED: True}, dont_filter=True)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """RSS 2.0 or Atom: one article request per entry that links an article page."""
@@ -321,12 +337,18 @@ class NewsSpider(scrapy.Spider):
         try:
             article = self.parser.parse(response.text, response.url, fetched_at=fetched_at(response), hint=hint)
         except NotAnArticle as exc:
+            if rendered := self.render_once(response):
+                yield rendered
+                return
             stats.inc_value("newscrawl/not_article")
             self.logger.warning("%s", exc)
             return
         except Exception:
             stats.inc_value("newscrawl/parse_error")
             self.logger.exception("parser failed on %s", response.url)
+            return
+        if not article.body and (rendered := self.render_once(response)):
+            yield rendered
             return
         stats.inc_value("newscrawl/articles_parsed")
         for field, layer in article.layers.items():
