@@ -178,7 +178,7 @@ def main() -> None:
                   else f"{sum(totals[name][f + '/non-en']) / len(totals[name][f + '/non-en']):.3f}" for f in fields]
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {len(entries) / seconds[name]:.1f} |")
     lines += ["", "title/date/authors: share of pages exactly right (date: same instant to the minute); "
-              "body: mean token F1. Dates without an offset (Fundus's naive values, trafilatura's days) are read as "
+              "body: mean token F1 (both texts NFC, without soft hyphens). Dates without an offset (Fundus's naive values, trafilatura's days) are read as "
               "the publisher's local time (its country's zone), so trafilatura's date score counts pages "
               "published at local midnight."]
     table = "\n".join(lines)
