@@ -11,8 +11,7 @@ on other machines — join the spider's current crawl:
   sees (a false positive skips a new URL with that probability);
 - each worker records the requests it has taken (``…:inflight:<worker>``) until they are done —
   the download failed, or the callback finished and every item it yielded went through the
-  pipelines (articles are written one by one in this mode: ``NEWSCRAWL_MONGO_BATCH=1``) — and keeps
-  a heartbeat key alive; when a worker dies, an idle worker puts its taken requests back in the
+  pipelines and the storage's next bulk write (or spill) — and keeps a heartbeat key alive; when a worker dies, an idle worker puts its taken requests back in the
   queue, so a killed worker loses nothing (a page it was fetching is fetched again);
 - a worker with nothing to do waits ``NEWSCRAWL_REDIS_IDLE_SECONDS`` for others' new requests; the
   crawl is over when the queue is empty and no worker holds a request. The last worker out deletes
@@ -71,7 +70,7 @@ class RedisAddon:
         middlewares["newscrawl.distributed.ReleaseWhenDone"] = 10  # outside HttpError: sees filtered responses
         for name, value in (("SCHEDULER", "newscrawl.distributed.SharedScheduler"),
                             ("DUPEFILTER_CLASS", "newscrawl.distributed.BloomDupeFilter"),
-                            ("NEWSCRAWL_MONGO_BATCH", 1), ("SPIDER_MIDDLEWARES", middlewares)):
+                            ("SPIDER_MIDDLEWARES", middlewares)):
             # over the project's settings (newscrawl/settings.py), under the command line's
             if (settings.getpriority(name) or 0) <= SETTINGS_PRIORITIES["project"]:
                 settings.set(name, value, "project")
@@ -133,6 +132,7 @@ class SharedScheduler(Scheduler):
         scheduler.idle_seconds = settings.getfloat("NEWSCRAWL_REDIS_IDLE_SECONDS", 10.0)
         scheduler.idle_since = None
         scheduler.pending_items = {}
+        scheduler.awaiting_flush = []
         crawler._newscrawl_scheduler = scheduler  # type: ignore[attr-defined]
         crawler.signals.connect(scheduler.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(scheduler.left_downloader, signal=signals.request_left_downloader)
@@ -156,6 +156,9 @@ class SharedScheduler(Scheduler):
                                   settings.getint("NEWSCRAWL_BLOOM_CAPACITY", 10_000_000),
                                   settings.getfloat("NEWSCRAWL_BLOOM_ERROR_RATE", 0.001))
         self.inflight = f"{self.prefix}:inflight:{self.worker}"
+        from pipelines.mongo import sink_for
+
+        sink_for(self.crawler).flushed.append(self.release_flushed)
         self._beat()
         waiting = len(self.queue)
         logger.info("crawl %s of %s: %s", crawl, spider.name, f"resuming, {waiting} requests queued" if waiting else "joined")
@@ -205,7 +208,13 @@ class SharedScheduler(Scheduler):
         if entry[1] > 1:
             self.pending_items[id(request)] = (request, entry[1] - 1)
         else:
-            self.release(request)
+            self.awaiting_flush.append(request)  # its articles may still sit in the storage buffer
+
+    def release_flushed(self) -> None:
+        """The storage wrote (or spilled) its buffer: the requests whose items were in it are done."""
+        done, self.awaiting_flush = self.awaiting_flush, []
+        if done:
+            self.server.hdel(self.inflight, *(self._id(request) for request in done))
 
     def recover_dead_workers(self) -> int:
         """Put the requests taken by workers without a heartbeat back in the queue."""
@@ -235,10 +244,14 @@ class SharedScheduler(Scheduler):
     def spider_idle(self, spider: Spider) -> None:
         """Keep an idle worker until the whole crawl is done (and a grace period has passed).
 
-        An idle worker has nothing in its downloader, callbacks or pipelines: whatever it took is done
-        (requests a downloader middleware refused never left a downloader, so they are cleared here).
+        An idle worker has nothing in its downloader, callbacks or pipelines, and its storage buffer is
+        flushed here: whatever it took is done (requests a downloader middleware refused never left a
+        downloader, so they are cleared here too).
         """
         self._beat()
+        from pipelines.mongo import sink_for
+
+        sink_for(self.crawler).flush()  # releases what waited for the storage's next bulk write
         self.server.delete(self.inflight)
         self.pending_items.clear()
         self.recover_dead_workers()

@@ -67,6 +67,8 @@ class ArticleSink:
         self._checked: dict[str, dict[str, Any]] = {}
         self._last_flush = time.monotonic()
         self._down_until = 0.0 if storage else float("inf")
+        #: called after each flush, once the buffered documents are stored or spilled to disk
+        self.flushed: list[Callable[[], None]] = []
 
     @classmethod
     def open(cls, uri: str | None, database: str | None, options: SinkOptions | None = None, count: Counter = _ignore) -> ArticleSink:
@@ -127,6 +129,8 @@ class ArticleSink:
         self._last_flush = time.monotonic()
         if docs:
             self._write(docs)
+        for listener in self.flushed:
+            listener()
 
     def _write(self, docs: list[dict[str, Any]]) -> bool:
         if self.database_up:
