@@ -57,6 +57,7 @@ def evaluate(run: dict[str, Any], history: list[dict[str, Any]], rules: AlertRul
     if parsed >= rules.min_items:
         comparable = [r for r in history if r["items"]["parsed"] >= rules.min_items]
         alerts += _fill_alerts(run, comparable, rules)
+        alerts += _markup_alerts(run, comparable, rules)
         alerts += _generic_alerts(run, comparable, rules)
     blocked = run["blocked"]
     if blocked >= rules.min_blocked and blocked > rules.blocked_share * max(1, run["pages"]):
@@ -77,6 +78,19 @@ def _fill_alerts(run: dict[str, Any], history: list[dict[str, Any]], rules: Aler
         elif usual and rate < rules.drift_ratio * usual:
             alerts.append(Alert("layout_drift", f"{name} filled on {rate:.0%} of articles, usually {usual:.0%}",
                                 {"field": name, "rate": rate, "recent": usual}))
+    return alerts
+
+
+def _markup_alerts(run: dict[str, Any], history: list[dict[str, Any]], rules: AlertRules) -> list[Alert]:
+    """The site's own markup answering a field far less often than it used to: its layout changed,
+    even where other layers (JSON-LD, page structure) still fill the field."""
+    alerts = []
+    for name in sorted({field for past in history for field in past.get("markup_share", {})}):
+        usual = mean(past.get("markup_share", {}).get(name, 0.0) for past in history)
+        share = run["markup_share"].get(name, 0.0)
+        if usual >= 0.5 and share < rules.drift_ratio * usual:
+            alerts.append(Alert("layout_drift", f"the site's markup gave {name} on {share:.0%} of articles, "
+                                f"usually {usual:.0%}", {"field": name, "markup_share": share, "recent": usual}))
     return alerts
 
 

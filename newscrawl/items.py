@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 #: Where a published date was read from (``Article.published_source``).
-DATE_SOURCES = ("jsonld", "meta", "html", "rss", "url")
+DATE_SOURCES = ("jsonld", "meta", "html", "generic", "rss", "url")
 #: Extraction layers, in the order a parser tries them (``Article.layers`` values).
 LAYERS = ("jsonld", "meta", "html", "generic", "rss", "url")
 

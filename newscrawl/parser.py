@@ -137,16 +137,19 @@ class ArticleParser:
                 return value
         return None
 
-    def _markup_text(self, query: str | None) -> str | None:
-        if not query:
-            return None
-        return clean_line(" ".join(_select(self.sel, query).xpath("string()").getall())) or None
-
-    def _markup_texts(self, query: str | None) -> list[str]:
+    def _node_texts(self, query: str | None) -> list[str]:
+        """The text of each node the selector finds, in page order (attribute selections: values)."""
         if not query:
             return []
-        found = (clean_line(node.xpath("string()").get()) for node in _select(self.sel, query))
-        return list(dict.fromkeys(text for text in found if text))
+        found = (clean_line(node.root if isinstance(node.root, str) else node.xpath("string()").get())
+                 for node in _select(self.sel, query))
+        return [text for text in found if text]
+
+    def _markup_texts(self, query: str | None) -> list[str]:
+        return list(dict.fromkeys(self._node_texts(query)))
+
+    def _markup_text(self, query: str | None) -> str | None:
+        return clean_line(" ".join(self._node_texts(query))) or None
 
     @property
     def language(self) -> str | None:
@@ -289,8 +292,8 @@ class ArticleParser:
                 [
                     ("jsonld", lambda: clean_authors(ld.person_names(self.ld.get("author")), sites)),
                     ("meta", lambda: clean_authors(self._meta_values(meta_names), sites)),
-                    ("html", lambda: clean_authors(self._markup_texts(self.author_css) or byline_names(self.sel),
-                                                   sites)),
+                    ("html", lambda: clean_authors(self._markup_texts(self.author_css), sites)),
+                    ("generic", lambda: clean_authors(byline_names(self.sel), sites)),
                     ("jsonld", lambda: clean_authors(ld.names(self.ld.get("author")))),
                     ("meta", lambda: clean_authors(self._meta_values(meta_names))),
                 ],
@@ -315,7 +318,8 @@ class ArticleParser:
         return [value for key in keys for value in self.meta.get(key, [])]
 
     def published(self) -> tuple[datetime | None, str | None]:
-        """Publication date: JSON-LD, meta, markup (site selector, ``itemprop``, ``<time>``), feed, URL.
+        """Publication date: JSON-LD, meta, the site's markup, page structure (``itemprop``, ``<time>``:
+        the ``generic`` layer), feed, URL.
 
         Last comes a date printed near the headline; on the day the URL names, it gives the time too.
         """
@@ -325,15 +329,15 @@ class ArticleParser:
                 ("jsonld", lambda: [ld.text_value(self.ld.get("datePublished")),
                                     *ld.all_values(self.sel, "datePublished")]),
                 ("meta", lambda: self._meta_values(PUBLISHED_META)),
-                ("html", lambda: [self._markup_text(self.published_css), *itemprop_values(self.sel, "datePublished"),
-                                  *article_time_elements(self.sel)]),
+                ("html", lambda: [self._markup_text(self.published_css)]),
+                ("generic", lambda: [*itemprop_values(self.sel, "datePublished"), *article_time_elements(self.sel)]),
                 ("rss", lambda: [self.hint.published_raw]),
             ],
         )
         if found:
             return found, raw
         url_day, url_raw = self._dated("published_at", [("url", lambda: [self._url_date()])])
-        shown, shown_raw = self._dated("published_at", [("html", lambda: visible_dates(self.sel))])
+        shown, shown_raw = self._dated("published_at", [("generic", lambda: visible_dates(self.sel))])
         zone = ZoneInfo(self.timezone)
         if url_day and not (shown and shown.astimezone(zone).date() == url_day.astimezone(zone).date()):
             self.layers["published_at"] = "url"
@@ -347,7 +351,8 @@ class ArticleParser:
             [
                 ("jsonld", lambda: [ld.text_value(self.ld.get("dateModified"))]),
                 ("meta", lambda: self._meta_values(MODIFIED_META)),
-                ("html", lambda: [self._markup_text(self.modified_css), *itemprop_values(self.sel, "dateModified")]),
+                ("html", lambda: [self._markup_text(self.modified_css)]),
+                ("generic", lambda: itemprop_values(self.sel, "dateModified")),
             ],
         )
 

@@ -75,6 +75,8 @@ def run_document(spider_name: str, stats: dict[str, Any], started_at: datetime, 
                       for name in FILL_FIELDS},
         "layers": layers,
         "generic_share": round(layers.get("body", {}).get("generic", 0) / parsed, 4) if parsed else 0.0,
+        "markup_share": {name: round(by_layer.get("html", 0) / parsed, 4) for name, by_layer in layers.items()}
+        if parsed else {},
         "blocked": value("newscrawl/blocked"),
         "errors": value("log_count/ERROR"),
         "alerts": [],

@@ -256,7 +256,7 @@ class NewsSpider(scrapy.Spider):
     def render_once(self, response: Response) -> scrapy.Request | None:
         """The article request again, through the browser, when the static page had no article
         but looks built by scripts (once per page, and only where a browser is available)."""
-        if response.meta.get(RENDERED) or not self.settings.getbool("NEWSCRAWL_RENDERING"):
+        if not self.settings.getbool("NEWSCRAWL_RENDERING") or response.request is None or response.meta.get(RENDERED):
             return None
         if not looks_script_rendered(response.text):
             return None

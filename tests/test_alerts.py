@@ -62,7 +62,19 @@ def test_generic_fallback_only_as_a_rise_over_history() -> None:
                        **{f"newscrawl__fill__{n}": 20 for n in ("title", "body", "published_at", "authors")})
     assert evaluate(generic_site, [], RULES) == []  # a site without markup always uses it
     assert evaluate(generic_site, [generic_site], RULES) == []
-    assert rules_of(evaluate(generic_site, [healthy()], RULES)) == {"generic_fallback"}
+    # against runs whose bodies came from the site's markup, it is drift twice over
+    assert rules_of(evaluate(generic_site, [healthy()], RULES)) == {"generic_fallback", "layout_drift"}
+
+
+def test_markup_drift_while_other_layers_still_fill_the_field() -> None:
+    drifted = run(newscrawl__articles_parsed=20, newscrawl__layer__body__html=20,
+                  newscrawl__layer__published_at__html=8, newscrawl__layer__published_at__generic=12,
+                  **{f"newscrawl__fill__{n}": 20 for n in ("title", "body", "published_at", "authors")})
+    before = run(newscrawl__articles_parsed=20, newscrawl__layer__body__html=20, newscrawl__layer__published_at__html=20,
+                 **{f"newscrawl__fill__{n}": 20 for n in ("title", "body", "published_at", "authors")})
+    (alert,) = evaluate(drifted, [before, before], RULES)
+    assert (alert.rule, alert.details["field"], alert.details["markup_share"]) == ("layout_drift", "published_at", 0.4)
+    assert alert.message == "the site's markup gave published_at on 40% of articles, usually 100%"
 
 
 def test_blocked_share() -> None:

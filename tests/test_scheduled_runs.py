@@ -119,8 +119,18 @@ def test_layout_drift_raises_alerts_exit_2_and_one_webhook_message_each(
     assert result.returncode == 2, result.stdout + result.stderr
     run = latest_run(env)
     rules = {(alert["rule"], alert["details"].get("field")) for alert in run["alerts"]}
-    # the generic layer still finds every body, so no fill rate falls; that it had to is the drift
-    assert ("generic_fallback", None) in rules
+    # other layers still fill every field, so no fill rate falls; that the site's markup stopped
+    # answering half the time is the drift
+    assert {("layout_drift", "published_at"), ("layout_drift", "authors"), ("layout_drift", "body"),
+            ("generic_fallback", None)} <= rules
+    assert run["fill_rate"]["published_at"] == 1.0 and run["markup_share"]["published_at"] == 0.5
+    assert run["items"]["stored"] == 20  # the dateline "06:24, 18.02.23" is still read, with its time
+    client: MongoClient = MongoClient(env["MONGO_URI"])
+    try:
+        story = client[env["MONGO_DATABASE"]].articles.find_one({"url_key": {"$regex": "story-number-102-"}})
+    finally:
+        client.close()
+    assert story["published_source"] == "generic" and story["published_raw"] == "06:24, 18.02.23"
     assert run["generic_share"] == 0.5 and run["layers"]["body"] == {"html": 10, "generic": 10}
     assert run["fill_rate"]["body"] == 1.0
     assert len(Webhook.received) == len(run["alerts"])
@@ -131,7 +141,7 @@ def test_layout_drift_raises_alerts_exit_2_and_one_webhook_message_each(
     assert "secret-token-123" not in log and "ALERT unian [generic_fallback]" in log
     runs = newscrawl(env, "stats", "--runs", "2")
     assert runs.returncode == 0, runs.stderr
-    assert runs.stdout.count("unian 20") == 2 and "ALERT [generic_fallback]" in runs.stdout
+    assert runs.stdout.count("unian 20") == 2 and "ALERT [layout_drift] the site's markup gave published_at on 50%" in runs.stdout
 
 
 def test_a_second_run_while_one_holds_the_lock_exits_0(env: dict[str, str], healthy: Path) -> None:

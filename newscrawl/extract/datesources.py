@@ -29,9 +29,9 @@ MODIFIED_META = (
     "datemodified", "dcterms.modified", "last-modified", "lastmod",
 )  # fmt: skip
 
-#: a date (numeric, ISO or with a month name) with an optional time, inside a longer text
+#: a date (numeric, ISO or with a month name) with an optional time before or after it, inside a longer text
 _DATE_IN_TEXT = re.compile(
-    r"(?<![\w.])(?:"
+    r"(?<![\w.])(?:\d{1,2}:\d{2},?\s+)?(?:"  # a time may come first: "06:24, 18.02.23"
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2})?"
     r"|\d{1,2}[./]\s?\d{1,2}[./]\s?(?:\d{4}|\d{2})(?:,?\s*(?:[^\W\d_]{1,3}\s)?\d{1,2}[:.]\d{2})?"
     r"|\d{1,2}\.?\s[^\W\d_]{3,12}\.?,?\s\d{4}(?:,?\s*(?:[^\W\d_]{1,3}\s)?\d{1,2}:\d{2})?"
