@@ -41,9 +41,14 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newscrawl.retry.BackoffRetryMiddleware": 550,
     "newscrawl.incremental.ConditionalFeeds": 560,
+    "newscrawl.safety.SafeTargets": 50,
     "newscrawl.replay.WarcReplayMiddleware": REPLAY_PRIORITY,
     "newscrawl.replay.WarcRecorderMiddleware": RECORDER_PRIORITY,
 }
+
+# -- safety (newscrawl/safety.py): http(s) only, no private addresses the operator did not name ---
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+NEWSCRAWL_ALLOW_PRIVATE_HOSTS = [h for h in os.getenv("NEWSCRAWL_ALLOW_PRIVATE_HOSTS", "").split(",") if h]
 
 SPIDER_MIDDLEWARES = {"newscrawl.incremental.SkipStoredArticles": 100}
 NEWSCRAWL_INCREMENTAL = os.getenv("NEWSCRAWL_INCREMENTAL", "1") not in ("0", "false", "False", "off")

@@ -46,7 +46,7 @@ SIMHASH_BANDS = 4  # 4 bands of 16 bits: two simhashes within distance 3 share a
 
 def redact_uri(uri: str) -> str:
     """``uri`` with any password replaced by ``***`` (safe to log)."""
-    return re.sub(r"(?<=://)([^:/@]+):[^@/]*@", r"\1:***@", uri)
+    return re.sub(r"(?<=://)([^:/@]*):[^@/]*@", r"\1:***@", uri)
 
 
 def data_dir() -> Path:

@@ -14,7 +14,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from newscrawl.extract.language import guess_language
-from newscrawl.extract.text import clean_line, join_paragraphs, word_count
+from newscrawl.extract.text import clean_line, join_paragraphs, plain_text, word_count
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -63,13 +63,18 @@ class ValidatePipeline:
         return item
 
     def _normalize(self, adapter: ItemAdapter) -> None:
+        """Plain text everywhere (no markup from pages survives), NFC, single spaces."""
         for name in ("title", "lead", "section", "published_raw"):
             if adapter.get(name) is not None:
-                adapter[name] = clean_line(adapter[name]) or None
+                adapter[name] = clean_line(plain_text(adapter[name])) or None
         if adapter.get("body"):
-            adapter["body"] = join_paragraphs(adapter["body"].split("\n\n")) or None
+            adapter["body"] = join_paragraphs(plain_text(p) for p in adapter["body"].split("\n\n")) or None
         for name in ("authors", "tags"):
-            adapter[name] = list(dict.fromkeys(filter(None, map(clean_line, adapter.get(name) or []))))
+            values = (clean_line(plain_text(value)) for value in adapter.get(name) or [])
+            adapter[name] = list(dict.fromkeys(filter(None, values)))
+        for image in adapter.get("images") or []:
+            image.caption = clean_line(plain_text(image.caption)) or None if image.caption else None
+            image.credit = clean_line(plain_text(image.credit)) or None if image.credit else None
         adapter["word_count"] = word_count(adapter.get("body"))
 
     def _validate(self, adapter: ItemAdapter) -> None:

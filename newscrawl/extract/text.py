@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from lxml import etree
 from parsel import Selector
+from w3lib.html import remove_tags, remove_tags_with_content, replace_entities
 
 #: Elements whose text never belongs to an article (scripts, embeds, page furniture).
 NOISE_TAGS = frozenset(
@@ -23,6 +24,18 @@ BLOCK_TAGS = frozenset(
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
 _PARAGRAPH_BREAK = "\x00"
+
+
+_TAG = re.compile(r"</?[a-zA-Z][\w:-]*(?:\s[^<>]*)?/?>|<!--")
+
+
+def plain_text(text: str) -> str:
+    """``text`` without HTML: scripts and styles dropped with their content, other tags removed,
+    entities decoded. Text without markup comes back unchanged."""
+    if not _TAG.search(text):
+        return text
+    text = remove_tags_with_content(text, which_ones=("script", "style", "noscript", "iframe", "object"))
+    return replace_entities(remove_tags(re.sub(r"<!--.*?-->", " ", text, flags=re.S)))
 
 
 def clean_line(text: str | None) -> str:
