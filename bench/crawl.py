@@ -1,0 +1,178 @@
+"""Crawl benchmark: the full newscrawl path vs a bare Scrapy spider fetching the same pages.
+
+Run: ``python bench/crawl.py [--pages 10000] [--memory-pages 10000,100000]``. A local threaded
+HTTP server serves listing pages of 100 links and generated variations of the UNIAN article page
+(tests/variations.py: the real seed text's words in the documented markup). Each crawl is one
+``scrapy runspider`` process against the same pages:
+
+- **newscrawl**: the UNIAN parser, validate, dedupe and the storage pipelines into a fresh embedded
+  MongoDB (nx-27017), incremental checks on;
+- **bare**: Scrapy with the same download settings, callbacks that parse nothing and store nothing.
+
+Prints pages/s of both and the ratio, and peak RSS (Scrapy's ``memusage/max``) of newscrawl runs
+of each ``--memory-pages`` size. ``--json FILE`` writes the figures for ``bench/run_all.py``.
+Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
+
+from variations import article_page  # noqa: E402
+
+from newscrawl.storage import EmbeddedServer  # noqa: E402
+
+PER_LISTING = 100
+FULL_SPIDER = '''
+import re
+from newscrawl.parser import ParserProxy
+from newscrawl.spider import Edition, NewsSpider
+from spiders.unian import UnianParser
+
+
+class BenchParser(ParserProxy):
+    class V1(UnianParser.V1_1):
+        """UNIAN's markup on the local site."""
+
+
+class FullSpider(NewsSpider):
+    name = "bench_full"
+    parser = BenchParser
+    editions = {{"en": Edition("en", "{base}/")}}
+    article_url = re.compile(r"/world/generated-story-number-\\d+-(?P<id>\\d+)\\.html$")
+    listing_path = "/list?page={{page}}"
+'''
+BARE_SPIDER = '''
+import scrapy
+
+
+class BareSpider(scrapy.Spider):
+    name = "bench_bare"
+    start_urls = ["{base}/list?page=%d" % n for n in range(1, {listings} + 1)]
+
+    def parse(self, response):
+        for href in response.css("a::attr(href)").getall():
+            yield response.follow(href, self.parse_article)
+
+    def parse_article(self, response):
+        return None
+'''
+
+
+class Site(BaseHTTPRequestHandler):
+    """Listing pages of 100 links; article pages rendered once and cached."""
+
+    cache: dict[int, bytes] = {}
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        if match := re.fullmatch(r"/list\?page=(\d+)", self.path):
+            first = (int(match.group(1)) - 1) * PER_LISTING
+            links = "".join(f'<a href="/world/generated-story-number-{n}-{13000000 + n}.html">s</a>'
+                            for n in range(first, first + PER_LISTING))
+            data = f"<html><body>{links}</body></html>".encode()
+        elif match := re.fullmatch(r"/world/generated-story-number-(\d+)-\d+\.html", self.path):
+            number = int(match.group(1))
+            data = Site.cache.get(number) or Site.cache.setdefault(number, article_page(number).encode())
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def stats_of(log: Path) -> dict[str, float]:
+    """Numbers in the final stats dump of a Scrapy log."""
+    text = log.read_text(encoding="utf-8")
+    dump = text[text.rindex("Dumping Scrapy stats"):]
+    return {key: float(value) for key, value in re.findall(r"'([\w/.-]+)': (\d+(?:\.\d+)?)", dump)}
+
+
+def crawl(module: Path, pages: int, work: Path, mongo_uri: str, *, bare: bool) -> dict[str, float]:
+    """Run one crawl of ``pages`` article pages; its stats."""
+    log = work / f"{module.stem}-{pages}.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSCRAWL_")}
+    env.update(PYTHONPATH=str(ROOT), SCRAPY_SETTINGS_MODULE="newscrawl.settings", MONGO_URI=mongo_uri,
+               MONGO_DATABASE=f"bench_{module.stem}_{pages}", NEWSCRAWL_DATA_DIR=str(work / "data"),
+               NEWSCRAWL_PLAYWRIGHT="0")
+    settings: dict[str, object] = {
+        "LOG_FILE": log, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 16,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "ROBOTSTXT_OBEY": False, "NEWSCRAWL_LISTING_PAGES": pages // PER_LISTING,
+        "NEWSCRAWL_SITEMAPS": 0,
+    }
+    if bare:  # Scrapy as it comes: no pipelines, extensions or newscrawl middlewares
+        settings.update(ITEM_PIPELINES="{}", EXTENSIONS="{}", SPIDER_MIDDLEWARES="{}", ADDONS="{}",
+                        DOWNLOADER_MIDDLEWARES="{}")
+    args = [sys.executable, "-m", "scrapy", "runspider", str(module)]
+    for name, value in settings.items():
+        args += ["-s", f"{name}={value}"]
+    subprocess.run(args, cwd=ROOT, env=env, check=True)
+    return stats_of(log)
+
+
+def main() -> None:
+    cli = argparse.ArgumentParser(description=__doc__)
+    cli.add_argument("--pages", type=int, default=10_000)
+    cli.add_argument("--memory-pages", default="10000,100000", help="comma-separated crawl sizes for peak RSS")
+    cli.add_argument("--json", type=Path, help="write the figures here")
+    args = cli.parse_args()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    results: dict[str, object] = {"pages": args.pages}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        mongo = EmbeddedServer.start(work / "mongo")
+        try:
+            biggest = max([args.pages, *(int(n) for n in args.memory_pages.split(",") if n)])
+            full = work / "full_spider.py"
+            full.write_text(FULL_SPIDER.format(base=base), encoding="utf-8")
+            bare = work / "bare_spider.py"
+            bare.write_text(BARE_SPIDER.format(base=base, listings=args.pages // PER_LISTING), encoding="utf-8")
+            for n in range(biggest):  # render every page before timing anything
+                Site.cache.setdefault(n, article_page(n).encode())
+            bare_stats = crawl(bare, args.pages, work, mongo.uri, bare=True)
+            full_stats = crawl(full, args.pages, work, mongo.uri, bare=False)
+            rate = {name: stats["response_received_count"] / stats["elapsed_time_seconds"]
+                    for name, stats in (("bare", bare_stats), ("newscrawl", full_stats))}
+            results.update(bare_pages_per_s=rate["bare"], newscrawl_pages_per_s=rate["newscrawl"],
+                           ratio=rate["newscrawl"] / rate["bare"], stored=full_stats.get("newscrawl/mongo/inserted", 0))
+            print(f"crawl of {args.pages:,} article pages: bare Scrapy {rate['bare']:,.0f} pages/s, newscrawl "
+                  f"{rate['newscrawl']:,.0f} pages/s ({results['ratio']:.0%} of bare), "
+                  f"{results['stored']:,.0f} articles stored")
+            memory = {}
+            for size in (int(n) for n in args.memory_pages.split(",") if n):
+                stats = full_stats if size == args.pages else crawl(full, size, work, mongo.uri, bare=False)
+                memory[size] = stats["memusage/max"] / 2**20
+                print(f"newscrawl crawl of {size:,} pages: peak RSS {memory[size]:,.0f} MB "
+                      f"(startup {stats['memusage/startup'] / 2**20:,.0f} MB)")
+            results["peak_rss_mb"] = memory
+        finally:
+            mongo.stop()
+            server.shutdown()
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

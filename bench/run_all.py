@@ -1,0 +1,103 @@
+"""Run every benchmark in one go and write ``bench/RESULTS.md`` (and ``bench/stages.png``).
+
+Run: ``python bench/run_all.py`` (needs ``pip install -r bench/requirements.txt``; Redis at
+127.0.0.1:6379 for the duplicate-filter figures). ``--quick`` uses smaller sizes (minutes, not an
+hour). Each benchmark measures its baseline in the same run, on the same input:
+
+1. extraction (``extraction_speed.py``): site and generic parsers vs trafilatura and newspaper4k;
+2. dates (``dates.py``): ``newscrawl.dates`` vs ``dateparser.parse``, identical answers required;
+3. crawl and memory (``crawl.py``): the full pipeline into the embedded MongoDB vs a bare Scrapy
+   spider fetching the same local pages; peak RSS at two crawl sizes;
+4. storage (``mongo_write.py``): the bulk writer vs ``insert_one``;
+5. the Redis duplicate filter (``redis_dupefilter.py``);
+6. fuzzing (``fuzz.py``), when present.
+Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def run(script: str, *args: str, json_out: Path | None = None) -> tuple[str, dict]:
+    """Run one benchmark script; its output and (when it writes one) its JSON figures."""
+    command = [sys.executable, str(HERE / script), *args] + (["--json", str(json_out)] if json_out else [])
+    print(f"$ {' '.join(command[1:])}", flush=True)
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    output = (result.stdout + (f"\n(exit {result.returncode}) {result.stderr[-2000:]}" if result.returncode else "")).strip()
+    print(output, flush=True)
+    figures = json.loads(json_out.read_text(encoding="utf-8")) if json_out and json_out.exists() else {}
+    return output, figures
+
+
+def chart(rates: dict[str, float], path: Path) -> None:
+    """A horizontal bar chart of pages/s per stage (log scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names, values = list(rates), list(rates.values())
+    figure, axis = plt.subplots(figsize=(8, 0.5 * len(names) + 1.2))
+    bars = axis.barh(names, values, color=["#2b6cb0" if "newscrawl" in n else "#a0aec0" for n in names])
+    axis.set_xscale("log")
+    axis.invert_yaxis()
+    axis.set_xlabel("pages per second (log scale, one core for extraction)")
+    axis.bar_label(bars, labels=[f"{v:,.1f}" for v in values], padding=3)
+    axis.set_title("Pages per second by stage, measured in one run")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def main() -> None:
+    cli = argparse.ArgumentParser(description=__doc__)
+    cli.add_argument("--quick", action="store_true", help="smaller sizes")
+    cli.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    args = cli.parse_args()
+    sizes = {"crawl": "2000", "memory": "2000,10000", "dates": "10000", "fuzz": "2000", "mongo": "2000",
+             "dedupe": "20000", "redis": "200000"} if args.quick else {
+        "crawl": "10000", "memory": "10000,100000", "dates": "10000", "fuzz": "10000", "mongo": "5000",
+        "dedupe": "100000", "redis": "1000000"}
+    sections: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        extraction, ex = run("extraction_speed.py", json_out=work / "extraction.json")
+        sections.append(("Extraction speed (goal: site parsers ≥ 3× trafilatura)", extraction))
+        dates, _ = run("dates.py", "--cases", sizes["dates"], json_out=work / "dates.json")
+        sections.append(("Dates (goal: ≥ 50× dateparser, identical answers)", dates))
+        crawl, cr = run("crawl.py", "--pages", sizes["crawl"], "--memory-pages", sizes["memory"],
+                        json_out=work / "crawl.json")
+        sections.append(("Crawl and memory (goals: ≥ 50% of the bare Scrapy rate; RSS growth ≤ 50 MB)", crawl))
+        storage, _ = run("mongo_write.py", "--items", sizes["mongo"], "--dedupe-items", sizes["dedupe"])
+        sections.append(("Storage: bulk writer vs insert_one (embedded nx-27017)", storage))
+        redis, _ = run("redis_dupefilter.py", "--urls", sizes["redis"])
+        sections.append(("Redis duplicate filter", redis))
+        if (HERE / "fuzz.py").exists():
+            fuzz, _ = run("fuzz.py", "--cases", sizes["fuzz"])
+            sections.append(("Fuzzing (mutated real pages, random strings)", fuzz))
+    rates = {"bare Scrapy fetch (local)": cr.get("bare_pages_per_s", 0),
+             "newscrawl full crawl (local)": cr.get("newscrawl_pages_per_s", 0),
+             **{name: rate for name, rate in ex.get("pages_per_s", {}).items()}}
+    picture = HERE / "stages.png"
+    chart({name: rate for name, rate in rates.items() if rate}, picture)
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [f"# Benchmark results ({'quick sizes' if args.quick else 'full sizes'}, {when})", "",
+             "Produced by `python bench/run_all.py`; every ratio compares against a baseline measured in the "
+             "same run on the same input, on this machine (2 cores, embedded nx-27017, Redis 7).", "",
+             f"![pages per second by stage]({picture.name})", ""]
+    for title, output in sections:
+        lines += [f"## {title}", "", "```", output, "```", ""]
+    args.out.write_text("\n".join(lines), encoding="utf-8")
+    print(f"wrote {args.out} and {picture}")
+
+
+if __name__ == "__main__":
+    main()
