@@ -1,0 +1,441 @@
+"""``scrapy crawl generic`` against a local server that misbehaves: 5xx, resets, stalls, drips,
+redirect loops, offsite redirects, broken gzip, huge and binary bodies, wrong charsets, robots.txt.
+
+Each test serves a synthetic home page (no feed announced, so the spider follows its
+article-looking links) that links real article pages (tests/files/regional) and the faulty ones,
+crawls it in a subprocess, and checks three things: the crawl finishes (exit 0), the good pages are
+in MongoDB, and every fault is counted in the stats under its reason. 429 with ``Retry-After`` is
+covered by tests/test_incremental_blocks.py.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import random
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pymongo import MongoClient
+from scrapy.http import HtmlResponse
+
+from conftest import FILES, ROOT
+from newscrawl import settings as project_settings
+from newscrawl.encoding import decoded_text
+from newscrawl.integrity import PRIORITY
+from test_incremental_blocks import stats_of
+
+PAGES = {
+    "pravda": (FILES / "regional/pravda_ru_2026-01-08.html").read_bytes(),
+    "unn": (FILES / "regional/unn_ru_2020-12-03.html").read_bytes(),
+    "ukrinform": (FILES / "regional/ukrinform_ru_2020-09-20.html").read_bytes(),
+    "football": (FILES / "regional/football_ua_ru_2016-08-15.html").read_bytes(),
+}
+TITLES = {
+    "pravda": "157 миллионов за бездействие. Как судьи ликвидированного ОАСК до сих пор сидят на выплатах из госбюджета",
+    "unn": 'Парламент Молдовы, "с подачи Додона" - ограничил полномочия Санду еще до ее инаугурации',
+    "ukrinform": 'Полиция направила дело "минера" столичного метро в суд',
+    "football": "Подольски завершил карьеру в сборной",
+}
+#: settings every fault crawl runs with: no politeness pauses, short backoff, no sitemaps
+FAST = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "RETRY_TIMES": "2",
+        "NEWSCRAWL_RETRY_BACKOFF_BASE": "0.1", "NEWSCRAWL_SITEMAPS": "0", "DOWNLOAD_TIMEOUT": "5"}
+
+Route = Callable[["Handler"], None]
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Answers from the current :class:`Site`'s routes; counts hits by ``host/path``."""
+
+    protocol_version = "HTTP/1.1"
+    site: Site
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        host = self.headers["Host"].split(":")[0]
+        self.site.hits[f"{host}{self.path}"] += 1
+        route = self.site.routes.get(self.path)
+        if route is None:
+            self.reply(404, b"not here")
+        else:
+            route(self)
+
+    def reply(self, status: int, body: bytes, kind: str = "text/html; charset=utf-8", **headers: str) -> None:
+        """A complete response with a Content-Length."""
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name.replace("_", "-"), value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def reset(self) -> None:
+        """Close the connection with a TCP RST (SO_LINGER 0)."""
+        self.wfile.flush()
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+
+@dataclass
+class Site:
+    """One test's server: its routes (path → handler), hits, and where it listens."""
+
+    routes: dict[str, Route] = field(default_factory=dict)
+    hits: Counter[str] = field(default_factory=Counter)
+    port: int = 0
+    released: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def base(self) -> str:
+        """The site's root URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def page(self, path: str, body: bytes, kind: str = "text/html; charset=utf-8") -> None:
+        """Serve ``body`` at ``path`` with a 200."""
+        self.routes[path] = lambda h: h.reply(200, body, kind)
+
+    def home(self, *paths: str) -> None:
+        """A home page announcing no feed and linking ``paths``."""
+        links = "".join(f'<a href="{p}">story {n}</a>' for n, p in enumerate(paths))
+        self.page("/", f"<html><head><title>Home</title></head><body><h1>News</h1>{links}</body></html>".encode())
+
+
+class Server(ThreadingHTTPServer):
+    """A threading server that stays quiet when a client hangs up on a faulty route."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """A fresh local site for one test."""
+    current = Site()
+    handler = type("SiteHandler", (Handler,), {"site": current})
+    server = Server(("127.0.0.1", 0), handler)
+    current.port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield current
+    current.released.set()  # let stalled handlers finish
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass
+class Crawl:
+    """What a finished crawl left: its stats, its log, and the stored articles' titles."""
+
+    stats: dict[str, int]
+    log: str
+    titles: list[str]
+
+
+@pytest.fixture
+def crawl(tmp_path: Path, mongo_uri: str) -> Callable[..., Crawl]:
+    """Run ``scrapy crawl generic`` on a site with :data:`FAST` plus ``settings``; exit 0 required."""
+
+    def run(site: Site, **settings: str) -> Crawl:
+        log = tmp_path / "crawl.log"
+        database = f"faults_{uuid.uuid4().hex[:8]}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSCRAWL_")}
+        env.update(MONGO_URI=mongo_uri, MONGO_DATABASE=database, NEWSCRAWL_DATA_DIR=str(tmp_path / "data"))
+        args = [arg for name, value in {**FAST, **settings}.items() for arg in ("-s", f"{name}={value}")]
+        done = subprocess.run(
+            [sys.executable, "-m", "scrapy", "crawl", "generic", "-a", f"url={site.base}/", "-s", f"LOG_FILE={log}", *args],
+            cwd=ROOT, env=env, timeout=60, capture_output=True, text=True,
+        )
+        text = log.read_text(encoding="utf-8")
+        assert done.returncode == 0, done.stderr[-2000:] + text[-3000:]
+        client: MongoClient = MongoClient(mongo_uri)
+        try:
+            titles = sorted(doc["title"] for doc in client[database].articles.find({}, {"title": 1}))
+            client.drop_database(database)
+        finally:
+            client.close()
+        return Crawl(stats_of(text), text, titles)
+
+    return run
+
+
+def failing_then(statuses: list[int], body: bytes) -> Route:
+    """A route answering ``statuses`` in turn, then ``body`` with a 200."""
+    queue = list(statuses)
+
+    def route(handler: Handler) -> None:
+        if queue:
+            handler.reply(queue.pop(0), b"<html><body>server error</body></html>")
+        else:
+            handler.reply(200, body)
+
+    return route
+
+
+def reset_then(times: int, body: bytes) -> Route:
+    """A route that sends the headers and half of ``body``, then resets the connection, ``times``
+    times; then answers in full."""
+    left = [times]
+
+    def route(handler: Handler) -> None:
+        if left[0] <= 0:
+            handler.reply(200, body)
+            return
+        left[0] -= 1
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body[: len(body) // 2])
+        handler.reset()
+
+    return route
+
+
+def test_5xx_then_success_is_stored_after_retries(site: Site, crawl: Callable[..., Crawl]) -> None:
+    site.home("/news/first-story-1000001.html", "/news/second-story-1000002.html", "/news/gone-story-1000003.html")
+    site.routes["/news/first-story-1000001.html"] = failing_then([500, 502], PAGES["pravda"])
+    site.routes["/news/second-story-1000002.html"] = failing_then([503], PAGES["unn"])
+    site.routes["/news/gone-story-1000003.html"] = failing_then([503] * 10, PAGES["ukrinform"])
+    result = crawl(site)
+    assert result.titles == sorted([TITLES["pravda"], TITLES["unn"]])
+    stats = result.stats
+    # 2 + 1 retries that succeeded, 2 for the page that never recovered (RETRY_TIMES=2)
+    assert stats["retry/count"] == 5, stats
+    assert stats["retry/reason_count/500 Internal Server Error"] == 1
+    assert stats["retry/reason_count/502 Bad Gateway"] == 1
+    assert stats["retry/reason_count/503 Service Unavailable"] == 3
+    assert stats["retry/max_reached"] == 1
+    assert stats["httperror/response_ignored_status_count/503"] == 1
+    assert site.hits[f"127.0.0.1/news/gone-story-1000003.html"] == 3
+    assert stats["newscrawl/mongo/inserted"] == 2
+
+
+def test_connection_reset_mid_response(site: Site, crawl: Callable[..., Crawl]) -> None:
+    site.home("/news/reset-once-1000001.html", "/news/reset-always-1000002.html")
+    site.routes["/news/reset-once-1000001.html"] = reset_then(1, PAGES["pravda"])
+    site.routes["/news/reset-always-1000002.html"] = reset_then(99, PAGES["unn"])
+    result = crawl(site)
+    assert result.titles == [TITLES["pravda"]]
+    stats = result.stats
+    print(stats)
+    assert stats["retry/count"] == 3
+    assert stats["retry/max_reached"] == 1
+    assert site.hits["127.0.0.1/news/reset-always-1000002.html"] == 3
+
+
+def test_stall_past_download_timeout(site: Site, crawl: Callable[..., Crawl]) -> None:
+    site.home("/news/stalled-story-1000001.html", "/news/quick-story-1000002.html")
+    site.routes["/news/stalled-story-1000001.html"] = lambda handler: site.released.wait(30)
+    site.page("/news/quick-story-1000002.html", PAGES["unn"])
+    started = time.monotonic()
+    result = crawl(site, DOWNLOAD_TIMEOUT="1", RETRY_TIMES="1")
+    assert time.monotonic() - started < 15  # the stalled page did not hold the crawl up
+    assert result.titles == [TITLES["unn"]]
+    stats = result.stats
+    assert stats["downloader/exception_type_count/scrapy.exceptions.DownloadTimeoutError"] == 2
+    assert stats["retry/reason_count/scrapy.exceptions.DownloadTimeoutError"] == 1
+    assert stats["retry/max_reached"] == 1
+    # 2 attempts; Twisted's connection pool may resend each once when its kept-alive connection drops
+    assert 2 <= site.hits["127.0.0.1/news/stalled-story-1000001.html"] <= 4
+
+
+def test_slow_drip_within_timeout_is_stored(site: Site, crawl: Callable[..., Crawl]) -> None:
+    body = PAGES["ukrinform"]
+
+    def drip(handler: Handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        step = len(body) // 10 + 1
+        for start in range(0, len(body), step):
+            handler.wfile.write(body[start:start + step])
+            handler.wfile.flush()
+            time.sleep(0.15)
+
+    site.home("/news/dripping-story-1000001.html")
+    site.routes["/news/dripping-story-1000001.html"] = drip
+    result = crawl(site, DOWNLOAD_TIMEOUT="4")  # the drip takes ~1.5 s
+    assert result.titles == [TITLES["ukrinform"]]
+    assert "retry/count" not in result.stats and "downloader/exception_count" not in result.stats
+
+
+def redirect(to: str) -> Route:
+    """A route answering 302 to ``to``."""
+    return lambda handler: handler.reply(302, b"", Location=to)
+
+
+def test_redirect_loop_and_chain_are_dropped(site: Site, crawl: Callable[..., Crawl]) -> None:
+    site.home("/news/loop-a-1000001.html", "/news/chain-0-1000000.html", "/news/kept-story-1000003.html")
+    site.routes["/news/loop-a-1000001.html"] = redirect("/news/loop-b-1000002.html")
+    site.routes["/news/loop-b-1000002.html"] = redirect("/news/loop-a-1000001.html")
+    for n in range(10):  # a chain that never repeats a URL
+        site.routes[f"/news/chain-{n}-1000000.html"] = redirect(f"/news/chain-{n + 1}-1000000.html")
+    site.page("/news/kept-story-1000003.html", PAGES["unn"])
+    result = crawl(site, REDIRECT_MAX_TIMES="3")
+    assert result.titles == [TITLES["unn"]]
+    stats = result.stats
+    # a -> b -> a: the second request for a is a duplicate and filtered
+    assert stats["dupefilter/filtered"] == 1
+    assert site.hits["127.0.0.1/news/loop-a-1000001.html"] == 1
+    # the chain stops after REDIRECT_MAX_TIMES redirects (Scrapy keeps no stat of its own for it)
+    assert [site.hits[f"127.0.0.1/news/chain-{n}-1000000.html"] for n in range(6)] == [1, 1, 1, 1, 0, 0]
+    assert stats["downloader/response_status_count/302"] == 2 + 4
+    assert "newscrawl/article_responses" in stats and stats["newscrawl/article_responses"] == 1
+
+
+def test_redirect_to_another_host_is_not_followed(site: Site, crawl: Callable[..., Crawl]) -> None:
+    site.home("/news/moved-story-1000001.html", "/news/kept-story-1000002.html")
+    site.routes["/news/moved-story-1000001.html"] = redirect(f"http://localhost:{site.port}/news/elsewhere-1000003.html")
+    site.page("/news/elsewhere-1000003.html", PAGES["pravda"])  # served on both hosts
+    site.page("/news/kept-story-1000002.html", PAGES["unn"])
+    result = crawl(site)
+    assert result.titles == [TITLES["unn"]]
+    assert result.stats["offsite/filtered"] == 1 and result.stats["offsite/domains"] == 1
+    assert not [key for key in site.hits if key.startswith("localhost")]
+
+
+GZIP_CHECK = json.dumps({**project_settings.DOWNLOADER_MIDDLEWARES, "newscrawl.integrity.CompleteGzip": PRIORITY})
+
+
+@pytest.mark.parametrize("settings", [
+    pytest.param({}, marks=pytest.mark.xfail(strict=True, reason=(
+        "Scrapy's HttpCompressionMiddleware gunzips a truncated body 'as much as possible' (half the page "
+        "is stored) and raises uncounted on one cut in the gzip header; fix: enable "
+        "'newscrawl.integrity.CompleteGzip': 595 in newscrawl/settings.py DOWNLOADER_MIDDLEWARES"))),
+    pytest.param({"DOWNLOADER_MIDDLEWARES": GZIP_CHECK}, id="with-CompleteGzip"),
+])
+def test_truncated_gzip_is_counted_not_stored(site: Site, crawl: Callable[..., Crawl], settings: dict[str, str]) -> None:
+    packed = gzip.compress(PAGES["pravda"])
+
+    def cut(size: int) -> Route:
+        return lambda handler: handler.reply(200, packed[:size], Content_Encoding="gzip")
+
+    site.home("/news/half-gzip-1000001.html", "/news/header-gzip-1000002.html", "/news/whole-gzip-1000003.html")
+    site.routes["/news/half-gzip-1000001.html"] = cut(len(packed) // 2)
+    site.routes["/news/header-gzip-1000002.html"] = cut(12)
+    whole = gzip.compress(PAGES["unn"])
+    site.routes["/news/whole-gzip-1000003.html"] = lambda handler: handler.reply(200, whole, Content_Encoding="gzip")
+    result = crawl(site, **settings)
+    assert result.titles == [TITLES["unn"]]
+    assert result.stats["newscrawl/truncated/gzip"] == 2
+    assert "log_count/ERROR" not in result.stats
+
+
+def test_huge_page_is_cancelled(site: Site, crawl: Callable[..., Crawl]) -> None:
+    chunk = b"<p>" + b"x" * 65_529 + b"</p>\n"
+    size = 50 * 1024 * 1024
+
+    def announced(handler: Handler) -> None:  # Content-Length: 50 MB
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.send_header("Content-Length", str(size))
+        handler.end_headers()
+        for _ in range(size // len(chunk)):
+            handler.wfile.write(chunk)
+
+    def chunked(handler: Handler) -> None:  # no length given: 50 MB in chunks
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        for _ in range(size // len(chunk)):
+            handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        handler.wfile.write(b"0\r\n\r\n")
+
+    site.home("/news/huge-story-1000001.html", "/news/endless-story-1000002.html", "/news/small-story-1000003.html")
+    site.routes["/news/huge-story-1000001.html"] = announced
+    site.routes["/news/endless-story-1000002.html"] = chunked
+    site.page("/news/small-story-1000003.html", PAGES["unn"])
+    result = crawl(site, DOWNLOAD_MAXSIZE=str(1024 * 1024))
+    assert result.titles == [TITLES["unn"]]
+    stats = result.stats
+    assert stats["downloader/exception_type_count/scrapy.exceptions.DownloadCancelledError"] == 2
+    assert "retry/count" not in stats  # a page over the limit is not asked for again
+    assert "Expected to receive 52428800 bytes which is larger than download max size" in result.log
+    assert "larger than download max size (1048576) in request <GET " + site.base + "/news/endless" in result.log
+
+
+def test_binary_served_as_html_is_not_an_article(site: Site, crawl: Callable[..., Crawl]) -> None:
+    noise = random.Random(8).randbytes(200_000)
+    png = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + random.Random(9).randbytes(50_000)
+    site.home("/news/noise-story-1000001.html", "/news/picture-story-1000002.html", "/news/real-story-1000003.html")
+    site.page("/news/noise-story-1000001.html", noise)
+    site.page("/news/picture-story-1000002.html", png, "text/html")
+    site.page("/news/real-story-1000003.html", PAGES["unn"])
+    result = crawl(site)
+    assert result.titles == [TITLES["unn"]]
+    stats = result.stats
+    assert stats["newscrawl/article_responses"] == 3 and stats["newscrawl/not_article"] == 2
+    assert "newscrawl/parse_error" not in stats and "log_count/ERROR" not in stats
+
+
+def cp1251_page(*, meta: str | None) -> bytes:
+    """The football.ua page encoded in windows-1251, its ``<meta>`` charset declaration replaced
+    by ``charset=meta`` (or removed)."""
+    text = PAGES["football"].decode("utf-8")
+    declared = '<meta http-equiv="Content-Type" content="text/html; charset=utf-8" />'
+    assert declared in text
+    text = text.replace(declared, f'<meta http-equiv="Content-Type" content="text/html; charset={meta}" />' if meta else "")
+    return text.encode("cp1251", errors="xmlcharrefreplace")
+
+
+@pytest.mark.parametrize(("meta", "header"), [
+    pytest.param("windows-1251", "text/html; charset=utf-8", id="header-says-utf8", marks=pytest.mark.xfail(
+        strict=True, reason="parse_article decodes with the header's utf-8 (title becomes U+FFFD); fix: "
+        "newscrawl/spider.py NewsSpider.parse_article must parse newscrawl.encoding.decoded_text(response), "
+        "not response.text")),
+    pytest.param(None, "text/html", id="no-charset-anywhere"),
+])
+def test_windows_1251_page_is_stored_in_cyrillic(site: Site, crawl: Callable[..., Crawl], meta: str | None, header: str) -> None:
+    site.home("/news/podolski-story-1000001.html")
+    site.page("/news/podolski-story-1000001.html", cp1251_page(meta=meta), header)
+    result = crawl(site)
+    assert result.titles == [TITLES["football"]]
+
+
+@pytest.mark.parametrize(("meta", "header"), [
+    ("windows-1251", "text/html; charset=utf-8"), (None, "text/html; charset=utf-8"), ("utf-8", "text/html"), (None, "text/html"),
+])
+def test_decoded_text_of_mislabelled_pages(meta: str | None, header: str) -> None:
+    response = HtmlResponse("http://127.0.0.1/news/a-1", body=cp1251_page(meta=meta), headers={"Content-Type": header})
+    text = decoded_text(response)
+    assert "<title>Подольски завершил карьеру в сборной" in text
+    assert "\ufffd" not in text
+
+
+def test_decoded_text_keeps_the_declared_charset_for_a_stray_bad_byte() -> None:
+    body = PAGES["pravda"].replace("157 миллионов".encode(), b"\xff" + "157 миллионов".encode(), 1)
+    response = HtmlResponse("http://127.0.0.1/news/a-1", body=body, headers={"Content-Type": "text/html; charset=utf-8"})
+    assert decoded_text(response) == response.text
+    assert "\ufffd157 миллионов" in response.text
+
+
+def test_robots_txt_disallowing_everything(site: Site, crawl: Callable[..., Crawl]) -> None:
+    site.home("/news/first-story-1000001.html")
+    site.page("/news/first-story-1000001.html", PAGES["unn"])
+    site.page("/robots.txt", b"User-agent: *\nDisallow: /\n", "text/plain")
+    result = crawl(site)
+    assert result.titles == []
+    assert dict(site.hits) == {"127.0.0.1/robots.txt": 1}  # not even the home page
+    assert result.stats["robotstxt/forbidden"] == 1
+    assert result.stats["downloader/exception_type_count/scrapy.exceptions.IgnoreRequest"] == 1
+    assert result.stats["downloader/request_count"] == 1
