@@ -198,3 +198,35 @@ def test_a_stopped_crawl_resumes_without_losing_queued_requests(tmp_path: Path, 
         mongo.drop_database(database)
         mongo.close()
     assert list(client.scan_iter(f"newscrawl:{name}:*")) == []
+
+
+def test_run_with_workers_shares_one_crawl(tmp_path: Path, mongo_uri: str) -> None:
+    """``python -m newscrawl run unian --workers 2`` over the sample archive: two processes, one crawl."""
+    client = redis_or_skip()
+    for key in client.scan_iter("newscrawl:unian:*"):
+        client.delete(key)
+    database = f"workers_{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSCRAWL_")}
+    env.update(MONGO_URI=mongo_uri, MONGO_DATABASE=database, NEWSCRAWL_DATA_DIR=str(tmp_path / "data"),
+               NEWSCRAWL_REDIS_URL=REDIS_URL)
+    sample = ROOT / "tests/files/unian/unian-sample.warc.gz"
+    result = subprocess.run([sys.executable, "-m", "newscrawl", "run", "unian", "--workers", "2", "-s",
+                             f"NEWSCRAWL_REPLAY={sample}", "-s", "NEWSCRAWL_REDIS_IDLE_SECONDS=1"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("unian: crawling, log") == 2
+    logs = sorted(Path(tmp_path, "data/logs/unian").glob("*-w*.log"))
+    assert len(logs) == 2
+    fetched = [int(m) for log in logs for m in re.findall(r"'newscrawl/replay/hits': (\d+)", log.read_text(encoding="utf-8"))]
+    assert sum(fetched) == 4, fetched  # the archive's 4 pages, each fetched by one of the two workers
+    mongo: MongoClient = MongoClient(mongo_uri)
+    try:
+        assert mongo[database].articles.count_documents({}) == 1
+    finally:
+        mongo.drop_database(database)
+        mongo.close()
+    assert list(client.scan_iter("newscrawl:unian:*")) == []
+    without_redis = {k: v for k, v in env.items() if k != "NEWSCRAWL_REDIS_URL"}
+    refused = subprocess.run([sys.executable, "-m", "newscrawl", "run", "unian", "--workers", "2"], cwd=ROOT,
+                             env=without_redis, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 3 and "--workers needs NEWSCRAWL_REDIS_URL" in refused.stdout
