@@ -18,44 +18,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
+from localsite import QuietHandler, crawl_env, serving, write_local_spider  # noqa: E402
 from variations import article_page  # noqa: E402
 
 from newscrawl.storage import EmbeddedServer  # noqa: E402
 
 PER_LISTING = 100
-FULL_SPIDER = '''
-import re
-from newscrawl.parser import ParserProxy
-from newscrawl.spider import Edition, NewsSpider
-from spiders.unian import UnianParser
-
-
-class BenchParser(ParserProxy):
-    class V1(UnianParser.V1_1):
-        """UNIAN's markup on the local site."""
-
-
-class FullSpider(NewsSpider):
-    name = "bench_full"
-    parser = BenchParser
-    editions = {{"en": Edition("en", "{base}/")}}
-    article_url = re.compile(r"/world/generated-story-number-\\d+-(?P<id>\\d+)\\.html$")
-    listing_path = "/list?page={{page}}"
-'''
 BARE_SPIDER = '''
 import scrapy
 
@@ -73,14 +51,11 @@ class BareSpider(scrapy.Spider):
 '''
 
 
-class Site(BaseHTTPRequestHandler):
+class Site(QuietHandler):
     """Listing pages of 100 links; article pages rendered once and cached."""
 
     cache: dict[int, bytes] = {}
     protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args: object) -> None:
-        pass
 
     def do_GET(self) -> None:
         if match := re.fullmatch(r"/list\?page=(\d+)", self.path):
@@ -94,11 +69,7 @@ class Site(BaseHTTPRequestHandler):
         else:
             self.send_error(404)
             return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.reply(200, data)
 
 
 def stats_of(log: Path) -> dict[str, float]:
@@ -111,10 +82,8 @@ def stats_of(log: Path) -> dict[str, float]:
 def crawl(module: Path, pages: int, work: Path, mongo_uri: str, *, bare: bool) -> dict[str, float]:
     """Run one crawl of ``pages`` article pages; its stats."""
     log = work / f"{module.stem}-{pages}.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSCRAWL_")}
-    env.update(PYTHONPATH=str(ROOT), SCRAPY_SETTINGS_MODULE="newscrawl.settings", MONGO_URI=mongo_uri,
-               MONGO_DATABASE=f"bench_{module.stem}_{pages}", NEWSCRAWL_DATA_DIR=str(work / "data"),
-               NEWSCRAWL_PLAYWRIGHT="0")
+    env = crawl_env(work, mongo_uri, f"bench_{module.stem}_{pages}", PYTHONPATH=str(ROOT),
+                    SCRAPY_SETTINGS_MODULE="newscrawl.settings", NEWSCRAWL_PLAYWRIGHT="0")
     settings: dict[str, object] = {
         "LOG_FILE": log, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 16,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "ROBOTSTXT_OBEY": False, "NEWSCRAWL_LISTING_PAGES": pages // PER_LISTING,
@@ -136,17 +105,15 @@ def main() -> None:
     cli.add_argument("--memory-pages", default="10000,100000", help="comma-separated crawl sizes for peak RSS")
     cli.add_argument("--json", type=Path, help="write the figures here")
     args = cli.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
     results: dict[str, object] = {"pages": args.pages}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, serving(Site) as base:
         work = Path(tmp)
         mongo = EmbeddedServer.start(work / "mongo")
         try:
             biggest = max([args.pages, *(int(n) for n in args.memory_pages.split(",") if n)])
-            full = work / "full_spider.py"
-            full.write_text(FULL_SPIDER.format(base=base), encoding="utf-8")
+            full = write_local_spider(work / "full_spider.py", name="bench_full", base=base,
+                                      article_pattern=r"/world/generated-story-number-\d+-(?P<id>\d+)\.html$",
+                                      listing_path="/list?page={page}")
             bare = work / "bare_spider.py"
             bare.write_text(BARE_SPIDER.format(base=base, listings=args.pages // PER_LISTING), encoding="utf-8")
             for n in range(biggest):  # render every page before timing anything
@@ -169,7 +136,6 @@ def main() -> None:
             results["peak_rss_mb"] = memory
         finally:
             mongo.stop()
-            server.shutdown()
     if args.json:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
 

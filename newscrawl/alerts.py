@@ -50,7 +50,8 @@ def evaluate(run: dict[str, Any], history: list[dict[str, Any]], rules: AlertRul
     parsed = run["items"]["parsed"]
     discovered = run["discovered"]
     new_links = discovered["entries"] - discovered["skipped_stored"]
-    if parsed == 0 and new_links > 0:
+    # a worker of a shared crawl queues the links it finds for all: only its own fetches count
+    if parsed == 0 and (run["article_responses"] > 0 or (new_links > 0 and not run.get("shared"))):
         alerts.append(Alert("zero_items", f"no article parsed although feeds, listings and sitemaps "
                             f"listed {new_links} new links", {"new_links": new_links,
                                                              "article_responses": run["article_responses"]}))

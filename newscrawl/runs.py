@@ -24,6 +24,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from newscrawl.alerts import Alert, AlertRules, evaluate
+from newscrawl.distributed import redis_url
 from newscrawl.spider import FILL_FIELDS
 
 logger = logging.getLogger(__name__)
@@ -31,8 +32,9 @@ HISTORY_RUNS = 10
 
 
 def run_document(spider_name: str, stats: dict[str, Any], started_at: datetime, finished_at: datetime,
-                 reason: str) -> dict[str, Any]:
-    """The ``crawl_runs`` document of a run, from its Scrapy stats."""
+                 reason: str, *, shared: bool = False) -> dict[str, Any]:
+    """The ``crawl_runs`` document of a run, from its Scrapy stats; ``shared``: one worker of a
+    crawl shared on Redis (the links it finds may be fetched by the others)."""
     def value(key: str) -> int:
         return int(stats.get(key, 0) or 0)
 
@@ -51,6 +53,7 @@ def run_document(spider_name: str, stats: dict[str, Any], started_at: datetime, 
         "started_at": started_at,
         "finished_at": finished_at,
         "finish_reason": reason,
+        "shared": shared,
         "pages": value("response_received_count"),
         "status_counts": statuses,
         "retries": value("retry/count"),
@@ -126,7 +129,8 @@ class RunRecorder:
         from pipelines.mongo import sink_for
 
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        run = run_document(spider.name, stats, self.started_at, datetime.now(timezone.utc), reason)
+        run = run_document(spider.name, stats, self.started_at, datetime.now(timezone.utc), reason,
+                           shared=bool(redis_url(self.crawler.settings)))
         sink = sink_for(self.crawler)
         runs = sink.storage.db.crawl_runs if sink.storage is not None and sink.database_up else None
         history = self._history(runs, spider.name)

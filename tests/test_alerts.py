@@ -83,3 +83,11 @@ def test_blocked_share() -> None:
     assert rules_of(evaluate(blocked, [healthy()], RULES)) == {"blocked"}
     blocked.update(blocked=4)
     assert evaluate(blocked, [healthy()], RULES) == []
+
+
+def test_a_worker_of_a_shared_crawl_whose_links_others_fetched_is_fine() -> None:
+    worker = run(newscrawl__feed_entries=30, response_received_count=3)
+    worker["shared"] = True
+    assert evaluate(worker, [], RULES) == []
+    worker["article_responses"] = 5  # but pages it fetched itself gave nothing: an alert
+    assert rules_of(evaluate(worker, [], RULES)) == {"zero_items"}

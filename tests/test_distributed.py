@@ -21,13 +21,13 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
 
 from conftest import ROOT
+from localsite import QuietHandler, crawl_env, serving, write_local_spider
 from variations import WORDS
 
 redis = pytest.importorskip("redis")
@@ -55,12 +55,9 @@ def article_html(number: int) -> bytes:
     ).encode()
 
 
-class Site(BaseHTTPRequestHandler):
+class Site(QuietHandler):
     hits: Counter[str] = Counter()
     lock = threading.Lock()
-
-    def log_message(self, *args: object) -> None:
-        pass
 
     def do_GET(self) -> None:
         with Site.lock:
@@ -76,53 +73,30 @@ class Site(BaseHTTPRequestHandler):
         else:
             self.send_error(404)
             return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.reply(200, data)
 
 
-SPIDER = '''
-import re
-from newscrawl.parser import ParserProxy
-from newscrawl.spider import Edition, NewsSpider
-from spiders.unian import UnianParser
-
-
-class SharedParser(ParserProxy):
-    class V1(UnianParser.V1_1):
-        """UNIAN's markup on a local site."""
-
-
-class SharedSpider(NewsSpider):
-    name = "{name}"
-    parser = SharedParser
-    editions = {{"en": Edition("en", "{base}/")}}
-    article_url = re.compile(r"/news/story-\\d+-(?P<id>\\d{{7}})\\.html$")
-    listing_path = "/list?page={{page}}"
-'''
+def shared_crawl(tmp_path: Path, base: str, mongo_uri: str, prefix: str) -> tuple[Path, dict[str, str], str]:
+    """A local spider module named ``<prefix>_<random>`` for ``base`` and the env of its workers."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    spider = write_local_spider(tmp_path / f"{name}.py", name=name, base=base,
+                                article_pattern=r"/news/story-\d+-(?P<id>\d{7})\.html$", listing_path="/list?page={page}")
+    env = crawl_env(tmp_path, mongo_uri, prefix, PYTHONPATH=str(ROOT), SCRAPY_SETTINGS_MODULE="newscrawl.settings",
+                    NEWSCRAWL_REDIS_URL=REDIS_URL)
+    return spider, env, name
 
 
 @pytest.fixture
 def site() -> Iterator[str]:
     Site.hits = Counter()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(Site) as base:
+        yield base
 
 
 def test_three_workers_one_killed(tmp_path: Path, site: str, mongo_uri: str) -> None:
     client = redis_or_skip()
-    name = f"shared_{uuid.uuid4().hex[:8]}"
-    spider = tmp_path / "shared_spider.py"
-    spider.write_text(SPIDER.format(name=name, base=site), encoding="utf-8")
-    database = f"dist_{uuid.uuid4().hex[:8]}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSCRAWL_")}
-    env.update(MONGO_URI=mongo_uri, MONGO_DATABASE=database, NEWSCRAWL_DATA_DIR=str(tmp_path / "data"),
-               PYTHONPATH=str(ROOT), SCRAPY_SETTINGS_MODULE="newscrawl.settings", NEWSCRAWL_REDIS_URL=REDIS_URL)
+    spider, env, name = shared_crawl(tmp_path, site, mongo_uri, "shared")
+    database = env["MONGO_DATABASE"]
     settings = {"NEWSCRAWL_LISTING_PAGES": LISTINGS, "NEWSCRAWL_SITEMAPS": 0, "DOWNLOAD_DELAY": 0,
                 "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 8, "NEWSCRAWL_REDIS_IDLE_SECONDS": 3,
                 }
@@ -166,13 +140,8 @@ def test_three_workers_one_killed(tmp_path: Path, site: str, mongo_uri: str) -> 
 
 def test_a_stopped_crawl_resumes_without_losing_queued_requests(tmp_path: Path, site: str, mongo_uri: str) -> None:
     client = redis_or_skip()
-    name = f"resume_{uuid.uuid4().hex[:8]}"
-    spider = tmp_path / "resume_spider.py"
-    spider.write_text(SPIDER.format(name=name, base=site), encoding="utf-8")
-    database = f"resume_{uuid.uuid4().hex[:8]}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSCRAWL_")}
-    env.update(MONGO_URI=mongo_uri, MONGO_DATABASE=database, NEWSCRAWL_DATA_DIR=str(tmp_path / "data"),
-               PYTHONPATH=str(ROOT), SCRAPY_SETTINGS_MODULE="newscrawl.settings", NEWSCRAWL_REDIS_URL=REDIS_URL)
+    spider, env, name = shared_crawl(tmp_path, site, mongo_uri, "resume")
+    database = env["MONGO_DATABASE"]
     args = [sys.executable, "-m", "scrapy", "runspider", str(spider), "-s", "NEWSCRAWL_LISTING_PAGES=10",
             "-s", "NEWSCRAWL_SITEMAPS=0", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
             "-s", "NEWSCRAWL_REDIS_IDLE_SECONDS=1"]
@@ -205,10 +174,8 @@ def test_run_with_workers_shares_one_crawl(tmp_path: Path, mongo_uri: str) -> No
     client = redis_or_skip()
     for key in client.scan_iter("newscrawl:unian:*"):
         client.delete(key)
-    database = f"workers_{uuid.uuid4().hex[:8]}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSCRAWL_")}
-    env.update(MONGO_URI=mongo_uri, MONGO_DATABASE=database, NEWSCRAWL_DATA_DIR=str(tmp_path / "data"),
-               NEWSCRAWL_REDIS_URL=REDIS_URL)
+    env = crawl_env(tmp_path, mongo_uri, "workers", NEWSCRAWL_REDIS_URL=REDIS_URL)
+    database = env["MONGO_DATABASE"]
     sample = ROOT / "tests/files/unian/unian-sample.warc.gz"
     result = subprocess.run([sys.executable, "-m", "newscrawl", "run", "unian", "--workers", "2", "-s",
                              f"NEWSCRAWL_REPLAY={sample}", "-s", "NEWSCRAWL_REDIS_IDLE_SECONDS=1"],

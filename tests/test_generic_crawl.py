@@ -9,20 +9,17 @@ tests/files/regional; the home pages, feed, robots.txt and sitemap are small syn
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import threading
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from conftest import FILES, ROOT
+from localsite import QuietHandler, crawl_env, serving
 
 PAGES = {
     "/rus/articles/2026/01/08/8015225/": "pravda_ru_2026-01-08.html",
@@ -32,13 +29,10 @@ PAGES = {
 }
 
 
-class TwoSites(BaseHTTPRequestHandler):
+class TwoSites(QuietHandler):
     """127.0.0.1: feed + sitemap; localhost: links on the home page only."""
 
     hits: Counter[str] = Counter()
-
-    def log_message(self, *args: object) -> None:
-        pass
 
     def do_GET(self) -> None:
         host = self.headers["Host"].split(":")[0]
@@ -72,27 +66,19 @@ class TwoSites(BaseHTTPRequestHandler):
         if body is None:
             self.send_error(404)
             return
-        self.send_response(200)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.reply(200, body, kind)
 
 
 @pytest.fixture
 def port() -> Iterator[int]:
     TwoSites.hits = Counter()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), TwoSites)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with serving(TwoSites) as base:
+        yield int(base.rsplit(":", 1)[1])
 
 
 def test_generic_crawl_of_two_unknown_sites(tmp_path: Path, port: int, mongo_uri: str) -> None:
     out, log = tmp_path / "items.jsonl", tmp_path / "crawl.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSCRAWL_")}
-    env.update(MONGO_URI=mongo_uri, MONGO_DATABASE=f"generic_{uuid.uuid4().hex[:8]}", NEWSCRAWL_DATA_DIR=str(tmp_path / "data"))
+    env = crawl_env(tmp_path, mongo_uri, "generic")
     subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "generic", "-a", f"url=http://127.0.0.1:{port}/,http://localhost:{port}/",
          "-O", str(out), "-s", f"LOG_FILE={log}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"],

@@ -9,20 +9,17 @@ small synthetic documents.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import threading
-import uuid
 from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
 
 from conftest import FILES, ROOT
+from localsite import QuietHandler, crawl_env, serving
 
 PRAVDA = (FILES / "regional/pravda_ru_2026-01-08.html").read_bytes()
 UNN = (FILES / "regional/unn_ru_2020-12-03.html").read_bytes()
@@ -32,23 +29,11 @@ PATHS = {"pravda": "/rus/articles/2026/01/08/8015225/", "captcha": "/news/blocke
          "unn": "/ru/news/1906059-parlament-moldovi"}
 
 
-class Site(BaseHTTPRequestHandler):
+class Site(QuietHandler):
     """A feed with an ETag (``version`` changes it), a captcha page, a 429-then-OK page."""
 
     version = 1
     hits: Counter[str] = Counter()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def reply(self, status: int, body: bytes, kind: str = "text/html; charset=utf-8", **headers: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in headers.items():
-            self.send_header(name.replace("_", "-"), value)
-        self.end_headers()
-        self.wfile.write(body)
 
     def do_GET(self) -> None:
         Site.hits[self.path] += 1
@@ -85,19 +70,13 @@ class Site(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serving(Site) as base:
+        yield base + "/"
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("NEWSCRAWL_")}
-    base.update(MONGO_URI=mongo_uri, MONGO_DATABASE=f"incr_{uuid.uuid4().hex[:8]}",
-                NEWSCRAWL_DATA_DIR=str(tmp_path_factory.mktemp("data")))
-    return base
+    return crawl_env(tmp_path_factory.mktemp("incremental"), mongo_uri, "incr")
 
 
 def crawl(env: dict[str, str], site: str, log: Path) -> str:

@@ -11,16 +11,16 @@ import random
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
 
 from conftest import FILES, ROOT
+from localsite import serving, write_local_spider
 from newscrawl.storage import EmbeddedServer
 
 ARTICLES = 30
@@ -69,46 +69,19 @@ class Site(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-SPIDER = '''
-import re
-from newscrawl.parser import ParserProxy
-from newscrawl.spider import Edition, NewsSpider
-from spiders.unian import UnianParser
-
-BASE = "{base}"
-EDITIONS = {{"en": Edition("en", BASE + "/")}}
-
-
-class LocalParser(ParserProxy):
-    class V1(UnianParser.V1_1):
-        """UNIAN's markup on a local site."""
-
-
-class LocalSpider(NewsSpider):
-    name = "local"
-    parser = LocalParser
-    editions = EDITIONS
-    article_url = re.compile(r"/news/[\\w-]+-(?P<id>\\d{{7}})\\.html")
-    listing_path = "/list?page={{page}}"
-'''
-
-
 @pytest.fixture
 def site() -> Iterator[str]:
     Site.served = 0
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(Site) as base:
+        yield base
 
 
 def test_database_killed_mid_crawl_loses_and_doubles_nothing(tmp_path: Path, site: str) -> None:
     mongo_dir = tmp_path / "mongo"
     server = EmbeddedServer.start(mongo_dir)
     port = server.port
-    spider = tmp_path / "local_spider.py"
-    spider.write_text(SPIDER.format(base=site), encoding="utf-8")
+    spider = write_local_spider(tmp_path / "local_spider.py", name="local", base=site,
+                                article_pattern=r"/news/[\w-]+-(?P<id>\d{7})\.html", listing_path="/list?page={page}")
     env = {
         **os.environ,
         "MONGO_URI": server.uri,

@@ -12,15 +12,13 @@ import json
 import os
 import subprocess
 import sys
-import threading
-import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from conftest import FILES, ROOT
+from localsite import QuietHandler, crawl_env, serving
 from newscrawl.rendering import looks_script_rendered
 
 CHROMIUM = Path(os.getenv("NEWSCRAWL_CHROMIUM", "/usr/bin/chromium"))
@@ -37,41 +35,27 @@ PLAIN = (FILES / "regional/ukrinform_ru_2020-09-20.html").read_bytes()
 PATHS = {"/world/spa-story-12149817.html": SPA, "/rubric-kyiv/3103218-plain-story.html": PLAIN}
 
 
-class Site(BaseHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
+class Site(QuietHandler):
     def do_GET(self) -> None:
         links = {"/": list(PATHS), "/plain-only/": [list(PATHS)[1]]}
         if self.path in links:
             body = "".join(f'<a href="{path}">story</a>' for path in links[self.path])
-            data = f"<html><body><h1>Home</h1>{body}</body></html>".encode()
+            self.reply(200, f"<html><body><h1>Home</h1>{body}</body></html>".encode())
         elif self.path in PATHS:
-            data = PATHS[self.path]
+            self.reply(200, PATHS[self.path])
         else:
             self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(Site) as base:
+        yield base
 
 
 def crawl(tmp_path: Path, mongo_uri: str, url: str) -> tuple[list[dict], str]:
     out, log = tmp_path / "items.jsonl", tmp_path / "crawl.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSCRAWL_")}
-    env.update(MONGO_URI=mongo_uri, MONGO_DATABASE=f"render_{uuid.uuid4().hex[:8]}", NEWSCRAWL_DATA_DIR=str(tmp_path / "d"),
-               NEWSCRAWL_CHROMIUM=str(CHROMIUM))
+    env = crawl_env(tmp_path, mongo_uri, "render", NEWSCRAWL_CHROMIUM=str(CHROMIUM))
     subprocess.run([sys.executable, "-m", "scrapy", "crawl", "generic", "-a", f"url={url}", "-O", str(out),
                     "-s", f"LOG_FILE={log}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
                     "-s", "NEWSCRAWL_SITEMAPS=0"], cwd=ROOT, env=env, check=True, timeout=180)

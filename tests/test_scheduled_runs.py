@@ -7,13 +7,9 @@ MongoDB; the webhook is a local HTTP server.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import threading
-import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +17,16 @@ import pytest
 from pymongo import MongoClient
 
 from conftest import ROOT
+from localsite import QuietHandler, crawl_env, serving
 from variations import build_archive
 
 STORIES = range(1, 21)
 
 
-class Webhook(BaseHTTPRequestHandler):
+class Webhook(QuietHandler):
     """Collects the JSON bodies POSTed to it."""
 
     received: list[dict[str, Any]] = []
-
-    def log_message(self, *args: object) -> None:
-        pass
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -43,19 +37,13 @@ class Webhook(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def webhook() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Webhook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hooks/secret-token-123"
-    server.shutdown()
-    server.server_close()
+    with serving(Webhook) as base:
+        yield base + "/hooks/secret-token-123"
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str, webhook: str) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("NEWSCRAWL_")}
-    base.update(MONGO_URI=mongo_uri, MONGO_DATABASE=f"runs_{uuid.uuid4().hex[:8]}",
-                NEWSCRAWL_DATA_DIR=str(tmp_path_factory.mktemp("data")), NEWSCRAWL_WEBHOOK_URL=webhook)
-    return base
+    return crawl_env(tmp_path_factory.mktemp("runs"), mongo_uri, "runs", NEWSCRAWL_WEBHOOK_URL=webhook)
 
 
 def newscrawl(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from scrapy import Request
 from scrapy.utils.test import get_crawler
 
 from conftest import FILES, ROOT
+from localsite import crawl_env
 from newscrawl.items import Image
 from newscrawl.parser import GenericParser
 from newscrawl.safety import SafeTargets, UnsafeRequest, is_internal
@@ -95,9 +95,7 @@ def test_stored_text_is_plain_text() -> None:
 def test_redis_password_is_never_logged(tmp_path: Path, mongo_uri: str) -> None:
     """A password in NEWSCRAWL_REDIS_URL (the local Redis has none, so the crawl fails): not in the log."""
     log = tmp_path / "crawl.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSCRAWL_")}
-    env.update(MONGO_URI=mongo_uri, MONGO_DATABASE=f"sec_{uuid.uuid4().hex[:8]}", NEWSCRAWL_DATA_DIR=str(tmp_path / "d"),
-               NEWSCRAWL_REDIS_URL="redis://:hunter2-secret@127.0.0.1:6379/15")
+    env = crawl_env(tmp_path, mongo_uri, "sec", NEWSCRAWL_REDIS_URL="redis://:hunter2-secret@127.0.0.1:6379/15")
     subprocess.run([sys.executable, "-m", "scrapy", "crawl", "unian", "-s", f"LOG_FILE={log}",
                     "-s", f"NEWSCRAWL_REPLAY={FILES / 'unian/unian-sample.warc.gz'}"],
                    cwd=ROOT, env=env, timeout=120, capture_output=True)

@@ -1,0 +1,83 @@
+"""Local HTTP sites and crawl subprocesses for the tests (and bench/crawl.py): loopback only.
+
+- :func:`serving` runs a handler class on 127.0.0.1 in a thread and yields its base URL;
+- :class:`QuietHandler` is a handler base with :meth:`QuietHandler.reply`;
+- :func:`crawl_env` is the environment of a crawl subprocess writing to its own database;
+- :func:`write_local_spider` writes a spider module that reads UNIAN's documented markup on a
+  local site (for crawl-scale tests of generated pages).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+LOCAL_SPIDER = '''
+import re
+from newscrawl.parser import ParserProxy
+from newscrawl.spider import Edition, NewsSpider
+from spiders.unian import UnianParser
+
+
+class LocalParser(ParserProxy):
+    class V1(UnianParser.V1_1):
+        """UNIAN's markup on a local site."""
+
+
+class LocalSpider(NewsSpider):
+    name = {name!r}
+    parser = LocalParser
+    editions = {{"en": Edition("en", {base!r} + "/")}}
+    article_url = re.compile({article_pattern!r})
+    listing_path = {listing_path!r}
+'''
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve ``handler`` on a free loopback port; the base URL (no trailing slash)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that logs nothing and answers with :meth:`reply`."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def reply(self, status: int, body: bytes, kind: str = "text/html; charset=utf-8", **headers: str) -> None:
+        """Send a whole response (``Retry_After="1"`` becomes a ``Retry-After`` header)."""
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name.replace("_", "-"), value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def crawl_env(tmp_path: Path, mongo_uri: str, prefix: str = "t", **extra: str) -> dict[str, str]:
+    """The environment of a crawl subprocess: no inherited ``NEWSCRAWL_*``, a database and data
+    directory of its own, plus ``extra`` variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSCRAWL_")}
+    env.update(MONGO_URI=mongo_uri, MONGO_DATABASE=f"{prefix}_{uuid.uuid4().hex[:8]}",
+               NEWSCRAWL_DATA_DIR=str(tmp_path / "data"), **extra)
+    return env
+
+
+def write_local_spider(path: Path, *, name: str, base: str, article_pattern: str, listing_path: str) -> Path:
+    """Write a spider module for a local site in UNIAN's markup; its path."""
+    path.write_text(LOCAL_SPIDER.format(name=name, base=base, article_pattern=article_pattern,
+                                        listing_path=listing_path), encoding="utf-8")
+    return path
