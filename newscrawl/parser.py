@@ -47,6 +47,7 @@ from newscrawl.items import Article, Image
 from newscrawl.urls import edition_language
 
 T = TypeVar("T")
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _LANGUAGE_SAMPLE = 5000  # characters of page text the language guess reads
 Candidate = tuple[str, Callable[[], Any]]
 
@@ -112,9 +113,10 @@ class ArticleParser:
         fetched_at: datetime | None = None,
         hint: FeedHint | None = None,
     ) -> None:
-        self.html = html
+        # control characters are not XML: lxml refuses them in attribute names (fuzzing found it)
+        self.html = _CONTROL_CHARS.sub(" ", html or "")
         self.url = url
-        self.sel = Selector(text=html or "<html></html>")
+        self.sel = Selector(text=self.html or "<html></html>")
         self.fetched_at = fetched_at or datetime.now(timezone.utc)
         self.hint = hint or FeedHint()
         self.ld = ld.find_article(self.sel) or {}

@@ -4,8 +4,8 @@ and :func:`newscrawl.dates.parse_date` on random text.
 Only :class:`~newscrawl.parser.NotAnArticle` may escape a parser; a parsed article either passes
 the validate pipeline with plain text and aware dates or is dropped with an
 :class:`~pipelines.validate.InvalidArticle` reason. The mutations live in tests/mutations.py
-(shared with bench/fuzz.py, the 10 000-case run). Two known parser crashes are pinned by strict
-xfail tests below and tolerated (only those, recognised precisely) by the property tests.
+(shared with bench/fuzz.py, the 10 000-case run). Two crashes fuzzing found — a JSON-LD block
+nested past the recursion limit, a control character in an attribute name — have tests below.
 """
 
 from __future__ import annotations
@@ -43,20 +43,9 @@ def control_attribute_page() -> str:
             "<h1>A headline of a story</h1>" + "<p>Some words of the story body here.</p>" * 20 + "</body></html>")
 
 
-def known_bug(exc: Exception) -> bool:
-    """Whether ``exc`` is one of the two crashes pinned by the xfail tests below."""
-    return (isinstance(exc, RecursionError) and "decoding a JSON" in str(exc)) or (
-        isinstance(exc, ValueError) and "All strings must be XML compatible" in str(exc))
-
-
 def outcome_of(html: str, url: str, parser_name: str) -> str:
-    """:func:`mutations.check` with the given parser; a known bug reads as ``known_bug``."""
-    try:
-        return check(html, url, PARSERS[parser_name](url), PIPELINE)
-    except (RecursionError, ValueError) as exc:
-        if known_bug(exc):
-            return "known_bug"
-        raise
+    """:func:`mutations.check` with the given parser."""
+    return check(html, url, PARSERS[parser_name](url), PIPELINE)
 
 
 @FUZZ
@@ -68,19 +57,19 @@ def outcome_of(html: str, url: str, parser_name: str) -> str:
 )
 def test_mutated_real_pages(source: object, names: list[str], seed: int, parser_name: str) -> None:
     html = mutate(source.html, names, random.Random(seed))  # type: ignore[attr-defined]
-    assert outcome_of(html, source.url, parser_name) in OUTCOMES | {"known_bug"}  # type: ignore[attr-defined]
+    assert outcome_of(html, source.url, parser_name) in OUTCOMES  # type: ignore[attr-defined]
 
 
 @FUZZ
 @given(text=st.text(max_size=3000), parser_name=st.sampled_from(sorted(PARSERS)))
 def test_random_strings(text: str, parser_name: str) -> None:
-    assert outcome_of(text, GENERIC_URL, parser_name) in OUTCOMES | {"known_bug"}
+    assert outcome_of(text, GENERIC_URL, parser_name) in OUTCOMES
 
 
 @FUZZ
 @given(seed=st.integers(0, 2**32 - 1), parser_name=st.sampled_from(sorted(PARSERS)))
 def test_random_documents_in_article_markup(seed: int, parser_name: str) -> None:
-    assert outcome_of(random_document(random.Random(seed)), GENERIC_URL, parser_name) in OUTCOMES | {"known_bug"}
+    assert outcome_of(random_document(random.Random(seed)), GENERIC_URL, parser_name) in OUTCOMES
 
 
 def test_unmutated_pages_parse_and_pass_validation() -> None:
@@ -127,17 +116,9 @@ def test_parse_date_on_random_text(text: str) -> None:
         assert DEFAULT_FLOOR <= value <= FETCHED + MAX_FUTURE
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason=(
-    "newscrawl/extract/jsonld.py _load catches only ValueError: a JSON-LD block nested deeper than the recursion "
-    "limit raises RecursionError out of the parser (the spider counts a parse_error and logs an ERROR); "
-    "fix: `except (ValueError, RecursionError):` in _load"))
 def test_deeply_nested_jsonld_is_ignored() -> None:
     assert check(nested_jsonld_page(5000), GENERIC_URL, GenericParser, PIPELINE) in OUTCOMES
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "a control character inside an attribute name makes lxml raise ValueError on parsel's .attrib "
-    "(newscrawl/extract/meta.py read_meta); fix: in newscrawl/parser.py ArticleParser.__init__ replace "
-    "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f] with spaces in html before building the Selector"))
 def test_control_character_in_an_attribute_name_is_ignored() -> None:
     assert check(control_attribute_page(), GENERIC_URL, GenericParser, PIPELINE) in OUTCOMES

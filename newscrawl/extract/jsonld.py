@@ -36,7 +36,7 @@ def _load(raw: str) -> Any:
     text = re.sub(r"^\s*(?:<!--|(?://\s*)?<!\[CDATA\[)|(?:-->|(?://\s*)?\]\]>)\s*$", "", text).strip().rstrip(";")
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # broken, or nested deeper than Python recurses
         logger.debug("unreadable JSON-LD block (%d chars)", len(text))
         return None
 
