@@ -224,7 +224,7 @@ def test_5xx_then_success_is_stored_after_retries(site: Site, crawl: Callable[..
     assert stats["retry/reason_count/503 Service Unavailable"] == 3
     assert stats["retry/max_reached"] == 1
     assert stats["httperror/response_ignored_status_count/503"] == 1
-    assert site.hits[f"127.0.0.1/news/gone-story-1000003.html"] == 3
+    assert site.hits["127.0.0.1/news/gone-story-1000003.html"] == 3
     assert stats["newscrawl/mongo/inserted"] == 2
 
 
@@ -235,7 +235,9 @@ def test_connection_reset_mid_response(site: Site, crawl: Callable[..., Crawl]) 
     result = crawl(site)
     assert result.titles == [TITLES["pravda"]]
     stats = result.stats
-    print(stats)
+    # 1 reset of the first page, 3 of the second (first try + RETRY_TIMES): all retried, then given up
+    assert stats["downloader/exception_type_count/scrapy.exceptions.ResponseDataLossError"] == 4
+    assert stats["retry/reason_count/scrapy.exceptions.ResponseDataLossError"] == 3
     assert stats["retry/count"] == 3
     assert stats["retry/max_reached"] == 1
     assert site.hits["127.0.0.1/news/reset-always-1000002.html"] == 3
@@ -246,13 +248,14 @@ def test_stall_past_download_timeout(site: Site, crawl: Callable[..., Crawl]) ->
     site.routes["/news/stalled-story-1000001.html"] = lambda handler: site.released.wait(30)
     site.page("/news/quick-story-1000002.html", PAGES["unn"])
     started = time.monotonic()
-    result = crawl(site, DOWNLOAD_TIMEOUT="1", RETRY_TIMES="1")
+    result = crawl(site, DOWNLOAD_TIMEOUT="2", RETRY_TIMES="1")
     assert time.monotonic() - started < 15  # the stalled page did not hold the crawl up
     assert result.titles == [TITLES["unn"]]
     stats = result.stats
-    assert stats["downloader/exception_type_count/scrapy.exceptions.DownloadTimeoutError"] == 2
-    assert stats["retry/reason_count/scrapy.exceptions.DownloadTimeoutError"] == 1
-    assert stats["retry/max_reached"] == 1
+    # the stalled page timed out twice (first try + RETRY_TIMES); on a loaded machine other pages may too
+    assert f"Gave up retrying <GET {site.base}/news/stalled-story-1000001.html> (failed 2 times)" in result.log
+    assert stats["downloader/exception_type_count/scrapy.exceptions.DownloadTimeoutError"] >= 2
+    assert stats["retry/reason_count/scrapy.exceptions.DownloadTimeoutError"] >= 1
     # 2 attempts; Twisted's connection pool may resend each once when its kept-alive connection drops
     assert 2 <= site.hits["127.0.0.1/news/stalled-story-1000001.html"] <= 4
 
