@@ -131,6 +131,7 @@ class RunRecorder:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         run = run_document(spider.name, stats, self.started_at, datetime.now(timezone.utc), reason,
                            shared=bool(redis_url(self.crawler.settings)))
+        opened_here = getattr(self.crawler, "_newscrawl_sink", None) is None  # no pipeline used storage
         sink = sink_for(self.crawler)
         runs = sink.storage.db.crawl_runs if sink.storage is not None and sink.database_up else None
         history = self._history(runs, spider.name)
@@ -141,6 +142,8 @@ class RunRecorder:
             if self.webhook and not post_webhook(self.webhook, alert, run):
                 self.crawler.stats.inc_value("newscrawl/webhook_failed")
         self._store(runs, run)
+        if opened_here:  # opened during spider_closed: its own close hook would not run any more
+            sink.close()
         if self.summary_path:
             summary = {"run_id": run["_id"], "spider": run["spider"], "alerts": run["alerts"],
                        "errors": run["errors"], "finish_reason": reason, "items": run["items"]}

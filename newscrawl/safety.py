@@ -5,8 +5,8 @@ Pages, feeds and sitemaps are written by others. A link, a redirect or a DNS ans
 crawler a proxy into the operator's network (SSRF). :class:`SafeTargets` refuses, before download,
 every request that is not http(s) and every request whose host is or resolves to a loopback,
 private, link-local, multicast or reserved address — unless the host is one the operator named:
-a site spider's edition hosts, the generic spider's ``-a url=`` hosts, or
-``NEWSCRAWL_ALLOW_PRIVATE_HOSTS``. Refusals are counted (``newscrawl/unsafe/<reason>``).
+a site spider's edition hosts, the generic spider's ``-a url=`` hosts, the hosts of any spider's
+start requests, or ``NEWSCRAWL_ALLOW_PRIVATE_HOSTS``. Refusals are counted (``newscrawl/unsafe/<reason>``).
 Scrapy's ``file``, ``data``, ``ftp`` and ``s3`` download handlers are switched off in the settings.
 """
 
@@ -58,6 +58,7 @@ class SafeTargets:
         self.crawler = crawler
         self.extra_hosts = {h.lower() for h in crawler.settings.getlist("NEWSCRAWL_ALLOW_PRIVATE_HOSTS")}
         self.offline = bool(crawler.settings.get("NEWSCRAWL_REPLAY"))  # replays never touch the network
+        self.start_hosts: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SafeTargets:
@@ -65,9 +66,11 @@ class SafeTargets:
         return cls(crawler)
 
     def named_hosts(self) -> set[str]:
-        """Hosts the operator chose: the spider's editions (or start URLs) and the setting."""
+        """Hosts the operator chose: the spider's editions (or start URLs), its start requests' hosts
+        and the setting."""
         editions = getattr(self.crawler.spider, "editions", {}) or {}
-        return self.extra_hosts | {(urlsplit(e.base_url).hostname or "").lower() for e in editions.values()}
+        declared = {(urlsplit(e.base_url).hostname or "").lower() for e in editions.values()}
+        return self.extra_hosts | self.start_hosts | declared
 
     def process_request(self, request: Request) -> None:
         """Raise :class:`UnsafeRequest` for a request that must not be made."""
@@ -75,6 +78,8 @@ class SafeTargets:
         reason = None
         if split.scheme not in ("http", "https"):
             reason = "scheme"
+        elif request.meta.get("is_start_request"):  # written by the spider or its operator, not by a page
+            self.start_hosts.add((split.hostname or "").lower())
         elif not self.offline:
             host = (split.hostname or "").lower()
             named = self.named_hosts()

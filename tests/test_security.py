@@ -102,3 +102,12 @@ def test_redis_password_is_never_logged(tmp_path: Path, mongo_uri: str) -> None:
     text = log.read_text(encoding="utf-8")
     assert "hunter2" not in text
     assert redact_uri("redis://:hunter2-secret@127.0.0.1:6379/15") == "redis://:***@127.0.0.1:6379/15"
+
+
+def test_a_start_request_names_its_host() -> None:
+    safe = guard(GenericSpider, url="https://news.example.ua/")
+    start = Request("http://127.0.0.1:8080/", meta={"is_start_request": True})
+    assert safe.process_request(start) is None
+    assert safe.process_request(Request("http://127.0.0.1:8080/story-1234567")) is None
+    with pytest.raises(UnsafeRequest):
+        safe.process_request(Request("http://10.0.0.7/from-a-page"))
