@@ -5,7 +5,7 @@ Run: ``python bench/fuzz.py [--cases 10000] [--seed 0]``. Each case takes a save
 tests/mutations.py, or a random string (one case in ten), runs the site's parser, the generic one
 or UNIAN's on it, then the validate pipeline, and checks the stored text is plain and the dates
 aware. Prints how many cases parsed, were not articles, were dropped (by reason) and raised;
-exceptions must be 0 (the first tracebacks are printed) and the exit code is 1 if any. Not a test.
+exceptions must be 0 (the first traceback of each kind is printed) and the exit code is 1 if any. Not a test.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from mutations import MUTATORS, PARSERS, SOURCES, check, mutate, random_document  # noqa: E402
 from pipelines.validate import ValidatePipeline  # noqa: E402
 
-SHOWN_TRACEBACKS = 5
+SHOWN_TRACEBACKS = 8
 
 
 def run(cases: int, seed: int) -> int:
@@ -48,8 +48,9 @@ def run(cases: int, seed: int) -> int:
         except Exception as exc:  # noqa: BLE001 - counting every escape is the point
             outcomes["exception"] += 1
             where = traceback.extract_tb(exc.__traceback__)[-1]
-            errors[f"{type(exc).__name__} at {Path(where.filename).name}:{where.lineno}"] += 1
-            if len(failures) < SHOWN_TRACEBACKS:
+            kind = f"{type(exc).__name__} at {Path(where.filename).name}:{where.lineno}"
+            errors[kind] += 1
+            if errors[kind] == 1 and len(failures) < SHOWN_TRACEBACKS:  # the first of each kind
                 failures.append(f"case {number} ({label}, parser {parser_name}):\n{traceback.format_exc()}")
     elapsed = time.perf_counter() - started
     print(f"cases            {cases} (seed {seed}, {elapsed:.0f} s, {cases / elapsed:.0f}/s)")
