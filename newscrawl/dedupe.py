@@ -136,6 +136,7 @@ class Deduper:
         self._recent_keys: OrderedDict[str, str] = OrderedDict()  # url/story/content key -> url_key
         self._recent_docs: OrderedDict[str, dict[str, Any]] = OrderedDict()  # url_key -> doc (pending ones)
         self._recent_hashes: OrderedDict[str, tuple[int, str | None]] = OrderedDict()  # url_key -> (simhash, lang)
+        self._recent_bands: dict[tuple[int, int], set[str]] = {}  # (band, value) -> url_keys, for _recent_hashes
 
     def check(self, doc: dict[str, Any], *, use_database: bool = True) -> Decision:
         """Decide what ``doc`` is; remember it when it is kept.
@@ -190,7 +191,9 @@ class Deduper:
             return None
         value = doc["simhash"] & _MASK64
         best: tuple[int, str] | None = None
-        for key, (other, language) in self._recent_hashes.items():
+        near = set().union(*(self._recent_bands.get((i, band), ()) for i, band in enumerate(simhash_bands(value))))
+        for key in near:  # within 3 bits, one of the 4 bands is equal (the pigeonhole, as in the database)
+            other, language = self._recent_hashes[key]
             distance = hamming(value, other)
             if distance <= self.max_distance and language == doc.get("language") and (best is None or distance < best[0]):
                 best = (distance, key)
@@ -212,11 +215,28 @@ class Deduper:
             self._recent_keys[key] = doc["url_key"]
         self._recent_docs[doc["url_key"]] = doc
         if doc.get("simhash") is not None:
-            self._recent_hashes[doc["url_key"]] = (doc["simhash"] & _MASK64, doc.get("language"))
-        for recent, limit in ((self._recent_keys, self.memory_items), (self._recent_docs, RECENT_DOCS),
-                              (self._recent_hashes, RECENT_DOCS)):
+            self._forget_hash(doc["url_key"])
+            value = doc["simhash"] & _MASK64
+            self._recent_hashes[doc["url_key"]] = (value, doc.get("language"))
+            for i, band in enumerate(simhash_bands(value)):
+                self._recent_bands.setdefault((i, band), set()).add(doc["url_key"])
+        for recent, limit in ((self._recent_keys, self.memory_items), (self._recent_docs, RECENT_DOCS)):
             while len(recent) > limit:
                 recent.popitem(last=False)
+        while len(self._recent_hashes) > RECENT_DOCS:
+            self._forget_hash(next(iter(self._recent_hashes)))
+
+    def _forget_hash(self, key: str) -> None:
+        """Drop ``key`` from the in-run SimHash memory and its band index."""
+        entry = self._recent_hashes.pop(key, None)
+        if entry is None:
+            return
+        for i, band in enumerate(simhash_bands(entry[0])):
+            keys = self._recent_bands.get((i, band))
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._recent_bands[(i, band)]
 
     def record_duplicate(self, original_key: str, doc: dict[str, Any]) -> None:
         """Keep ``doc``'s URL on the original: ``duplicate_urls`` (same site) or ``also_published_by``."""

@@ -24,9 +24,9 @@ def feed_links(sel: Selector, base_url: str) -> list[str]:
     """Feeds a page announces with ``<link rel="alternate" type="application/rss+xml">`` (or Atom)."""
     found = []
     for node in sel.xpath('//link[contains(concat(" ", normalize-space(@rel), " "), " alternate ")][@href]'):
-        kind = (node.attrib.get("type") or "").strip().lower()
-        if kind in _FEED_TYPES and not node.attrib.get("hreflang"):
-            found.append(urljoin(base_url, node.attrib["href"].strip()))
+        kind = (node.root.get("type") or "").strip().lower()
+        if kind in _FEED_TYPES and not node.root.get("hreflang"):
+            found.append(urljoin(base_url, node.root.get("href").strip()))
     return list(dict.fromkeys(found))
 
 

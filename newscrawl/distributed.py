@@ -26,6 +26,7 @@ import logging
 import math
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -133,6 +134,7 @@ class SharedScheduler(Scheduler):
         scheduler.idle_since = None
         scheduler.pending_items = {}
         scheduler.awaiting_flush = []
+        scheduler.awaiting_lock = threading.Lock()
         crawler._newscrawl_scheduler = scheduler  # type: ignore[attr-defined]
         crawler.signals.connect(scheduler.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(scheduler.left_downloader, signal=signals.request_left_downloader)
@@ -208,11 +210,14 @@ class SharedScheduler(Scheduler):
         if entry[1] > 1:
             self.pending_items[id(request)] = (request, entry[1] - 1)
         else:
-            self.awaiting_flush.append(request)  # its articles may still sit in the storage buffer
+            with self.awaiting_lock:
+                self.awaiting_flush.append(request)  # its articles may still sit in the storage buffer
 
     def release_flushed(self) -> None:
-        """The storage wrote (or spilled) its buffer: the requests whose items were in it are done."""
-        done, self.awaiting_flush = self.awaiting_flush, []
+        """The storage wrote (or spilled) its buffer: the requests whose items were in it are done.
+        Called on the storage's thread."""
+        with self.awaiting_lock:
+            done, self.awaiting_flush = self.awaiting_flush, []
         if done:
             self.server.hdel(self.inflight, *(self._id(request) for request in done))
 
@@ -251,7 +256,8 @@ class SharedScheduler(Scheduler):
         self._beat()
         from pipelines.mongo import sink_for
 
-        sink_for(self.crawler).flush()  # releases what waited for the storage's next bulk write
+        sink = sink_for(self.crawler)
+        sink.submit(sink.flush).result()  # releases what waited for the storage's next bulk write
         self.server.delete(self.inflight)
         self.pending_items.clear()
         self.recover_dead_workers()

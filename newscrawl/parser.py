@@ -434,8 +434,16 @@ class ArticleParser:
         translations of the story and are left out.
         """
         own = self.language
-        found = {lang: urljoin(self.url, href) for lang, href in hreflang_alternates(self.sel).items()}
-        return {lang: url for lang, url in found.items() if lang != own and urlsplit(url).path.strip("/")}
+        found = {}
+        for lang, href in hreflang_alternates(self.sel).items():
+            try:
+                url = urljoin(self.url, href)
+                path = urlsplit(url).path
+            except ValueError:  # an unreadable address ("http://[x/a") is no translation
+                continue
+            if lang != own and path.strip("/"):
+                found[lang] = url
+        return found
 
     def validate_page(self, title: str | None, body: str | None, lead: str | None) -> None:
         """Raise :class:`NotAnArticle` when the page carries no article."""

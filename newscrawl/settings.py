@@ -41,6 +41,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newscrawl.retry.BackoffRetryMiddleware": 550,
     "newscrawl.incremental.ConditionalFeeds": 560,
+    "newscrawl.integrity.CompleteGzip": 595,  # before HttpCompressionMiddleware (590) unpacks half a body
     "newscrawl.safety.SafeTargets": 50,
     "newscrawl.replay.WarcReplayMiddleware": REPLAY_PRIORITY,
     "newscrawl.replay.WarcRecorderMiddleware": RECORDER_PRIORITY,

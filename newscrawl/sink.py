@@ -10,9 +10,11 @@ dedupe checks on replay, nothing is doubled. No Scrapy here: counters go to ``co
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -69,6 +71,10 @@ class ArticleSink:
         self._down_until = 0.0 if storage else float("inf")
         #: called after each flush, once the buffered documents are stored or spilled to disk
         self.flushed: list[Callable[[], None]] = []
+        # one thread does all the database work of a crawl, in order: the reactor keeps fetching
+        # and parsing while it waits for MongoDB, and the sink's state is never shared
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newscrawl-sink")
+        self._closed = False
 
     @classmethod
     def open(cls, uri: str | None, database: str | None, options: SinkOptions | None = None, count: Counter = _ignore) -> ArticleSink:
@@ -174,8 +180,26 @@ class ArticleSink:
         self.count("newscrawl/mongo/spill_replayed", total)
         return total
 
+    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Await ``function(*args)`` run on the sink's thread (from the crawler's event loop)."""
+        return await asyncio.wrap_future(self._worker.submit(function, *args))
+
+    def submit(self, function: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Queue ``function(*args)`` on the sink's thread; ``.result()`` waits for it."""
+        return self._worker.submit(function, *args)
+
+    def flush_if_due(self) -> None:
+        """Flush when the buffer waited longer than ``flush_seconds``."""
+        if self.flush_due():
+            self.flush()
+
     def close(self) -> None:
-        """Flush, then close the database (and stop the embedded server this process started)."""
-        self.flush()
+        """Flush, then close the database (and stop the embedded server this process started).
+        Closing twice does nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        self._worker.submit(self.flush).result()
+        self._worker.shutdown(wait=True)
         if self.storage:
             self.storage.close()

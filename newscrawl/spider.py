@@ -27,6 +27,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.gz import gunzip
 
 from newscrawl.dates import parse_date
+from newscrawl.encoding import decoded_text
 from newscrawl.parser import FeedHint, NotAnArticle, ParserProxy
 from newscrawl.rendering import RENDERED, looks_script_rendered
 from newscrawl.sitemaps import (
@@ -300,7 +301,7 @@ class NewsSpider(scrapy.Spider):
         self.crawler.stats.inc_value("newscrawl/listings_fetched")
         seen: set[str] = set()
         for link in response.css("a"):
-            href = link.attrib.get("href")
+            href = link.root.get("href")
             if not href:
                 continue
             url = response.urljoin(href.strip()).split("#", 1)[0]
@@ -335,7 +336,7 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("not an HTML page: %s", response.url)
             return
         try:
-            article = self.parser.parse(response.text, response.url, fetched_at=fetched_at(response), hint=hint)
+            article = self.parser.parse(decoded_text(response), response.url, fetched_at=fetched_at(response), hint=hint)
         except NotAnArticle as exc:
             if rendered := self.render_once(response):
                 yield rendered

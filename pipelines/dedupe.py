@@ -68,15 +68,16 @@ class DedupePipeline:
         """Build the pipeline for ``crawler``."""
         return cls(crawler)
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         """Return the item if it is new or changed; raise a :class:`DuplicateArticle` subclass otherwise."""
         adapter = ItemAdapter(item)
         adapter["url_key"] = url_key(adapter.get("canonical_url") or adapter["url"])
         adapter["fetched_key"] = url_key(adapter["url"])
+        sink = sink_for(self.crawler)
         adapter["content_hash"], adapter["simhash"] = fingerprint(
-            adapter.get("body") or adapter.get("lead"), min_words=sink_for(self.crawler).options.min_words
+            adapter.get("body") or adapter.get("lead"), min_words=sink.options.min_words
         )
-        decision = sink_for(self.crawler).check(article_document(item))
+        decision = await sink.run(sink.check, article_document(item))  # the database lookups, off the reactor
         drop = DROPS.get(decision.verdict)
         if drop is not None:
             distance = f" (distance {decision.distance})" if decision.distance is not None else ""

@@ -83,14 +83,18 @@ class MongoPipeline:
         self._timer.start(max(0.5, self.sink.options.flush_seconds / 2), now=False)
 
     def _flush_if_due(self) -> None:
-        if self.sink and self.sink.flush_due():
-            self.sink.flush()
+        if self.sink:
+            self.sink.submit(self.sink.flush_if_due)
 
-    def process_item(self, item: Any) -> Any:
-        """Queue the article."""
+    def _queue(self, item: Any) -> None:
         assert self.sink is not None
         key = ItemAdapter(item).get("url_key")
         self.sink.add((self.sink.take_checked(key) if key else None) or article_document(item))
+
+    async def process_item(self, item: Any) -> Any:
+        """Queue the article (on the sink's thread: a full batch is written there)."""
+        assert self.sink is not None
+        await self.sink.run(self._queue, item)
         return item
 
     def close_spider(self) -> None:
@@ -98,4 +102,4 @@ class MongoPipeline:
         if self._timer is not None and self._timer.running:
             self._timer.stop()
         if self.sink:
-            self.sink.flush()
+            self.sink.submit(self.sink.flush).result()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Iterator
@@ -34,7 +35,10 @@ class Run:
 
     def feed(self, article: Article) -> Article:
         """Pass one article through dedupe and queue it for storage (DropItem propagates)."""
-        return self.store.process_item(self.dedupe.process_item(article))
+        async def both() -> Article:
+            return await self.store.process_item(await self.dedupe.process_item(article))
+
+        return asyncio.run(both())
 
     def finish(self) -> None:
         self.store.sink.close()

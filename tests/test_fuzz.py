@@ -4,16 +4,14 @@ and :func:`newscrawl.dates.parse_date` on random text.
 Only :class:`~newscrawl.parser.NotAnArticle` may escape a parser; a parsed article either passes
 the validate pipeline with plain text and aware dates or is dropped with an
 :class:`~pipelines.validate.InvalidArticle` reason. The mutations live in tests/mutations.py
-(shared with bench/fuzz.py, the 10 000-case run). Two crashes fuzzing found — a JSON-LD block
-nested past the recursion limit, a control character in an attribute name — are fixed and have
-tests below; three more are pinned by strict xfail tests at the end and tolerated, recognised
-precisely by :func:`known_bug`, by the property tests until they are fixed.
+(shared with bench/fuzz.py, the 10 000-case run). Each fault fuzzing found has a test at the end:
+JSON-LD nested past the recursion limit, control characters and braces in attribute names, an
+unreadable hreflang URL, markup cut off in a meta description.
 """
 
 from __future__ import annotations
 
 import random
-import traceback
 from datetime import datetime, timedelta
 
 import pytest
@@ -52,22 +50,9 @@ def page_with_head(head: str) -> str:
             + "<p>Some words of the story body here.</p>" * 20 + "</body></html>")
 
 
-def known_bug(exc: Exception) -> bool:
-    """Whether ``exc`` is one of the parser crashes pinned by the xfail tests at the end."""
-    attribute = isinstance(exc, (KeyError, ValueError)) and any(
-        frame.name == "read_meta" for frame in traceback.extract_tb(exc.__traceback__))
-    dangling = isinstance(exc, BrokenInvariant) and str(exc).endswith(("'<script'", "'<!--'"))
-    return attribute or dangling or (isinstance(exc, ValueError) and str(exc) == "Invalid IPv6 URL")
-
-
 def outcome_of(html: str, url: str, parser_name: str) -> str:
-    """:func:`mutations.check` with the given parser; a known crash reads as ``known_bug``."""
-    try:
-        return check(html, url, PARSERS[parser_name](url), PIPELINE)
-    except (KeyError, ValueError, BrokenInvariant) as exc:
-        if known_bug(exc):
-            return "known_bug"
-        raise
+    """:func:`mutations.check` with the given parser."""
+    return check(html, url, PARSERS[parser_name](url), PIPELINE)
 
 
 @FUZZ
@@ -79,19 +64,19 @@ def outcome_of(html: str, url: str, parser_name: str) -> str:
 )
 def test_mutated_real_pages(source: object, names: list[str], seed: int, parser_name: str) -> None:
     html = mutate(source.html, names, random.Random(seed))  # type: ignore[attr-defined]
-    assert outcome_of(html, source.url, parser_name) in OUTCOMES | {"known_bug"}  # type: ignore[attr-defined]
+    assert outcome_of(html, source.url, parser_name) in OUTCOMES  # type: ignore[attr-defined]
 
 
 @FUZZ
 @given(text=st.text(max_size=3000), parser_name=st.sampled_from(sorted(PARSERS)))
 def test_random_strings(text: str, parser_name: str) -> None:
-    assert outcome_of(text, GENERIC_URL, parser_name) in OUTCOMES | {"known_bug"}
+    assert outcome_of(text, GENERIC_URL, parser_name) in OUTCOMES
 
 
 @FUZZ
 @given(seed=st.integers(0, 2**32 - 1), parser_name=st.sampled_from(sorted(PARSERS)))
 def test_random_documents_in_article_markup(seed: int, parser_name: str) -> None:
-    assert outcome_of(random_document(random.Random(seed)), GENERIC_URL, parser_name) in OUTCOMES | {"known_bug"}
+    assert outcome_of(random_document(random.Random(seed)), GENERIC_URL, parser_name) in OUTCOMES
 
 
 def test_unmutated_pages_parse_and_pass_validation() -> None:
@@ -146,27 +131,16 @@ def test_control_character_in_an_attribute_name_is_ignored() -> None:
     assert check(control_attribute_page(), GENERIC_URL, GenericParser, PIPELINE) in OUTCOMES
 
 
-@pytest.mark.xfail(strict=True, raises=(KeyError, ValueError), reason=(
-    "an attribute name starting with '{' (lxml's {namespace}name notation; broken JSON glued into a tag) makes "
-    "parsel's .attrib raise KeyError/ValueError in newscrawl/extract/meta.py read_meta; fix: read single attributes "
-    "with node.root.get(name) (or node.xpath('@name').get()) instead of the whole .attrib dict"))
 @pytest.mark.parametrize("head", ['<meta {abc=1 property="og:title" content="A">', '<meta {a}b=1 content="A">'])
 def test_brace_in_an_attribute_name_is_ignored(head: str) -> None:
     assert check(page_with_head(head), GENERIC_URL, GenericParser, PIPELINE) in OUTCOMES
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "newscrawl/parser.py ArticleParser.translations urljoins every hreflang href: 'http://[x/a' raises "
-    "ValueError('Invalid IPv6 URL'); fix: skip hrefs urljoin/urlsplit reject (try/except ValueError)"))
 def test_unreadable_hreflang_url_is_ignored() -> None:
     head = '<link rel="alternate" hreflang="uk" href="http://[x/a">'
     assert check(page_with_head(head), GENERIC_URL, GenericParser, PIPELINE) in OUTCOMES
 
 
-@pytest.mark.xfail(strict=True, raises=BrokenInvariant, reason=(
-    "newscrawl/extract/text.py plain_text removes only complete tags and comments: a dangling '<script type=\"' or "
-    "'<!--' (an unescaped meta description cut mid-tag) is stored in the lead; fix: also drop an unterminated "
-    "tag or comment opener through the end of the text"))
 @pytest.mark.parametrize("fragment", ["&lt;script type=&quot;x", "&lt;!-- never closed"])
 def test_dangling_markup_in_a_meta_description_is_not_stored(fragment: str) -> None:
     head = (f'<meta name="description" content="Lead of the story {fragment}">'

@@ -76,7 +76,7 @@ def byline_names(sel: Selector) -> list[str]:
         scope = nodes[0].xpath("../..")
         if scope:
             nodes = [node for node in nodes if node.root in set(scope[0].root.iter())]
-        texts = [clean_line(node.xpath("string()").get()) or clean_line(node.attrib.get("content"))
+        texts = [clean_line(node.xpath("string()").get()) or clean_line(node.root.get("content"))
                  for node in nodes]
         texts = [text for text in texts if text and len(text) <= _MAX_BYLINE]
         if texts:

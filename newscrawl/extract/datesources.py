@@ -47,7 +47,7 @@ def itemprop_values(sel: Selector, prop: str) -> list[str]:
     """Values of elements with ``itemprop=prop``: ``datetime``/``content`` attribute, else the text."""
     found: list[str] = []
     for node in sel.xpath(f'//*[@itemprop="{prop}"]'):
-        value = node.attrib.get("datetime") or node.attrib.get("content") or clean_line(node.xpath("string()").get())
+        value = node.root.get("datetime") or node.root.get("content") or clean_line(node.xpath("string()").get())
         if value and value.strip():
             found.append(value.strip())
     return found

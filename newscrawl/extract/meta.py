@@ -9,8 +9,8 @@ def read_meta(sel: Selector) -> dict[str, list[str]]:
     """All meta values keyed by lower-cased ``property``/``name``/``itemprop``, in page order."""
     found: dict[str, list[str]] = {}
     for node in sel.xpath("//meta[@content]"):
-        key = node.attrib.get("property") or node.attrib.get("name") or node.attrib.get("itemprop")
-        content = node.attrib["content"].strip()
+        key = node.root.get("property") or node.root.get("name") or node.root.get("itemprop")
+        content = node.root.get("content").strip()
         if key and content:
             found.setdefault(key.strip().lower(), []).append(content)
     return found
@@ -34,9 +34,9 @@ def hreflang_alternates(sel: Selector) -> dict[str, str]:
     """``<link rel="alternate" hreflang="xx">`` as {language: url}; region suffixes dropped."""
     found: dict[str, str] = {}
     for node in sel.xpath('//link[@rel="alternate"][@hreflang][@href]'):
-        lang = node.attrib["hreflang"].strip().lower().split("-")[0]
+        lang = node.root.get("hreflang").strip().lower().split("-")[0]
         if lang and lang != "x" and lang not in found:
-            found[lang] = node.attrib["href"].strip()
+            found[lang] = node.root.get("href").strip()
     return found
 
 

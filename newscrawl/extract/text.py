@@ -26,7 +26,8 @@ _ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
 _PARAGRAPH_BREAK = "\x00"
 
 
-_TAG = re.compile(r"</?[a-zA-Z][\w:-]*(?:\s[^<>]*)?/?>|<!--")
+_TAG = re.compile(r"</?[a-zA-Z][\w:-]*(?:\s[^<>]*)?/?>|<!--|</?[a-zA-Z][\w:-]*(?:\s[^<>]*)?$")
+_DANGLING = re.compile(r"<!--.*\Z|</?[a-zA-Z][\w:-]*(?:\s[^<>]*)?\Z", re.S)
 
 
 def plain_text(text: str) -> str:
@@ -35,7 +36,9 @@ def plain_text(text: str) -> str:
     if not _TAG.search(text):
         return text
     text = remove_tags_with_content(text, which_ones=("script", "style", "noscript", "iframe", "object"))
-    return replace_entities(remove_tags(re.sub(r"<!--.*?-->", " ", text, flags=re.S)))
+    text = remove_tags(re.sub(r"<!--.*?-->", " ", text, flags=re.S))
+    # a tag or comment cut off by the end of the text ("… <script type=") goes with the rest of it
+    return replace_entities(_DANGLING.sub("", text))
 
 
 def clean_line(text: str | None) -> str:
