@@ -61,11 +61,14 @@ def main() -> None:
     cli = argparse.ArgumentParser(description=__doc__)
     cli.add_argument("--quick", action="store_true", help="smaller sizes")
     cli.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    cli.add_argument("--size", action="append", default=[], metavar="NAME=VALUE",
+                     help="override one size: crawl, memory (comma-separated), dates, fuzz, mongo, dedupe, redis")
     args = cli.parse_args()
     sizes = {"crawl": "2000", "memory": "2000,10000", "dates": "10000", "fuzz": "2000", "mongo": "2000",
              "dedupe": "20000", "redis": "200000"} if args.quick else {
         "crawl": "10000", "memory": "10000,100000", "dates": "10000", "fuzz": "10000", "mongo": "5000",
         "dedupe": "100000", "redis": "1000000"}
+    sizes.update(dict(item.split("=", 1) for item in args.size))
     sections: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -89,7 +92,7 @@ def main() -> None:
     picture = HERE / "stages.png"
     chart({name: rate for name, rate in rates.items() if rate}, picture)
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    lines = [f"# Benchmark results ({'quick sizes' if args.quick else 'full sizes'}, {when})", "",
+    lines = [f"# Benchmark results ({when}; sizes: {', '.join(f'{k} {v}' for k, v in sizes.items())})", "",
              "Produced by `python bench/run_all.py`; every ratio compares against a baseline measured in the "
              "same run on the same input, on this machine (2 cores, embedded nx-27017, Redis 7).", "",
              f"![pages per second by stage]({picture.name})", ""]
