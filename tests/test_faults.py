@@ -23,7 +23,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from pymongo import MongoClient
 from scrapy.http import HtmlResponse
 
 from conftest import FILES, ROOT
+from localsite import QuietHandler
 from newscrawl.encoding import decoded_text
 from test_incremental_blocks import stats_of
 
@@ -54,14 +55,11 @@ FAST = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "RETRY_TIMES": "
 Route = Callable[["Handler"], None]
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     """Answers from the current :class:`Site`'s routes; counts hits by ``host/path``."""
 
     protocol_version = "HTTP/1.1"
     site: Site
-
-    def log_message(self, *args: object) -> None:
-        pass
 
     def do_GET(self) -> None:
         host = self.headers["Host"].split(":")[0]
@@ -71,16 +69,6 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(404, b"not here")
         else:
             route(self)
-
-    def reply(self, status: int, body: bytes, kind: str = "text/html; charset=utf-8", **headers: str) -> None:
-        """A complete response with a Content-Length."""
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in headers.items():
-            self.send_header(name.replace("_", "-"), value)
-        self.end_headers()
-        self.wfile.write(body)
 
     def reset(self) -> None:
         """Close the connection with a TCP RST (SO_LINGER 0)."""
