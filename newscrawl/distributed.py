@@ -11,8 +11,9 @@ on other machines — join the spider's current crawl:
   sees (a false positive skips a new URL with that probability);
 - each worker records the requests it has taken (``…:inflight:<worker>``) until they are done —
   the download failed, or the callback finished and every item it yielded went through the
-  pipelines and the storage's next bulk write (or spill) — and keeps a heartbeat key alive; when a worker dies, an idle worker puts its taken requests back in the
-  queue, so a killed worker loses nothing (a page it was fetching is fetched again);
+  pipelines and the storage's next bulk write (or spill) — and keeps a heartbeat key alive;
+  when a worker dies, an idle worker puts its taken requests back in the queue, so a killed
+  worker loses nothing (a page it was fetching is fetched again);
 - a worker with nothing to do waits ``NEWSCRAWL_REDIS_IDLE_SECONDS`` for others' new requests; the
   crawl is over when the queue is empty and no worker holds a request. The last worker out deletes
   the crawl's keys. A crawl stopped before that (Ctrl-C, SIGTERM) keeps its keys and the next

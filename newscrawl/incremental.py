@@ -1,10 +1,12 @@
 """Incremental crawling: never download an article page that is already stored and unchanged.
 
 - :class:`SkipStoredArticles` (spider middleware) holds back the article requests a feed, listing
-  or sitemap yields, asks MongoDB about all of them at once (``$in`` on the indexed ``url_key`` and
-  ``fetched_key``: the canonical and the fetched address), and drops those already stored — unless the listing says the story changed after the
-  stored version (``listed_at`` later than its ``modified_at``/``published_at``): those are fetched
-  again, and the storage pipeline records a revision.
+  or sitemap yields, asks MongoDB about all of them at once (``$in`` on the indexed ``url_key``
+  and ``fetched_key``: the canonical and the fetched address), and drops those already stored —
+  unless the listing says the story changed after the stored version (``listed_at`` later than
+  its ``modified_at``/``published_at``): those are fetched again, and the storage pipeline
+  records a revision. (nx-27017 answers ``$in`` by scanning the collection: on the embedded
+  server this check grows with the database; on MongoDB it is one indexed lookup per batch.)
 - :class:`ConditionalFeeds` (downloader middleware) sends ``If-None-Match``/``If-Modified-Since``
   for feeds and sitemaps from the validators the server gave last time (collection ``feed_state``);
   a ``304 Not Modified`` costs no parsing.
