@@ -37,30 +37,30 @@ def content_hash(text: str | None) -> str | None:
     return hashlib.sha1(" ".join(words).encode()).hexdigest() if words else None
 
 
-#: byte value -> its 8 bits spread into 32-bit lanes, so summing these sums each bit position at once
-_SPREAD = [sum(1 << (32 * bit) for bit in range(8) if byte >> bit & 1) for byte in range(256)]
+#: per bit (0 = least significant): a table mapping each byte value to 1 when it has that bit set
+_BIT_SET = [bytes((byte >> bit) & 1 for byte in range(256)) for bit in range(8)]
 
 
 def simhash(text: str | None, *, min_words: int = 50) -> int | None:
     """64-bit SimHash over word 3-shingles; None for texts shorter than ``min_words``.
 
-    Bit ``b`` is set when more than half of the shingle hashes have it set. The per-bit counts
-    are kept in 32-bit lanes of eight big integers (one per hash byte): 8 additions per shingle
-    instead of 64 bit tests.
+    Bit ``b`` is set when more than half of the shingle hashes (8-byte BLAKE2b, big-endian) have
+    it set. The counting runs in C: the digests are concatenated, and for each byte position and
+    bit, that column of bytes is mapped to 0/1 by ``bytes.translate`` and its ones counted.
     """
     words = _WORDS.findall((text or "").lower())
     if len(words) < min_words:
         return None
-    shingles = len(words) - 2
-    lanes = [0] * 8
-    for i in range(shingles):
-        digest = hashlib.blake2b(" ".join(words[i : i + 3]).encode(), digest_size=8).digest()
-        for position, byte in enumerate(digest):
-            lanes[position] += _SPREAD[byte]
+    digests = b"".join(
+        hashlib.blake2b(shingle.encode(), digest_size=8).digest()
+        for shingle in map(" ".join, zip(words, words[1:], words[2:]))
+    )
+    shingles = len(digests) // 8
     value = 0
-    for position, lane in enumerate(lanes):
+    for position in range(8):
+        column = digests[position::8]
         for bit in range(8):
-            if 2 * (lane >> (32 * bit) & 0xFFFFFFFF) > shingles:
+            if 2 * column.translate(_BIT_SET[bit]).count(1) > shingles:
                 value |= 1 << ((7 - position) * 8 + bit)
     return value
 
