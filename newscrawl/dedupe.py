@@ -15,7 +15,7 @@ import hashlib
 import logging
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -116,8 +116,23 @@ class Decision:
     distance: int | None = None
 
 
+@dataclass
+class StoredMatches:
+    """What the database holds that may match a document: read by :meth:`Deduper.lookup`."""
+
+    existing: dict[str, Any] | None = None  # the article with the same URL key or story key
+    aliased: bool = False  # the URL key is a stored duplicate's
+    same_content: str | None = None  # url_key of an article with the same content hash
+    band_matches: list[dict[str, Any]] = field(default_factory=list)  # sharing a SimHash band
+
+
 class Deduper:
-    """Checks article documents against the database and a bounded in-run memory."""
+    """Checks article documents against the database and a bounded in-run memory.
+
+    Two steps: :meth:`lookup` only reads the database (any thread may run it, several at once),
+    :meth:`decide` weighs its answer against the in-run memory and remembers what is kept (one
+    thread, in order). :meth:`check` does both.
+    """
 
     def __init__(
         self,
@@ -139,15 +154,41 @@ class Deduper:
         self._recent_bands: dict[tuple[int, int], set[str]] = {}  # (band, value) -> url_keys, for _recent_hashes
 
     def check(self, doc: dict[str, Any], *, use_database: bool = True) -> Decision:
-        """Decide what ``doc`` is; remember it when it is kept.
+        """:meth:`lookup` then :meth:`decide`; ``use_database=False`` consults the in-run memory only."""
+        stored = self.lookup(doc) if use_database and self.store is not None else None
+        return self.decide(doc, stored)
+
+    def lookup(self, doc: dict[str, Any]) -> StoredMatches:
+        """Read what the database holds that may match ``doc`` (no in-run state is touched).
 
         ``doc`` carries ``url_key``, ``content_hash``, ``simhash`` and the band fields
-        (:func:`add_bands`). With ``use_database=False`` (database down) only the in-run memory is
-        consulted; the store resolves URL conflicts later through its unique indexes.
+        (:func:`add_bands`). Stops at the first exact match; one indexed lookup per band, since
+        nx-27017 scans the whole collection for ``$or``.
         """
-        decision = self._in_run(doc)
-        if decision is None and use_database and self.store is not None:
-            decision = self._stored(doc) or self._near(doc)
+        assert self.store is not None
+        found = StoredMatches(existing=self.store.find_existing(doc))
+        if found.existing is not None:
+            return found
+        found.aliased = self.store.aliases.find_one({"_id": doc["url_key"]}, {"_id": 1}) is not None
+        if found.aliased:
+            return found
+        if doc.get("content_hash"):
+            same = self.store.articles.find_one({"content_hash": doc["content_hash"]}, {"url_key": 1})
+            if same is not None:
+                found.same_content = same["url_key"]
+                return found
+        if doc.get("simhash") is not None:
+            for i in range(SIMHASH_BANDS):
+                found.band_matches += self.store.articles.find(
+                    {f"simhash_band{i}": doc[f"simhash_band{i}"]}, {"simhash": 1, "url_key": 1, "language": 1}
+                )
+        return found
+
+    def decide(self, doc: dict[str, Any], stored: StoredMatches | None) -> Decision:
+        """Decide what ``doc`` is from the in-run memory and ``stored`` (None: the database is not
+        consulted, e.g. while it is down; the store resolves URL conflicts later through its unique
+        indexes). Remember ``doc`` when it is kept."""
+        decision = self._in_run(doc) or self._from_store(doc, stored) or self._near(doc, stored)
         decision = decision or Decision(Verdict.NEW)
         if decision.verdict in (Verdict.NEW, Verdict.UPDATE):
             self._remember(doc)
@@ -170,44 +211,37 @@ class Deduper:
                 return Decision(Verdict.SAME_CONTENT, original)
         return None
 
-    def _stored(self, doc: dict[str, Any]) -> Decision | None:
-        assert self.store is not None
-        existing = self.store.find_existing(doc)
-        if existing is not None:
-            verdict = Verdict.UPDATE if is_newer_version(doc, existing) else Verdict.UNCHANGED
-            return Decision(verdict, existing["url_key"])
-        alias = self.store.aliases.find_one({"_id": doc["url_key"]})
-        if alias is not None:
+    @staticmethod
+    def _from_store(doc: dict[str, Any], stored: StoredMatches | None) -> Decision | None:
+        if stored is None:
+            return None
+        if stored.existing is not None:
+            verdict = Verdict.UPDATE if is_newer_version(doc, stored.existing) else Verdict.UNCHANGED
+            return Decision(verdict, stored.existing["url_key"])
+        if stored.aliased:
             return Decision(Verdict.UNCHANGED, None)
-        if doc.get("content_hash"):
-            same = self.store.articles.find_one({"content_hash": doc["content_hash"]}, {"url_key": 1})
-            if same is not None:
-                return Decision(Verdict.SAME_CONTENT, same["url_key"])
+        if stored.same_content is not None:
+            return Decision(Verdict.SAME_CONTENT, stored.same_content)
         return None
 
-    def _near(self, doc: dict[str, Any]) -> Decision | None:
-        assert self.store is not None
+    def _near(self, doc: dict[str, Any], stored: StoredMatches | None) -> Decision | None:
+        """The closest kept text within ``max_distance`` bits: recent ones in memory, older ones
+        among the database's band matches (two hashes within 3 bits share one of the 4 bands)."""
         if doc.get("simhash") is None:
             return None
         value = doc["simhash"] & _MASK64
+        candidates = [
+            (self._recent_hashes[key][0], self._recent_hashes[key][1], key)
+            for key in set().union(*(self._recent_bands.get((i, band), ()) for i, band in enumerate(simhash_bands(value))))
+        ]
+        for other in stored.band_matches if stored else ():
+            if other.get("simhash") is not None:
+                candidates.append((other["simhash"] & _MASK64, other.get("language"), other["url_key"]))
         best: tuple[int, str] | None = None
-        near = set().union(*(self._recent_bands.get((i, band), ()) for i, band in enumerate(simhash_bands(value))))
-        for key in near:  # within 3 bits, one of the 4 bands is equal (the pigeonhole, as in the database)
-            other, language = self._recent_hashes[key]
-            distance = hamming(value, other)
+        for other_hash, language, key in candidates:
+            distance = hamming(value, other_hash)
             if distance <= self.max_distance and language == doc.get("language") and (best is None or distance < best[0]):
                 best = (distance, key)
-        candidates = {}  # one indexed lookup per band: nx-27017 scans the whole collection for $or
-        for i in range(SIMHASH_BANDS):
-            for other in self.store.articles.find({f"simhash_band{i}": doc[f"simhash_band{i}"]},
-                                                  {"simhash": 1, "url_key": 1, "language": 1}):
-                candidates[other["_id"]] = other
-        for other in candidates.values():
-            if other.get("simhash") is None or other.get("language") != doc.get("language"):
-                continue
-            distance = hamming(value, other["simhash"] & _MASK64)
-            if distance <= self.max_distance and (best is None or distance < best[0]):
-                best = (distance, other["url_key"])
         return Decision(Verdict.NEAR_DUPLICATE, best[1], best[0]) if best else None
 
     def _remember(self, doc: dict[str, Any]) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from parsel import Selector
+
+from newscrawl.urls import absolute_url
 
 #: where sites put feeds when the home page does not announce them
 COMMON_FEED_PATHS = ("/feed", "/rss", "/rss.xml", "/feed.xml", "/atom.xml", "/index.xml", "/rss/all.xml")
@@ -26,7 +28,9 @@ def feed_links(sel: Selector, base_url: str) -> list[str]:
     for node in sel.xpath('//link[contains(concat(" ", normalize-space(@rel), " "), " alternate ")][@href]'):
         kind = (node.root.get("type") or "").strip().lower()
         if kind in _FEED_TYPES and not node.root.get("hreflang"):
-            found.append(urljoin(base_url, node.root.get("href").strip()))
+            url = absolute_url(base_url, node.root.get("href"))
+            if url:
+                found.append(url)
     return list(dict.fromkeys(found))
 
 

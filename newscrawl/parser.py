@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from datetime import date, datetime, timezone
 from typing import Any, ClassVar, TypeVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from parsel import Selector
@@ -44,11 +44,10 @@ from newscrawl.extract.text import (
 from newscrawl.extract.timezones import page_zone
 from newscrawl.extract.title import choose_title, site_names, strip_decoration, title_key
 from newscrawl.items import Article, Image
-from newscrawl.urls import edition_language
+from newscrawl.urls import absolute_url, edition_language
 
 T = TypeVar("T")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_LANGUAGE_SAMPLE = 5000  # characters of page text the language guess reads
 Candidate = tuple[str, Callable[[], Any]]
 
 
@@ -170,7 +169,7 @@ class ArticleParser:
         """The language of the page's headline, description and paragraphs, guessed (uk/ru/en)."""
         parts = [first(self.meta, "og:title", "og:description", "description") or "",
                  *self.sel.xpath("//h1//text() | //p//text()").getall()]
-        return guess_language(" ".join(parts)[:_LANGUAGE_SAMPLE])
+        return guess_language(" ".join(parts))
 
     def _date_languages(self) -> list[str] | None:
         return [self.language] if self.language else None
@@ -204,7 +203,7 @@ class ArticleParser:
     def canonical_url(self) -> str:
         """``<link rel=canonical>``, then ``og:url``, then the fetched URL."""
         found = canonical_link(self.sel) or first(self.meta, "og:url")
-        return urljoin(self.url, found) if found else self.url
+        return (absolute_url(self.url, found) if found else None) or self.url
 
     def _site_names(self) -> set[str]:
         """Compact names of the site (``og:site_name``, publisher, host) for stripping titles."""
@@ -402,17 +401,20 @@ class ArticleParser:
                 continue
             caption_text = clean_line(figure.css(self.caption_css).xpath("string()").get())
             caption, credit = split_caption_credit(caption_text or figure.css("img::attr(alt)").get())
-            images.append(Image(url=urljoin(self.url, src), caption=caption, credit=credit))
+            url = absolute_url(self.url, src)
+            if url:
+                images.append(Image(url=url, caption=caption, credit=credit))
         return images
 
     def images(self) -> list[Image]:
         """Pictures: site markup (with captions), then JSON-LD ``image``, ``og:image``, the feed."""
         def from_ld() -> list[Image]:
-            return [Image(urljoin(self.url, url), *split_caption_credit(caption))
-                    for url, caption in ld.image_urls(self.ld.get("image"))]
+            pairs = ((absolute_url(self.url, url), caption) for url, caption in ld.image_urls(self.ld.get("image")))
+            return [Image(url, *split_caption_credit(caption)) for url, caption in pairs if url]
 
         def from_meta() -> list[Image]:
-            return [Image(urljoin(self.url, url)) for url in self.meta.get("og:image", [])[:1]]
+            urls = (absolute_url(self.url, url) for url in self.meta.get("og:image", [])[:1])
+            return [Image(url) for url in urls if url]
 
         return (
             self._first(
@@ -436,12 +438,8 @@ class ArticleParser:
         own = self.language
         found = {}
         for lang, href in hreflang_alternates(self.sel).items():
-            try:
-                url = urljoin(self.url, href)
-                path = urlsplit(url).path
-            except ValueError:  # an unreadable address ("http://[x/a") is no translation
-                continue
-            if lang != own and path.strip("/"):
+            url = absolute_url(self.url, href)  # None: an unreadable address ("http://[x/a")
+            if url and lang != own and urlsplit(url).path.strip("/"):
                 found[lang] = url
         return found
 

@@ -22,12 +22,14 @@ from typing import Any
 
 from pymongo.errors import ConnectionFailure
 
-from newscrawl.dedupe import Decision, Deduper, Verdict, add_bands
+from newscrawl.dedupe import Decision, Deduper, StoredMatches, Verdict, add_bands
 from newscrawl.storage import ArticleStore, SpillFile, Storage, StorageError, open_storage, read_spill, redact_uri, spill_files
 
 logger = logging.getLogger(__name__)
 
 Counter = Callable[[str, int], None]
+#: concurrent dedupe lookups (reads) per crawl
+READER_THREADS = 4
 
 
 @dataclass
@@ -74,6 +76,8 @@ class ArticleSink:
         # one thread does all the database work of a crawl, in order: the reactor keeps fetching
         # and parsing while it waits for MongoDB, and the sink's state is never shared
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newscrawl-sink")
+        # dedupe lookups only read, so they may overlap: the database answers one while the next waits
+        self._readers = ThreadPoolExecutor(max_workers=READER_THREADS, thread_name_prefix="newscrawl-lookup")
         self._closed = False
 
     @classmethod
@@ -99,20 +103,43 @@ class ArticleSink:
         logger.error("MongoDB unreachable (%s); spilling to disk for %.0fs before trying again", exc, self.options.down_seconds)
         self.count("newscrawl/mongo/outages", 1)
 
-    def check(self, doc: dict[str, Any]) -> Decision:
-        """Dedupe ``doc`` (with url_key and fingerprint); duplicates' URLs are kept on the original."""
-        add_bands(doc)
-        use_database = self.database_up
+    def lookup(self, doc: dict[str, Any]) -> StoredMatches | ConnectionFailure | None:
+        """The database's matches for ``doc`` (read-only: runs on the reader threads); None when
+        the database is down, the error when it just failed."""
+        if not self.database_up:
+            return None
         try:
-            decision = self.deduper.check(doc, use_database=use_database)
-            if decision.verdict in (Verdict.SAME_CONTENT, Verdict.NEAR_DUPLICATE) and decision.original_key:
-                self.deduper.record_duplicate(decision.original_key, doc)
+            return self.deduper.lookup(doc)
         except ConnectionFailure as exc:
-            self._mark_down(exc)
-            decision = self.deduper.check(doc, use_database=False)
+            return exc
+
+    def decide(self, doc: dict[str, Any], stored: StoredMatches | ConnectionFailure | None) -> Decision:
+        """Dedupe ``doc`` given its :meth:`lookup`; duplicates' URLs are kept on the original."""
+        if isinstance(stored, ConnectionFailure):
+            if self.database_up:
+                self._mark_down(stored)
+            stored = None
+        decision = self.deduper.decide(doc, stored)
+        if decision.verdict in (Verdict.SAME_CONTENT, Verdict.NEAR_DUPLICATE) and decision.original_key:
+            try:
+                self.deduper.record_duplicate(decision.original_key, doc)
+            except ConnectionFailure as exc:  # the copy is still dropped; only its URL goes unrecorded
+                self._mark_down(exc)
         if decision.verdict in (Verdict.NEW, Verdict.UPDATE):
             self._checked[doc["url_key"]] = doc
         return decision
+
+    def check(self, doc: dict[str, Any]) -> Decision:
+        """Dedupe ``doc`` (with url_key and fingerprint) on this thread: lookup, then decide."""
+        add_bands(doc)
+        return self.decide(doc, self.lookup(doc))
+
+    async def check_async(self, doc: dict[str, Any]) -> Decision:
+        """:meth:`check` from the crawler's event loop: the lookup on a reader thread (several
+        articles' lookups overlap), the decision on the sink's thread."""
+        add_bands(doc)
+        stored = await asyncio.wrap_future(self._readers.submit(self.lookup, doc))
+        return await self.run(self.decide, doc, stored)
 
     def take_checked(self, key: str) -> dict[str, Any] | None:
         """The document :meth:`check` let through for ``key`` (it may carry duplicates' URLs)."""
@@ -199,6 +226,7 @@ class ArticleSink:
         if self._closed:
             return
         self._closed = True
+        self._readers.shutdown(wait=True)
         self._worker.submit(self.flush).result()
         self._worker.shutdown(wait=True)
         if self.storage:

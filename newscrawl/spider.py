@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
+from scrapy.utils.response import get_base_url
 
 from scrapy.utils.gz import gunzip
 
@@ -38,6 +39,7 @@ from newscrawl.sitemaps import (
     read_sitemap,
     sitemaps_in_robots,
 )
+from newscrawl.urls import absolute_url
 
 
 @dataclass(frozen=True)
@@ -219,10 +221,14 @@ class NewsSpider(scrapy.Spider):
                 else:
                     self._sitemaps_followed += 1
                     dated_child = period_in_url(entry.loc) is not None
-                    yield self.sitemap_request(response.urljoin(entry.loc), window, backfill=backfill, dated=dated_child)
+                    child = page_link(response, entry.loc)
+                    if child:
+                        yield self.sitemap_request(child, window, backfill=backfill, dated=dated_child)
             return
         for entry in sitemap.entries:
-            url = response.urljoin(entry.loc)
+            url = page_link(response, entry.loc)
+            if url is None:
+                continue
             in_window = page_in_window(entry, window)
             if in_window is False or (in_window is None and backfill and not dated):
                 stats.inc_value("newscrawl/sitemap_entries_outside_window")
@@ -281,8 +287,8 @@ class NewsSpider(scrapy.Spider):
             link = clean(entry.xpath("link/text()").get()) or clean(entry.xpath("link[not(@rel) or @rel='alternate']/@href").get())
             if not link:
                 continue
-            url = response.urljoin(link)
-            if not self.is_article_url(url):
+            url = page_link(response, link)
+            if url is None or not self.is_article_url(url):
                 self.crawler.stats.inc_value("newscrawl/feed_entries_skipped")
                 continue
             hint = FeedHint(
@@ -304,8 +310,8 @@ class NewsSpider(scrapy.Spider):
             href = link.root.get("href")
             if not href:
                 continue
-            url = response.urljoin(href.strip()).split("#", 1)[0]
-            if url in seen or not self.is_article_url(url):
+            url = (page_link(response, href) or "").split("#", 1)[0]
+            if not url or url in seen or not self.is_article_url(url):
                 continue
             seen.add(url)
             title = clean(" ".join(link.css("::text").getall())) or clean(link.css("img::attr(alt)").get())
@@ -320,8 +326,8 @@ class NewsSpider(scrapy.Spider):
     def _next_page(self, response: Response, number: int) -> str | None:
         pattern = re.compile(rf"[?&]{re.escape(self.page_param)}={number}(?:&|$)")
         for href in response.css("a::attr(href)").getall():
-            url = response.urljoin(href)
-            if pattern.search(url) and urlsplit(url).path == urlsplit(response.url).path:
+            url = page_link(response, href)
+            if url and pattern.search(url) and urlsplit(url).path == urlsplit(response.url).path:
                 return url
         return None
 
@@ -358,6 +364,11 @@ class NewsSpider(scrapy.Spider):
             if getattr(article, field):
                 stats.inc_value(f"newscrawl/fill/{field}")
         yield article
+
+
+def page_link(response: Response, link: str) -> str | None:
+    """``link`` from ``response`` made absolute (honouring ``<base href>``); None when unreadable."""
+    return absolute_url(get_base_url(response) if isinstance(response, TextResponse) else response.url, link)
 
 
 def sitemap_body(response: Response) -> bytes:

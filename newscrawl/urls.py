@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
@@ -11,6 +11,17 @@ from w3lib.url import canonicalize_url
 TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|yclid|msclkid|mc_cid|mc_eid|_ga|_gl|igshid|ref_src|amp|outputtype)$", re.I)
 _HOST_PREFIXES = ("www.", "m.", "mobile.", "amp.")
 _AMP_PATH = re.compile(r"(/amp)+/?$|^/amp(?=/)", re.I)
+
+
+def absolute_url(base: str, link: str) -> str | None:
+    """``link`` (from a page: anything) resolved against ``base``; None when it is no readable
+    address (e.g. ``http://[x/a``, which ``urljoin`` refuses with ValueError)."""
+    try:
+        url = urljoin(base, link.strip())
+        urlsplit(url).port  # noqa: B018 - a bad port raises here rather than later
+    except ValueError:
+        return None
+    return url
 
 
 def url_key(url: str) -> str:

@@ -77,7 +77,7 @@ class DedupePipeline:
         adapter["content_hash"], adapter["simhash"] = fingerprint(
             adapter.get("body") or adapter.get("lead"), min_words=sink.options.min_words
         )
-        decision = await sink.run(sink.check, article_document(item))  # the database lookups, off the reactor
+        decision = await sink.check_async(article_document(item))  # the database lookups, off the reactor
         drop = DROPS.get(decision.verdict)
         if drop is not None:
             distance = f" (distance {decision.distance})" if decision.distance is not None else ""

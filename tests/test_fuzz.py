@@ -6,7 +6,7 @@ the validate pipeline with plain text and aware dates or is dropped with an
 :class:`~pipelines.validate.InvalidArticle` reason. The mutations live in tests/mutations.py
 (shared with bench/fuzz.py, the 10 000-case run). Each fault fuzzing found has a test at the end:
 JSON-LD nested past the recursion limit, control characters and braces in attribute names, an
-unreadable hreflang URL, markup cut off in a meta description.
+unreadable hreflang, image and canonical URLs, markup cut off in a meta description.
 """
 
 from __future__ import annotations
@@ -139,6 +139,19 @@ def test_brace_in_an_attribute_name_is_ignored(head: str) -> None:
 def test_unreadable_hreflang_url_is_ignored() -> None:
     head = '<link rel="alternate" hreflang="uk" href="http://[x/a">'
     assert check(page_with_head(head), GENERIC_URL, GenericParser, PIPELINE) in OUTCOMES
+
+
+@pytest.mark.parametrize("head", [
+    '<meta property="og:image" content="//[cdn.example.org/630_360.jpg">',
+    '<script type="application/ld+json">{"@type": "NewsArticle", "image": "http://[x/a.jpg"}</script>',
+    '<link rel="canonical" href="https://[news.example.org/a">',
+])
+def test_unreadable_image_and_canonical_urls_are_skipped(head: str) -> None:
+    html = page_with_head(head) + '<figure><img src="http://[x/b.jpg"></figure>'
+    assert check(html, GENERIC_URL, GenericParser, PIPELINE) in OUTCOMES
+    article = GenericParser.parse(html, GENERIC_URL)
+    assert all("[" not in image.url for image in article.images)
+    assert article.canonical_url == GENERIC_URL
 
 
 @pytest.mark.parametrize("fragment", ["&lt;script type=&quot;x", "&lt;!-- never closed"])
