@@ -1,6 +1,7 @@
 """Crawl benchmark: the full newscrawl path vs a bare Scrapy spider fetching the same pages.
 
-Run: ``python bench/crawl.py [--pages 10000] [--memory-pages 10000,100000]``. A local threaded
+Run: ``python bench/crawl.py [--pages 10000] [--memory-pages 10000,100000]`` (``--pages 0``: the
+memory runs only). A local threaded
 HTTP server serves listing pages of 100 links and generated variations of the UNIAN article page
 (tests/variations.py: the real seed text's words in the documented markup). Each crawl is one
 ``scrapy runspider`` process against the same pages:
@@ -118,21 +119,25 @@ def main() -> None:
             bare.write_text(BARE_SPIDER.format(base=base, listings=args.pages // PER_LISTING), encoding="utf-8")
             for n in range(biggest):  # render every page before timing anything
                 Site.cache.setdefault(n, article_page(n).encode())
-            bare_stats = crawl(bare, args.pages, work, mongo.uri, bare=True)
-            full_stats = crawl(full, args.pages, work, mongo.uri, bare=False)
-            rate = {name: stats["response_received_count"] / stats["elapsed_time_seconds"]
-                    for name, stats in (("bare", bare_stats), ("newscrawl", full_stats))}
-            results.update(bare_pages_per_s=rate["bare"], newscrawl_pages_per_s=rate["newscrawl"],
-                           ratio=rate["newscrawl"] / rate["bare"], stored=full_stats.get("newscrawl/mongo/inserted", 0))
-            print(f"crawl of {args.pages:,} article pages: bare Scrapy {rate['bare']:,.0f} pages/s, newscrawl "
-                  f"{rate['newscrawl']:,.0f} pages/s ({results['ratio']:.0%} of bare), "
-                  f"{results['stored']:,.0f} articles stored")
+            full_stats: dict[str, float] = {}
+            if args.pages:
+                bare_stats = crawl(bare, args.pages, work, mongo.uri, bare=True)
+                full_stats = crawl(full, args.pages, work, mongo.uri, bare=False)
+                rate = {name: stats["response_received_count"] / stats["elapsed_time_seconds"]
+                        for name, stats in (("bare", bare_stats), ("newscrawl", full_stats))}
+                results.update(bare_pages_per_s=rate["bare"], newscrawl_pages_per_s=rate["newscrawl"],
+                               ratio=rate["newscrawl"] / rate["bare"], stored=full_stats.get("newscrawl/mongo/inserted", 0))
+                print(f"crawl of {args.pages:,} article pages: bare Scrapy {rate['bare']:,.0f} pages/s, newscrawl "
+                      f"{rate['newscrawl']:,.0f} pages/s ({results['ratio']:.0%} of bare), "
+                      f"{results['stored']:,.0f} articles stored")
             memory = {}
             for size in (int(n) for n in args.memory_pages.split(",") if n):
                 stats = full_stats if size == args.pages else crawl(full, size, work, mongo.uri, bare=False)
                 memory[size] = stats["memusage/max"] / 2**20
+                rate = stats["response_received_count"] / stats["elapsed_time_seconds"]
                 print(f"newscrawl crawl of {size:,} pages: peak RSS {memory[size]:,.0f} MB "
-                      f"(startup {stats['memusage/startup'] / 2**20:,.0f} MB)")
+                      f"(startup {stats['memusage/startup'] / 2**20:,.0f} MB), {rate:,.0f} pages/s, "
+                      f"{stats.get('newscrawl/mongo/inserted', 0):,.0f} articles stored")
             results["peak_rss_mb"] = memory
         finally:
             mongo.stop()
