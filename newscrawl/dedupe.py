@@ -163,7 +163,8 @@ class Deduper:
 
         ``doc`` carries ``url_key``, ``content_hash``, ``simhash`` and the band fields
         (:func:`add_bands`). Stops at the first exact match; one indexed lookup per band, since
-        nx-27017 scans the whole collection for ``$or``.
+        nx-27017 scans the whole collection for ``$or``. A text with a SimHash needs no content-hash
+        query: the same words hash alike, so a copy shares all four bands.
         """
         assert self.store is not None
         found = StoredMatches(existing=self.store.find_existing(doc))
@@ -172,16 +173,20 @@ class Deduper:
         found.aliased = self.store.aliases.find_one({"_id": doc["url_key"]}, {"_id": 1}) is not None
         if found.aliased:
             return found
+        if doc.get("simhash") is None:  # a short text: only its content hash can match
+            if doc.get("content_hash"):
+                same = self.store.articles.find_one({"content_hash": doc["content_hash"]}, {"url_key": 1})
+                found.same_content = same["url_key"] if same else None
+            return found
+        for i in range(SIMHASH_BANDS):  # the same words give the same SimHash: a same-content copy is among these
+            found.band_matches += self.store.articles.find(
+                {f"simhash_band{i}": doc[f"simhash_band{i}"]},
+                {"simhash": 1, "url_key": 1, "language": 1, "content_hash": 1},
+            )
         if doc.get("content_hash"):
-            same = self.store.articles.find_one({"content_hash": doc["content_hash"]}, {"url_key": 1})
-            if same is not None:
-                found.same_content = same["url_key"]
-                return found
-        if doc.get("simhash") is not None:
-            for i in range(SIMHASH_BANDS):
-                found.band_matches += self.store.articles.find(
-                    {f"simhash_band{i}": doc[f"simhash_band{i}"]}, {"simhash": 1, "url_key": 1, "language": 1}
-                )
+            found.same_content = next(
+                (m["url_key"] for m in found.band_matches if m.get("content_hash") == doc["content_hash"]), None
+            )
         return found
 
     def decide(self, doc: dict[str, Any], stored: StoredMatches | None) -> Decision:

@@ -82,6 +82,22 @@ def test_same_text_under_another_url_keeps_that_url(storage: Storage, run: Run, 
     assert stored["duplicate_urls"] == [other]
 
 
+@pytest.mark.parametrize("short", [False, True], ids=["long text (found by its SimHash bands)", "short text (by content hash)"])
+def test_same_text_stored_by_an_earlier_run_is_found(storage: Storage, seed: Article, short: bool) -> None:
+    original = replace(seed, body=" ".join(seed.body.split()[:30])) if short else seed
+    first = Run(storage)
+    first.feed(original)
+    first.finish()
+    other = "https://www.unian.info/society/putin-absorbs-belarusian-factories-copy-12149999.html"
+    later = Run(storage)
+    with pytest.raises(SameContent):
+        later.feed(replace(original, url=other, canonical_url=other, source_id="12149999"))
+    later.finish()
+    (stored,) = storage.db.articles.find()
+    assert stored["duplicate_urls"] == [other]
+    assert (stored["simhash"] is None) is short
+
+
 def _edition(seed: Article, language: str, url: str, text: str, translations: dict[str, str]) -> Article:
     return replace(seed, url=url, canonical_url=url, language=language, title=text[:60], lead=text[:120], body=text,
                    translations=translations)
