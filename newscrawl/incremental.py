@@ -16,6 +16,7 @@ Both do nothing when the database is unavailable (the dedupe pipeline still stop
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import datetime, timezone
@@ -77,26 +78,20 @@ class SkipStoredArticles:
                 pending.append(entry)
             else:
                 yield entry
-        for entry in self.new_or_changed(pending):
+        storage = _storage(self.crawler) if pending else None
+        # the query runs on a thread: on nx-27017 it scans the collection, and the reactor need not wait
+        stored = await asyncio.to_thread(stored_times, storage, pending) if storage is not None else None
+        for entry in self.select(pending, stored):
             yield entry
 
     def new_or_changed(self, requests: list[Request]) -> Iterator[Request]:
         """The requests whose article is not stored, or stored before the listing's time."""
-        if not requests:
-            return
-        storage = _storage(self.crawler)
-        if storage is None:
-            yield from requests
-            return
-        keys = list({url_key(request.url) for request in requests})
-        stored: dict[str, datetime | None] = {}
-        try:
-            for field in ("url_key", "fetched_key"):  # two indexed lookups per batch: nx-27017 scans on $or
-                for doc in storage.db.articles.find({field: {"$in": keys}},
-                                                    {field: 1, "modified_at": 1, "published_at": 1}):
-                    stored[doc[field]] = _utc(doc.get("modified_at") or doc.get("published_at"))
-        except Exception as exc:  # the database went away: fetch, the dedupe pipeline still works
-            logger.warning("incremental check failed, fetching all: %s", exc)
+        storage = _storage(self.crawler) if requests else None
+        return self.select(requests, stored_times(storage, requests) if storage is not None else None)
+
+    def select(self, requests: list[Request], stored: dict[str, datetime | None] | None) -> Iterator[Request]:
+        """``requests`` less those stored and unchanged, given :func:`stored_times` (None: all)."""
+        if stored is None:
             yield from requests
             return
         stats = self.crawler.stats
@@ -112,6 +107,22 @@ class SkipStoredArticles:
                 yield request
             else:
                 stats.inc_value("newscrawl/incremental/skipped_stored")
+
+
+def stored_times(storage: Any, requests: list[Request]) -> dict[str, datetime | None] | None:
+    """URL key -> when the stored article last changed, for the articles of ``requests`` that are
+    stored; None when the database cannot answer (then everything is fetched: the dedupe pipeline
+    still stops copies)."""
+    keys = list({url_key(request.url) for request in requests})
+    stored: dict[str, datetime | None] = {}
+    try:
+        for field in ("url_key", "fetched_key"):  # two indexed lookups per batch: nx-27017 scans on $or
+            for doc in storage.db.articles.find({field: {"$in": keys}}, {field: 1, "modified_at": 1, "published_at": 1}):
+                stored[doc[field]] = _utc(doc.get("modified_at") or doc.get("published_at"))
+    except Exception as exc:  # the database went away
+        logger.warning("incremental check failed, fetching all: %s", exc)
+        return None
+    return stored
 
 
 class ConditionalFeeds:
