@@ -10,8 +10,9 @@ on other machines — join the spider's current crawl:
   is fixed by ``NEWSCRAWL_BLOOM_CAPACITY`` and ``NEWSCRAWL_BLOOM_ERROR_RATE`` whatever the crawl
   sees (a false positive skips a new URL with that probability);
 - each worker records the requests it has taken (``…:inflight:<worker>``) until they are done —
-  the download failed, or the callback finished and every item it yielded went through the
-  pipelines and the storage's next bulk write (or spill) — and keeps a heartbeat key alive;
+  the download failed, or the callback finished, every request it yielded is in the shared queue
+  (or was filtered as seen), and every item it yielded went through the pipelines and the
+  storage's next bulk write (or spill) — and keeps a heartbeat key alive;
   when a worker dies, an idle worker puts its taken requests back in the queue, so a killed
   worker loses nothing (a page it was fetching is fetched again);
 - a worker with nothing to do waits ``NEWSCRAWL_REDIS_IDLE_SECONDS`` for others' new requests; the
@@ -31,6 +32,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
@@ -47,10 +49,18 @@ from newscrawl.storage import redact_uri
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 30
+# KEYS[1]: the Bloom filter; KEYS[2], when given: the request queue (a sorted set).
+# ARGV: the bit positions, then (with a queue) the request's score and data. Sets the bits and, if
+# any was unset (a new request), queues it in the same atomic call: a worker killed between the two
+# cannot leave a request marked seen but never queued. Returns 1 when the request was seen before.
 _BLOOM_SCRIPT = """
+local positions = #KEYS == 2 and #ARGV - 2 or #ARGV
 local present = 1
-for i, position in ipairs(ARGV) do
-  if redis.call('SETBIT', KEYS[1], position, 1) == 0 then present = 0 end
+for i = 1, positions do
+  if redis.call('SETBIT', KEYS[1], ARGV[i], 1) == 0 then present = 0 end
+end
+if present == 0 and #KEYS == 2 then
+  redis.call('ZADD', KEYS[2], ARGV[positions + 1], ARGV[positions + 2])
 end
 return present
 """
@@ -102,6 +112,11 @@ class BloomDupeFilter(BaseDupeFilter):
         """Mark the request seen; True if it (probably) was already."""
         return bool(self.script(keys=[self.key], args=self.positions(self.fingerprinter.fingerprint(request))))
 
+    def queue_if_new(self, request: Request, queue: PriorityQueue) -> bool:
+        """Mark the request seen and, if it was not, push it on ``queue`` (atomically); True if queued."""
+        args = [*self.positions(self.fingerprinter.fingerprint(request)), -request.priority, queue._encode_request(request)]
+        return not self.script(keys=[self.key, queue.key], args=args)
+
     def request_fingerprint(self, request: Request) -> str:
         """Scrapy's fingerprint, hex (scrapy-redis asks for it)."""
         return self.fingerprinter.fingerprint(request).hex()
@@ -113,6 +128,22 @@ class BloomDupeFilter(BaseDupeFilter):
     def log(self, request: Request, spider: Spider) -> None:
         """Count filtered requests (scrapy-redis calls this)."""
         spider.crawler.stats.inc_value("dupefilter/filtered")
+
+
+@dataclass
+class Progress:
+    """What a taken request still waits for before it is done."""
+
+    request: Request
+    children: int = 0  # yielded requests not yet in the shared queue
+    items: int = 0  # yielded items not yet through the pipelines
+    stored_items: int = 0  # items through the pipelines (they may wait in the storage buffer)
+    callback_finished: bool = False
+
+    @property
+    def done(self) -> bool:
+        """The callback finished and everything it yielded was handed on."""
+        return self.callback_finished and self.children == 0 and self.items == 0
 
 
 class SharedScheduler(Scheduler):
@@ -133,7 +164,8 @@ class SharedScheduler(Scheduler):
         scheduler.worker = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         scheduler.idle_seconds = settings.getfloat("NEWSCRAWL_REDIS_IDLE_SECONDS", 10.0)
         scheduler.idle_since = None
-        scheduler.pending_items = {}
+        scheduler.taken = {}
+        scheduler.parent_of = {}
         scheduler.awaiting_flush = []
         scheduler.awaiting_lock = threading.Lock()
         crawler._newscrawl_scheduler = scheduler  # type: ignore[attr-defined]
@@ -141,6 +173,7 @@ class SharedScheduler(Scheduler):
         crawler.signals.connect(scheduler.left_downloader, signal=signals.request_left_downloader)
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
             crawler.signals.connect(scheduler.item_done, signal=signal)
+        crawler.signals.connect(scheduler.child_done, signal=signals.request_dropped)
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
         logger.info("shared crawl on Redis %s as worker %s", redact_uri(redis_url(settings) or ""), scheduler.worker)
         return scheduler
@@ -195,24 +228,64 @@ class SharedScheduler(Scheduler):
         if not request.meta.get("newscrawl_answered"):
             self.release(request)
 
-    def callback_done(self, request: Request, items: int) -> None:
-        """The callback finished having yielded ``items`` items."""
-        if items:
-            self.pending_items[id(request)] = (request, items)
+    def enqueue_request(self, request: Request) -> bool:
+        """Queue ``request`` unless seen (one atomic Redis call); then the request that yielded it
+        may be done."""
+        if request.dont_filter:
+            self.queue.push(request)
+            queued = True
         else:
-            self.release(request)
+            queued = self.df.queue_if_new(request, self.queue)
+            if not queued:
+                self.df.log(request, self.spider)
+        if queued:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        self.child_done(request)
+        return queued
+
+    def _progress(self, request: Request) -> Progress:
+        return self.taken.setdefault(id(request), Progress(request))
+
+    def child_yielded(self, parent: Request, child: Request) -> None:
+        """``parent``'s callback yielded ``child``: ``parent`` is not done before ``child`` is queued."""
+        self._progress(parent).children += 1
+        self.parent_of[id(child)] = (child, parent)  # holding the child keeps its id from being reused
+
+    def child_done(self, request: Request, *_args: Any, **_kwargs: Any) -> None:
+        """``request`` reached the shared queue, or was dropped on the way (``request_dropped``)."""
+        child, parent = self.parent_of.pop(id(request), (None, None))
+        if child is request:
+            self._progress(parent).children -= 1
+            self._release_if_done(parent)
+
+    def item_yielded(self, request: Request) -> None:
+        """``request``'s callback yielded an item."""
+        self._progress(request).items += 1
+
+    def callback_done(self, request: Request) -> None:
+        """``request``'s callback has finished."""
+        self._progress(request).callback_finished = True
+        self._release_if_done(request)
 
     def item_done(self, item: Any, response: Any, spider: Spider, **kwargs: Any) -> None:
         """An item left the pipelines (stored, dropped or failed)."""
         request = getattr(response, "request", None)
-        entry = self.pending_items.pop(id(request), None) if request is not None else None
-        if entry is None:
+        progress = self.taken.get(id(request)) if request is not None else None
+        if progress is not None:
+            progress.items -= 1
+            progress.stored_items += 1
+            self._release_if_done(request)
+
+    def _release_if_done(self, request: Request) -> None:
+        progress = self.taken.get(id(request))
+        if progress is None or not progress.done:
             return
-        if entry[1] > 1:
-            self.pending_items[id(request)] = (request, entry[1] - 1)
-        else:
+        del self.taken[id(request)]
+        if progress.stored_items:
             with self.awaiting_lock:
                 self.awaiting_flush.append(request)  # its articles may still sit in the storage buffer
+        else:
+            self.release(request)
 
     def release_flushed(self) -> None:
         """The storage wrote (or spilled) its buffer: the requests whose items were in it are done.
@@ -260,7 +333,8 @@ class SharedScheduler(Scheduler):
         sink = sink_for(self.crawler)
         sink.submit(sink.flush).result()  # releases what waited for the storage's next bulk write
         self.server.delete(self.inflight)
-        self.pending_items.clear()
+        self.taken.clear()
+        self.parent_of.clear()
         self.recover_dead_workers()
         if self.crawl_busy():
             self.idle_since = None
@@ -282,8 +356,9 @@ class SharedScheduler(Scheduler):
 
 
 class ReleaseWhenDone:
-    """Spider middleware (shared crawls only): tells the scheduler when a callback has finished and
-    how many items it yielded, so the request stays recoverable until those items are stored."""
+    """Spider middleware (shared crawls only): tells the scheduler what each callback yields and when
+    it has finished, so the request stays recoverable until the requests it yielded are in the
+    shared queue and its items are stored."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -294,28 +369,36 @@ class ReleaseWhenDone:
         return cls(crawler)
 
     def _scheduler(self) -> SharedScheduler | None:
+        """The crawl's shared scheduler (test it against None: with an empty queue it is falsy)."""
         return getattr(self.crawler, "_newscrawl_scheduler", None)
 
     def process_spider_output(self, response: Any, result: Iterable[Any]) -> Iterator[Any]:
-        """Pass everything through, counting items."""
-        items = 0
+        """Pass everything through, telling the scheduler what the callback yields."""
+        scheduler = self._scheduler()
         try:
             for entry in result:
-                if not isinstance(entry, Request):
-                    items += 1
+                if scheduler is not None:
+                    self._note(scheduler, response.request, entry)
                 yield entry
         finally:  # a failing callback is done too
-            if scheduler := self._scheduler():
-                scheduler.callback_done(response.request, items)
+            if scheduler is not None:
+                scheduler.callback_done(response.request)
 
     async def process_spider_output_async(self, response: Any, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
         """The same for asynchronous callbacks."""
-        items = 0
+        scheduler = self._scheduler()
         try:
             async for entry in result:
-                if not isinstance(entry, Request):
-                    items += 1
+                if scheduler is not None:
+                    self._note(scheduler, response.request, entry)
                 yield entry
         finally:
-            if scheduler := self._scheduler():
-                scheduler.callback_done(response.request, items)
+            if scheduler is not None:
+                scheduler.callback_done(response.request)
+
+    @staticmethod
+    def _note(scheduler: SharedScheduler, request: Request, entry: Any) -> None:
+        if isinstance(entry, Request):
+            scheduler.child_yielded(request, entry)
+        else:
+            scheduler.item_yielded(request)

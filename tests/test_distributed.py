@@ -25,9 +25,14 @@ from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
+from scrapy import Request, Spider
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
 
 from conftest import ROOT
 from localsite import QuietHandler, crawl_env, serving, write_local_spider
+from newscrawl.distributed import ReleaseWhenDone, SharedScheduler
+from pipelines.mongo import sink_for
 from variations import WORDS
 
 redis = pytest.importorskip("redis")
@@ -197,3 +202,32 @@ def test_run_with_workers_shares_one_crawl(tmp_path: Path, mongo_uri: str) -> No
     refused = subprocess.run([sys.executable, "-m", "newscrawl", "run", "unian", "--workers", "2"], cwd=ROOT,
                              env=without_redis, capture_output=True, text=True, timeout=60)
     assert refused.returncode == 3 and "--workers needs NEWSCRAWL_REDIS_URL" in refused.stdout
+
+
+def test_a_taken_request_is_done_only_when_its_links_are_queued(mongo_uri: str) -> None:
+    """The listing stays recoverable after its callback ends, until each link it yielded is in the
+    shared queue (or filtered as seen): a worker killed in between loses no link."""
+    client = redis_or_skip()
+    name = f"unit_{uuid.uuid4().hex[:8]}"
+    crawler = get_crawler(Spider, {"NEWSCRAWL_REDIS_URL": REDIS_URL, "MONGO_URI": mongo_uri, "MONGO_DATABASE": name})
+    crawler._apply_settings()
+    spider = crawler._create_spider(name)
+    scheduler = SharedScheduler.from_crawler(crawler)
+    scheduler.open(spider)
+    try:
+        scheduler.enqueue_request(Request("http://127.0.0.1:9/list"))
+        listing = scheduler.next_request()
+        links = [Request(f"http://127.0.0.1:9/story-{n}.html") for n in range(2)]
+        output = list(ReleaseWhenDone(crawler).process_spider_output(HtmlResponse(listing.url, request=listing), links))
+        assert client.hlen(scheduler.inflight) == 1, "the callback ended but its links are not queued yet"
+        assert scheduler.enqueue_request(output[0]) is True
+        assert client.hlen(scheduler.inflight) == 1
+        assert scheduler.enqueue_request(Request(output[0].url)) is False  # seen: filtered, not queued twice
+        assert scheduler.enqueue_request(output[1]) is True
+        assert client.hlen(scheduler.inflight) == 0
+        assert len(scheduler.queue) == 2
+    finally:
+        sink_for(crawler).close()
+        MongoClient(mongo_uri).drop_database(name)
+        leftover = list(client.scan_iter(f"newscrawl:{name}:*"))
+        client.delete(*leftover, f"newscrawl:{name}:crawl")
