@@ -6,7 +6,7 @@ the validate pipeline with plain text and aware dates or is dropped with an
 :class:`~pipelines.validate.InvalidArticle` reason. The mutations live in tests/mutations.py
 (shared with bench/fuzz.py, the 10 000-case run). Each fault fuzzing found has a test at the end:
 JSON-LD nested past the recursion limit, control characters and braces in attribute names, an
-unreadable hreflang, image and canonical URLs, markup cut off in a meta description.
+unreadable hreflang, image and canonical URLs, tag-like text w3lib leaves, markup cut off in a meta description.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from mutations import FETCHED, BrokenInvariant, MUTATORS, PARSERS, SOURCES, check, mutate, random_document
 from newscrawl.dates import DEFAULT_FLOOR, MAX_FUTURE, parse_date
+from newscrawl.extract.text import plain_text
 from newscrawl.items import Article
 from newscrawl.parser import GenericParser
 from pipelines import validate
@@ -152,6 +153,15 @@ def test_unreadable_image_and_canonical_urls_are_skipped(head: str) -> None:
     article = GenericParser.parse(html, GENERIC_URL)
     assert all("[" not in image.url for image in article.images)
     assert article.canonical_url == GENERIC_URL
+
+
+@pytest.mark.parametrize("text", [
+    "Story text <<b>y joined by removing a tag> goes on",
+    "aerospace industr<y is ready to produce Su-25 attack a\u202eircraft]]> goes on",  # bench/fuzz.py case 6065
+])
+def test_tag_like_text_w3lib_leaves_is_removed(text: str) -> None:
+    stored = plain_text(text)
+    assert "<" not in stored and stored.startswith(("Story text", "aerospace industr")) and stored.endswith("goes on")
 
 
 @pytest.mark.parametrize("fragment", ["&lt;script type=&quot;x", "&lt;!-- never closed"])

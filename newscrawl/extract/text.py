@@ -27,6 +27,7 @@ _PARAGRAPH_BREAK = "\x00"
 
 
 _TAG = re.compile(r"</?[a-zA-Z][\w:-]*(?:\s[^<>]*)?/?>|<!--|</?[a-zA-Z][\w:-]*(?:\s[^<>]*)?$")
+_WHOLE_TAG = re.compile(r"</?[a-zA-Z][\w:-]*(?:\s[^<>]*)?/?>")
 _DANGLING = re.compile(r"<!--.*\Z|</?[a-zA-Z][\w:-]*(?:\s[^<>]*)?\Z", re.S)
 
 
@@ -37,6 +38,9 @@ def plain_text(text: str) -> str:
         return text
     text = remove_tags_with_content(text, which_ones=("script", "style", "noscript", "iframe", "object"))
     text = remove_tags(re.sub(r"<!--.*?-->", " ", text, flags=re.S))
+    # what w3lib leaves (a tag holding odd characters), and tags that removing others joined ("<<b>y …>")
+    while (stripped := _WHOLE_TAG.sub("", text)) != text:
+        text = stripped
     # a tag or comment cut off by the end of the text ("… <script type=") goes with the rest of it
     return replace_entities(_DANGLING.sub("", text))
 
