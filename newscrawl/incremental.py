@@ -5,8 +5,9 @@
   and ``fetched_key``: the canonical and the fetched address), and drops those already stored —
   unless the listing says the story changed after the stored version (``listed_at`` later than
   its ``modified_at``/``published_at``): those are fetched again, and the storage pipeline
-  records a revision. (nx-27017 answers ``$in`` by scanning the collection: on the embedded
-  server this check grows with the database; on MongoDB it is one indexed lookup per batch.)
+  records a revision. (nx-27017 answers ``$in`` by scanning the collection, so on the embedded
+  server the check is one indexed equality lookup per link instead; on MongoDB it is two indexed
+  ``$in`` lookups per batch.)
 - :class:`ConditionalFeeds` (downloader middleware) sends ``If-None-Match``/``If-Modified-Since``
   for feeds and sitemaps from the validators the server gave last time (collection ``feed_state``);
   a ``304 Not Modified`` costs no parsing.
@@ -114,11 +115,20 @@ def stored_times(storage: Any, requests: list[Request]) -> dict[str, datetime | 
     stored; None when the database cannot answer (then everything is fetched: the dedupe pipeline
     still stops copies)."""
     keys = list({url_key(request.url) for request in requests})
+    articles = storage.db.articles
+    wanted = {"url_key": 1, "fetched_key": 1, "modified_at": 1, "published_at": 1}
     stored: dict[str, datetime | None] = {}
     try:
-        for field in ("url_key", "fetched_key"):  # two indexed lookups per batch: nx-27017 scans on $or
-            for doc in storage.db.articles.find({field: {"$in": keys}}, {field: 1, "modified_at": 1, "published_at": 1}):
-                stored[doc[field]] = _utc(doc.get("modified_at") or doc.get("published_at"))
+        if storage.embedded:  # nx-27017 answers $in by scanning the collection (seconds at 70,000
+            # articles); an indexed equality lookup per key costs about 1 ms whatever the size
+            found = ((key, articles.find_one({"url_key": key}, wanted) or articles.find_one({"fetched_key": key}, wanted))
+                     for key in keys)
+            docs = [(key, doc) for key, doc in found if doc is not None]
+        else:  # two indexed lookups per batch ($or would not use both indexes everywhere)
+            docs = [(doc[field], doc) for field in ("url_key", "fetched_key")
+                    for doc in articles.find({field: {"$in": keys}}, wanted)]
+        for key, doc in docs:
+            stored[key] = _utc(doc.get("modified_at") or doc.get("published_at"))
     except Exception as exc:  # the database went away
         logger.warning("incremental check failed, fetching all: %s", exc)
         return None

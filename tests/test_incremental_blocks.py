@@ -13,13 +13,19 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
+from scrapy import Request
 
 from conftest import FILES, ROOT
 from localsite import QuietHandler, crawl_env, serving
+from newscrawl.incremental import stored_times
+from newscrawl.storage import Storage
+from newscrawl.urls import url_key
 
 PRAVDA = (FILES / "regional/pravda_ru_2026-01-08.html").read_bytes()
 UNN = (FILES / "regional/unn_ru_2020-12-03.html").read_bytes()
@@ -133,3 +139,20 @@ def test_three_runs(tmp_path: Path, site: str, env: dict[str, str]) -> None:
     finally:
         client.close()
     assert json.dumps(first)  # the stats dump parsed
+
+
+@pytest.mark.parametrize("per_key", [True, False], ids=["per-key lookups (nx-27017)", "batched $in (MongoDB)"])
+def test_both_ways_of_asking_for_stored_articles_agree(storage: Storage, per_key: bool) -> None:
+    """The embedded server is asked one key at a time, MongoDB in batches: the same answer, by
+    canonical or fetched address, on whichever server the tests run against."""
+    canonical = "https://www.unian.info/world/story-12000001.html"
+    fetched_only = "https://www.unian.info/world/story-12000002.html?utm_source=rss"
+    published = datetime(2023, 2, 18, 4, 24, tzinfo=timezone.utc)
+    storage.db.articles.insert_many([
+        {"url_key": url_key(canonical), "fetched_key": url_key(canonical + "?amp"), "published_at": published},
+        {"url_key": url_key("https://www.unian.info/other-12000002.html"), "fetched_key": url_key(fetched_only),
+         "published_at": published, "modified_at": published + timedelta(hours=1)},
+    ])
+    asked = [Request(canonical), Request(fetched_only), Request("https://www.unian.info/world/new-12000003.html")]
+    answer = stored_times(replace(storage, embedded=per_key), asked)
+    assert answer == {url_key(canonical): published, url_key(fetched_only): published + timedelta(hours=1)}
