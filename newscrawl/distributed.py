@@ -134,7 +134,7 @@ class BloomDupeFilter(BaseDupeFilter):
 class Progress:
     """What a taken request still waits for before it is done."""
 
-    request: Request
+    request: Request  # held, so that its id() names it until it is done
     children: int = 0  # yielded requests not yet in the shared queue
     items: int = 0  # yielded items not yet through the pipelines
     stored_items: int = 0  # items through the pipelines (they may wait in the storage buffer)
