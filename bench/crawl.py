@@ -10,8 +10,8 @@ HTTP server serves listing pages of 100 links and generated variations of the UN
   MongoDB (nx-27017), incremental checks on;
 - **bare**: Scrapy with the same download settings, callbacks that parse nothing and store nothing.
 
-Prints pages/s of both and the ratio, and peak RSS (Scrapy's ``memusage/max``) of newscrawl runs
-of each ``--memory-pages`` size. ``--json FILE`` writes the figures for ``bench/run_all.py``.
+Prints pages/s of both and the ratio, and the peak RSS (the kernel's ``VmHWM`` of the crawler
+process) of newscrawl runs of each ``--memory-pages`` size. ``--json FILE`` writes the figures for ``bench/run_all.py``.
 Not a test.
 """
 
@@ -23,6 +23,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,8 +97,44 @@ def crawl(module: Path, pages: int, work: Path, mongo_uri: str, *, bare: bool) -
     args = [sys.executable, "-m", "scrapy", "runspider", str(module)]
     for name, value in settings.items():
         args += ["-s", f"{name}={value}"]
-    subprocess.run(args, cwd=ROOT, env=env, check=True)
-    return stats_of(log)
+    process = subprocess.Popen(args, cwd=ROOT, env=env)
+    memory = watch_memory(process, log)
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, args)
+    return {**stats_of(log), **memory}
+
+
+def watch_memory(process: subprocess.Popen[bytes], log: Path, every: float = 1.0) -> dict[str, float]:
+    """Sample the crawl's memory from /proc until it exits; print a line a minute.
+
+    Scrapy's ``memusage/*`` stats read ``ru_maxrss``, which a process started from this one
+    inherits (this process holds every page it serves), so they overstate a crawl's memory; the
+    kernel's ``VmHWM`` (peak) and ``VmRSS`` of the crawler itself do not.
+    """
+    status = Path(f"/proc/{process.pid}/status")
+    started = time.monotonic()
+    peak = startup = 0.0
+    next_report = 60.0
+    while process.poll() is None:
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            break
+        rss, peak = kib_to_mb(fields.get("VmRSS")), max(peak, kib_to_mb(fields.get("VmHWM")))
+        elapsed = time.monotonic() - started
+        startup = startup or (rss if log.exists() and "Spider opened" in log.read_text(encoding="utf-8") else 0.0)
+        if elapsed >= next_report:
+            crawled = re.findall(r"Crawled (\d+) pages", log.read_text(encoding="utf-8")) if log.exists() else []
+            print(f"  {elapsed:5.0f} s: {crawled[-1] if crawled else 0} pages, RSS {rss:,.0f} MB, peak {peak:,.0f} MB", flush=True)
+            next_report += 60.0
+        time.sleep(every)
+    process.wait()
+    return {"rss/peak_mb": peak, "rss/startup_mb": startup}
+
+
+def kib_to_mb(value: str | None) -> float:
+    """``"123456 kB"`` (a /proc status field) in MB."""
+    return int(value.split()[0]) / 1024 if value else 0.0
 
 
 def main() -> None:
@@ -133,10 +170,10 @@ def main() -> None:
             memory = {}
             for size in (int(n) for n in args.memory_pages.split(",") if n):
                 stats = full_stats if size == args.pages else crawl(full, size, work, mongo.uri, bare=False)
-                memory[size] = stats["memusage/max"] / 2**20
+                memory[size] = stats["rss/peak_mb"]
                 rate = stats["response_received_count"] / stats["elapsed_time_seconds"]
                 print(f"newscrawl crawl of {size:,} pages: peak RSS {memory[size]:,.0f} MB "
-                      f"(startup {stats['memusage/startup'] / 2**20:,.0f} MB), {rate:,.0f} pages/s, "
+                      f"(RSS when the spider opened {stats['rss/startup_mb']:,.0f} MB), {rate:,.0f} pages/s, "
                       f"{stats.get('newscrawl/mongo/inserted', 0):,.0f} articles stored")
             results["peak_rss_mb"] = memory
         finally:
