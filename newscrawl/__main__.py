@@ -38,6 +38,8 @@ from newscrawl.sites import parser_for_url
 from newscrawl.storage import (
     EmbeddedServer,
     Storage,
+    StorageError,
+    data_dir,
     embedded_dir,
     free_port,
     open_storage,
@@ -222,7 +224,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def _print_runs(storage: Storage, per_spider: int, as_json: bool) -> int:
     """The newest runs of each spider with their alerts."""
     runs = storage.db.crawl_runs
-    for spider in sorted(runs.distinct("spider")):
+    spiders = sorted(runs.distinct("spider"))
+    if not spiders:
+        print("no crawl runs recorded yet", file=sys.stderr)
+    for spider in spiders:
         for run in runs.find({"spider": spider}).sort("started_at", DESCENDING).limit(per_spider):
             if as_json:
                 print(to_json_line(run))
@@ -231,6 +236,9 @@ def _print_runs(storage: Storage, per_spider: int, as_json: bool) -> int:
             print(f"{spider} {run['started_at']:%Y-%m-%d %H:%M} {run['finish_reason']}: {run['pages']} pages, "
                   f"{items['parsed']} parsed, {items['stored']} stored, {items['updated']} updated, "
                   f"{sum(items['dropped'].values())} dropped, {run['errors']} errors")
+            outcome = run.get("outcome") or {}
+            if outcome.get("code"):
+                print(f"  FAILED: {outcome['cause']}")
             for alert in run["alerts"]:
                 print(f"  ALERT [{alert['rule']}] {alert['message']}")
     return 0
@@ -262,16 +270,19 @@ def cmd_cron(args: argparse.Namespace) -> int:
 
 def cmd_flush_spill(args: argparse.Namespace) -> int:
     """Write the articles spilled during an outage; exit 1 if the database is still unreachable."""
+    from newscrawl.runs import load_pending_runs
+
     sink = ArticleSink.open(None, None)
     try:
-        if not sink.database_up:
+        if not sink.database_up or sink.storage is None:
             print("error: the database is unreachable; spill files kept", file=sys.stderr)
             return 1
         count = sink.flush_spill()
+        runs = load_pending_runs(sink.storage.db.crawl_runs, data_dir() / "runs")
     finally:
         sink.close()
-    print(f"replayed {count} spilled articles", file=sys.stderr)
-    return 0
+    print(f"replayed {count} spilled articles, loaded {runs} run records", file=sys.stderr)
+    return 1 if sink.unsaved else 0
 
 
 def _add_filters(command: argparse.ArgumentParser) -> None:
@@ -331,7 +342,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("newscrawl").setLevel(logging.INFO)
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except StorageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -75,7 +75,8 @@ def exit_code(returncode: int, summary: dict | None) -> int:
         return CRAWL_ERRORS
     if summary.get("alerts"):
         return ALERT
-    if returncode != 0 or summary.get("errors") or summary.get("finish_reason") != "finished":
+    if returncode != 0 or summary.get("errors") or (summary.get("outcome") or {}).get("code") \
+            or summary.get("finish_reason") != "finished":
         return CRAWL_ERRORS
     return OK
 
@@ -149,6 +150,9 @@ def _report(name: str, returncode: int, log_file: Path, summary_file: Path, out:
               f"{items['updated']} updated, {len(summary['alerts'])} alerts, {summary['errors']} errors", file=out)
         for alert in summary["alerts"]:
             print(f"ALERT [{alert['rule']}] {alert['message']}", file=out)
+        outcome = summary.get("outcome") or {}
+        if outcome.get("code"):
+            print(f"{name}: FAILED: {outcome['cause']}", file=out)
     return exit_code(returncode, summary)
 
 

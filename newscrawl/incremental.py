@@ -10,7 +10,9 @@
   ``$in`` lookups per batch.)
 - :class:`ConditionalFeeds` (downloader middleware) sends ``If-None-Match``/``If-Modified-Since``
   for feeds and sitemaps from the validators the server gave last time (collection ``feed_state``);
-  a ``304 Not Modified`` costs no parsing.
+  a ``304 Not Modified`` costs no parsing. New validators are saved only when the crawl ends well
+  (:func:`newscrawl.outcome.crawl_outcome`): after a crawl that stopped early or could not store
+  its articles, the next run reads the feeds in full again.
 
 Both do nothing when the database is unavailable (the dedupe pipeline still stops copies).
 """
@@ -23,10 +25,11 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-from scrapy import Request
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from newscrawl.outcome import OK, crawl_outcome
 from newscrawl.urls import url_key
 
 logger = logging.getLogger(__name__)
@@ -140,6 +143,9 @@ class ConditionalFeeds:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        #: validators of feeds fetched in this run, saved when it ends well
+        self.fresh: dict[str, dict[str, str | None]] = {}
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalFeeds:
@@ -172,12 +178,22 @@ class ConditionalFeeds:
             self.crawler.stats.inc_value("newscrawl/feeds_not_modified")
             return response
         etag, modified = response.headers.get(b"ETag"), response.headers.get(b"Last-Modified")
-        state = self._state() if response.status == 200 and (etag or modified) else None
-        if state is not None:
-            validators = {"etag": etag.decode("latin-1") if etag else None,
-                          "last_modified": modified.decode("latin-1") if modified else None}
-            try:
-                state.update_one({"_id": request.url}, {"$set": validators}, upsert=True)
-            except Exception as exc:
-                logger.warning("could not remember the validators of %s: %s", request.url, exc)
+        if response.status == 200 and (etag or modified):
+            self.fresh[request.url] = {"etag": etag.decode("latin-1") if etag else None,
+                                       "last_modified": modified.decode("latin-1") if modified else None}
         return response
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Save this run's validators if every article it found could be fetched and stored."""
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        if not self.fresh or crawl_outcome(reason, stats).code != OK:
+            return
+        state = self._state()
+        if state is None:
+            return
+        for url, validators in self.fresh.items():
+            try:
+                state.update_one({"_id": url}, {"$set": validators}, upsert=True)
+            except Exception as exc:
+                logger.warning("could not remember the validators of %s: %s", url, exc)
+                return

@@ -38,6 +38,11 @@ def retry_after_seconds(value: bytes | None, *, now: datetime | None = None) -> 
     return max(0.0, (when - now).total_seconds()) if when else None
 
 
+class NetworkFailure(IgnoreRequest):
+    """A download that failed on the network after every retry (logged once by the retry
+    middleware, so Scrapy prints no traceback for it)."""
+
+
 class BackoffRetryMiddleware(RetryMiddleware):
     """Retry failed downloads after an exponentially growing pause."""
 
@@ -81,8 +86,12 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return await self._paused(result, retry_after_seconds(response.headers.get("Retry-After")))
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:  # type: ignore[override]
-        """Retry a network error after the backoff pause."""
+        """Retry a network error after the backoff pause; after the last retry, count it
+        (``newscrawl/network_failures/<error>``) and end it quietly (one log line, no traceback)."""
         result = super().process_exception(request, exception)
+        if result is None and isinstance(exception, self.exceptions_to_retry) and not request.meta.get("dont_retry"):
+            self.crawler.stats.inc_value(f"newscrawl/network_failures/{type(exception).__name__}")
+            raise NetworkFailure(f"{type(exception).__name__}: {exception}") from None
         if result is None or not isinstance(result, type(request)):
             return result
         return await self._paused(result, None)

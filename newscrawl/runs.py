@@ -5,7 +5,8 @@ status counts, retries, items parsed/stored/updated/dropped by reason, per-field
 extraction layers used, errors, and the alerts :func:`newscrawl.alerts.evaluate` raises against the
 spider's recent runs. Alerts go to the log (ERROR), to the optional webhook
 (``NEWSCRAWL_WEBHOOK_URL``, one JSON POST per alert) and, through the summary file
-``NEWSCRAWL_RUN_SUMMARY``, to the exit code of ``python -m newscrawl run``.
+``NEWSCRAWL_RUN_SUMMARY``, to the exit code of ``python -m newscrawl run``. A record that could not
+be stored (database down) waits in ``data/runs/`` and is loaded by the next run or ``flush-spill``.
 """
 
 from __future__ import annotations
@@ -25,10 +26,33 @@ from scrapy.crawler import Crawler
 
 from newscrawl.alerts import Alert, AlertRules, evaluate
 from newscrawl.distributed import redis_url
+from newscrawl.outcome import crawl_outcome
 from newscrawl.spider import FILL_FIELDS
+from newscrawl.storage import to_json_line
 
 logger = logging.getLogger(__name__)
 HISTORY_RUNS = 10
+RUN_DATES = ("started_at", "finished_at")
+
+
+def load_pending_runs(runs: Any, directory: Path) -> int:
+    """Insert the run records waiting in ``directory`` into ``runs``; return how many were loaded."""
+    loaded = 0
+    for path in sorted(directory.glob("*.json")) if directory.is_dir() else []:
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            for name in RUN_DATES:
+                record[name] = datetime.fromisoformat(record[name])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            logger.warning("skipping unreadable run record %s: %s", path, exc)
+            continue
+        if runs.find_one({"_id": record["_id"]}, {"_id": 1}) is None:
+            runs.insert_one(record)
+        path.unlink()
+        loaded += 1
+    if loaded:
+        logger.info("loaded %d run records written while the database was unavailable", loaded)
+    return loaded
 
 
 def run_document(spider_name: str, stats: dict[str, Any], started_at: datetime, finished_at: datetime,
@@ -70,6 +94,8 @@ def run_document(spider_name: str, stats: dict[str, Any], started_at: datetime, 
             "stored": value("newscrawl/mongo/inserted"),
             "updated": value("newscrawl/mongo/updated"),
             "spilled": value("newscrawl/mongo/spilled"),
+            "quarantined": value("newscrawl/mongo/quarantined"),
+            "unsaved": value("newscrawl/mongo/unsaved"),
             "dropped": under("item_dropped_reasons_count/"),
             "not_article": value("newscrawl/not_article"),
             "parse_errors": value("newscrawl/parse_error"),
@@ -82,6 +108,7 @@ def run_document(spider_name: str, stats: dict[str, Any], started_at: datetime, 
         if parsed else {},
         "blocked": value("newscrawl/blocked"),
         "errors": value("log_count/ERROR"),
+        "outcome": crawl_outcome(reason, stats).as_dict(),
         "alerts": [],
     }
 
@@ -134,6 +161,11 @@ class RunRecorder:
         opened_here = getattr(self.crawler, "_newscrawl_sink", None) is None  # no pipeline used storage
         sink = sink_for(self.crawler)
         runs = sink.storage.db.crawl_runs if sink.storage is not None and sink.database_up else None
+        if runs is not None:
+            try:
+                load_pending_runs(runs, self.data_dir / "runs")
+            except Exception as exc:  # the record must not fail the crawl
+                logger.warning("could not load earlier run records: %s", exc)
         history = self._history(runs, spider.name)
         alerts = evaluate(run, history, self.rules)
         run["alerts"] = [alert.as_dict() for alert in alerts]
@@ -146,7 +178,8 @@ class RunRecorder:
             sink.close()
         if self.summary_path:
             summary = {"run_id": run["_id"], "spider": run["spider"], "alerts": run["alerts"],
-                       "errors": run["errors"], "finish_reason": reason, "items": run["items"]}
+                       "errors": run["errors"], "finish_reason": reason, "items": run["items"],
+                       "outcome": run["outcome"]}
             Path(self.summary_path).write_text(json.dumps(summary, ensure_ascii=False, default=str), encoding="utf-8")
 
     def _history(self, runs: Any, spider_name: str) -> list[dict[str, Any]]:
@@ -166,6 +199,10 @@ class RunRecorder:
             except Exception as exc:
                 logger.warning("could not store the run record: %s", exc)
         fallback = self.data_dir / "runs" / f"{run['_id']}.json"
-        fallback.parent.mkdir(parents=True, exist_ok=True)
-        fallback.write_text(json.dumps(run, ensure_ascii=False, default=str), encoding="utf-8")
-        logger.warning("run record written to %s (database unavailable)", fallback)
+        try:
+            fallback.parent.mkdir(parents=True, exist_ok=True)
+            fallback.write_text(to_json_line(run), encoding="utf-8")
+        except OSError as exc:
+            logger.error("could not keep the run record in %s either: %s", fallback.parent, exc.strerror or exc)
+            return
+        logger.warning("run record written to %s (database unavailable); the next run or flush-spill loads it", fallback)

@@ -1,11 +1,22 @@
 """The write path shared by the pipelines and ``flush-spill``: dedupe → buffer → bulk write → spill.
 
 Writes are batched (flushed by size, by age and at close) as unordered bulk inserts against the
-unique indexes. On connection errors a batch is retried with backoff; if MongoDB stays down the
-sink marks it down for a cool-off period (no call blocks on a dead server meanwhile) and spills
-batches to JSON lines under ``./data/spill/``; they are written on the next start or by
-``python -m newscrawl flush-spill``. Nothing is lost and, thanks to the unique indexes and the
-dedupe checks on replay, nothing is doubled. No Scrapy here: counters go to ``count``.
+unique indexes. Every document of a batch ends stored, quarantined or spilled:
+
+- connection errors: the batch is retried with backoff; if MongoDB stays down the sink marks it
+  down for a cool-off period (no call blocks on a dead server meanwhile) and spills batches to JSON
+  lines under ``./data/spill/``; they are written on the next start or by ``python -m newscrawl
+  flush-spill``;
+- a document the driver cannot encode or the server refuses: retried, then the batch is halved
+  until the bad documents stand alone; they go to ``./data/quarantine/`` with the reason, the rest
+  is stored;
+- a full disk on the server: the batch is spilled and :attr:`ArticleSink.storage_full` is set (the
+  crawl stops); any other error the server keeps giving: retried, then spilled.
+
+When even the spill file cannot be written (the same full disk), the documents are counted
+``newscrawl/mongo/unsaved``: they are not in the database, so the next run fetches them again.
+Thanks to the unique indexes and the dedupe checks on replay, nothing is doubled. No Scrapy here:
+counters go to ``count``.
 """
 
 from __future__ import annotations
@@ -20,16 +31,44 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pymongo.errors import ConnectionFailure
+from bson.errors import BSONError
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from newscrawl.dedupe import Decision, Deduper, StoredMatches, Verdict, add_bands
-from newscrawl.storage import ArticleStore, SpillFile, Storage, StorageError, open_storage, read_spill, redact_uri, spill_files
+from newscrawl.storage import (
+    ArticleStore,
+    QuarantineFile,
+    SpillFile,
+    Storage,
+    StorageError,
+    StorageFull,
+    WriteResult,
+    is_storage_full,
+    open_storage,
+    read_spill,
+    redact_uri,
+    spill_files,
+)
 
 logger = logging.getLogger(__name__)
 
 Counter = Callable[[str, int], None]
 #: concurrent dedupe lookups (reads) per crawl
 READER_THREADS = 4
+#: errors that belong to one document (the driver cannot encode it), not to the server
+DOCUMENT_ERRORS = (BSONError, UnicodeError, OverflowError, ValueError, TypeError)
+
+
+def is_full_error(error: Exception) -> bool:
+    """Whether ``error`` says the database server's disk is full."""
+    return isinstance(error, StorageFull) or (
+        isinstance(error, PyMongoError) and is_storage_full(getattr(error, "code", None), str(error))
+    )
+
+
+def describe(error: BaseException) -> str:
+    """One short line naming an error (never a document's text: messages are cut at 300 characters)."""
+    return f"{type(error).__name__}: {str(error)[:300]}"
 
 
 @dataclass
@@ -46,6 +85,7 @@ class SinkOptions:
     min_words: int = 50
     memory_items: int = 100_000
     spill_dir: Path | None = None
+    quarantine_dir: Path | None = None
 
 
 def _ignore(_name: str, _value: int) -> None:
@@ -67,6 +107,11 @@ class ArticleSink:
             memory_items=self.options.memory_items,
         )
         self.spill = SpillFile(self.options.spill_dir) if self.options.spill_dir else SpillFile()
+        self.quarantine = QuarantineFile(self.options.quarantine_dir) if self.options.quarantine_dir else QuarantineFile()
+        #: why the server has no room left to write, once it said so (the crawl should stop)
+        self.storage_full: str | None = None
+        #: documents neither stored, quarantined nor spilled (they are fetched again next run)
+        self.unsaved = 0
         self.buffer: list[dict[str, Any]] = []
         self._checked: dict[str, dict[str, Any]] = {}
         self._last_flush = time.monotonic()
@@ -157,36 +202,139 @@ class ArticleSink:
         return bool(self.buffer) and time.monotonic() - self._last_flush >= self.options.flush_seconds
 
     def flush(self) -> None:
-        """Write the buffered documents (or spill them)."""
+        """Write the buffered documents (or quarantine or spill them); never raises. The
+        :attr:`flushed` listeners hear only of flushes after which nothing is left unsaved."""
         docs, self.buffer = self.buffer, []
         self._last_flush = time.monotonic()
+        unsaved_before = self.unsaved
         if docs:
-            self._write(docs)
-        for listener in self.flushed:
-            listener()
+            try:
+                self._write(docs)
+            except Exception as exc:  # a fault of this code: keep the documents all the same
+                logger.error("writing %d articles failed unexpectedly (%s); spilling them", len(docs), describe(exc))
+                self._spill(docs)
+        if self.unsaved == unsaved_before:
+            for listener in self.flushed:
+                listener()
 
     def _write(self, docs: list[dict[str, Any]]) -> bool:
-        if self.database_up:
-            assert self.store is not None
-            for attempt in range(self.options.retries + 1):
-                try:
-                    result = self.store.write(docs)
-                except ConnectionFailure as exc:
-                    if attempt == self.options.retries:
-                        self._mark_down(exc)
-                        break
-                    self.count("newscrawl/mongo/write_retries", 1)
-                    time.sleep(self.options.backoff_seconds * 2**attempt)
-                else:
-                    self.count("newscrawl/mongo/inserted", result.inserted)
-                    self.count("newscrawl/mongo/updated", result.updated)
-                    self.count("newscrawl/mongo/unchanged", result.unchanged)
-                    self.count("newscrawl/mongo/batches", 1)
+        """Store ``docs`` (retrying, isolating refused documents); spill them if the database
+        cannot take them. True when the database took the batch."""
+        if not self.database_up or self.storage_full:
+            self._spill(docs)
+            return False
+        assert self.store is not None
+        pending = docs
+        for attempt in range(self.options.retries + 1):
+            last = attempt == self.options.retries
+            try:
+                result = self.store.write(pending)
+            except ConnectionFailure as exc:
+                if last:
+                    self._mark_down(exc)
+                    break
+            except DOCUMENT_ERRORS as exc:
+                if last:
+                    self._isolate(pending, exc)
                     return True
-        spilled = self.spill.write(docs)
+                logger.warning("MongoDB write of %d articles failed (%s); retrying", len(pending), describe(exc))
+            except Exception as exc:
+                if is_full_error(exc):
+                    self._mark_full(exc)
+                    break
+                if last:
+                    self._mark_down(exc)
+                    break
+                logger.warning("MongoDB write of %d articles failed (%s); retrying", len(pending), describe(exc))
+            else:
+                self._counted(result)
+                if not result.refused:
+                    return True
+                if last:
+                    self._quarantine(result.refused)
+                    return True
+                pending = [doc for doc, _ in result.refused]
+                logger.warning("MongoDB refused %d articles (%s); retrying them", len(pending), result.refused[0][1])
+            self.count("newscrawl/mongo/write_retries", 1)
+            time.sleep(self.options.backoff_seconds * 2**attempt)
+        self._spill(pending)
+        return False
+
+    def _counted(self, result: WriteResult) -> None:
+        self.count("newscrawl/mongo/inserted", result.inserted)
+        self.count("newscrawl/mongo/updated", result.updated)
+        self.count("newscrawl/mongo/unchanged", result.unchanged)
+        self.count("newscrawl/mongo/batches", 1)
+
+    def _isolate(self, docs: list[dict[str, Any]], error: Exception) -> None:
+        """Halve a batch that keeps failing until each part is stored or is one document, which
+        goes to quarantine; a server fault met on the way spills what is left."""
+        parts: list[list[dict[str, Any]]] = [docs]
+        refused: list[tuple[dict[str, Any], str]] = []
+        assert self.store is not None
+        while parts:
+            part = parts.pop()
+            try:
+                result = self.store.write(part)
+            except DOCUMENT_ERRORS as exc:
+                if len(part) == 1:
+                    refused.append((part[0], describe(exc)))
+                else:
+                    middle = len(part) // 2
+                    parts += [part[middle:], part[:middle]]
+                continue
+            except Exception as exc:
+                self._server_fault(exc)
+                self._spill([doc for rest in (part, *parts) for doc in rest])
+                break
+            self._counted(result)
+            refused += result.refused
+        logger.warning("isolated %d of %d articles the database cannot store (%s)", len(refused), len(docs), describe(error))
+        self._quarantine(refused)
+
+    def _server_fault(self, exc: Exception) -> None:
+        """Note a fault of the server (not of a document): full disk, or down."""
+        if is_full_error(exc):
+            self._mark_full(exc)
+        else:
+            self._mark_down(exc)
+
+    def _mark_full(self, exc: Exception) -> None:
+        if self.storage_full is None:
+            self.storage_full = describe(exc)
+            logger.error("MongoDB has no room left to write (%s): articles are spilled from now on", self.storage_full)
+            self.count("newscrawl/mongo/storage_full", 1)
+
+    def _quarantine(self, refused: list[tuple[dict[str, Any], str]]) -> None:
+        """Put refused documents aside with their reasons (counted, one log line each, no text)."""
+        if not refused:
+            return
+        for doc, reason in refused:
+            logger.error("quarantined %s: %s", doc.get("url"), reason)
+        try:
+            written = self.quarantine.write(refused)
+        except OSError as exc:
+            self._unsaved(len(refused), self.quarantine.directory, exc)
+            return
+        self.count("newscrawl/mongo/quarantined", written)
+
+    def _spill(self, docs: list[dict[str, Any]]) -> None:
+        """Spill ``docs`` to disk; when even that fails, count them unsaved."""
+        if not docs:
+            return
+        try:
+            spilled = self.spill.write(docs)
+        except OSError as exc:
+            self._unsaved(len(docs), self.spill.directory, exc)
+            return
         self.count("newscrawl/mongo/spilled", spilled)
         logger.warning("spilled %d articles to %s", spilled, self.spill.path)
-        return False
+
+    def _unsaved(self, number: int, where: Path, exc: OSError) -> None:
+        self.unsaved += number
+        self.count("newscrawl/mongo/unsaved", number)
+        logger.error("could not write %d articles to %s (%s); they are not stored and will be fetched "
+                     "again on the next run", number, where, exc.strerror or exc)
 
     def flush_spill(self) -> int:
         """Write every waiting spill file (dedupe checks included); return how many documents were read."""
@@ -199,8 +347,11 @@ class ArticleSink:
             docs = list(read_spill(path))
             total += len(docs)
             kept = [doc for doc in docs if self.check(doc).verdict in (Verdict.NEW, Verdict.UPDATE)]
+            unsaved_before = self.unsaved
             written = self._write(kept)
-            path.unlink()  # written, or spilled again into this run's own spill file
+            if self.unsaved > unsaved_before:  # neither stored nor spilled again: keep the file
+                break
+            path.unlink()  # written, quarantined, or spilled again into this run's own spill file
             logger.info("replayed spill file %s (%d articles, %d new or changed)", path, len(docs), len(kept))
             if not written:
                 break

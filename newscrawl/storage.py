@@ -35,6 +35,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DATABASE = "newscrawl"
 DUPLICATE_KEY = 11000
+#: MongoDB's OutOfDiskSpace; nx-27017 answers a full disk with code 8 "database or disk is full"
+OUT_OF_DISK_SPACE = 14031
+_FULL_MESSAGE = re.compile(r"disk is full|no space left|out of disk space|quota exceeded", re.I)
 #: fields stored as BSON dates
 DATE_FIELDS = ("published_at", "modified_at", "fetched_at", "first_seen_at", "updated_at")
 #: fields a new version of an article may change (what a revision records)
@@ -76,6 +79,15 @@ def _nx_command() -> str:
 
 class StorageError(RuntimeError):
     """The database cannot be reached or started."""
+
+
+class StorageFull(StorageError):
+    """The database server has no room left to write."""
+
+
+def is_storage_full(code: int | None, message: str | None) -> bool:
+    """Whether a server error (code, message) says its disk is full."""
+    return code == OUT_OF_DISK_SPACE or bool(message and _FULL_MESSAGE.search(message))
 
 
 @dataclass
@@ -249,6 +261,11 @@ def open_storage(
     except PyMongoError as exc:
         storage.close()
         raise StorageError(f"cannot use MongoDB at {redact_uri(uri)}: {exc}") from exc
+    except Exception as exc:  # e.g. credentials sent to a server without authentication: KeyError in the handshake
+        storage.close()
+        credentials = " (the server does not accept the credentials in MONGO_URI)" if "@" in uri else ""
+        raise StorageError(f"cannot use MongoDB at {redact_uri(uri)}{credentials}: "
+                           f"{type(exc).__name__} {exc}") from exc
     return storage
 
 
@@ -286,6 +303,37 @@ def from_json_line(line: str) -> dict[str, Any]:
 # -- spill files --------------------------------------------------------------------------------
 
 
+def _spill_line(doc: dict[str, Any]) -> str:
+    """``doc`` as a spill line; text a UTF-8 file cannot hold (a lone surrogate) is escaped."""
+    doc = {k: v for k, v in doc.items() if k != "_id"}
+    line = to_json_line(doc)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        line = json.dumps(doc, ensure_ascii=True, default=_json_default)
+    return line + "\n"
+
+
+def _append_all(path: Path, lines: list[str]) -> None:
+    """Append ``lines`` to ``path`` durably, all or none (a failed write is cut back off)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = "".join(lines).encode("utf-8")
+    with path.open("ab") as out:
+        start = out.tell()
+        try:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        except OSError:
+            out.truncate(start)
+            raise
+
+
+def _stamped(directory: Path, prefix: str) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    return directory / f"{prefix}-{stamp}-{os.getpid()}.jsonl"
+
+
 @dataclass
 class SpillFile:
     """Documents that could not be written, as JSON lines under ``./data/spill/`` until replayed."""
@@ -294,19 +342,42 @@ class SpillFile:
     path: Path | None = None
 
     def write(self, docs: Iterable[dict[str, Any]]) -> int:
-        """Append ``docs``; return how many were written."""
+        """Append ``docs``, all or none; return how many were written. Raises :class:`OSError`
+        (e.g. a full disk) with nothing written."""
+        lines = [_spill_line(doc) for doc in docs]
+        if not lines:
+            return 0
         if self.path is None:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-            self.path = self.directory / f"spill-{stamp}-{os.getpid()}.jsonl"
-        count = 0
-        with self.path.open("a", encoding="utf-8") as out:
-            for doc in docs:
-                out.write(to_json_line({k: v for k, v in doc.items() if k != "_id"}) + "\n")
-                count += 1
-            out.flush()
-            os.fsync(out.fileno())
-        return count
+            self.path = _stamped(self.directory, "spill")
+        _append_all(self.path, lines)
+        return len(lines)
+
+
+@dataclass
+class QuarantineFile:
+    """Documents the database refused, one JSON line each with the reason, under ``./data/quarantine/``.
+
+    A line is ``{"quarantined_at", "reason", "url", "document"}``, written ASCII-escaped so that
+    any text, even what made the write fail, survives as it was."""
+
+    directory: Path = field(default_factory=lambda: data_dir() / "quarantine")
+    path: Path | None = None
+
+    def write(self, refused: list[tuple[dict[str, Any], str]]) -> int:
+        """Append each (document, reason), all or none; return how many. Raises :class:`OSError`."""
+        now = datetime.now(timezone.utc).isoformat()
+        lines = [
+            json.dumps({"quarantined_at": now, "reason": reason, "url": doc.get("url"),
+                        "document": {k: v for k, v in doc.items() if k != "_id"}},
+                       ensure_ascii=True, default=_json_default) + "\n"
+            for doc, reason in refused
+        ]
+        if not lines:
+            return 0
+        if self.path is None:
+            self.path = _stamped(self.directory, "quarantine")
+        _append_all(self.path, lines)
+        return len(lines)
 
 
 def spill_files(directory: Path | None = None) -> list[Path]:
@@ -330,16 +401,18 @@ def read_spill(path: Path) -> Iterator[dict[str, Any]]:
 
 @dataclass
 class WriteResult:
-    """What one batch write did."""
+    """What one batch write did; ``refused``: documents the server would not store, with why."""
 
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    refused: list[tuple[dict[str, Any], str]] = field(default_factory=list)
 
     def __iadd__(self, other: WriteResult) -> WriteResult:
         self.inserted += other.inserted
         self.updated += other.updated
         self.unchanged += other.unchanged
+        self.refused += other.refused
         return self
 
 
@@ -354,8 +427,10 @@ class ArticleStore:
     def write(self, docs: list[dict[str, Any]]) -> WriteResult:
         """Insert ``docs`` in one unordered bulk write; resolve duplicate keys one by one.
 
-        Raises :class:`pymongo.errors.ConnectionFailure` when the server is unreachable (the
-        caller retries or spills); the batch is idempotent, so a retry never doubles anything.
+        Documents the server refuses for other reasons come back in ``refused``. Raises
+        :class:`StorageFull` when the server's disk is full, :class:`pymongo.errors.ConnectionFailure`
+        when it is unreachable, and the driver's error when it cannot encode a document (the
+        caller retries, isolates or spills); the batch is idempotent, so a retry never doubles anything.
         """
         result = WriteResult()
         if not docs:
@@ -369,10 +444,16 @@ class ArticleStore:
             result.inserted = len(self.articles.insert_many(docs, ordered=False).inserted_ids)
         except BulkWriteError as exc:
             result.inserted = exc.details.get("nInserted", 0)
-            for error in exc.details.get("writeErrors", []):
-                if error.get("code") != DUPLICATE_KEY:
-                    raise
-                result += self._resolve_conflict(docs[error["index"]])
+            errors = exc.details.get("writeErrors", [])
+            full = next((e for e in errors if is_storage_full(e.get("code"), e.get("errmsg"))), None)
+            if full is not None:
+                raise StorageFull(f"code {full.get('code')}: {full.get('errmsg')}") from None
+            for error in errors:
+                doc = docs[error["index"]]
+                if error.get("code") == DUPLICATE_KEY:
+                    result += self._resolve_conflict(doc)
+                else:
+                    result.refused.append((doc, f"code {error.get('code')}: {str(error.get('errmsg'))[:300]}"))
         self.link_translations([d for d in docs if d.get("translations") and d.get("_id")])
         return result
 

@@ -17,6 +17,7 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.utils.asyncio import create_looping_call
 
+from newscrawl.outcome import close_crawl
 from newscrawl.sink import ArticleSink, SinkOptions
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class MongoPipeline:
         self.crawler = crawler
         self.sink: ArticleSink | None = None
         self._timer: Any = None
+        self._stopping = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -85,6 +87,7 @@ class MongoPipeline:
     def _flush_if_due(self) -> None:
         if self.sink:
             self.sink.submit(self.sink.flush_if_due)
+            self._stop_if_full()
 
     def _queue(self, item: Any) -> None:
         assert self.sink is not None
@@ -92,10 +95,17 @@ class MongoPipeline:
         self.sink.add((self.sink.take_checked(key) if key else None) or article_document(item))
 
     async def process_item(self, item: Any) -> Any:
-        """Queue the article (on the sink's thread: a full batch is written there)."""
+        """Queue the article (on the sink's thread: a full batch is written there); stop the
+        crawl when the database has no room left (close reason ``storage_full``)."""
         assert self.sink is not None
         await self.sink.run(self._queue, item)
+        self._stop_if_full()
         return item
+
+    def _stop_if_full(self) -> None:
+        if self.sink is not None and self.sink.storage_full and not self._stopping:
+            self._stopping = True
+            close_crawl(self.crawler, "storage_full")
 
     def close_spider(self) -> None:
         """Stop the timer and write what is left."""

@@ -7,6 +7,7 @@ Each drop reason is its own :class:`~scrapy.exceptions.DropItem` subclass, so th
 from __future__ import annotations
 
 import logging
+from dataclasses import fields, is_dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from newscrawl.extract.language import guess_language
-from newscrawl.extract.text import clean_line, join_paragraphs, plain_text, word_count
+from newscrawl.extract.text import clean_line, join_paragraphs, plain_text, storable_text, word_count
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -22,6 +23,19 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+
+def storable(value: Any) -> Any:
+    """``value`` with every string in it made storable (no lone surrogates, NULs or control
+    characters), through lists, dicts and dataclasses such as images."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, list):
+        return [storable(entry) for entry in value]
+    if isinstance(value, dict):
+        return {storable(key): storable(entry) for key, entry in value.items()}
+    if is_dataclass(value) and not isinstance(value, type):
+        return replace(value, **{f.name: storable(getattr(value, f.name)) for f in fields(value)})
+    return value
 
 
 class InvalidArticle(DropItem):
@@ -41,7 +55,8 @@ class LanguageMismatch(InvalidArticle):
 
 
 class ValidatePipeline:
-    """Normalize text fields (NFC, whitespace), then check required fields, dates and language."""
+    """Normalize text fields (NFC, whitespace, nothing a database cannot store), then check
+    required fields, dates and language."""
 
     def __init__(self, check_language: bool = True) -> None:
         self.check_language = check_language
@@ -76,6 +91,9 @@ class ValidatePipeline:
             image.caption = clean_line(plain_text(image.caption)) or None if image.caption else None
             image.credit = clean_line(plain_text(image.credit)) or None if image.credit else None
         adapter["word_count"] = word_count(adapter.get("body"))
+        for name in adapter.field_names():  # every other field too (URLs, raw strings, layers)
+            if name in adapter:
+                adapter[name] = storable(adapter[name])
 
     def _validate(self, adapter: ItemAdapter) -> None:
         missing = [

@@ -23,6 +23,9 @@ BLOCK_TAGS = frozenset(
 )  # fmt: skip
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
+#: what UTF-8 and BSON cannot carry or a reader never wants: lone surrogates, NUL and the other
+#: C0/C1 control characters (tab, newline and carriage return stay)
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _PARAGRAPH_BREAK = "\x00"
 
 
@@ -45,11 +48,16 @@ def plain_text(text: str) -> str:
     return replace_entities(_DANGLING.sub("", text))
 
 
+def storable_text(text: str) -> str:
+    """``text`` without lone surrogates and control characters: always encodable as UTF-8 and BSON."""
+    return _UNSTORABLE.sub("", text)
+
+
 def clean_line(text: str | None) -> str:
-    """NFC-normalize, drop zero-width characters and collapse whitespace to single spaces."""
+    """NFC-normalize, drop zero-width and unstorable characters, collapse whitespace to single spaces."""
     if not text:
         return ""
-    text = _ZERO_WIDTH.sub("", unicodedata.normalize("NFC", text))
+    text = _ZERO_WIDTH.sub("", unicodedata.normalize("NFC", storable_text(text)))
     return _SPACES.sub(" ", text.replace("\n", " ")).strip()
 
 
