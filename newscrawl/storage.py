@@ -255,18 +255,22 @@ def open_storage(
     client: MongoClient[dict[str, Any]] = MongoClient(
         uri, tz_aware=True, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms, socketTimeoutMS=60_000
     )
-    storage = Storage(client=client, db=client[database], uri=uri, embedded=embedded or is_embedded(client), server=server)
     try:
+        storage = Storage(client=client, db=client[database], uri=uri, embedded=embedded or is_embedded(client), server=server)
         storage.ensure_indexes()
-    except PyMongoError as exc:
-        storage.close()
-        raise StorageError(f"cannot use MongoDB at {redact_uri(uri)}: {exc}") from exc
-    except Exception as exc:  # e.g. credentials sent to a server without authentication: KeyError in the handshake
-        storage.close()
-        credentials = " (the server does not accept the credentials in MONGO_URI)" if "@" in uri else ""
-        raise StorageError(f"cannot use MongoDB at {redact_uri(uri)}{credentials}: "
-                           f"{type(exc).__name__} {exc}") from exc
+    except Exception as exc:  # credentials sent to a server without authentication fail with KeyError
+        client.close()
+        if server:
+            server.stop()
+        raise StorageError(f"cannot use MongoDB at {redact_uri(uri)}: {_short(exc)}") from exc
     return storage
+
+
+def _short(exc: Exception) -> str:
+    """One line about a failure to use the database (no topology dump)."""
+    if isinstance(exc, PyMongoError):
+        return str(exc).split(", Timeout:")[0].split(" (configured timeouts")[0]
+    return f"{type(exc).__name__} {exc} (does the server accept the credentials in MONGO_URI?)"
 
 
 def is_embedded(client: MongoClient[dict[str, Any]]) -> bool:

@@ -110,13 +110,14 @@ def test_database_killed_mid_crawl_loses_and_doubles_nothing(tmp_path: Path, sit
         server.process.wait()
         time.sleep(1.5)
         restarted.append(EmbeddedServer.start(mongo_dir, port))
-        assert crawl.wait(timeout=120) == 0
+        assert crawl.wait(timeout=300) == 1, "articles were spilled: the crawl says so with exit 1"
     finally:
         if crawl.poll() is None:
             crawl.kill()
     log = (tmp_path / "crawl.log").read_text(encoding="utf-8")
     try:
         assert "'newscrawl/mongo/spilled'" in log, "the outage should have spilled articles to disk"
+        assert "articles spilled to" in log.strip().splitlines()[-1] and "flush-spill" in log.strip().splitlines()[-1]
         assert "'item_dropped_reasons_count/MissingRequiredField': 1" in log  # the undated page
         assert "'newscrawl/not_article': 1" in log  # the empty page
         assert "'item_dropped_reasons_count/SeenInRun': 1" in log  # the article linked twice
