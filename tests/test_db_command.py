@@ -52,12 +52,14 @@ def test_password_in_mongo_uri_is_never_logged_and_nothing_is_lost(tmp_path: Pat
     env = {**os.environ, "MONGO_URI": f"mongodb://crawler:hunter2-secret@127.0.0.1:{port}/?authSource=admin",
            "NEWSCRAWL_DATA_DIR": str(tmp_path / "data")}
     log = tmp_path / "crawl.log"
-    subprocess.run(
+    crawl = subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "unian", "-a", "editions=en", "-s", f"NEWSCRAWL_REPLAY={SAMPLE}",
          "-s", "NEWSCRAWL_MONGO_TIMEOUT_MS=300", "-s", f"LOG_FILE={log}", "-s", "LOG_LEVEL=DEBUG"],
-        cwd=ROOT, env=env, check=True, timeout=120,
+        cwd=ROOT, env=env, timeout=300,
     )
     text = log.read_text(encoding="utf-8")
+    assert crawl.returncode == 1, "nothing stored: the crawl must not exit 0"
+    assert "FAILED: nothing stored, 1 articles spilled to" in text.strip().splitlines()[-1]
     assert "hunter2-secret" not in text
     assert "crawler:***@" in text
     assert "'newscrawl/mongo/spilled': 1" in text
