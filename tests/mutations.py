@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import bson
+import bson.errors
+from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from newscrawl.parser import GenericParser, NotAnArticle, ParserProxy
@@ -60,10 +63,11 @@ PARSERS: dict[str, Callable[[str], type[ParserProxy]]] = {
 
 _TAG_SPAN = re.compile(r"<(\w+)\b[^>]*>.*?</\1>", re.S)
 _JSONLD = re.compile(r"(<script[^>]*application/ld\+json[^>]*>)(.*?)(</script>)", re.S | re.I)
-#: characters a mutation injects: controls, zero-width and bidi marks, surrogate-free oddities, markup
+#: characters a mutation injects: controls, zero-width and bidi marks, oddities, markup, JSON escapes
 _ODD = ("\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x7f", "\x85", "\u00a0", "\u200b", "\u200e", "\u202e",
         "\u2028", "\ufeff", "\ufffd", "\U0001f600", "\U000e0041", "<", ">", "&", "&amp;", "&#0;", "&#x110000;",
-        '"', "'", "]]>", "<!--", "-->", "<![CDATA[", "</script>", "<script>", "{", "}", "\\", "\r")
+        '"', "'", "]]>", "<!--", "-->", "<![CDATA[", "</script>", "<script>", "{", "}", "\\", "\r",
+        "\\ud800", "\\udfff", "\\u0000")  # the last three: escapes JSON turns into lone surrogates and NUL
 
 
 def truncate(html: str, rng: random.Random) -> str:
@@ -180,4 +184,8 @@ def check(html: str, url: str, parser: type[ParserProxy], pipeline: ValidatePipe
         value = getattr(article, name)
         if value is not None and value.utcoffset() is None:
             raise BrokenInvariant(f"{name} is naive: {value!r}")
+    try:
+        bson.encode(ItemAdapter(article).asdict())
+    except (bson.errors.BSONError, UnicodeError, OverflowError) as exc:
+        raise BrokenInvariant(f"the article cannot be stored: {exc}") from exc
     return "parsed"
