@@ -13,6 +13,7 @@ from newscrawl.replay import RECORDER_PRIORITY, REPLAY_PRIORITY
 BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+COMMANDS_MODULE = "newscrawl.commands"  # `scrapy crawl` exits non-zero when the crawl failed
 
 # -- politeness -------------------------------------------------------------------------------
 NEWSCRAWL_CONTACT = os.getenv("NEWSCRAWL_CONTACT", "https://github.com/newscrawl/newscrawl")
@@ -52,6 +53,8 @@ DOWNLOADER_MIDDLEWARES = {
 
 # -- safety (newscrawl/safety.py): http(s) only, no private addresses the operator did not name ---
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+# the address Scrapy connects to is checked too (DNS rebinding); a process-wide Twisted resolver
+TWISTED_DNS_RESOLVER = "newscrawl.safety.PublicAddressResolver"
 NEWSCRAWL_ALLOW_PRIVATE_HOSTS = [h for h in os.getenv("NEWSCRAWL_ALLOW_PRIVATE_HOSTS", "").split(",") if h]
 
 SPIDER_MIDDLEWARES = {"newscrawl.incremental.SkipStoredArticles": 100}
@@ -74,11 +77,13 @@ ADDONS = {"newscrawl.distributed.RedisAddon": 100, "newscrawl.rendering.Playwrig
 NEWSCRAWL_PLAYWRIGHT = os.getenv("NEWSCRAWL_PLAYWRIGHT", "auto")
 NEWSCRAWL_CHROMIUM = os.getenv("NEWSCRAWL_CHROMIUM", "/usr/bin/chromium")
 NEWSCRAWL_REDIS_IDLE_SECONDS = float(os.getenv("NEWSCRAWL_REDIS_IDLE_SECONDS", "10"))
+# seconds a worker waits for an unavailable Redis before it closes with reason redis_unavailable (60)
+NEWSCRAWL_REDIS_OUTAGE_SECONDS = float(os.getenv("NEWSCRAWL_REDIS_OUTAGE_SECONDS", "60"))
 NEWSCRAWL_BLOOM_CAPACITY = int(os.getenv("NEWSCRAWL_BLOOM_CAPACITY", "10000000"))
 NEWSCRAWL_BLOOM_ERROR_RATE = float(os.getenv("NEWSCRAWL_BLOOM_ERROR_RATE", "0.001"))
 
 # -- run records and alerts (see newscrawl/runs.py, newscrawl/alerts.py) --------------------------
-EXTENSIONS = {"newscrawl.runs.RunRecorder": 500}
+EXTENSIONS = {"newscrawl.runs.RunRecorder": 500, "newscrawl.outcome.CrawlOutcome": 510}
 NEWSCRAWL_WEBHOOK_URL = os.getenv("NEWSCRAWL_WEBHOOK_URL") or None  # may carry a token: never logged
 NEWSCRAWL_RUN_SUMMARY = os.getenv("NEWSCRAWL_RUN_SUMMARY") or None
 
