@@ -10,9 +10,9 @@
   ``$in`` lookups per batch.)
 - :class:`ConditionalFeeds` (downloader middleware) sends ``If-None-Match``/``If-Modified-Since``
   for feeds and sitemaps from the validators the server gave last time (collection ``feed_state``);
-  a ``304 Not Modified`` costs no parsing. New validators are saved only when the crawl ends well
-  (:func:`newscrawl.outcome.crawl_outcome`): after a crawl that stopped early or could not store
-  its articles, the next run reads the feeds in full again.
+  a ``304 Not Modified`` costs no parsing. New validators are saved only when the crawl ran out of
+  work and stored everything (:func:`newscrawl.outcome.crawl_outcome`): after a crawl that stopped
+  early (a time limit too) or could not store its articles, the next run reads the feeds in full.
 
 Both do nothing when the database is unavailable (the dedupe pipeline still stops copies).
 """
@@ -184,9 +184,9 @@ class ConditionalFeeds:
         return response
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        """Save this run's validators if every article it found could be fetched and stored."""
+        """Save this run's validators if every article the feeds listed was fetched and stored."""
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        if not self.fresh or crawl_outcome(reason, stats).code != OK:
+        if not self.fresh or reason != "finished" or crawl_outcome(reason, stats).code != OK:
             return
         state = self._state()
         if state is None:

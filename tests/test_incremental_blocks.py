@@ -85,13 +85,14 @@ def env(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str) -> dict[str, s
     return crawl_env(tmp_path_factory.mktemp("incremental"), mongo_uri, "incr")
 
 
-def crawl(env: dict[str, str], site: str, log: Path) -> str:
-    subprocess.run(
+def crawl(env: dict[str, str], site: str, log: Path, *settings: str, exit_code: int = 0) -> str:
+    done = subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "generic", "-a", f"url={site}", "-s", f"LOG_FILE={log}",
          "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "NEWSCRAWL_RETRY_BACKOFF_BASE=0.2",
-         "-s", "RETRY_TIMES=2", "-s", "NEWSCRAWL_SITEMAPS=0"],
-        cwd=ROOT, env=env, check=True, timeout=120,
+         "-s", "RETRY_TIMES=2", "-s", "NEWSCRAWL_SITEMAPS=0", *settings],
+        cwd=ROOT, env=env, timeout=300,
     )
+    assert done.returncode == exit_code
     return log.read_text(encoding="utf-8")
 
 
@@ -156,3 +157,18 @@ def test_both_ways_of_asking_for_stored_articles_agree(storage: Storage, per_key
     asked = [Request(canonical), Request(fetched_only), Request("https://www.unian.info/world/new-12000003.html")]
     answer = stored_times(replace(storage, embedded=per_key), asked)
     assert answer == {url_key(canonical): published, url_key(fetched_only): published + timedelta(hours=1)}
+
+
+def test_feed_validators_are_kept_only_after_a_crawl_that_finished(tmp_path: Path, site: str, mongo_uri: str) -> None:
+    env = crawl_env(tmp_path, mongo_uri, "validators")
+    client: MongoClient = MongoClient(mongo_uri)
+    state = client[env["MONGO_DATABASE"]].feed_state
+    try:
+        # stopped after its first article, the feed's other links unfetched: the next run must read it in full
+        stopped = stats_of(crawl(env, site, tmp_path / "1.log", "-s", "CLOSESPIDER_ITEMCOUNT=1"))
+        assert stopped["item_scraped_count"] >= 1
+        assert state.count_documents({}) == 0
+        crawl(env, site, tmp_path / "2.log")
+        assert [doc["_id"] for doc in state.find()] == [f"{site}rss.xml"]
+    finally:
+        client.close()
