@@ -2,6 +2,16 @@
 
 Plain dataclasses (no Scrapy imports); pipelines reach fields through ``ItemAdapter``.
 Field metadata ``required=True`` marks what the validate pipeline insists on.
+
+Length limits, applied by :func:`within_limits` where the parser builds the item (in characters;
+a longer value is cut at a word boundary and the field named in ``Article.truncated``):
+
+- ``title`` 1,000; ``lead`` 5,000; ``body`` 500,000;
+- each author, each tag and the ``section`` 200; an image caption or credit 1,000;
+- at most 50 authors, 100 tags and 100 images.
+
+``truncated`` also names what the parser left out of the page itself: ``html`` (a page longer than
+``NEWSCRAWL_PARSE_MAX_BYTES`` is read only up to it) and ``jsonld`` (a JSON-LD block over 1 MB).
 """
 
 from __future__ import annotations
@@ -9,6 +19,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
+
+from newscrawl.extract.text import word_count
 
 #: Where a published date was read from (``Article.published_source``).
 DATE_SOURCES = ("jsonld", "meta", "html", "generic", "rss", "url")
@@ -22,6 +34,16 @@ def iso_utc(value: datetime | None) -> str | None:
 
 
 _DATE = {"serializer": iso_utc}
+
+TITLE_MAX_CHARS = 1_000
+LEAD_MAX_CHARS = 5_000
+BODY_MAX_CHARS = 500_000
+#: an author, a tag, the section
+NAME_MAX_CHARS = 200
+CAPTION_MAX_CHARS = 1_000
+MAX_AUTHORS = 50
+MAX_TAGS = 100
+MAX_IMAGES = 100
 
 
 @dataclass
@@ -45,6 +67,8 @@ class Article:
     url: str = field(metadata={"required": True})
     site: str = field(metadata={"required": True})
     canonical_url: str | None = None
+    #: the canonical URL (or ``og:url``) the page declared on another site: kept, never its identity
+    claimed_canonical: str | None = None
     language: str | None = None  # the edition: "uk" | "ru" | "en" (an edition is a language)
     source_id: str | None = None
     title: str | None = field(default=None, metadata={"required": True})
@@ -63,6 +87,10 @@ class Article:
     fetched_at: datetime | None = field(default=None, metadata=_DATE)
     parser: str | None = None
     layers: dict[str, str] = field(default_factory=dict)
+    #: what was cut to stay within bounds: fields over their limit, ``html``, ``jsonld`` (see above)
+    truncated: list[str] = field(default_factory=list)
+    #: links for URL fields that were not http(s) (``javascript:``, ``data:``…) and were left out
+    unsafe_urls_dropped: int = 0
     # identity, set by the dedupe pipeline
     url_key: str | None = None
     #: the key of the URL the page was fetched from (differs from ``url_key`` when the canonical
@@ -77,3 +105,44 @@ class Article:
         for name in ("published_at", "modified_at", "fetched_at"):
             data[name] = iso_utc(data[name])
         return data
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, at the last whitespace when one is in the
+    last tenth (a word is not split for nothing)."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    space = max(head.rfind(" ", limit - limit // 10), head.rfind("\n", limit - limit // 10))
+    return (head[:space] if space > 0 else head).rstrip()
+
+
+def _clipped_names(names: list[str], count: int) -> list[str]:
+    return list(dict.fromkeys(clip(name, NAME_MAX_CHARS) for name in names[:count]))
+
+
+def within_limits(article: Article) -> Article:
+    """``article`` with its text fields and lists cut to the limits above (in place); each field
+    cut is named in ``truncated``."""
+    cut = []
+    for name, limit in (("title", TITLE_MAX_CHARS), ("lead", LEAD_MAX_CHARS), ("body", BODY_MAX_CHARS),
+                        ("section", NAME_MAX_CHARS)):
+        value = getattr(article, name)
+        if value and len(value) > limit:
+            setattr(article, name, clip(value, limit))
+            cut.append(name)
+    if "body" in cut:
+        article.word_count = word_count(article.body)
+    for name, count in (("authors", MAX_AUTHORS), ("tags", MAX_TAGS)):
+        values = getattr(article, name)
+        if len(values) > count or any(len(value) > NAME_MAX_CHARS for value in values):
+            setattr(article, name, _clipped_names(values, count))
+            cut.append(name)
+    images = article.images
+    if len(images) > MAX_IMAGES or any(len(text) > CAPTION_MAX_CHARS for image in images
+                                       for text in (image.caption, image.credit) if text):
+        article.images = [Image(image.url, image.caption and clip(image.caption, CAPTION_MAX_CHARS),
+                                image.credit and clip(image.credit, CAPTION_MAX_CHARS)) for image in images[:MAX_IMAGES]]
+        cut.append("images")
+    article.truncated.extend(name for name in cut if name not in article.truncated)
+    return article

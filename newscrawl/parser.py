@@ -4,6 +4,12 @@ A site parser is a subclass of :class:`ArticleParser` that only declares selecto
 a method where the site is odd). Parser versions for different layout eras are nested in a
 :class:`ParserProxy` (Fundus style): each version has ``VALID_UNTIL`` and the proxy picks the
 version by crawl date.
+
+Parsing is bounded: a page longer than ``max_bytes`` (``NEWSCRAWL_PARSE_MAX_BYTES``, default
+:data:`PARSE_MAX_BYTES`, counted in UTF-8) is read without the contents of its scripts and styles
+(JSON-LD blocks up to ``MAX_BLOCK_CHARS`` kept) and then only up to the bound (see
+:func:`bounded_html`), and the item's fields are cut to their limits (``newscrawl.items``); what
+was cut is named in ``Article.truncated``.
 """
 
 from __future__ import annotations
@@ -43,12 +49,65 @@ from newscrawl.extract.text import (
 )
 from newscrawl.extract.timezones import page_zone
 from newscrawl.extract.title import choose_title, site_names, strip_decoration, title_key
-from newscrawl.items import Article, Image
-from newscrawl.urls import absolute_url, edition_language
+from newscrawl.items import Article, Image, within_limits
+from newscrawl.urls import absolute_url, edition_language, is_http_url, same_site
 
 T = TypeVar("T")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: bytes (UTF-8) of a page parsed at most: a hostile 20 MB page is read this far, in seconds
+PARSE_MAX_BYTES = 2 * 1024 * 1024
+#: an opening ``<script>``/``<style>`` tag (attributes bounded: a tag without ``>`` costs no rescans)
+_SCRIPT_OPEN = re.compile(r"<(script|style)\b([^<>]{0,4000})>", re.I)
+_SCRIPT_CLOSE = {"script": re.compile(r"</script", re.I), "style": re.compile(r"</style", re.I)}
 Candidate = tuple[str, Callable[[], Any]]
+
+
+def cut_utf8(text: str, max_bytes: int) -> tuple[str, bool]:
+    """``text`` cut to at most ``max_bytes`` bytes of UTF-8 (at a character boundary), and whether it was cut."""
+    if len(text) <= max_bytes // 4:
+        return text, False
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= max_bytes:
+        return text, False
+    end = max_bytes
+    while end > 0 and data[end] & 0xC0 == 0x80:  # not inside a character
+        end -= 1
+    return data[:end].decode("utf-8", "surrogatepass"), True
+
+
+def _without_script_contents(html: str) -> tuple[str, bool]:
+    """``html`` with its scripts and styles emptied, JSON-LD blocks up to ``MAX_BLOCK_CHARS``
+    kept; and whether a longer JSON-LD block was dropped. One pass, no backtracking."""
+    parts: list[str] = []
+    dropped_ld = False
+    position = 0
+    while opening := _SCRIPT_OPEN.search(html, position):
+        start = opening.end()
+        closing = _SCRIPT_CLOSE[opening.group(1).lower()].search(html, start)
+        end = closing.start() if closing else len(html)
+        parts.append(html[position:start])
+        if "ld+json" in opening.group(2).lower():
+            if end - start <= ld.MAX_BLOCK_CHARS:
+                parts.append(html[start:end])
+            else:
+                dropped_ld = True
+        position = end
+    parts.append(html[position:])
+    return "".join(parts), dropped_ld
+
+
+def bounded_html(html: str, max_bytes: int = PARSE_MAX_BYTES) -> tuple[str, list[str]]:
+    """The part of ``html`` a parser reads, and what was left out (``html``, ``jsonld``).
+
+    A page within ``max_bytes`` (UTF-8) is read whole. A longer one first loses the contents of
+    its scripts and styles (JSON-LD blocks up to ``MAX_BLOCK_CHARS`` stay: article data is in them,
+    never article text), which saves the article on pages bloated by inline code; what is still
+    over the bound is cut off at its end.
+    """
+    if not cut_utf8(html, max_bytes)[1]:
+        return html, []
+    kept, dropped_ld = _without_script_contents(html)
+    return cut_utf8(kept, max_bytes)[0], ["html", "jsonld"] if dropped_ld else ["html"]
 
 
 class NotAnArticle(ValueError):
@@ -111,7 +170,9 @@ class ArticleParser:
         *,
         fetched_at: datetime | None = None,
         hint: FeedHint | None = None,
+        max_bytes: int = PARSE_MAX_BYTES,
     ) -> None:
+        html, self.truncated = bounded_html(html or "", max_bytes)
         # control characters are not XML: lxml refuses them in attribute names (fuzzing found it)
         self.html = _CONTROL_CHARS.sub(" ", html or "")
         self.url = url
@@ -119,8 +180,12 @@ class ArticleParser:
         self.fetched_at = fetched_at or datetime.now(timezone.utc)
         self.hint = hint or FeedHint()
         self.ld = ld.find_article(self.sel) or {}
+        if ld.oversized_blocks(self.sel) and "jsonld" not in self.truncated:
+            self.truncated.append("jsonld")
         self.meta = read_meta(self.sel)
         self.layers: dict[str, str] = {}
+        #: links the page gave for URL fields that are not http(s) (``javascript:``, ``data:``…): left out
+        self.unsafe_urls_dropped = 0
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -151,6 +216,21 @@ class ArticleParser:
 
     def _markup_text(self, query: str | None) -> str | None:
         return clean_line(" ".join(self._node_texts(query))) or None
+
+    def _page_url(self, link: str | None) -> str | None:
+        """``link`` made absolute against the page; None for no link, an unreadable one, or one that
+        is not http(s) (counted in ``unsafe_urls_dropped``)."""
+        url = absolute_url(self.url, link) if link else None
+        if url is None:
+            return None
+        if not is_http_url(url):
+            self.unsafe_urls_dropped += 1
+            return None
+        return url
+
+    def _same_site(self, url: str) -> bool:
+        """Whether ``url`` is on this page's site: its registrable domain, or the spider's editions."""
+        return same_site(self.url, url, (prefix.partition("/")[0] for prefix in self.EDITIONS))
 
     @property
     def language(self) -> str | None:
@@ -200,10 +280,21 @@ class ArticleParser:
         match = self.ARTICLE_URL.search(self.url) if self.ARTICLE_URL else None
         return match.group("id") if match else None
 
+    @cached_property
+    def _declared_url(self) -> str | None:
+        """The http(s) URL the page declares for itself: ``<link rel=canonical>``, else ``og:url``."""
+        return self._page_url(canonical_link(self.sel) or first(self.meta, "og:url"))
+
     def canonical_url(self) -> str:
-        """``<link rel=canonical>``, then ``og:url``, then the fetched URL."""
-        found = canonical_link(self.sel) or first(self.meta, "og:url")
-        return (absolute_url(self.url, found) if found else None) or self.url
+        """The declared URL when it is on this page's site, else the fetched URL: a page cannot
+        speak for another site's article (that claim is kept as ``claimed_canonical``)."""
+        declared = self._declared_url
+        return declared if declared and self._same_site(declared) else self.url
+
+    def claimed_canonical(self) -> str | None:
+        """A declared URL on another site: recorded, never used as the article's identity."""
+        declared = self._declared_url
+        return declared if declared and not self._same_site(declared) else None
 
     def _site_names(self) -> set[str]:
         """Compact names of the site (``og:site_name``, publisher, host) for stripping titles."""
@@ -401,7 +492,7 @@ class ArticleParser:
                 continue
             caption_text = clean_line(figure.css(self.caption_css).xpath("string()").get())
             caption, credit = split_caption_credit(caption_text or figure.css("img::attr(alt)").get())
-            url = absolute_url(self.url, src)
+            url = self._page_url(src)
             if url:
                 images.append(Image(url=url, caption=caption, credit=credit))
         return images
@@ -409,12 +500,16 @@ class ArticleParser:
     def images(self) -> list[Image]:
         """Pictures: site markup (with captions), then JSON-LD ``image``, ``og:image``, the feed."""
         def from_ld() -> list[Image]:
-            pairs = ((absolute_url(self.url, url), caption) for url, caption in ld.image_urls(self.ld.get("image")))
+            pairs = ((self._page_url(url), caption) for url, caption in ld.image_urls(self.ld.get("image")))
             return [Image(url, *split_caption_credit(caption)) for url, caption in pairs if url]
 
         def from_meta() -> list[Image]:
-            urls = (absolute_url(self.url, url) for url in self.meta.get("og:image", [])[:1])
+            urls = (self._page_url(url) for url in self.meta.get("og:image", [])[:1])
             return [Image(url) for url in urls if url]
+
+        def from_feed() -> list[Image]:
+            url = self._page_url(self.hint.image_url)
+            return [Image(url)] if url else []
 
         return (
             self._first(
@@ -423,7 +518,7 @@ class ArticleParser:
                     ("html", self._markup_images),
                     ("jsonld", from_ld),
                     ("meta", from_meta),
-                    ("rss", lambda: [Image(self.hint.image_url)] if self.hint.image_url else []),
+                    ("rss", from_feed),
                 ],
             )
             or []
@@ -433,13 +528,13 @@ class ArticleParser:
         """The same story in the site's other editions, from ``hreflang`` alternates.
 
         Alternates that point at a home page (some sites list their editions' roots) are not
-        translations of the story and are left out.
+        translations of the story and are left out, and so are alternates on another site.
         """
         own = self.language
         found = {}
         for lang, href in hreflang_alternates(self.sel).items():
-            url = absolute_url(self.url, href)  # None: an unreadable address ("http://[x/a")
-            if url and lang != own and urlsplit(url).path.strip("/"):
+            url = self._page_url(href)
+            if url and lang != own and urlsplit(url).path.strip("/") and self._same_site(url):
                 found[lang] = url
         return found
 
@@ -454,10 +549,11 @@ class ArticleParser:
         self.validate_page(title, body, lead)
         published_at, published_raw = self.published()
         modified_at, _ = self.modified()
-        return Article(
+        return within_limits(Article(
             url=self.url,
             site=self.site(),
             canonical_url=self.canonical_url(),
+            claimed_canonical=self.claimed_canonical(),
             language=self.language,
             source_id=self.source_id(),
             title=title,
@@ -476,7 +572,9 @@ class ArticleParser:
             fetched_at=self.fetched_at.astimezone(timezone.utc),
             parser=f"{self.parser_name()}@newscrawl-{__version__}",
             layers=dict(self.layers),
-        )
+            unsafe_urls_dropped=self.unsafe_urls_dropped,  # last: the URL fields above count into it
+            truncated=list(self.truncated),
+        ))
 
 
 class ParserProxy:
@@ -507,11 +605,12 @@ class ParserProxy:
 
     @classmethod
     def parse(
-        cls, html: str, url: str, *, fetched_at: datetime | None = None, hint: FeedHint | None = None
+        cls, html: str, url: str, *, fetched_at: datetime | None = None, hint: FeedHint | None = None,
+        max_bytes: int = PARSE_MAX_BYTES,
     ) -> Article:
-        """Parse with the version valid at ``fetched_at`` (default: now)."""
+        """Parse with the version valid at ``fetched_at`` (default: now), reading at most ``max_bytes`` of the page."""
         when = fetched_at or datetime.now(timezone.utc)
-        return cls.for_date(when.date())(html, url, fetched_at=when, hint=hint).parse()
+        return cls.for_date(when.date())(html, url, fetched_at=when, hint=hint, max_bytes=max_bytes).parse()
 
 
 class GenericParser(ParserProxy):

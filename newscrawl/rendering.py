@@ -7,6 +7,15 @@ pages keep Scrapy's own HTTP client and no browser is launched. Requests opt in 
 declares ``render = True``, and :func:`looks_script_rendered` sends an article page back once
 through the browser when its static HTML has no article but looks built by scripts
 (``newscrawl/rendered_retry`` in the stats).
+
+The browser goes only where the crawl may go (``newscrawl.safety``): the installed handler,
+``GuardedPlaywrightHandler``, checks every request a rendered page makes (the document, scripts,
+images, XHR) and fetches the allowed ones through Playwright one hop at a time, checking each
+redirect's target before it is requested (Chromium would follow a redirect without asking). A
+redirected page keeps the URL it was requested at. Refusals are counted like the downloader's
+(``newscrawl/unsafe/<reason>``). WebSockets are refused (``newscrawl/unsafe/websocket``), service
+workers blocked (their requests would pass no check), audio and video not loaded (a hop-by-hop
+fetch holds a whole body in memory), and WebRTC kept off UDP.
 """
 
 from __future__ import annotations
@@ -14,12 +23,27 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
+from newscrawl.safety import TargetPolicy, targets_for
+
+if TYPE_CHECKING:
+    from playwright.async_api import Request as BrowserRequest
+    from playwright.async_api import Route, WebSocketRoute
+    from scrapy.statscollectors import StatsCollector
+
 logger = logging.getLogger(__name__)
-HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
-BROWSER_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+HANDLER = "newscrawl.rendering.GuardedPlaywrightHandler"
+BROWSER_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"]
+#: schemes a page may load without the network (inline data, its own blobs, blank frames)
+LOCAL_SCHEMES = ("data", "blob", "about")
+#: redirects followed per browser request, as Scrapy's REDIRECT_MAX_TIMES does for its own
+MAX_BROWSER_HOPS = 20
+_REDIRECTS = (301, 302, 303, 307, 308)
 #: a request meta key: this request already went through the browser
 RENDERED = "newscrawl_rendered"
 _APP_ROOT = re.compile(r"<(?:div|main|section)[^>]+id=[\"'](?:root|app|__next|__nuxt|svelte)[\"'][^>]*>\s*</", re.I)
@@ -55,6 +79,128 @@ class PlaywrightAddon:
             "args": BROWSER_ARGS,
         })
         settings.set("NEWSCRAWL_RENDERING", True, "addon")
+
+
+class BrowserGuard:
+    """The crawl's target policy applied to the browser's requests."""
+
+    def __init__(self, policy: TargetPolicy, stats: StatsCollector) -> None:
+        self.policy = policy
+        self.stats = stats
+
+    async def refused(self, url: str, *, redirected_from: str | None = None) -> bool:
+        """Whether the browser must not request ``url`` (counted and logged when so)."""
+        reason = await self.policy.refusal(url, allowed_schemes=("http", "https", *LOCAL_SCHEMES))
+        if reason:
+            self.stats.inc_value(f"newscrawl/unsafe/{reason}")
+            origin = f" (redirected from {redirected_from})" if redirected_from else ""
+            logger.warning("refused %s in the browser: %s%s", reason.replace("_", " "), url[:300], origin)
+        return reason is not None
+
+    async def route(self, route: Route, request: BrowserRequest, continue_checked: Any) -> None:
+        """Abort a refused request or audio/video; else hand a hop-by-hop route to ``continue_checked``
+        (scrapy-playwright's own route handler, which sets the Scrapy request's headers)."""
+        if await self.refused(request.url):
+            await route.abort("blockedbyclient")
+        elif request.resource_type == "media":
+            await route.abort("blockedbyclient")
+        else:
+            await continue_checked(HopByHopRoute(route, self), request)
+
+    async def refuse_websocket(self, websocket: WebSocketRoute) -> None:
+        """Never connect a page's WebSocket (it would pass no other check)."""
+        self.stats.inc_value("newscrawl/unsafe/websocket")
+        logger.warning("refused a WebSocket in the browser: %s", websocket.url[:300])
+        await websocket.close(code=1008, reason="not allowed")
+
+
+class HopByHopRoute:
+    """A Playwright route whose ``continue_`` fetches the request itself, one redirect at a time,
+    checking each target first, and gives the page the final answer."""
+
+    def __init__(self, route: Route, guard: BrowserGuard) -> None:
+        self._route = route
+        self._guard = guard
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._route, name)
+
+    async def continue_(self, **overrides: Any) -> None:
+        """Fetch with ``overrides`` (headers, method, post_data), following allowed redirects; a
+        network error aborts the request, as the browser's own fetch would fail it."""
+        from playwright.async_api import Error as PlaywrightError
+
+        url = self._route.request.url
+        method = overrides.get("method") or self._route.request.method
+        post_data = overrides.get("post_data", self._route.request.post_data_buffer)
+        headers = overrides.get("headers")
+        for _ in range(MAX_BROWSER_HOPS + 1):
+            try:
+                response = await self._route.fetch(url=url, method=method, headers=headers, post_data=post_data,
+                                                   max_redirects=0)
+            except PlaywrightError as exc:
+                logger.info("browser request failed: %s: %s", url[:300], str(exc).splitlines()[0][:200])
+                await self._route.abort("failed")
+                return
+            location = response.headers.get("location")
+            if response.status not in _REDIRECTS or not location:
+                await self._route.fulfill(response=response)
+                return
+            url, previous = urljoin(url, location), url
+            if await self._guard.refused(url, redirected_from=previous):
+                await self._route.abort("blockedbyclient")
+                return
+            if response.status == 303 or (response.status in (301, 302) and method == "POST"):
+                method, post_data = "GET", None
+        logger.warning("more than %d redirects in the browser: %s", MAX_BROWSER_HOPS, self._route.request.url[:300])
+        await self._route.abort("failed")
+
+
+def _guarded_handler_class() -> type:
+    """scrapy-playwright's handler with every browser request under the crawl's target policy.
+
+    Built on first use: importing scrapy-playwright (and Playwright) costs half a second, which
+    processes that never render (the CLI, most tests) need not pay.
+    """
+    from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+    class GuardedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
+        """scrapy-playwright's download handler whose pages reach the network only through :class:`BrowserGuard`."""
+
+        def __init__(self, crawler: Any) -> None:
+            super().__init__(crawler)
+            self.guard = BrowserGuard(targets_for(crawler), crawler.stats)
+
+        async def _create_browser_context(self, name: str, context_kwargs: dict | None, spider: Any = None) -> Any:
+            return await super()._create_browser_context(
+                name, {**(context_kwargs or {}), "service_workers": "block"}, spider
+            )
+
+        async def _create_page(self, request: Any, spider: Any) -> Any:
+            page = await super()._create_page(request, spider)
+            await page.route_web_socket("**", self.guard.refuse_websocket)
+            return page
+
+        def _make_request_handler(self, **kwargs: Any) -> Any:
+            continue_checked = super()._make_request_handler(**kwargs)
+
+            async def guarded(route: Route, request: BrowserRequest) -> None:
+                await self.guard.route(route, request, continue_checked)
+
+            return guarded
+
+    GuardedPlaywrightHandler.__module__ = __name__
+    GuardedPlaywrightHandler.__qualname__ = "GuardedPlaywrightHandler"
+    return GuardedPlaywrightHandler
+
+
+def __getattr__(name: str) -> Any:
+    """``GuardedPlaywrightHandler``, built on first use (see :func:`_guarded_handler_class`)."""
+    if name == "GuardedPlaywrightHandler":
+        handler = _guarded_handler_class()
+        globals()[name] = handler
+        return handler
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def looks_script_rendered(html: str) -> bool:

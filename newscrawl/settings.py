@@ -33,6 +33,7 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # Scrapy's remote-control HTTP server runs code sent to it: no one in
 
 # -- retries with exponential backoff (honouring Retry-After) -------------------------------------
 RETRY_ENABLED = True
@@ -46,7 +47,7 @@ DOWNLOADER_MIDDLEWARES = {
     "newscrawl.retry.BackoffRetryMiddleware": 550,
     "newscrawl.incremental.ConditionalFeeds": 560,
     "newscrawl.integrity.CompleteGzip": 595,  # before HttpCompressionMiddleware (590) unpacks half a body
-    "newscrawl.safety.SafeTargets": 50,
+    "newscrawl.safety.SafeTargets": 40,  # first in the chain, before OffsiteMiddleware (50)
     "newscrawl.replay.WarcReplayMiddleware": REPLAY_PRIORITY,
     "newscrawl.replay.WarcRecorderMiddleware": RECORDER_PRIORITY,
 }

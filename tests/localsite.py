@@ -3,12 +3,15 @@
 - :func:`serving` runs a handler class on 127.0.0.1 in a thread and yields its base URL;
 - :class:`QuietHandler` is a handler base with :meth:`QuietHandler.reply`;
 - :func:`crawl_env` is the environment of a crawl subprocess writing to its own database;
+- :func:`guarded_env` adds the recording network guard (tests/netguard) to such an environment and
+  :func:`assert_stayed_local` checks its record: nothing tried beyond loopback;
 - :func:`write_local_spider` writes a spider module that reads UNIAN's documented markup on a
   local site (for crawl-scale tests of generated pages).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import uuid
@@ -39,12 +42,12 @@ class LocalSpider(NewsSpider):
 
 
 @contextmanager
-def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    """Serve ``handler`` on a free loopback port; the base URL (no trailing slash)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+def serving(handler: type[BaseHTTPRequestHandler], address: str = "127.0.0.1") -> Iterator[str]:
+    """Serve ``handler`` on a free port of a loopback ``address``; the base URL (no trailing slash)."""
+    server = ThreadingHTTPServer((address, 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"http://{address}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
@@ -74,6 +77,23 @@ def crawl_env(tmp_path: Path, mongo_uri: str, prefix: str = "t", **extra: str) -
     env.update(MONGO_URI=mongo_uri, MONGO_DATABASE=f"{prefix}_{uuid.uuid4().hex[:8]}",
                NEWSCRAWL_DATA_DIR=str(tmp_path / "data"), **extra)
     return env
+
+
+NETGUARD = Path(__file__).resolve().parent / "netguard"
+
+
+def guarded_env(env: dict[str, str], record: Path) -> dict[str, str]:
+    """``env`` with the recording network guard in force: its process refuses, and records in
+    ``record``, every connection beyond loopback and every name lookup but ``localhost``."""
+    paths = [str(NETGUARD), *filter(None, [env.get("PYTHONPATH")])]
+    return {**env, "PYTHONPATH": os.pathsep.join(paths), "NETGUARD_RECORD": str(record)}
+
+
+def assert_stayed_local(record: Path) -> None:
+    """Fail unless a guarded process ran (it creates ``record``) and tried nothing beyond loopback."""
+    assert record.exists(), f"the network guard never ran (no {record})"
+    attempts = [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()]
+    assert not attempts, f"reached beyond loopback: {attempts}"
 
 
 def write_local_spider(path: Path, *, name: str, base: str, article_pattern: str, listing_path: str) -> Path:

@@ -1,33 +1,50 @@
-"""Security: where the crawler may go (SSRF guard), plain-text storage, secrets never logged."""
+"""Security: where the crawler may go (SSRF guard), who may say which URL an article has, URL
+fields, plain-text storage, secrets never logged, and the tests' own network guard.
+
+Crawls of hostile sites are in test_hostile_sites.py.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from itemadapter import ItemAdapter
 from scrapy import Request
 from scrapy.utils.test import get_crawler
 
 from conftest import FILES, ROOT
-from localsite import crawl_env
-from newscrawl.items import Image
+from localsite import QuietHandler, assert_stayed_local, crawl_env, guarded_env, serving
+from newscrawl.items import Article, Image
 from newscrawl.parser import GenericParser
 from newscrawl.safety import SafeTargets, UnsafeRequest, is_internal
 from newscrawl.storage import redact_uri
+from newscrawl.urls import registrable_domain, same_site
+from pipelines.dedupe import keep_http_urls
 from pipelines.validate import ValidatePipeline
 from spiders.generic import GenericSpider
-from spiders.unian import UnianSpider
+from spiders.pravda import PravdaParser
+from spiders.unian import UnianParser, UnianSpider
+
+FETCHED = datetime(2024, 5, 2, tzinfo=timezone.utc)
 
 
 def guard(spider_cls: type, settings: dict | None = None, **kwargs: str) -> SafeTargets:
     crawler = get_crawler(spider_cls, settings or {})
     crawler.spider = spider_cls.from_crawler(crawler, **kwargs)
     return SafeTargets(crawler)
+
+
+def check(safe: SafeTargets, request: Request) -> None:
+    """Run the middleware's (asynchronous) check of one request."""
+    asyncio.run(safe.process_request(request))
 
 
 @pytest.mark.parametrize(
@@ -44,21 +61,24 @@ def guard(spider_cls: type, settings: dict | None = None, **kwargs: str) -> Safe
         ("http://[::1]:8080/", "private_address"),
         ("http://[::ffff:127.0.0.1]/", "private_address"),
         ("http://0.0.0.0/", "private_address"),
+        ("http://127.0.0.2:8080/", "private_address"),
+        ("http://2130706433/", "private_address"),  # 127.0.0.1 written as a number: resolved, then refused
+        ("http://LocalHost:6379/", "private_address"),
     ],
 )
 def test_links_from_pages_cannot_reach_private_addresses_or_other_schemes(url: str, reason: str) -> None:
     safe = guard(GenericSpider, url="https://news.example.ua/")
     with pytest.raises(UnsafeRequest, match=reason):
-        safe.process_request(Request(url))
+        check(safe, Request(url))
     assert safe.crawler.stats.get_value(f"newscrawl/unsafe/{reason}") == 1
 
 
 def test_hosts_the_operator_named_are_allowed() -> None:
-    assert guard(GenericSpider, url="http://127.0.0.1:8080/").process_request(Request("http://127.0.0.1:8080/a-b-c-d")) is None
+    check(guard(GenericSpider, url="http://127.0.0.1:8080/"), Request("http://127.0.0.1:8080/a-b-c-d"))
     configured = guard(GenericSpider, {"NEWSCRAWL_ALLOW_PRIVATE_HOSTS": ["10.1.2.3"]}, url="https://news.example.ua/")
-    assert configured.process_request(Request("http://10.1.2.3/story-123456")) is None
+    check(configured, Request("http://10.1.2.3/story-123456"))
     # a site spider's edition hosts are named by its declaration: no DNS lookup is made for them
-    assert guard(UnianSpider).process_request(Request("https://www.unian.info/world/x-12149817.html")) is None
+    check(guard(UnianSpider), Request("https://www.unian.info/world/x-12149817.html"))
     assert not is_internal("8.8.8.8") and is_internal("100.64.0.1") and is_internal("fd00::1")
 
 
@@ -104,10 +124,181 @@ def test_redis_password_is_never_logged(tmp_path: Path, mongo_uri: str) -> None:
     assert redact_uri("redis://:hunter2-secret@127.0.0.1:6379/15") == "redis://:***@127.0.0.1:6379/15"
 
 
-def test_a_start_request_names_its_host() -> None:
+def test_a_start_request_names_its_host_but_its_redirects_are_judged_on_their_own() -> None:
     safe = guard(GenericSpider, url="https://news.example.ua/")
-    start = Request("http://127.0.0.1:8080/", meta={"is_start_request": True})
-    assert safe.process_request(start) is None
-    assert safe.process_request(Request("http://127.0.0.1:8080/story-1234567")) is None
+    start = Request("http://127.0.0.1:8080/", meta={"is_start_request": True}, dont_filter=True)
+    check(safe, start)
+    check(safe, Request("http://127.0.0.1:8080/story-1234567"))
     with pytest.raises(UnsafeRequest):
-        safe.process_request(Request("http://10.0.0.7/from-a-page"))
+        check(safe, Request("http://10.0.0.7/from-a-page"))
+    # what RedirectMiddleware makes of a start request: its meta and dont_filter, another URL
+    redirect = start.replace(url="http://169.254.169.254/latest/meta-data/",
+                             meta={**start.meta, "redirect_urls": [start.url], "redirect_times": 1})
+    assert redirect.meta["is_start_request"] and redirect.dont_filter
+    for _ in range(2):  # refused, and the host was not named by the attempt
+        with pytest.raises(UnsafeRequest, match="private_address"):
+            check(safe, redirect)
+    with pytest.raises(UnsafeRequest):
+        check(safe, Request("http://169.254.169.254/latest/user-data"))
+    assert "169.254.169.254" not in safe.policy.named_hosts()
+    assert safe.crawler.stats.get_value("newscrawl/unsafe/private_address") == 4
+
+
+def test_the_resolver_checks_the_address_it_connects_to(tmp_path: Path) -> None:
+    """DNS rebinding: a host that passed the middleware and then resolves to an internal address
+    is refused by the resolver Scrapy's HTTP client uses (a Twisted Agent here, the same path),
+    the site never sees the request, and the host stays refused for the rest of the crawl."""
+    hits: list[str] = []
+
+    class Site(QuietHandler):
+        def do_GET(self) -> None:
+            hits.append(f"{self.headers['Host'].split(':')[0]}{self.path}")
+            self.reply(200, b"ok", "text/plain")
+
+    script = textwrap.dedent("""
+        import asyncio, json, sys
+        from twisted.internet import asyncioreactor
+        asyncioreactor.install()
+        from twisted.internet import defer, reactor
+        from twisted.web.client import Agent, readBody
+        from scrapy.utils.test import get_crawler
+        from newscrawl.safety import PublicAddressResolver, targets_for
+
+        port = sys.argv[1]
+        policy = targets_for(get_crawler(settings_dict={"NEWSCRAWL_ALLOW_PRIVATE_HOSTS": ["127.0.0.1"]}))
+        PublicAddressResolver(reactor, cache_size=100, timeout=30).install_on_reactor()
+        agent = Agent(reactor)
+
+        @defer.inlineCallbacks
+        def main():
+            result = {}
+            for key, host in (("named", "127.0.0.1"), ("unnamed", "localhost")):
+                try:
+                    response = yield agent.request(b"GET", f"http://{host}:{port}/page".encode())
+                    result[key] = (yield readBody(response)).decode()
+                except Exception as exc:
+                    result[key] = type(exc).__name__
+            result["remembered"] = sorted(policy.refused_at_connect)
+            retry = policy.refusal(f"http://localhost:{port}/again")
+            result["retry"] = yield defer.Deferred.fromFuture(asyncio.ensure_future(retry))
+            print(json.dumps(result))
+            reactor.stop()
+
+        reactor.callWhenRunning(main)
+        reactor.run()
+    """)
+    record = tmp_path / "netguard.jsonl"
+    env = guarded_env({**os.environ, "PYTHONPATH": str(ROOT)}, record)
+    with serving(Site) as base:
+        done = subprocess.run([sys.executable, "-c", script, base.rsplit(":", 1)[1]], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"named": "ok", "unnamed": "DNSLookupError", "remembered": ["localhost"],
+                      "retry": "private_address"}, done.stderr[-3000:]
+    assert hits == ["127.0.0.1/page"]
+    assert "refused to connect to localhost: it resolves to the internal address 127.0.0.1" in done.stderr
+    assert_stayed_local(record)
+
+
+# -- who may say which URL an article has ----------------------------------------------------
+
+STORY = "<p>" + " ".join(["The council approved the new bridge budget after a long debate on Tuesday."] * 4) + "</p>"
+
+
+def page(head: str, body: str = STORY, lang: str = "en") -> str:
+    return (f"<html lang='{lang}'><head><title>Bridge budget approved</title>"
+            f"<meta property='og:title' content='Bridge budget approved'>{head}</head>"
+            f"<body><article><h1>Bridge budget approved</h1>{body}</article></body></html>")
+
+
+PRAVDA_URL = "https://www.pravda.com.ua/news/2024/05/01/7453000/"
+
+
+@pytest.mark.parametrize("declares", ["<link rel='canonical' href='{url}'>", "<meta property='og:url' content='{url}'>"])
+def test_a_page_cannot_name_another_sites_article_as_its_own(declares: str) -> None:
+    html = page(declares.format(url=PRAVDA_URL) + f"<link rel='alternate' hreflang='uk' href='{PRAVDA_URL}'>")
+    article = GenericParser.parse(html, "https://copycat.example.net/2024/05/01/story/", fetched_at=FETCHED)
+    assert article.canonical_url == "https://copycat.example.net/2024/05/01/story/"
+    assert article.claimed_canonical == PRAVDA_URL
+    assert article.translations == {}
+
+
+def test_the_same_site_names_its_canonical_and_translations() -> None:
+    html = page("<link rel='canonical' href='https://www.example.co.uk/news/story-1'>"
+                "<link rel='alternate' hreflang='de' href='https://de.example.co.uk/news/story-1'>")
+    article = GenericParser.parse(html, "https://m.example.co.uk/news/story-1?utm_source=x", fetched_at=FETCHED)
+    assert article.canonical_url == "https://www.example.co.uk/news/story-1" and article.claimed_canonical is None
+    assert article.translations == {"de": "https://de.example.co.uk/news/story-1"}
+    # a site spider's editions are one site though their domains differ (unian.ua and unian.info)
+    unian = UnianParser.parse(page("<link rel='alternate' hreflang='uk' href='https://www.unian.ua/world/x-12149817.html'>"
+                                   "<link rel='canonical' href='https://www.unian.net/world/x-12149817.html'>"),
+                              "https://www.unian.info/world/x-12149817.html", fetched_at=FETCHED)
+    assert unian.canonical_url == "https://www.unian.net/world/x-12149817.html"
+    assert unian.translations == {"uk": "https://www.unian.ua/world/x-12149817.html"}
+    # ...but not another site's
+    pravda = PravdaParser.parse(page("<link rel='canonical' href='https://www.unian.ua/world/x-12149817.html'>"),
+                                PRAVDA_URL, fetched_at=FETCHED)
+    assert pravda.canonical_url == PRAVDA_URL and pravda.claimed_canonical == "https://www.unian.ua/world/x-12149817.html"
+
+
+def test_registrable_domains() -> None:
+    assert registrable_domain("news.bbc.co.uk") == "bbc.co.uk"
+    assert registrable_domain("www.pravda.com.ua") == "pravda.com.ua"
+    assert registrable_domain("alice.github.io") != registrable_domain("bob.github.io")  # a private suffix: two owners
+    assert registrable_domain("127.0.0.1") == "127.0.0.1" and registrable_domain("localhost") == "localhost"
+    assert not same_site("http://localhost:8000/a", "http://127.0.0.1:8000/a")
+    assert not same_site("https://pravda.com.ua.evil.example/a", PRAVDA_URL)
+    assert not same_site("javascript:alert(1)", PRAVDA_URL)
+
+
+def test_only_http_urls_are_kept_in_url_fields() -> None:
+    html = page(
+        "<link rel='canonical' href='javascript:alert(3)'>"
+        "<link rel='alternate' hreflang='de' href='javascript:alert(2)'>"
+        "<link rel='alternate' hreflang='fr' href='https://news.example.org/fr/story/'>"
+        "<script type='application/ld+json'>" + json.dumps({
+            "@type": "NewsArticle", "headline": "Bridge budget approved",
+            "image": ["data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", "javascript:alert(1)",
+                      "/images/bridge.jpg"]}) + "</script>"
+    )
+    article = GenericParser.parse(html, "https://news.example.org/2024/05/01/story/", fetched_at=FETCHED)
+    assert article.canonical_url == "https://news.example.org/2024/05/01/story/" and article.claimed_canonical is None
+    assert [image.url for image in article.images] == ["https://news.example.org/images/bridge.jpg"]
+    assert article.translations == {"fr": "https://news.example.org/fr/story/"}
+    assert article.unsafe_urls_dropped == 4
+    # an item built elsewhere gets the same treatment in the dedupe pipeline, before its identity is taken
+    item = Article(url="https://news.example.org/a", site="x", canonical_url="javascript:alert(3)",
+                   claimed_canonical="data:,x", images=[Image("javascript:alert(1)"), Image("https://news.example.org/i.jpg")],
+                   translations={"de": "vbscript:x", "fr": "https://news.example.org/fr/a"})
+    assert keep_http_urls(ItemAdapter(item)) == 4
+    assert item.canonical_url is None and item.claimed_canonical is None
+    assert [image.url for image in item.images] == ["https://news.example.org/i.jpg"]
+    assert item.translations == {"fr": "https://news.example.org/fr/a"}
+
+
+# -- the tests' network guard ---------------------------------------------------------------------
+
+def test_the_network_guard_records_and_refuses_everything_beyond_loopback(tmp_path: Path) -> None:
+    record = tmp_path / "netguard.jsonl"
+    script = textwrap.dedent("""
+        import socket
+        print(socket.getaddrinfo("localhost", 80)[0][4][0])
+        for attempt in (lambda: socket.create_connection(("169.254.169.254", 80), timeout=5),
+                        lambda: socket.getaddrinfo("example.org", 443),
+                        lambda: socket.gethostbyname("metadata.google.internal")):
+            try:
+                attempt()
+                print("let through")
+            except OSError:
+                print("refused")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], env=guarded_env(dict(os.environ), record),
+                          capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == ["127.0.0.1", "refused", "refused", "refused"]
+    targets = [json.loads(line)["target"] for line in record.read_text(encoding="utf-8").splitlines()]
+    assert targets == ["169.254.169.254:80", "example.org", "metadata.google.internal"]
+    with pytest.raises(AssertionError, match="reached beyond loopback"):
+        assert_stayed_local(record)
+    with pytest.raises(AssertionError, match="never ran"):
+        assert_stayed_local(tmp_path / "absent.jsonl")
