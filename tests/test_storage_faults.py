@@ -23,7 +23,7 @@ import pytest
 from pymongo import MongoClient
 
 from conftest import FILES, ROOT
-from localsite import QuietHandler, crawl_env, serving, write_local_spider
+from localsite import QuietHandler, assert_stayed_local, crawl_env, guarded_env, serving, write_local_spider
 from newscrawl.sink import ArticleSink, SinkOptions
 from newscrawl.storage import Storage, free_port, read_spill, spill_files
 
@@ -70,7 +70,8 @@ def site() -> Iterator[str]:
 
 
 def crawl(tmp_path: Path, site: str, env: dict[str, str], listings: int, **settings: Any) -> subprocess.CompletedProcess[str]:
-    """``scrapy runspider`` of a local spider over ``listings`` listing pages; its log is in ``crawl.log``."""
+    """``scrapy runspider`` of a local spider over ``listings`` listing pages, under the network guard
+    (nothing beyond loopback); its log is in ``crawl.log``."""
     spider = write_local_spider(tmp_path / "local_spider.py", name="local", base=site,
                                 article_pattern=r"/news/[\w-]+-(?P<id>\d{7})\.html", listing_path="/list?page={page}")
     options = {
@@ -82,7 +83,11 @@ def crawl(tmp_path: Path, site: str, env: dict[str, str], listings: int, **setti
     args = [sys.executable, "-m", "scrapy", "runspider", str(spider)]
     for name, value in options.items():
         args += ["-s", f"{name}={value}"]
-    return subprocess.run(args, cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=900)
+    record = tmp_path / f"netguard-{uuid.uuid4().hex[:6]}.jsonl"
+    result = subprocess.run(args, cwd=ROOT, env=guarded_env({**env, "PYTHONPATH": str(ROOT)}, record),
+                            capture_output=True, text=True, timeout=900)
+    assert_stayed_local(record)
+    return result
 
 
 def stats_of(log: str) -> dict[str, Any]:
