@@ -85,9 +85,13 @@ def run_spider(name: str, *, since: str | None = None, until: str | None = None,
                settings: list[str] | None = None, workers: int = 1, out: IO[str] = sys.stdout) -> int:
     """Run ``scrapy crawl name`` (``workers`` processes sharing a Redis queue) under the spider's
     lock; return the documented exit code."""
+    from scrapy.spiderloader import get_spider_loader
+    from scrapy.utils.project import get_project_settings
+
     from newscrawl.sites import site_spiders
 
-    names = {spider.name for spider in site_spiders()}
+    # the site spiders, and any other spider `scrapy crawl` finds in the project's SPIDER_MODULES
+    names = {spider.name for spider in site_spiders()} | set(get_spider_loader(get_project_settings()).list())
     if name not in names:
         print(f"unknown spider {name!r}; known: {', '.join(sorted(names))}", file=out)
         return CONFIG_ERROR

@@ -1,0 +1,328 @@
+"""A shared crawl whose Redis dies: ``python -m newscrawl run SPIDER --workers 2`` against a private
+``redis-server`` (its own free port, no persistence; the machine's Redis on 6379 is not touched).
+
+- Redis killed mid-crawl (SIGKILL, never back): each worker waits ``NEWSCRAWL_REDIS_OUTAGE_SECONDS``
+  with one log line per attempt, closes with ``redis_unavailable`` and exits; ``run`` returns 1 and
+  releases the spider's lock, so the next ``run`` starts (and, Redis still down, ends the same way).
+- Redis restarted empty mid-crawl: each worker notices the crawl's state is gone, says how many
+  requests were never done, closes with ``shared_queue_lost`` and writes nothing into the new server.
+- Redis killed and restarted with its data (append-only file): the workers wait, carry on and
+  finish the crawl; every page is fetched and every article stored once.
+
+"Mid-crawl" is an event: the local site holds its answers once it has served some pages, so both
+workers have requests in flight and more queued when Redis dies.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pymongo import MongoClient
+
+from conftest import ROOT
+from localsite import QuietHandler, crawl_env, serving, write_local_spider
+from variations import WORDS
+
+redis = pytest.importorskip("redis")
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+LISTINGS, PER_LISTING = 10, 20
+PAGES = LISTINGS + LISTINGS * PER_LISTING
+SERVED_BEFORE_THE_FAULT = 30
+OUTAGE_SECONDS = 3
+TIMEOUT = 300
+# a log record (not a line of the stats dump) that mentions Redis
+REDIS_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[[^\]]+\] \w+: .*redis", re.IGNORECASE | re.MULTILINE)
+
+
+class PrivateRedis:
+    """``redis-server`` on a port of its own, without persistence (``persistent``: an append-only
+    file synced at every write)."""
+
+    def __init__(self, directory: Path, port: int | None = None, *, persistent: bool = False) -> None:
+        if port is None:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+        self.port, self.url = port, f"redis://127.0.0.1:{port}/0"
+        persistence = ["--appendonly", "yes", "--appendfsync", "always"] if persistent else ["--appendonly", "no"]
+        self.process = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                         *persistence, "--daemonize", "no", "--dir", str(directory)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                self.client.ping()
+                return
+            except redis.ConnectionError:
+                assert self.process.poll() is None and time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL: no goodbye, nothing saved."""
+        self.process.kill()
+        self.process.wait()
+
+
+class Site(QuietHandler):
+    """Listings of article links. The last listing is answered only once ``Site.gate`` opens (its
+    links are found while Redis is down), and so is every page asked for after
+    ``SERVED_BEFORE_THE_FAULT`` were served (``Site.holding`` tells that one waits: the crawl is on)."""
+
+    served: Counter[str] = Counter()
+    lock = threading.Lock()
+    gate = threading.Event()
+    holding = threading.Event()
+
+    def do_GET(self) -> None:
+        if match := re.fullmatch(r"/list\?page=(\d+)", self.path):
+            first = (int(match.group(1)) - 1) * PER_LISTING
+            links = "".join(f'<a href="/news/story-{n}-{3000000 + n}.html">s</a>' for n in range(first, first + PER_LISTING))
+            body = f"<html><body>{links}</body></html>".encode()
+        elif match := re.fullmatch(r"/news/story-(\d+)-\d+\.html", self.path):
+            number = int(match.group(1))
+            words = " ".join(random.Random(number).choices(WORDS, k=120))
+            body = (f'<html lang="en"><head><title>Story {number}</title></head><body><div class="article">'
+                    f'<h1>Story number {number} of a shared crawl whose Redis dies</h1><div class="article__info">'
+                    f'<div class="article__info-item time">{number % 24:02d}:20, 18.02.23</div></div>'
+                    f'<div class="article-text"><p>Story {number}: {words}.</p></div></div></body></html>').encode()
+        else:
+            self.send_error(404)
+            return
+        with Site.lock:
+            mid_crawl = sum(Site.served.values()) >= SERVED_BEFORE_THE_FAULT
+        if (mid_crawl or self.path == f"/list?page={LISTINGS}") and not Site.gate.is_set():
+            if mid_crawl:
+                Site.holding.set()
+            Site.gate.wait(TIMEOUT)
+        with Site.lock:
+            Site.served[self.path] += 1
+        self.reply(200, body)
+
+
+@pytest.fixture
+def site() -> Iterator[str]:
+    Site.served, Site.gate, Site.holding = Counter(), threading.Event(), threading.Event()
+    with serving(Site) as base:
+        try:
+            yield base
+        finally:
+            Site.gate.set()
+
+
+@pytest.fixture
+def private_redis() -> Iterator[list[PrivateRedis]]:
+    """The Redis servers a test starts (append them); all killed at the end."""
+    servers: list[PrivateRedis] = []
+    try:
+        yield servers
+    finally:
+        for server in servers:
+            if server.process.poll() is None:
+                server.kill()
+
+
+def local_project(tmp_path: Path, base: str, mongo_uri: str, redis_url: str) -> tuple[str, dict[str, str]]:
+    """A spider for ``base`` that ``python -m newscrawl run`` knows (a settings module adds its module to
+    ``SPIDER_MODULES``), and the environment of the run."""
+    name = f"redisfault_{uuid.uuid4().hex[:8]}"
+    write_local_spider(tmp_path / f"{name}.py", name=name, base=base,
+                       article_pattern=r"/news/story-\d+-(?P<id>\d{7})\.html$", listing_path="/list?page={page}")
+    (tmp_path / f"{name}_settings.py").write_text(
+        f"from newscrawl.settings import *  # noqa: F403\n\nSPIDER_MODULES = [*SPIDER_MODULES, {name!r}]  # noqa: F405\n",
+        encoding="utf-8")
+    env = crawl_env(tmp_path, mongo_uri, "redisfault", PYTHONPATH=f"{ROOT}:{tmp_path}",
+                    SCRAPY_SETTINGS_MODULE=f"{name}_settings", NEWSCRAWL_REDIS_URL=redis_url,
+                    NEWSCRAWL_REDIS_OUTAGE_SECONDS=str(OUTAGE_SECONDS), NEWSCRAWL_REDIS_IDLE_SECONDS="1",
+                    NEWSCRAWL_LISTING_PAGES=str(LISTINGS), NEWSCRAWL_SITEMAPS="0", DOWNLOAD_DELAY="0",
+                    CONCURRENT_REQUESTS="4", NEWSCRAWL_BLOOM_CAPACITY="100000")
+    return name, env
+
+
+def start_run(name: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "newscrawl", "run", name, "--workers", "2",
+                             "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "NEWSCRAWL_MONGO_FLUSH_SECONDS=0.2"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def worker_logs(tmp_path: Path, name: str) -> list[str]:
+    return [log.read_text(encoding="utf-8") for log in sorted((tmp_path / "data/logs" / name).glob("*-w*.log"))]
+
+
+def lock_is_free(tmp_path: Path, name: str) -> bool:
+    with open(tmp_path / "data/locks" / f"{name}.lock", "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return True
+
+
+def drop_database(env: dict[str, str]) -> None:
+    client: MongoClient = MongoClient(env["MONGO_URI"])
+    try:
+        client.drop_database(env["MONGO_DATABASE"])
+    finally:
+        client.close()
+
+
+def check_quiet(log: str, bound: int) -> None:
+    """No traceback, and at most ``bound`` log records about Redis."""
+    assert "Traceback" not in log
+    records = REDIS_RECORD.findall(log)
+    assert 0 < len(records) <= bound, records
+
+
+def test_redis_killed_mid_crawl_closes_the_workers_and_releases_the_lock(
+    tmp_path: Path, site: str, private_redis: list[PrivateRedis], mongo_uri: str
+) -> None:
+    private_redis.append(PrivateRedis(tmp_path))
+    name, env = local_project(tmp_path, site, mongo_uri, private_redis[0].url)
+    run = start_run(name, env)
+    try:
+        assert Site.holding.wait(TIMEOUT), "the crawl did not get going"
+        assert private_redis[0].client.dbsize() > 0
+        private_redis[0].kill()
+        killed_at = time.monotonic()
+        Site.gate.set()  # the pages in flight are answered: their links have nowhere to go
+        output, _ = run.communicate(timeout=TIMEOUT)
+        after_kill = time.monotonic() - killed_at
+    finally:
+        if run.poll() is None:
+            run.kill()
+    try:
+        assert run.returncode == 1, output
+        assert output.count(f"{name}: redis_unavailable, ") == 2, output
+        assert output.count(f"{name}: FAILED: closed (redis_unavailable)") == 2, output
+        logs = worker_logs(tmp_path, name)
+        assert len(logs) == 2
+        for log in logs:
+            check_quiet(log, bound=12)
+            errors = re.findall(r"\] ERROR: (.*)", log)
+            assert len([e for e in errors if "closing the crawl (redis_unavailable)" in e]) == 1, errors
+            assert "Closing spider (redis_unavailable)" in log
+            attempts = re.findall(r"Redis at redis://127\.0\.0\.1:\d+/0: attempt (\d+) failed", log)
+            assert 1 <= len(attempts) <= 6, attempts  # 0.5, 1, 2 s… within the 3 s allowed
+        assert sum(Site.served.values()) < PAGES
+        print(f"\nRedis killed: run returned {after_kill:.1f} s after the kill (outage allowed {OUTAGE_SECONDS} s)")
+        assert lock_is_free(tmp_path, name)
+        # the next cron run takes the lock; Redis is still down when it starts: the same bounded wait
+        started = time.monotonic()
+        again = subprocess.run([sys.executable, "-m", "newscrawl", "run", name, "--workers", "2"], cwd=ROOT,
+                               env=env, capture_output=True, text=True, timeout=TIMEOUT)
+        print(f"next run with Redis down from the start: returned in {time.monotonic() - started:.1f} s")
+        assert "still running" not in again.stdout
+        assert again.returncode == 1 and again.stdout.count(f"{name}: redis_unavailable, ") == 2, again.stdout
+        for log in worker_logs(tmp_path, name)[2:]:
+            check_quiet(log, bound=12)
+    finally:
+        drop_database(env)
+
+
+def test_redis_restarted_empty_mid_crawl_says_the_shared_queue_was_lost(
+    tmp_path: Path, site: str, private_redis: list[PrivateRedis], mongo_uri: str
+) -> None:
+    private_redis.append(PrivateRedis(tmp_path))
+    name, env = local_project(tmp_path, site, mongo_uri, private_redis[0].url)
+    env["NEWSCRAWL_REDIS_OUTAGE_SECONDS"] = str(TIMEOUT)  # the restart is not an outage that ends the crawl
+    run = start_run(name, env)
+    try:
+        assert Site.holding.wait(TIMEOUT), "the crawl did not get going"
+        first = private_redis[0]
+        assert first.client.dbsize() > 0
+        first.kill()
+        killed_at = time.monotonic()
+        private_redis.append(PrivateRedis(tmp_path, first.port))  # the same address, nothing in it
+        Site.gate.set()
+        output, _ = run.communicate(timeout=TIMEOUT)
+        after_kill = time.monotonic() - killed_at
+    finally:
+        if run.poll() is None:
+            run.kill()
+    try:
+        assert run.returncode == 1, output
+        assert output.count(f"{name}: shared_queue_lost, ") == 2, output
+        assert output.count(f"{name}: FAILED: closed (shared_queue_lost)") == 2, output
+        logs = worker_logs(tmp_path, name)
+        assert len(logs) == 2
+        never_done = []
+        for log in logs:
+            check_quiet(log, bound=10)
+            lost = re.findall(r"\] ERROR: shared queue lost: (\d+) requests never done \((\d+) queued when this "
+                              r"worker last looked, (\d+) it took and could not finish, (\d+) it found and could not "
+                              r"queue\)", log)
+            assert len(lost) == 1, log
+            total, *parts = map(int, lost[0])
+            assert total == sum(parts)
+            never_done.append(total)
+            assert "Closing spider (shared_queue_lost)" in log
+            assert "crawl finished" not in log
+        unfetched = PAGES - len(Site.served)
+        assert unfetched > 0
+        # each worker counts what it saw queued and what it held: never more than the crawl's pages
+        assert max(never_done) > 0 and all(n <= PAGES for n in never_done), never_done
+        assert private_redis[1].client.dbsize() == 0, "a worker wrote into the restarted, empty Redis"
+        assert lock_is_free(tmp_path, name)
+        print(f"\nRedis restarted empty: run returned {after_kill:.1f} s after the kill; never done per worker: "
+              f"{never_done}; pages never fetched: {unfetched} of {PAGES}")
+    finally:
+        drop_database(env)
+
+
+def test_redis_restarted_with_its_data_the_crawl_carries_on_and_loses_nothing(
+    tmp_path: Path, site: str, private_redis: list[PrivateRedis], mongo_uri: str
+) -> None:
+    private_redis.append(PrivateRedis(tmp_path, persistent=True))
+    name, env = local_project(tmp_path, site, mongo_uri, private_redis[0].url)
+    env["NEWSCRAWL_REDIS_OUTAGE_SECONDS"] = str(TIMEOUT)
+    run = start_run(name, env)
+    try:
+        assert Site.holding.wait(TIMEOUT), "the crawl did not get going"
+        first = private_redis[0]
+        first.kill()
+        Site.gate.set()  # the answers come while Redis is down: their links wait in the workers
+        deadline = time.monotonic() + TIMEOUT
+        while (not Site.served[f"/list?page={LISTINGS}"]
+               or sum("the shared crawl waits for it" in log for log in worker_logs(tmp_path, name)) < 2):
+            assert time.monotonic() < deadline and run.poll() is None, "the workers did not notice the outage"
+            time.sleep(0.1)
+        private_redis.append(PrivateRedis(tmp_path, first.port, persistent=True))  # reads the append-only file
+        output, _ = run.communicate(timeout=TIMEOUT)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    try:
+        assert run.returncode == 0, output
+        assert output.count(f"{name}: finished, ") == 2, output
+        logs = worker_logs(tmp_path, name)
+        for log in logs:
+            check_quiet(log, bound=12)
+        assert all("is back after" in log and "'newscrawl/redis/reconnected': 1" in log for log in logs)
+        held_back = [int(n) for log in logs for n in re.findall(r"'newscrawl/redis/held_back': (\d+)", log)]
+        assert sum(held_back) > 0, "links found during the outage waited in the workers, then were queued"
+        assert len(Site.served) == PAGES, f"{PAGES - len(Site.served)} pages never fetched"
+        # fetched twice: at most the few pages whose release the outage left unconfirmed
+        assert sum(Site.served.values()) - PAGES <= 8, [path for path, n in Site.served.items() if n > 1]
+        client: MongoClient = MongoClient(env["MONGO_URI"])
+        try:
+            keys = [doc["url_key"] for doc in client[env["MONGO_DATABASE"]].articles.find({}, {"url_key": 1})]
+        finally:
+            client.close()
+        assert len(keys) == len(set(keys)) == LISTINGS * PER_LISTING
+        assert list(private_redis[1].client.scan_iter(f"newscrawl:{name}:*")) == [], "the last worker deletes the keys"
+    finally:
+        drop_database(env)
