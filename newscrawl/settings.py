@@ -31,9 +31,10 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = float(os.getenv("AUTOTHROTTLE_MAX_DELAY", "30"))
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # bytes; also caps every decompression (newscrawl/integrity.py)
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # Scrapy's remote-control HTTP server runs code sent to it: no one in
+LOG_FORMATTER = "newscrawl.logformatter.ArticleLogFormatter"  # items named by URL, never printed whole
 
 # -- retries with exponential backoff (honouring Retry-After) -------------------------------------
 RETRY_ENABLED = True
@@ -67,6 +68,12 @@ NEWSCRAWL_ARCHIVE_MAX_PAGES = int(os.getenv("NEWSCRAWL_ARCHIVE_MAX_PAGES", "30")
 NEWSCRAWL_SITEMAPS = os.getenv("NEWSCRAWL_SITEMAPS", "1") not in ("0", "false", "False", "off")
 NEWSCRAWL_RECENT_DAYS = int(os.getenv("NEWSCRAWL_RECENT_DAYS", "2"))
 NEWSCRAWL_SITEMAP_MAX_FILES = int(os.getenv("NEWSCRAWL_SITEMAP_MAX_FILES", "200"))
+# links (<a href>, feed entries) read from one listing, home page or feed at most (2000); the rest
+# of a longer page is not read (newscrawl/cut/links). A sitemap file is read up to 50,000 entries.
+NEWSCRAWL_MAX_LINKS_PER_PAGE = int(os.getenv("NEWSCRAWL_MAX_LINKS_PER_PAGE", "2000"))
+# bytes (UTF-8) of a page parsed at most, articles and listings alike (1 MiB): a longer page is read
+# without its scripts and styles, then cut (newscrawl/cut/html); `python -m newscrawl parse` too
+NEWSCRAWL_PARSE_MAX_BYTES = int(os.getenv("NEWSCRAWL_PARSE_MAX_BYTES", str(1024 * 1024)))
 
 # -- archive / replay (see newscrawl/replay.py) ---------------------------------------------------
 NEWSCRAWL_WARC_OUT = os.getenv("NEWSCRAWL_WARC_OUT") or None

@@ -147,9 +147,11 @@ def test_a_spill_line_keeps_text_utf8_cannot_hold(tmp_path: Path) -> None:
 
 def test_500_articles_with_one_poisoned_page_are_all_stored(tmp_path: Path, site: str, mongo_uri: str) -> None:
     env = crawl_env(tmp_path, mongo_uri)
-    result = crawl(tmp_path, site, env, listings=5, NEWSCRAWL_MONGO_BATCH=50)
+    result = crawl(tmp_path, site, env, listings=5, NEWSCRAWL_MONGO_BATCH=50, LOG_LEVEL="DEBUG")
     log = (tmp_path / "crawl.log").read_text(encoding="utf-8")
     assert result.returncode == 0, last_line(log)
+    ours = "\n".join(line for line in log.splitlines() if "[pymongo." not in line)  # the driver's own DEBUG dumps
+    assert ours.count("Scraped from") == 500 and MARKER not in ours, "log lines name articles, never print them"
     client: MongoClient[dict[str, Any]] = MongoClient(mongo_uri)
     try:
         articles = client[env["MONGO_DATABASE"]].articles
@@ -163,6 +165,21 @@ def test_500_articles_with_one_poisoned_page_are_all_stored(tmp_path: Path, site
     assert poisoned is not None and poisoned["title"] == "Poisoned story"  # the lone surrogate removed at the item
     assert "Traceback" not in log and "FAILED" not in log
     assert "ended: finished: 500 articles stored" in last_line(log)
+
+
+def test_a_dropped_article_is_named_in_one_line_not_printed() -> None:
+    from scrapy.exceptions import DropItem
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.items import Article
+    from newscrawl.logformatter import ArticleLogFormatter
+
+    article = Article(url="https://www.unian.info/x-1.html", site="unian", title="T" * 10_000_000, body=MARKER * 1000)
+    spider = get_crawler().spidercls  # a spider is only asked for its drop log level
+    line = ArticleLogFormatter().dropped(article, DropItem("duplicate", log_level="INFO"), None, spider)
+    text = line["msg"] % line["args"]
+    assert text == f'Dropped: duplicate <https://www.unian.info/x-1.html> "{"T" * 80}…"'
+
 
 
 # -- the database out of reach --------------------------------------------------------------------
