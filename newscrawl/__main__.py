@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gzip
 import json
 import logging
 import os
@@ -31,7 +30,9 @@ from pymongo import ASCENDING, DESCENDING
 
 from w3lib.encoding import html_to_unicode
 
+from newscrawl import settings as project_settings
 from newscrawl.dates import parse_date
+from newscrawl.integrity import BoundedGunzip, decompression_limit
 from newscrawl.parser import NotAnArticle
 from newscrawl.sink import ArticleSink
 from newscrawl.sites import parser_for_url
@@ -52,9 +53,13 @@ logger = logging.getLogger("newscrawl")
 
 
 def _read_html(path: Path) -> str:
+    """The page saved at ``path``; a ``.gz`` one decompressed up to ``DOWNLOAD_MAXSIZE``, as a crawl would."""
     data = path.read_bytes()
     if path.suffix == ".gz":
-        data = gzip.decompress(data)
+        packed = BoundedGunzip(data, decompression_limit(project_settings.DOWNLOAD_MAXSIZE))
+        data = packed.read()
+        if not (packed.complete or packed.cut):
+            raise OSError("not a whole gzip file")
     return html_to_unicode(None, data)[1]
 
 
@@ -72,7 +77,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
             print(f"error: --fetched-at {args.fetched_at!r} is not a plausible date", file=sys.stderr)
             return 1
     try:
-        article = parser_for_url(args.url).parse(html, args.url, fetched_at=fetched_at)
+        article = parser_for_url(args.url).parse(html, args.url, fetched_at=fetched_at,
+                                                 max_bytes=project_settings.NEWSCRAWL_PARSE_MAX_BYTES)
     except NotAnArticle as exc:
         print(f"error: not an article: {exc}", file=sys.stderr)
         return 2

@@ -20,18 +20,23 @@ _NOT_ARTICLE_PATH = re.compile(
 _FILE_SUFFIX = re.compile(r"\.(?:jpe?g|png|gif|webp|svg|pdf|zip|mp[34]|xml|json|js|css|ico)$", re.I)
 _DATE_IN_PATH = re.compile(r"/(?:19|20)\d\d/(?:0?[1-9]|1[0-2])/")
 _LONG_NUMBER = re.compile(r"\d{4,}")
+#: feeds one page may announce that are taken (a site announces one per section at most)
+MAX_ANNOUNCED_FEEDS = 50
 
 
 def feed_links(sel: Selector, base_url: str) -> list[str]:
-    """Feeds a page announces with ``<link rel="alternate" type="application/rss+xml">`` (or Atom)."""
-    found = []
+    """Feeds a page announces with ``<link rel="alternate" type="application/rss+xml">`` (or Atom),
+    the first :data:`MAX_ANNOUNCED_FEEDS` of them."""
+    found: dict[str, None] = {}
     for node in sel.xpath('//link[contains(concat(" ", normalize-space(@rel), " "), " alternate ")][@href]'):
         kind = (node.root.get("type") or "").strip().lower()
         if kind in _FEED_TYPES and not node.root.get("hreflang"):
             url = absolute_url(base_url, node.root.get("href"))
             if url:
-                found.append(url)
-    return list(dict.fromkeys(found))
+                found[url] = None
+                if len(found) == MAX_ANNOUNCED_FEEDS:
+                    break
+    return list(found)
 
 
 def same_site(url: str, hosts: list[str]) -> bool:

@@ -1,16 +1,24 @@
-"""Bodies that arrived whole but cannot be decoded whole: a truncated gzip stream.
+"""Bodies that arrived whole but cannot be decoded whole, and bodies that decode to too much.
 
 Scrapy's ``HttpCompressionMiddleware`` gunzips "as much as possible": a gzip body cut short yields
 half a page (parsed and stored as a shorter article), and one cut inside the gzip header raises
 from the middleware (logged as an error, counted nowhere). :class:`CompleteGzip` runs just before
 it (priority 595: above ``HttpCompressionMiddleware``'s 590) and refuses such responses, counted as
 ``newscrawl/truncated/gzip``.
+
+Every decompression the crawler does is capped by :func:`decompression_limit`: ``DOWNLOAD_MAXSIZE``,
+or a smaller ``download_maxsize`` the request or the spider gives (0 there means "not given", never
+"unlimited"; with ``DOWNLOAD_MAXSIZE = 0`` the cap is :data:`FALLBACK_MAX_SIZE`). A gzip-encoded
+response that decodes to more is refused by :class:`CompleteGzip`; gzipped files the spider reads
+itself (``sitemap.xml.gz``) are decompressed incrementally by :class:`BoundedGunzip`, which stops
+at the cap. Either way the cut is counted as ``newscrawl/cut/decompression``.
 """
 
 from __future__ import annotations
 
 import logging
 import zlib
+from collections.abc import Iterator
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
@@ -18,37 +26,101 @@ from scrapy.http import Request, Response
 
 logger = logging.getLogger(__name__)
 _CHUNK = 1 << 16
+_GZIP_MAGIC = b"\x1f\x8b"
 #: the priority to enable :class:`CompleteGzip` with in ``DOWNLOADER_MIDDLEWARES``
 PRIORITY = 595
+#: the decompression cap when ``DOWNLOAD_MAXSIZE`` is 0 (Scrapy's "no limit"): the project's default
+FALLBACK_MAX_SIZE = 20 * 1024 * 1024
+#: the stat counting bodies whose decompression stopped at the cap
+CUT_STAT = "newscrawl/cut/decompression"
 
 
-def gzip_complete(body: bytes, max_size: int = 0) -> bool:
-    """Whether ``body`` holds a whole gzip member (checked without keeping the output; reading
-    stops with True past ``max_size`` decompressed bytes, which the size limit refuses anyway)."""
-    stream = zlib.decompressobj(wbits=31)
-    data, size = body, 0
-    while data and not stream.eof:
-        try:
-            out = stream.decompress(data, _CHUNK)
-        except zlib.error:
-            return False
-        size += len(out)
-        if max_size and size > max_size:
-            return True
-        data = stream.unconsumed_tail
-    return stream.eof
+def decompression_limit(download_maxsize: int, *overrides: int | None) -> int:
+    """The most bytes a body may decompress to: the smallest positive of ``DOWNLOAD_MAXSIZE`` and
+    ``overrides`` (a request's ``download_maxsize`` meta, the spider's attribute); 0 or None
+    anywhere means "not set", and with nothing set the cap is :data:`FALLBACK_MAX_SIZE`."""
+    sizes = [size for size in (download_maxsize, *overrides) if size and size > 0]
+    return min(sizes) if sizes else FALLBACK_MAX_SIZE
+
+
+def response_limit(crawler: Crawler, request: Request | None) -> int:
+    """:func:`decompression_limit` for a response to ``request`` in ``crawler``'s crawl."""
+    meta = request.meta.get("download_maxsize") if request is not None else None
+    return decompression_limit(crawler.settings.getint("DOWNLOAD_MAXSIZE"), meta,
+                               getattr(crawler.spider, "download_maxsize", None))
+
+
+class BoundedGunzip:
+    """The decompressed chunks of gzip ``data``, at most ``max_size`` bytes in all, decompressed
+    as they are read (concatenated members too). After iterating, ``cut`` tells whether the data
+    held more than ``max_size`` bytes and ``complete`` whether its last member ended properly; a
+    corrupt or truncated stream simply ends the chunks."""
+
+    def __init__(self, data: bytes, max_size: int) -> None:
+        self.data = data
+        self.max_size = max_size
+        self.cut = False
+        self.complete = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        data, left = self.data, self.max_size
+        stream = zlib.decompressobj(wbits=31)
+        while True:
+            try:
+                out = stream.decompress(data, min(_CHUNK, left + 1))
+            except zlib.error:
+                return
+            if len(out) > left:
+                self.cut = True
+                if left:
+                    yield out[:left]
+                return
+            left -= len(out)
+            if out:
+                yield out
+            if stream.eof:  # a member ended; another may follow
+                self.complete = True
+                data = stream.unused_data
+                if not data.startswith(_GZIP_MAGIC):
+                    return
+                self.complete = False
+                stream = zlib.decompressobj(wbits=31)
+                continue
+            data = stream.unconsumed_tail
+            if not data and not out:  # input used up (a truncated stream ends here)
+                return
+
+    def read(self) -> bytes:
+        """All the chunks joined."""
+        return b"".join(self)
+
+
+def gzip_state(body: bytes, max_size: int) -> str:
+    """``"complete"`` when ``body`` holds whole gzip data that decompresses to at most
+    ``max_size`` bytes, ``"oversized"`` when it decompresses to more, else ``"truncated"``
+    (checked without keeping the output)."""
+    stream = BoundedGunzip(body, max_size)
+    for _ in stream:
+        pass
+    if stream.cut:
+        return "oversized"
+    return "complete" if stream.complete else "truncated"
 
 
 class TruncatedBody(IgnoreRequest):
     """A response whose content encoding does not decode to its end."""
 
 
+class OversizedBody(IgnoreRequest):
+    """A response whose content encoding decodes to more than the size limit."""
+
+
 class CompleteGzip:
-    """Downloader middleware: refuse gzip-encoded responses whose stream is cut short."""
+    """Downloader middleware: refuse gzip-encoded responses whose stream is cut short or that
+    decompress to more than :func:`decompression_limit`."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.max_size = crawler.settings.getint("DOWNLOAD_MAXSIZE")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CompleteGzip:
@@ -56,13 +128,19 @@ class CompleteGzip:
         return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        """Pass the response on, or raise :class:`TruncatedBody` for a truncated gzip body."""
+        """Pass the response on, or raise :class:`TruncatedBody` / :class:`OversizedBody`."""
         encoding = response.headers.get("Content-Encoding", b"").strip().lower()
         if encoding not in (b"gzip", b"x-gzip") or not response.body:
             return response
-        if gzip_complete(response.body, request.meta.get("download_maxsize", self.max_size)):
+        limit = response_limit(self.crawler, request)
+        state = gzip_state(response.body, limit)
+        if state == "complete":
             return response
         assert self.crawler.stats is not None
+        if state == "oversized":
+            self.crawler.stats.inc_value(CUT_STAT)
+            logger.warning("gzip body decompresses to more than %d bytes, refused: %s", limit, response.url)
+            raise OversizedBody(f"gzip body over {limit} bytes decompressed: {response.url}")
         self.crawler.stats.inc_value("newscrawl/truncated/gzip")
         logger.warning("truncated gzip body (%d bytes): %s", len(response.body), response.url)
         raise TruncatedBody(f"truncated gzip body: {response.url}")

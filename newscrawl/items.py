@@ -10,8 +10,9 @@ a longer value is cut at a word boundary and the field named in ``Article.trunca
 - each author, each tag and the ``section`` 200; an image caption or credit 1,000;
 - at most 50 authors, 100 tags and 100 images.
 
-``truncated`` also names what the parser left out of the page itself: ``html`` (a page longer than
-``NEWSCRAWL_PARSE_MAX_BYTES`` is read only up to it) and ``jsonld`` (a JSON-LD block over 1 MB).
+``truncated`` also names what the parser left out of the page itself: ``html`` (markup past
+``NEWSCRAWL_PARSE_MAX_BYTES``, scripts and styles aside) and ``jsonld`` (a JSON-LD block over
+1,000,000 characters, skipped).
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ version by crawl date.
 
 Parsing is bounded: a page longer than ``max_bytes`` (``NEWSCRAWL_PARSE_MAX_BYTES``, default
 :data:`PARSE_MAX_BYTES`, counted in UTF-8) is read without the contents of its scripts and styles
-(JSON-LD blocks up to ``MAX_BLOCK_CHARS`` kept) and then only up to the bound (see
-:func:`bounded_html`), and the item's fields are cut to their limits (``newscrawl.items``); what
-was cut is named in ``Article.truncated``.
+(JSON-LD kept) and its markup only up to the bound (see :func:`bounded_html`); JSON-LD blocks over
+``jsonld.MAX_BLOCK_CHARS`` are skipped; the item's fields are cut to their limits
+(``newscrawl.items``). What was cut is named in ``Article.truncated``.
 """
 
 from __future__ import annotations
@@ -54,8 +54,9 @@ from newscrawl.urls import absolute_url, edition_language, is_http_url, same_sit
 
 T = TypeVar("T")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-#: bytes (UTF-8) of a page parsed at most: a hostile 20 MB page is read this far, in seconds
-PARSE_MAX_BYTES = 2 * 1024 * 1024
+#: bytes (UTF-8) of a page's markup parsed at most (``NEWSCRAWL_PARSE_MAX_BYTES``): without their
+#: scripts and styles, the 258 Fundus pages are at most 0.5 MB; hostile markup this long parses in seconds
+PARSE_MAX_BYTES = 1024 * 1024
 #: an opening ``<script>``/``<style>`` tag (attributes bounded: a tag without ``>`` costs no rescans)
 _SCRIPT_OPEN = re.compile(r"<(script|style)\b([^<>]{0,4000})>", re.I)
 _SCRIPT_CLOSE = {"script": re.compile(r"</script", re.I), "style": re.compile(r"</style", re.I)}
@@ -75,11 +76,12 @@ def cut_utf8(text: str, max_bytes: int) -> tuple[str, bool]:
     return data[:end].decode("utf-8", "surrogatepass"), True
 
 
-def _without_script_contents(html: str) -> tuple[str, bool]:
-    """``html`` with its scripts and styles emptied, JSON-LD blocks up to ``MAX_BLOCK_CHARS``
-    kept; and whether a longer JSON-LD block was dropped. One pass, no backtracking."""
+def _without_script_contents(html: str, ld_budget: int) -> tuple[str, int, bool]:
+    """``html`` with its scripts and styles emptied but for JSON-LD blocks up to ``MAX_BLOCK_CHARS``,
+    kept in page order while they take at most ``ld_budget`` bytes in all; the bytes they take;
+    and whether a JSON-LD block was dropped. One pass, no backtracking."""
     parts: list[str] = []
-    dropped_ld = False
+    ld_bytes, dropped_ld = 0, False
     position = 0
     while opening := _SCRIPT_OPEN.search(html, position):
         start = opening.end()
@@ -87,27 +89,30 @@ def _without_script_contents(html: str) -> tuple[str, bool]:
         end = closing.start() if closing else len(html)
         parts.append(html[position:start])
         if "ld+json" in opening.group(2).lower():
-            if end - start <= ld.MAX_BLOCK_CHARS:
+            size = len(html[start:end].encode("utf-8", "surrogatepass")) if end - start <= ld.MAX_BLOCK_CHARS else None
+            if size is not None and ld_bytes + size <= ld_budget:
                 parts.append(html[start:end])
+                ld_bytes += size
             else:
                 dropped_ld = True
         position = end
     parts.append(html[position:])
-    return "".join(parts), dropped_ld
+    return "".join(parts), ld_bytes, dropped_ld
 
 
 def bounded_html(html: str, max_bytes: int = PARSE_MAX_BYTES) -> tuple[str, list[str]]:
     """The part of ``html`` a parser reads, and what was left out (``html``, ``jsonld``).
 
-    A page within ``max_bytes`` (UTF-8) is read whole. A longer one first loses the contents of
-    its scripts and styles (JSON-LD blocks up to ``MAX_BLOCK_CHARS`` stay: article data is in them,
-    never article text), which saves the article on pages bloated by inline code; what is still
-    over the bound is cut off at its end.
+    A page within ``max_bytes`` (UTF-8) is read whole. A longer one loses the contents of its
+    scripts and styles, which never hold article text (pages bloated by inline code keep their
+    article), but keeps its JSON-LD blocks, which hold article data and cost little to read: up to
+    ``max_bytes`` of them, besides the markup. The markup is then cut at ``max_bytes``.
     """
     if not cut_utf8(html, max_bytes)[1]:
         return html, []
-    kept, dropped_ld = _without_script_contents(html)
-    return cut_utf8(kept, max_bytes)[0], ["html", "jsonld"] if dropped_ld else ["html"]
+    kept, ld_bytes, dropped_ld = _without_script_contents(html, max_bytes)
+    kept, cut = cut_utf8(kept, max_bytes + ld_bytes)
+    return kept, [name for name, left_out in (("html", cut), ("jsonld", dropped_ld)) if left_out]
 
 
 class NotAnArticle(ValueError):

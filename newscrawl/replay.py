@@ -26,6 +26,11 @@ responses carry the :data:`REPLAYED_FLAG` flag and the recorder skips them.
 
 :func:`write_warc` and :func:`read_warc` (the replay's index) are the same code path for scripts
 that build archives from saved pages.
+
+Reading a record decompresses it (a ``.warc.gz`` record is a gzip member), and a record is read
+only up to the size limit (``DOWNLOAD_MAXSIZE``, see :func:`newscrawl.integrity.decompression_limit`):
+a response body over it is left out of the index, as the live crawl would have cancelled its
+download, and counted as ``newscrawl/cut/decompression`` (one warning per record).
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+
+from newscrawl.integrity import CUT_STAT, FALLBACK_MAX_SIZE, decompression_limit
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -113,8 +120,14 @@ def write_warc(path: str | Path, records: Iterable[ArchivedResponse]) -> int:
     return count
 
 
-def read_warc(path: str | Path) -> dict[str, ArchivedResponse]:
-    """Index the ``response`` records of a WARC file by :func:`archive_key`.
+def read_warc(path: str | Path, max_body: int = FALLBACK_MAX_SIZE) -> dict[str, ArchivedResponse]:
+    """Index the ``response`` records of a WARC file by :func:`archive_key` (see :func:`index_warc`)."""
+    return index_warc(path, max_body)[0]
+
+
+def index_warc(path: str | Path, max_body: int = FALLBACK_MAX_SIZE) -> tuple[dict[str, ArchivedResponse], list[str]]:
+    """The ``response`` records of a WARC file by :func:`archive_key`, and the URLs of those left
+    out because their body is longer than ``max_body`` bytes (read no further than that).
 
     Bodies are kept as stored (still compressed if they were downloaded so). When a URL was archived
     more than once (a retried 503, then its 200), the last record wins, as the crawl's final answer.
@@ -128,21 +141,28 @@ def read_warc(path: str | Path) -> dict[str, ArchivedResponse]:
     if magic and not (magic.startswith(b"\x1f\x8b") or magic == b"WARC/"):  # empty: no records
         raise ValueError(f"{path} is not a WARC file: it starts with {magic!r}")
     index: dict[str, ArchivedResponse] = {}
+    oversized: list[str] = []
     try:
         with path.open("rb") as stream:
             for record in ArchiveIterator(stream):
                 if record.rec_type != "response" or record.http_headers is None:
                     continue
                 url = record.rec_headers.get_header("WARC-Target-URI")
+                body = record.raw_stream.read(max_body + 1)  # as downloaded: content_stream() would decode gzip
+                if len(body) > max_body:
+                    index.pop(archive_key(url), None)
+                    oversized.append(url)
+                    logger.warning("archived body over %d bytes, not replayed: %s", max_body, url)
+                    continue
                 index[archive_key(url)] = ArchivedResponse(
                     url=url,
                     status=int(record.http_headers.get_statuscode()),
                     headers=list(record.http_headers.headers),
-                    body=record.raw_stream.read(),  # as downloaded: content_stream() would decode gzip
+                    body=body,
                 )
     except ArchiveLoadFailed as exc:
         raise ValueError(f"{path} is not a WARC file: {exc}") from exc
-    return index
+    return index, oversized
 
 
 class WarcReplayMiddleware:
@@ -151,7 +171,9 @@ class WarcReplayMiddleware:
     def __init__(self, crawler: Crawler, path: str) -> None:
         self.crawler = crawler
         self.path = path
-        self.index = read_warc(path)
+        self.index, oversized = index_warc(path, decompression_limit(crawler.settings.getint("DOWNLOAD_MAXSIZE")))
+        if oversized:
+            crawler.stats.inc_value(CUT_STAT, len(oversized))
         if not self.index:
             logger.warning("%s holds no responses: every request will get a 404", path)
         logger.info("replaying %d archived responses from %s; no network is used", len(self.index), path)

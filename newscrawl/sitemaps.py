@@ -4,11 +4,15 @@ Sites list their sitemaps in robots.txt (``Sitemap:`` lines). An index lists chi
 one per day or month (the date in the file name or in ``<lastmod>``); a urlset lists pages with
 ``<lastmod>`` and, in news sitemaps, ``<news:publication_date>`` and ``<news:title>``. A backfill
 follows only the children whose period overlaps the window and keeps only the pages dated in it.
+
+A file is read as a stream (whole or in decompressed chunks) and at most :data:`MAX_URLS` entries
+of it, the protocol's limit per file: a longer file is cut there (``Sitemap.cut``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -17,8 +21,12 @@ from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from newscrawl.dates import parse_date
 
-_PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, remove_comments=True,
-                          remove_pis=True, collect_ids=False)
+_PARSER_OPTIONS = {"recover": True, "resolve_entities": False, "no_network": True, "remove_comments": True,
+                   "remove_pis": True, "collect_ids": False}
+#: entries a sitemap file may list (sitemaps.org protocol); the rest of a longer file is not read
+MAX_URLS = 50_000
+#: bytes handed to the XML parser at a time, so reading can stop at the cap
+_FEED = 1 << 16
 _DAY = re.compile(r"(?<!\d)((?:19|20)\d\d)[-/_.]?(0[1-9]|1[0-2])[-/_.]?(0[1-9]|[12]\d|3[01])(?!\d)")
 _MONTH = re.compile(r"(?<!\d)((?:19|20)\d\d)[-/_.](0[1-9]|1[0-2])(?![\d])")
 _YEAR = re.compile(r"(?<![\d])((?:19|20)\d\d)(?![\d])")
@@ -40,6 +48,8 @@ class Sitemap:
 
     is_index: bool
     entries: list[SitemapEntry]
+    #: the file listed more entries than it was read for (``MAX_URLS``); the rest were left
+    cut: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,41 +72,109 @@ def _local(tag: object) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
-def _child_text(element: etree._Element, *path: str) -> str | None:
-    node: etree._Element | None = element
-    for name in path:
-        node = next((child for child in node if _local(child.tag) == name), None) if node is not None else None
-    text = node.text.strip() if node is not None and node.text else ""
-    return text or None
+def _text(element: etree._Element) -> str | None:
+    return element.text.strip() or None if element.text else None
 
 
-def read_sitemap(body: bytes) -> Sitemap | None:
-    """Parse a sitemap or sitemap index (already gunzipped); None if ``body`` is not one."""
+def _entry(element: etree._Element) -> SitemapEntry | None:
+    """The entry of one ``<url>``/``<sitemap>`` element (its children read in one pass); None
+    without a ``<loc>``."""
+    found: dict[str, str | None] = {}
+    for child in element:
+        name = _local(child.tag)
+        if name == "news":
+            for part in child:
+                found.setdefault(_local(part.tag), _text(part))
+        else:
+            found.setdefault(name, _text(child))
+    loc, lastmod, published = found.get("loc"), found.get("lastmod"), found.get("publication_date")
+    if not loc:
+        return None
+    return SitemapEntry(
+        loc=loc,
+        lastmod=parse_date(lastmod) if lastmod else None,
+        published=parse_date(published) if published else None,
+        title=found.get("title"),
+    )
+
+
+def _pieces(body: bytes | Iterable[bytes]) -> Iterator[bytes]:
+    """``body`` (bytes, or chunks of bytes) in slices of at most :data:`_FEED` bytes."""
+    for chunk in [body] if isinstance(body, bytes) else body:
+        for start in range(0, len(chunk), _FEED):
+            yield chunk[start:start + _FEED]
+
+
+class SitemapStream:
+    """A sitemap file being read (see :func:`open_sitemap`): ``is_index`` is known from its root;
+    iterating reads the entries as the parser reaches them, at most ``max_urls`` of them, and
+    drops each from the tree. ``cut`` tells, after iterating, whether the file listed more."""
+
+    def __init__(self, parser: etree.XMLPullParser, pieces: Iterator[bytes], first: etree._Element, max_urls: int) -> None:
+        self.parser = parser
+        self.pieces = pieces
+        self.first = first  # the element whose end was read to find the root
+        self.root = first.getroottree().getroot()
+        self.max_urls = max_urls
+        self.is_index = _local(self.root.tag) == "sitemapindex"
+        self.cut = False
+
+    def _ended(self) -> Iterator[etree._Element]:
+        """The elements the parser has read to their end, feeding it as needed."""
+        yield self.first
+        while True:
+            for _event, element in self.parser.read_events():
+                yield element
+            piece = next(self.pieces, None)
+            if piece is None:
+                return
+            self.parser.feed(piece)
+
+    def __iter__(self) -> Iterator[SitemapEntry]:
+        read = 0
+        try:
+            for element in self._ended():
+                if element.getparent() is not self.root:
+                    continue
+                if _local(element.tag) in {"url", "sitemap"}:
+                    if read == self.max_urls:
+                        self.cut = True
+                        return
+                    read += 1
+                    entry = _entry(element)
+                    if entry:
+                        yield entry
+                self.root.remove(element)
+        except (etree.XMLSyntaxError, ValueError):  # unreadable from here on: what was read stands
+            return
+
+
+def open_sitemap(body: bytes | Iterable[bytes], max_urls: int = MAX_URLS) -> SitemapStream | None:
+    """Start reading a sitemap or sitemap index (already gunzipped; whole, or in chunks read as
+    they come); None if ``body`` is not one. Memory stays small and reading stops at ``max_urls``
+    entries, whatever the file's size."""
+    parser = etree.XMLPullParser(events=("end",), **_PARSER_OPTIONS)
+    pieces = _pieces(body)
     try:
-        root = etree.fromstring(body, _PARSER)
+        for piece in pieces:
+            parser.feed(piece)
+            for _event, element in parser.read_events():  # the first element ended tells the root
+                if _local(element.getroottree().getroot().tag) not in {"urlset", "sitemapindex"}:
+                    return None
+                return SitemapStream(parser, pieces, element, max_urls)  # the later events are left to it
     except (etree.XMLSyntaxError, ValueError):
         return None
-    if root is None or _local(root.tag) not in {"urlset", "sitemapindex"}:
+    return None
+
+
+def read_sitemap(body: bytes | Iterable[bytes], max_urls: int = MAX_URLS) -> Sitemap | None:
+    """Parse a sitemap or sitemap index (already gunzipped), at most ``max_urls`` entries of it;
+    None if ``body`` is not one."""
+    stream = open_sitemap(body, max_urls)
+    if stream is None:
         return None
-    is_index = _local(root.tag) == "sitemapindex"
-    entries = []
-    for element in root:
-        if _local(element.tag) not in {"url", "sitemap"}:
-            continue
-        loc = _child_text(element, "loc")
-        if not loc:
-            continue
-        lastmod = _child_text(element, "lastmod")
-        published = _child_text(element, "news", "publication_date")
-        entries.append(
-            SitemapEntry(
-                loc=loc,
-                lastmod=parse_date(lastmod) if lastmod else None,
-                published=parse_date(published) if published else None,
-                title=_child_text(element, "news", "title"),
-            )
-        )
-    return Sitemap(is_index=is_index, entries=entries)
+    entries = list(stream)
+    return Sitemap(is_index=stream.is_index, entries=entries, cut=stream.cut)
 
 
 def sitemaps_in_robots(robots_txt: bytes, base_url: str) -> list[str]:

@@ -10,33 +10,47 @@ archive URL templates. Arguments:
   child sitemaps and dated pages only), then stop; without ``since`` the spider takes the latest
   news from the feeds, the first ``NEWSCRAWL_LISTING_PAGES`` listing pages and the pages of the
   last ``NEWSCRAWL_RECENT_DAYS`` days in the sitemaps robots.txt names (``NEWSCRAWL_SITEMAPS``).
+
+Every page is read within bounds, so no site can stall the crawl or fill its memory:
+
+- listings, home pages and feeds are parsed up to ``NEWSCRAWL_PARSE_MAX_BYTES`` (as article pages
+  are) and at most ``NEWSCRAWL_MAX_LINKS_PER_PAGE`` links (``<a href>``, feed entries) are read from
+  one; a page with more is counted as ``newscrawl/cut/links``;
+- a sitemap file is read as a stream, as its requests are taken, up to the protocol's 50,000 entries
+  (``newscrawl/cut/sitemap_urls``); a gzipped one is decompressed as it is read, up to
+  ``DOWNLOAD_MAXSIZE`` (``newscrawl/cut/decompression``);
+- what the parser cut from an article page or its fields is counted as ``newscrawl/cut/<what>``
+  (``html``, ``jsonld``, ``title``, ``body``…; see ``newscrawl.items``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from lxml import etree
+from parsel import Selector
 from scrapy.http import Response, TextResponse
 from scrapy.utils.response import get_base_url
 
-from scrapy.utils.gz import gunzip
-
 from newscrawl.dates import parse_date
 from newscrawl.encoding import decoded_text
-from newscrawl.parser import FeedHint, NotAnArticle, ParserProxy
+from newscrawl.integrity import CUT_STAT, BoundedGunzip, response_limit
+from newscrawl.parser import PARSE_MAX_BYTES, FeedHint, NotAnArticle, ParserProxy, bounded_html, cut_utf8
 from newscrawl.rendering import RENDERED, looks_script_rendered
 from newscrawl.sitemaps import (
+    MAX_URLS,
+    SitemapStream,
     Window,
     child_in_window,
+    open_sitemap,
     page_in_window,
     period_in_url,
-    read_sitemap,
     sitemaps_in_robots,
 )
 from newscrawl.urls import absolute_url
@@ -77,6 +91,9 @@ def edition_languages(editions: dict[str, Edition]) -> dict[str, str]:
 CONDITIONAL = {"conditional": True, "handle_httpstatus_list": [304]}
 #: fields whose fill rate each run records (``newscrawl/fill/<field>``), for layout-drift alerts
 FILL_FIELDS = ("title", "lead", "body", "published_at", "authors", "images", "tags", "section")
+#: links read from one page at most, when ``NEWSCRAWL_MAX_LINKS_PER_PAGE`` is not set
+MAX_LINKS_PER_PAGE = 2000
+T = TypeVar("T")
 
 
 class SpiderArgumentError(ValueError):
@@ -202,51 +219,87 @@ class NewsSpider(scrapy.Spider):
 
     def parse_sitemap(self, response: Response, window: Window, backfill: bool, dated: bool) -> Iterator[scrapy.Request]:
         """A sitemap index: children in the window. A urlset: article pages dated in the window
-        (undated pages only when the crawl takes the latest news or the file itself is dated)."""
+        (undated pages only when the crawl takes the latest news or the file itself is dated).
+
+        The file is read as requests are taken from this generator: at most ``MAX_URLS`` entries,
+        a gzipped one decompressed up to the size limit as it is read."""
         stats = self.crawler.stats
         if response.status == 304:
             return
-        sitemap = read_sitemap(sitemap_body(response))
+        body = sitemap_body(response, response_limit(self.crawler, response.request))
+        sitemap = open_sitemap(body)
         if sitemap is None:
             stats.inc_value("newscrawl/sitemap_unreadable")
             self.logger.warning("not a sitemap: %s", response.url)
-            return
-        stats.inc_value("newscrawl/sitemaps_fetched")
-        if sitemap.is_index:
-            for entry in sitemap.entries:
-                if not child_in_window(entry, window):
-                    stats.inc_value("newscrawl/sitemaps_outside_window")
-                elif self._sitemaps_followed >= self.settings.getint("NEWSCRAWL_SITEMAP_MAX_FILES", 200):
-                    stats.inc_value("newscrawl/sitemaps_capped")
-                else:
-                    self._sitemaps_followed += 1
-                    dated_child = period_in_url(entry.loc) is not None
-                    child = page_link(response, entry.loc)
-                    if child:
-                        yield self.sitemap_request(child, window, backfill=backfill, dated=dated_child)
-            return
-        for entry in sitemap.entries:
-            url = page_link(response, entry.loc)
-            if url is None:
-                continue
-            in_window = page_in_window(entry, window)
-            if in_window is False or (in_window is None and backfill and not dated):
-                stats.inc_value("newscrawl/sitemap_entries_outside_window")
-                continue
-            if not self.is_article_url(url):
-                stats.inc_value("newscrawl/sitemap_entries_skipped")
-                continue
-            stats.inc_value("newscrawl/sitemap_entries")
-            published = entry.published.isoformat() if entry.published else None
-            hint = FeedHint(title=entry.title, published_raw=published)
-            yield self.article_request(url, hint, listed_at=entry.lastmod or entry.published)
+        else:
+            stats.inc_value("newscrawl/sitemaps_fetched")
+            yield from self._sitemap_children(response, sitemap, window, backfill) if sitemap.is_index \
+                else self._sitemap_pages(response, sitemap, window, backfill, dated)
+            if sitemap.cut:
+                stats.inc_value("newscrawl/cut/sitemap_urls")
+                self.logger.warning("sitemap lists more than %d entries, read that many: %s", MAX_URLS, response.url)
+        if isinstance(body, BoundedGunzip) and body.cut:
+            stats.inc_value(CUT_STAT)
+            self.logger.warning("sitemap decompresses to more than %d bytes, read that far: %s", body.max_size, response.url)
+
+    def _sitemap_children(self, response: Response, index: SitemapStream, window: Window,
+                          backfill: bool) -> Iterator[scrapy.Request]:
+        """The child sitemaps of an index that may hold pages of the window (up to ``NEWSCRAWL_SITEMAP_MAX_FILES``)."""
+        stats = self.crawler.stats
+        for entry in index:
+            if not child_in_window(entry, window):
+                stats.inc_value("newscrawl/sitemaps_outside_window")
+            elif self._sitemaps_followed >= self.settings.getint("NEWSCRAWL_SITEMAP_MAX_FILES", 200):
+                stats.inc_value("newscrawl/sitemaps_capped")
+            else:
+                self._sitemaps_followed += 1
+                dated_child = period_in_url(entry.loc) is not None
+                child = page_link(response, entry.loc)
+                if child:
+                    yield self.sitemap_request(child, window, backfill=backfill, dated=dated_child)
+
+    def _sitemap_pages(self, response: Response, urlset: SitemapStream, window: Window, backfill: bool,
+                       dated: bool) -> Iterator[scrapy.Request]:
+        """Article requests for the pages of a urlset dated in the window.
+
+        Cheapest test first: a file may list 50,000 pages and skip them all between two requests
+        (the reactor waits that long), so an absolute address is tested as it is and resolved only
+        when taken."""
+        outside = skipped = 0
+        try:
+            for entry in urlset:
+                in_window = page_in_window(entry, window)
+                if in_window is False or (in_window is None and backfill and not dated):
+                    outside += 1
+                    continue
+                absolute = entry.loc.startswith(("http://", "https://"))
+                url = page_link(response, entry.loc) if not absolute or self._article_address(entry.loc) else None
+                if url is None or not self.is_article_url(url):
+                    skipped += 1
+                    continue
+                self.crawler.stats.inc_value("newscrawl/sitemap_entries")
+                published = entry.published.isoformat() if entry.published else None
+                hint = FeedHint(title=entry.title, published_raw=published)
+                yield self.article_request(url, hint, listed_at=entry.lastmod or entry.published)
+        finally:
+            if outside:
+                self.crawler.stats.inc_value("newscrawl/sitemap_entries_outside_window", outside)
+            if skipped:
+                self.crawler.stats.inc_value("newscrawl/sitemap_entries_skipped", skipped)
+
+    def _article_address(self, url: str) -> bool:
+        """:meth:`is_article_url` for a link as the page gave it (False for no readable address)."""
+        try:
+            return self.is_article_url(url)
+        except ValueError:
+            return False
 
     def is_article_url(self, url: str) -> bool:
         """Whether ``url`` is one of this site's article pages."""
+        if not (self.article_url and self.article_url.search(url)):
+            return False
         host = urlsplit(url).hostname or ""
-        return bool(self.article_url and self.article_url.search(url)) and any(
-            host == d or host.endswith("." + d) for d in self.allowed_domains
-        )
+        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
 
     def feed_request(self, url: str) -> scrapy.Request:
         """A conditional request (ETag / If-Modified-Since) for a feed."""
@@ -271,6 +324,31 @@ class NewsSpider(scrapy.Spider):
         self.logger.info("no article in the static page, rendering it: %s", response.url)
         return response.request.replace(meta={**response.meta, "playwright": True, RENDERED: True}, dont_filter=True)
 
+    def page_selector(self, response: TextResponse, kind: str = "html") -> Selector:
+        """A selector over the part of the page the spider reads: the first
+        ``NEWSCRAWL_PARSE_MAX_BYTES`` (an HTML page without its scripts first, see
+        :func:`~newscrawl.parser.bounded_html`); a page cut is counted (``newscrawl/cut/html``)."""
+        max_bytes = self.settings.getint("NEWSCRAWL_PARSE_MAX_BYTES", PARSE_MAX_BYTES)
+        if kind == "xml":
+            text, cut = cut_utf8(response.text, max_bytes)
+            left_out = ["html"] if cut else []
+        else:
+            text, left_out = bounded_html(response.text, max_bytes)
+        for name in left_out:
+            self.crawler.stats.inc_value(f"newscrawl/cut/{name}")
+        return Selector(text=text, type=kind, base_url=response.url)
+
+    def capped_links(self, links: Iterable[T], response: Response) -> Iterator[T]:
+        """The first ``NEWSCRAWL_MAX_LINKS_PER_PAGE`` of a page's ``links``; the rest are not read
+        (the page is counted as ``newscrawl/cut/links``)."""
+        limit = self.settings.getint("NEWSCRAWL_MAX_LINKS_PER_PAGE", MAX_LINKS_PER_PAGE)
+        for count, link in enumerate(links):
+            if count == limit:
+                self.crawler.stats.inc_value("newscrawl/cut/links")
+                self.logger.info("more than %d links on %s: the rest are not read", limit, response.url)
+                return
+            yield link
+
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """RSS 2.0 or Atom: one article request per entry that links an article page."""
         if not isinstance(response, TextResponse):
@@ -280,10 +358,12 @@ class NewsSpider(scrapy.Spider):
         if response.status == 304:  # unchanged since the last run (newscrawl.incremental.ConditionalFeeds)
             return
         self.crawler.stats.inc_value("newscrawl/feeds_fetched")
-        selector = scrapy.Selector(response, type="xml")
+        selector = self.page_selector(response, "xml")
         selector.remove_namespaces()
-        entries = selector.xpath("//item | //entry")
-        for entry in entries:
+        root = selector.root
+        nodes = root.iter("item", "entry") if isinstance(root, etree._Element) else ()
+        for node in self.capped_links(nodes, response):
+            entry = Selector(root=node, type="xml")
             link = clean(entry.xpath("link/text()").get()) or clean(entry.xpath("link[not(@rel) or @rel='alternate']/@href").get())
             if not link:
                 continue
@@ -302,34 +382,38 @@ class NewsSpider(scrapy.Spider):
             changed = clean(entry.xpath("updated/text()").get()) or hint.published_raw
             yield self.article_request(url, hint, listed_at=parse_date(changed) if changed else None)
 
-    def parse_listing(self, response: Response, page: int | None) -> Iterator[scrapy.Request]:
-        """A listing or archive page: every article link on it; archives follow their pagination."""
+    def parse_listing(self, response: Response, page: int | None,
+                      selector: Selector | None = None) -> Iterator[scrapy.Request]:
+        """A listing or archive page: every article link among the links read from it; archives
+        follow their pagination. ``selector``: the page's :meth:`page_selector`, when already made."""
         self.crawler.stats.inc_value("newscrawl/listings_fetched")
+        selector = selector if selector is not None else self.page_selector(response)
+        root = selector.root
+        anchors = (a for a in root.iter("a") if a.get("href")) if isinstance(root, etree._Element) else ()
+        max_pages = self.settings.getint("NEWSCRAWL_ARCHIVE_MAX_PAGES", 30)
+        wanted_page = self._page_pattern(page + 1) if page is not None and page < max_pages else None
+        next_url: str | None = None
         seen: set[str] = set()
-        for link in response.css("a"):
-            href = link.root.get("href")
-            if not href:
+        for anchor in self.capped_links(anchors, response):
+            link = page_link(response, anchor.get("href"))
+            if link is None:
                 continue
-            url = (page_link(response, href) or "").split("#", 1)[0]
-            if not url or url in seen or not self.is_article_url(url):
+            if wanted_page and next_url is None and wanted_page.search(link) and \
+                    urlsplit(link).path == urlsplit(response.url).path:
+                next_url = link
+            url = link.split("#", 1)[0]
+            if url in seen or not self.is_article_url(url):
                 continue
             seen.add(url)
-            title = clean(" ".join(link.css("::text").getall())) or clean(link.css("img::attr(alt)").get())
+            title = clean(" ".join(anchor.xpath(".//text()"))) or clean(next(iter(anchor.xpath(".//img/@alt")), None))
             yield self.article_request(url, FeedHint(title=title))
         self.crawler.stats.inc_value("newscrawl/listing_links", len(seen))
-        max_pages = self.settings.getint("NEWSCRAWL_ARCHIVE_MAX_PAGES", 30)
-        if page is not None and seen and page < max_pages:
-            next_url = self._next_page(response, page + 1)
-            if next_url:
-                yield scrapy.Request(next_url, self.parse_listing, cb_kwargs={"page": page + 1})
+        if seen and next_url:
+            yield scrapy.Request(next_url, self.parse_listing, cb_kwargs={"page": page + 1})
 
-    def _next_page(self, response: Response, number: int) -> str | None:
-        pattern = re.compile(rf"[?&]{re.escape(self.page_param)}={number}(?:&|$)")
-        for href in response.css("a::attr(href)").getall():
-            url = page_link(response, href)
-            if url and pattern.search(url) and urlsplit(url).path == urlsplit(response.url).path:
-                return url
-        return None
+    def _page_pattern(self, number: int) -> re.Pattern[str]:
+        """Where a listing's link to its page ``number`` carries the number (``?page=N``)."""
+        return re.compile(rf"[?&]{re.escape(self.page_param)}={number}(?:&|$)")
 
     # -- articles ---------------------------------------------------------------------------
 
@@ -342,7 +426,8 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("not an HTML page: %s", response.url)
             return
         try:
-            article = self.parser.parse(decoded_text(response), response.url, fetched_at=fetched_at(response), hint=hint)
+            article = self.parser.parse(decoded_text(response), response.url, fetched_at=fetched_at(response), hint=hint,
+                                        max_bytes=self.settings.getint("NEWSCRAWL_PARSE_MAX_BYTES", PARSE_MAX_BYTES))
         except NotAnArticle as exc:
             if rendered := self.render_once(response):
                 yield rendered
@@ -358,6 +443,8 @@ class NewsSpider(scrapy.Spider):
             yield rendered
             return
         stats.inc_value("newscrawl/articles_parsed")
+        for left_out in article.truncated:
+            stats.inc_value(f"newscrawl/cut/{left_out}")
         for field, layer in article.layers.items():
             stats.inc_value(f"newscrawl/layer/{field}/{layer}")
         for field in FILL_FIELDS:
@@ -371,16 +458,11 @@ def page_link(response: Response, link: str) -> str | None:
     return absolute_url(get_base_url(response) if isinstance(response, TextResponse) else response.url, link)
 
 
-def sitemap_body(response: Response) -> bytes:
-    """The XML of a sitemap response; ``.xml.gz`` files are gunzipped (bounded by DOWNLOAD_MAXSIZE)."""
+def sitemap_body(response: Response, max_size: int) -> bytes | BoundedGunzip:
+    """The XML of a sitemap response: the body, or for a gzipped file (``.xml.gz``) its chunks,
+    decompressed as they are read and at most ``max_size`` bytes of them."""
     body = response.body
-    if body[:2] == b"\x1f\x8b":
-        max_size = response.meta.get("download_maxsize", 0)
-        try:
-            return gunzip(body, max_size=max_size)
-        except Exception:  # truncated or oversized archive: read_sitemap reports it unreadable
-            return b""
-    return body
+    return BoundedGunzip(body, max_size) if body[:2] == b"\x1f\x8b" else body
 
 
 def clean(value: str | None) -> str | None:

@@ -61,7 +61,8 @@ class GenericSpider(NewsSpider):
         if not hasattr(response, "text"):
             self.crawler.stats.inc_value("newscrawl/not_html")
             return
-        feeds = [url for url in feed_links(response.selector, response.url) if same_site(url, self.allowed_domains)]
+        selector = self.page_selector(response)  # the page's first NEWSCRAWL_PARSE_MAX_BYTES
+        feeds = [url for url in feed_links(selector, response.url) if same_site(url, self.allowed_domains)]
         self.crawler.stats.inc_value("newscrawl/feeds_announced", len(feeds))
         if feeds:
             for feed in feeds:
@@ -69,7 +70,7 @@ class GenericSpider(NewsSpider):
             return
         for path in COMMON_FEED_PATHS:
             yield self.feed_request(urljoin(response.url, path))
-        yield from self.parse_listing(response, page=None)
+        yield from self.parse_listing(response, page=None, selector=selector)
 
     def is_article_url(self, url: str) -> bool:
         """Same site as one of the start URLs, and article-looking."""

@@ -14,6 +14,7 @@ from parsel import Selector
 
 from newscrawl.extract.text import clean_line
 from newscrawl.extract.title import compact
+from newscrawl.items import MAX_AUTHORS
 
 logger = logging.getLogger(__name__)
 
@@ -32,12 +33,14 @@ _BYLINE_QUERIES = (
     '//*[@itemprop="author"]//*[@itemprop="name"]',
     '//*[@itemprop="author"][not(.//*[@itemprop="name"])]',
     '//a[@rel="author"]',
-    '//h1/following::*[contains(concat(" ", normalize-space(@class), " "), " byline ") or contains(@class, "author")]'
+    '(//h1)[position() <= 3]/following::*[contains(concat(" ", normalize-space(@class), " "), " byline ") or contains(@class, "author")]'
     '[position() <= 12]//a[contains(@href, "/author") or contains(@href, "/autor") or contains(@href, "/profile")]',
-    '//h1/following::*[contains(@class, "author") or contains(@class, "byline")][position() <= 5]'
+    '(//h1)[position() <= 3]/following::*[contains(@class, "author") or contains(@class, "byline")][position() <= 5]'
     '[not(.//*[contains(@class, "author") or contains(@class, "byline")])]',
 )
 _MAX_BYLINE = 120
+#: characters of one raw author string read (a byline naming many people is still far shorter)
+_MAX_RAW_CHARS = 1_000
 
 
 def _names_site(name: str, site_names: set[str]) -> bool:
@@ -50,10 +53,13 @@ def _names_site(name: str, site_names: set[str]) -> bool:
 
 def clean_authors(names: Iterable[str | None], site_names: set[str] = frozenset()) -> list[str]:
     """Names from raw author strings: split, without prefixes, roles, dates, and the site itself
-    (pass no ``site_names`` to keep it: an organization's byline when no person is named)."""
-    found: list[str] = []
+    (pass no ``site_names`` to keep it: an organization's byline when no person is named); at most
+    ``MAX_AUTHORS`` of them."""
+    found: dict[str, None] = {}
     for raw in names:
-        text = clean_line(raw)
+        if len(found) >= MAX_AUTHORS:
+            break
+        text = clean_line(raw[:_MAX_RAW_CHARS] if raw else raw)
         if not text or _NOT_A_NAME.search(text) and " " not in text.strip():
             continue
         for part in _JOINERS.split(_BY.sub("", text)):
@@ -62,8 +68,8 @@ def clean_authors(names: Iterable[str | None], site_names: set[str] = frozenset(
                 continue
             if site_names and _names_site(name, site_names):
                 continue
-            found.append(name)
-    return list(dict.fromkeys(found))
+            found[name] = None
+    return list(found)[:MAX_AUTHORS]
 
 
 def byline_names(sel: Selector) -> list[str]:
@@ -75,7 +81,8 @@ def byline_names(sel: Selector) -> list[str]:
         # one byline: the nodes in the first one's neighbourhood, not every teaser's author on the page
         scope = nodes[0].xpath("../..")
         if scope:
-            nodes = [node for node in nodes if node.root in set(scope[0].root.iter())]
+            members = set(scope[0].root.iter())
+            nodes = [node for node in nodes if node.root in members]
         texts = [clean_line(node.xpath("string()").get()) or clean_line(node.root.get("content"))
                  for node in nodes]
         texts = [text for text in texts if text and len(text) <= _MAX_BYLINE]

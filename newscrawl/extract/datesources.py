@@ -41,6 +41,8 @@ _DATE_IN_TEXT = re.compile(
 #: elements whose short text may be a dateline
 _DATELINE_TAGS = "self::time or self::span or self::div or self::p or self::li or self::small or self::dd"
 _MAX_DATELINE = 80
+#: elements after the headline looked at for a dateline: "near" it (a page of them would cost seconds)
+_MAX_DATELINE_ELEMENTS = 300
 
 
 def itemprop_values(sel: Selector, prop: str) -> list[str]:
@@ -59,7 +61,7 @@ def article_time_elements(sel: Selector) -> list[str]:
     queries = (
         "//time[@pubdate][@datetime]",
         "(//article|//header|//main)//time[@datetime]",
-        "//h1/following::time[@datetime][position() <= 3]",
+        "(//h1)[position() <= 3]/following::time[@datetime][position() <= 3]",  # the first h1s: each h1 scans the rest
     )
     found: list[str] = []
     for query in queries:
@@ -73,9 +75,10 @@ def visible_dates(sel: Selector, limit: int = 8) -> Iterator[str]:
     Looks at up to ``limit`` short elements after the ``<h1>`` (the whole page without one)
     whose text holds something shaped like a date, and yields that part of their text.
     """
-    start = "//h1[1]/following::*" if sel.xpath("//h1") else "//body//*"
+    start = "(//h1)[1]/following::*" if sel.xpath("//h1") else "//body//*"
     seen = 0
-    for node in sel.xpath(f"{start}[{_DATELINE_TAGS}][not(ancestor::script)][not(ancestor::style)]"):
+    for node in sel.xpath(f"{start}[{_DATELINE_TAGS}][not(ancestor::script)][not(ancestor::style)]"
+                          f"[position() <= {_MAX_DATELINE_ELEMENTS}]"):
         text = clean_line(node.xpath("string()").get())
         if not text or len(text) > _MAX_DATELINE:
             continue

@@ -1,4 +1,9 @@
-"""Read schema.org article data from ``<script type="application/ld+json">`` blocks."""
+"""Read schema.org article data from ``<script type="application/ld+json">`` blocks.
+
+A block longer than :data:`MAX_BLOCK_CHARS` is skipped (a page's article data is a few kilobytes;
+a 10 MB "headline" is an attack on the parser's time), and list values are read up to
+:data:`MAX_LIST_ITEMS` items.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +33,11 @@ ARTICLE_TYPES = frozenset(
     }
 )
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_BLOCKS = '//script[contains(@type, "ld+json")]/text()'
+#: longest JSON-LD block read, in characters; longer ones are skipped (see :func:`oversized_blocks`)
+MAX_BLOCK_CHARS = 1_000_000
+#: items of a list value (authors, keywords, images) read at most
+MAX_LIST_ITEMS = 1_000
 
 
 def _load(raw: str) -> Any:
@@ -39,6 +49,23 @@ def _load(raw: str) -> Any:
     except (ValueError, RecursionError):  # broken, or nested deeper than Python recurses
         logger.debug("unreadable JSON-LD block (%d chars)", len(text))
         return None
+
+
+def _blocks(sel: Selector) -> Iterator[Any]:
+    """Each JSON-LD block of the page that is not oversized, parsed (None when unreadable)."""
+    for raw in sel.xpath(_BLOCKS).getall():
+        if len(raw) <= MAX_BLOCK_CHARS:
+            yield _load(raw)
+
+
+def oversized_blocks(sel: Selector) -> int:
+    """How many JSON-LD blocks of the page are longer than :data:`MAX_BLOCK_CHARS` (not read)."""
+    return sum(len(raw) > MAX_BLOCK_CHARS for raw in sel.xpath(_BLOCKS).getall())
+
+
+def _items(value: Any) -> list[Any]:
+    """A list value's first :data:`MAX_LIST_ITEMS` items; any other value as a list of one."""
+    return value[:MAX_LIST_ITEMS] if isinstance(value, list) else [value]
 
 
 def _walk(node: Any) -> Iterator[dict[str, Any]]:
@@ -68,8 +95,8 @@ def find_article(sel: Selector) -> dict[str, Any] | None:
     """
     best: dict[str, Any] | None = None
     best_rank = 0
-    for raw in sel.xpath('//script[contains(@type, "ld+json")]/text()').getall():
-        for obj in _walk(_load(raw)):
+    for block in _blocks(sel):
+        for obj in _walk(block):
             kinds = _types(obj) & ARTICLE_TYPES
             if not kinds:
                 continue
@@ -82,8 +109,8 @@ def find_article(sel: Selector) -> dict[str, Any] | None:
 def all_values(sel: Selector, key: str) -> list[str]:
     """String values of ``key`` in every JSON-LD object of the page, in page order."""
     found: list[str] = []
-    for raw in sel.xpath('//script[contains(@type, "ld+json")]/text()').getall():
-        for obj in _walk(_load(raw)):
+    for block in _blocks(sel):
+        for obj in _walk(block):
             value = text_value(obj.get(key))
             if value:
                 found.append(value)
@@ -104,7 +131,7 @@ def text_value(value: Any) -> str | None:
     if isinstance(value, str):
         return unescape(value).strip() or None
     if isinstance(value, list):
-        for item in value:
+        for item in _items(value):
             found = text_value(item)
             if found:
                 return found
@@ -116,7 +143,7 @@ def text_value(value: Any) -> str | None:
 
 def names(value: Any) -> list[str]:
     """Person/organization names from an ``author``-like value (string, object or list)."""
-    items = value if isinstance(value, list) else [value]
+    items = _items(value)
     found: list[str] = []
     for item in items:
         name = item.get("name") if isinstance(item, dict) else item
@@ -129,7 +156,7 @@ def names(value: Any) -> list[str]:
 
 def person_names(value: Any) -> list[str]:
     """Names from an ``author``-like value, leaving out objects typed as organizations."""
-    items = value if isinstance(value, list) else [value]
+    items = _items(value)
     people = [item for item in items
               if not (isinstance(item, dict) and any("Organization" in kind for kind in _types(item)))]
     return names(people)
@@ -140,13 +167,13 @@ def string_list(value: Any) -> list[str]:
     if isinstance(value, str):
         return [part.strip() for part in unescape(value).split(",") if part.strip()]
     if isinstance(value, list):
-        return [part for item in value for part in string_list(item)]
+        return [part for item in _items(value) for part in string_list(item)]
     return []
 
 
 def image_urls(value: Any) -> list[tuple[str, str | None]]:
     """(url, caption) pairs from an ``image`` value (URL string, ImageObject or list)."""
-    items = value if isinstance(value, list) else [value]
+    items = _items(value)
     found: list[tuple[str, str | None]] = []
     for item in items:
         if isinstance(item, str) and item.strip():

@@ -6,6 +6,9 @@ such trailing segments when they name the site (its ``og:site_name``, publisher 
 section, an author ("by ...") or a date. :func:`choose_title` then picks one. Which text a site
 calls its headline varies: on the Fundus pages JSON-LD and ``og:title`` each win about as often
 when they differ, so JSON-LD keeps its priority.
+
+Candidates are read up to twice the title's length limit (``TITLE_MAX_CHARS``): stripping
+decoration compares every segment with the rest, which on a megabyte-long "headline" would not end.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from newscrawl.extract.text import clean_line
+from newscrawl.items import TITLE_MAX_CHARS
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +35,8 @@ _DATE_LIKE = re.compile(r"^[\d\s./\-:,]+$")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "ʼ": "'", "`": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"',
                          "–": "-", "—": "-"})
 _HOST_NOISE = frozenset({"www", "com", "net", "org", "co", "news", "de", "uk", "at", "ch"})
+#: characters of a title candidate read
+_CANDIDATE_CHARS = 2 * TITLE_MAX_CHARS
 
 
 def compact(text: str) -> str:
@@ -71,8 +77,9 @@ def _is_decoration(segment: str, sites: set[str], sections: set[str], *, bare: b
 
 
 def strip_decoration(title: str | None, sites: set[str], sections: Iterable[str] = ()) -> str:
-    """``title`` without trailing segments naming the site, a section, an author or a date."""
-    title = clean_line(html.unescape(clean_line(title)))
+    """``title`` (its first ``_CANDIDATE_CHARS`` characters) without trailing segments naming the
+    site, a section, an author or a date."""
+    title = clean_line(html.unescape(clean_line((title or "")[:_CANDIDATE_CHARS])))[:_CANDIDATE_CHARS]
     section_keys = {compact(s) for s in sections if s}
     while True:
         cuts = [m for m in _SEPARATOR.finditer(title) if m.start() > 0]
