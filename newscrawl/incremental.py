@@ -80,13 +80,21 @@ class SkipStoredArticles:
         async for entry in result:
             if self.enabled and isinstance(entry, Request) and entry.meta.get("article"):
                 pending.append(entry)
+                if len(pending) >= BATCH:  # a sitemap's 50,000 links are checked and handed on in batches
+                    async for checked in self._checked_async(pending):
+                        yield checked
+                    pending = []
             else:
                 yield entry
-        storage = _storage(self.crawler) if pending else None
-        # the query runs on a thread: on nx-27017 it scans the collection, and the reactor need not wait
-        stored = await asyncio.to_thread(stored_times, storage, pending) if storage is not None else None
-        for entry in self.select(pending, stored):
-            yield entry
+        async for checked in self._checked_async(pending):
+            yield checked
+
+    async def _checked_async(self, requests: list[Request]) -> AsyncIterator[Request]:
+        """:meth:`select` with the lookup on a thread (the reactor need not wait for the database)."""
+        storage = _storage(self.crawler) if requests else None
+        stored = await asyncio.to_thread(stored_times, storage, requests) if storage is not None else None
+        for request in self.select(requests, stored):
+            yield request
 
     def new_or_changed(self, requests: list[Request]) -> Iterator[Request]:
         """The requests whose article is not stored, or stored before the listing's time."""

@@ -28,6 +28,7 @@ from urllib.parse import urljoin
 
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
+from newscrawl.extract.text import without_hidden_elements
 from newscrawl.safety import TargetPolicy, targets_for
 
 if TYPE_CHECKING:
@@ -46,9 +47,10 @@ MAX_BROWSER_HOPS = 20
 _REDIRECTS = (301, 302, 303, 307, 308)
 #: a request meta key: this request already went through the browser
 RENDERED = "newscrawl_rendered"
-_APP_ROOT = re.compile(r"<(?:div|main|section)[^>]+id=[\"'](?:root|app|__next|__nuxt|svelte)[\"'][^>]*>\s*</", re.I)
-_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.S | re.I)
-_TAGS = re.compile(r"<(script|style|noscript)\b.*?</\1>|<[^>]+>", re.S | re.I)
+_APP_ROOT = re.compile(r"<(?:div|main|section)[^<>]+id=[\"'](?:root|app|__next|__nuxt|svelte)[\"'][^<>]*>\s*</", re.I)
+_SCRIPT_OPEN = re.compile(r"<script\b[^<>]*>", re.I)
+_SCRIPT_CLOSE = re.compile(r"</script\s*>", re.I)
+_TAG = re.compile(r"<[^<>]*>")
 _NEEDS_JS = re.compile(r"enable javascript|javascript is (?:disabled|required)|увімкніть javascript|включите javascript", re.I)
 
 
@@ -208,6 +210,12 @@ def looks_script_rendered(html: str) -> bool:
     (``<div id="root"></div>``), a "please enable JavaScript" note, or scripts outweighing text."""
     if _APP_ROOT.search(html) or _NEEDS_JS.search(html):
         return True
-    script_chars = sum(len(body) for body in _SCRIPT.findall(html))
-    visible_words = len(_TAGS.sub(" ", html).split())
+    script_chars, position = 0, 0  # one forward pass: a script left open runs to the end
+    while opening := _SCRIPT_OPEN.search(html, position):
+        closing = _SCRIPT_CLOSE.search(html, opening.end())
+        script_chars += (closing.start() if closing else len(html)) - opening.end()
+        if closing is None:
+            break
+        position = closing.end()
+    visible_words = len(_TAG.sub(" ", without_hidden_elements(html)).split())
     return visible_words < 150 and script_chars > 2_000

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from lxml import etree
 from parsel import Selector
-from w3lib.html import remove_tags, remove_tags_with_content, replace_entities
+from w3lib.html import remove_tags, replace_entities
 
 #: Elements whose text never belongs to an article (scripts, embeds, page furniture).
 NOISE_TAGS = frozenset(
@@ -34,13 +34,45 @@ _WHOLE_TAG = re.compile(r"</?[a-zA-Z][\w:-]*(?:\s[^<>]*)?/?>")
 _DANGLING = re.compile(r"<!--.*\Z|</?[a-zA-Z][\w:-]*(?:\s[^<>]*)?\Z", re.S)
 
 
+#: a comment, or an element whose content is never text
+_HIDDEN_OPEN = re.compile(r"<!--|<(script|style|noscript|iframe|object)\b", re.I)
+_HIDDEN_CLOSE = {name: re.compile(rf"</{name}\s*>", re.I) for name in ("script", "style", "noscript", "iframe", "object")}
+
+
+def without_hidden_elements(text: str) -> str:
+    """``text`` without comments and script, style, noscript, iframe and object elements, content
+    included. A comment left open runs to the end; an element left open loses only its tag. Time
+    linear in the length: searches move forward, and a closing tag found missing is not sought again."""
+    parts: list[str] = []
+    position = 0
+    unclosed: set[str] = set()
+    while opening := _HIDDEN_OPEN.search(text, position):
+        parts.append(text[position:opening.start()])
+        name = (opening.group(1) or "").lower()
+        if not name:
+            found = text.find("-->", opening.end())
+            if found < 0:
+                return "".join(parts)
+            parts.append(" ")
+            position = found + 3
+            continue
+        closing = None if name in unclosed else _HIDDEN_CLOSE[name].search(text, opening.end())
+        if closing is None:
+            unclosed.add(name)
+            parts.append(opening.group())  # the tag alone goes with the other tags
+            position = opening.end()
+        else:
+            position = closing.end()
+    parts.append(text[position:])
+    return "".join(parts)
+
+
 def plain_text(text: str) -> str:
     """``text`` without HTML: scripts and styles dropped with their content, other tags removed,
-    entities decoded. Text without markup comes back unchanged."""
+    entities decoded. Text without markup comes back unchanged. Time linear in the length."""
     if not _TAG.search(text):
         return text
-    text = remove_tags_with_content(text, which_ones=("script", "style", "noscript", "iframe", "object"))
-    text = remove_tags(re.sub(r"<!--.*?-->", " ", text, flags=re.S))
+    text = remove_tags(without_hidden_elements(text))
     # what w3lib leaves (a tag holding odd characters), and tags that removing others joined ("<<b>y …>")
     while (stripped := _WHOLE_TAG.sub("", text)) != text:
         text = stripped
