@@ -181,7 +181,7 @@ class ArticleParser:
         # control characters are not XML: lxml refuses them in attribute names (fuzzing found it)
         self.html = _CONTROL_CHARS.sub(" ", html or "")
         self.url = url
-        self.sel = Selector(text=self.html or "<html></html>")
+        self.sel = Selector(text=self.html or "<html></html>", type="html")
         self.fetched_at = fetched_at or datetime.now(timezone.utc)
         self.hint = hint or FeedHint()
         self.ld = ld.find_article(self.sel) or {}

@@ -128,6 +128,13 @@ def test_deeply_nested_jsonld_is_ignored() -> None:
     assert check(nested_jsonld_page(5000), GENERIC_URL, GenericParser, PIPELINE) in OUTCOMES
 
 
+def test_a_page_that_reads_as_deeply_nested_json_is_parsed_as_html() -> None:
+    """bench/fuzz.py seed 20261201 case 18785: a shuffled page starting with "[" made parsel try
+    ``json.loads`` on it (RecursionError)."""
+    page = "[" * 50_000 + "]" * 50_000 + "<html><body><h1>Title</h1></body></html>"
+    assert check(page, GENERIC_URL, GenericParser, PIPELINE) in OUTCOMES
+
+
 def test_control_character_in_an_attribute_name_is_ignored() -> None:
     assert check(control_attribute_page(), GENERIC_URL, GenericParser, PIPELINE) in OUTCOMES
 
