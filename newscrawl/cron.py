@@ -25,6 +25,8 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import IO
 
+from newscrawl.storage import data_dir
+
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
 OK, CRAWL_ERRORS, ALERT, CONFIG_ERROR = 0, 1, 2, 3
@@ -33,11 +35,6 @@ KEEP_LOGS = 30  # per spider (a multi-worker run writes one log per worker)
 
 class AlreadyRunning(RuntimeError):
     """Another run of the spider holds its lock."""
-
-
-def data_dir() -> Path:
-    """``NEWSCRAWL_DATA_DIR`` or ``./data``."""
-    return Path(os.getenv("NEWSCRAWL_DATA_DIR") or "data").resolve()
 
 
 @contextmanager
@@ -106,7 +103,7 @@ def run_spider(name: str, *, since: str | None = None, until: str | None = None,
     if workers > 1 and not (os.getenv("NEWSCRAWL_REDIS_URL") or any(s.startswith("NEWSCRAWL_REDIS_URL=") for s in settings)):
         print("--workers needs NEWSCRAWL_REDIS_URL (a shared Redis queue)", file=out)
         return CONFIG_ERROR
-    base = data_dir()
+    base = data_dir().resolve()  # the crawl processes get it absolute
     try:
         with spider_lock(name, base / "locks"):
             return _crawl(name, base, since, until, settings, workers, out)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -61,21 +61,9 @@ class SkipStoredArticles:
         """Scrapy's middleware constructor."""
         return cls(crawler)
 
-    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
-        """Pass everything through, article requests only if they are new or changed."""
-        pending: list[Request] = []
-        for entry in result:
-            if self.enabled and isinstance(entry, Request) and entry.meta.get("article"):
-                pending.append(entry)
-                if len(pending) >= BATCH:
-                    yield from self.new_or_changed(pending)
-                    pending = []
-            else:
-                yield entry
-        yield from self.new_or_changed(pending)
-
-    async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        """The same for asynchronous callbacks."""
+    async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        """Pass everything through, article requests only if they are new or changed (Scrapy hands
+        a synchronous callback's output over as an asynchronous one)."""
         pending: list[Request] = []
         async for entry in result:
             if self.enabled and isinstance(entry, Request) and entry.meta.get("article"):
@@ -95,11 +83,6 @@ class SkipStoredArticles:
         stored = await asyncio.to_thread(stored_times, storage, requests) if storage is not None else None
         for request in self.select(requests, stored):
             yield request
-
-    def new_or_changed(self, requests: list[Request]) -> Iterator[Request]:
-        """The requests whose article is not stored, or stored before the listing's time."""
-        storage = _storage(self.crawler) if requests else None
-        return self.select(requests, stored_times(storage, requests) if storage is not None else None)
 
     def select(self, requests: list[Request], stored: dict[str, datetime | None] | None) -> Iterator[Request]:
         """``requests`` less those stored and unchanged, given :func:`stored_times` (None: all)."""
@@ -164,13 +147,13 @@ class ConditionalFeeds:
         storage = _storage(self.crawler)
         return storage.db.feed_state if storage is not None else None
 
-    def process_request(self, request: Request) -> None:
-        """Add the validators the server gave for this URL last time."""
+    async def process_request(self, request: Request) -> None:
+        """Add the validators the server gave for this URL last time (looked up on a thread)."""
         state = self._state() if request.meta.get("conditional") else None
         if state is None:
             return
         try:
-            known = state.find_one({"_id": request.url})
+            known = await asyncio.to_thread(state.find_one, {"_id": request.url})
         except Exception:
             return
         if known and known.get("etag"):
@@ -191,14 +174,16 @@ class ConditionalFeeds:
                                        "last_modified": modified.decode("latin-1") if modified else None}
         return response
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
         """Save this run's validators if every article the feeds listed was fetched and stored."""
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         if not self.fresh or reason != "finished" or crawl_outcome(reason, stats).code != OK:
             return
         state = self._state()
-        if state is None:
-            return
+        if state is not None:
+            await asyncio.to_thread(self._save, state)
+
+    def _save(self, state: Any) -> None:
         for url, validators in self.fresh.items():
             try:
                 state.update_one({"_id": url}, {"$set": validators}, upsert=True)

@@ -23,10 +23,10 @@ from typing import Any
 
 from newscrawl.extract.text import word_count
 
-#: Where a published date was read from (``Article.published_source``).
-DATE_SOURCES = ("jsonld", "meta", "html", "generic", "rss", "url")
 #: Extraction layers, in the order a parser tries them (``Article.layers`` values).
 LAYERS = ("jsonld", "meta", "html", "generic", "rss", "url")
+#: Where a published date was read from (``Article.published_source``): one of the layers.
+DATE_SOURCES = LAYERS
 
 
 def iso_utc(value: datetime | None) -> str | None:

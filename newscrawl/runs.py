@@ -28,7 +28,7 @@ from newscrawl.alerts import Alert, AlertRules, evaluate
 from newscrawl.distributed import redis_url
 from newscrawl.outcome import crawl_outcome
 from newscrawl.spider import FILL_FIELDS
-from newscrawl.storage import to_json_line
+from newscrawl.storage import data_dir, to_json_line
 
 logger = logging.getLogger(__name__)
 HISTORY_RUNS = 10
@@ -142,7 +142,7 @@ class RunRecorder:
         )
         self.webhook = settings.get("NEWSCRAWL_WEBHOOK_URL") or os.getenv("NEWSCRAWL_WEBHOOK_URL") or None
         self.summary_path = settings.get("NEWSCRAWL_RUN_SUMMARY") or None
-        self.data_dir = Path(settings.get("NEWSCRAWL_DATA_DIR") or os.getenv("NEWSCRAWL_DATA_DIR") or "data")
+        self.data_dir = data_dir()
         self.started_at = datetime.now(timezone.utc)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 

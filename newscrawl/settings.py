@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 from newscrawl import __version__
+from newscrawl import integrity
 from newscrawl.replay import RECORDER_PRIORITY, REPLAY_PRIORITY
 
 BOT_NAME = "newscrawl"
@@ -47,7 +48,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newscrawl.retry.BackoffRetryMiddleware": 550,
     "newscrawl.incremental.ConditionalFeeds": 560,
-    "newscrawl.integrity.CompleteGzip": 595,  # before HttpCompressionMiddleware (590) unpacks half a body
+    "newscrawl.integrity.CompleteGzip": integrity.PRIORITY,  # before HttpCompressionMiddleware (590)
     "newscrawl.safety.SafeTargets": 40,  # first in the chain, before OffsiteMiddleware (50)
     "newscrawl.replay.WarcReplayMiddleware": REPLAY_PRIORITY,
     "newscrawl.replay.WarcRecorderMiddleware": RECORDER_PRIORITY,

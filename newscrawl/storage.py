@@ -54,7 +54,7 @@ def redact_uri(uri: str) -> str:
 
 def data_dir() -> Path:
     """Where embedded databases, spill files and run files live (``NEWSCRAWL_DATA_DIR``, ``./data``)."""
-    return Path(os.getenv("NEWSCRAWL_DATA_DIR", "data"))
+    return Path(os.getenv("NEWSCRAWL_DATA_DIR") or "data")
 
 
 def free_port() -> int:
