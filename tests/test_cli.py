@@ -15,7 +15,7 @@ SEED_URL = "https://www.unian.info/world/putin-absorbs-belarusian-factories-to-s
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "newscrawl", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "newscrawl", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
 
 

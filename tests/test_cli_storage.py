@@ -37,7 +37,7 @@ def filled(storage: Storage) -> Storage:
 def cli(storage: Storage, *args: str) -> str:
     env = {**os.environ, "MONGO_URI": storage.uri, "MONGO_DATABASE": storage.db.name}
     result = subprocess.run([sys.executable, "-m", "newscrawl", *args], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=60)
+                            text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     return result.stdout
 

@@ -25,7 +25,7 @@ def crawl(tmp_path: Path, mongo_uri: str, *args: str) -> tuple[list[dict], str]:
     env.update(MONGO_URI=mongo_uri, MONGO_DATABASE=f"replay_{uuid.uuid4().hex[:8]}", NEWSCRAWL_DATA_DIR=str(tmp_path / "data"))
     subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "unian", *args, "-O", str(out), "-s", f"LOG_FILE={log}"],
-        cwd=ROOT, env=env, check=True, timeout=120,
+        cwd=ROOT, env=env, check=True, timeout=600,
     )
     items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     return items, log.read_text(encoding="utf-8")

@@ -31,7 +31,7 @@ def test_db_command_serves_crawls_and_other_programs(tmp_path: Path) -> None:
         subprocess.run(
             [sys.executable, "-m", "scrapy", "crawl", "unian", "-a", "editions=en", "-s", f"NEWSCRAWL_REPLAY={SAMPLE}",
              "-s", f"LOG_FILE={log}"],
-            cwd=ROOT, env=env, check=True, timeout=120,
+            cwd=ROOT, env=env, check=True, timeout=600,
         )
         text = log.read_text(encoding="utf-8")
         assert "using the embedded server of `python -m newscrawl db`" in text
@@ -42,7 +42,7 @@ def test_db_command_serves_crawls_and_other_programs(tmp_path: Path) -> None:
         assert titles == ["Putin absorbs Belarusian factories to strengthen his army – ISW"]
     finally:
         db.send_signal(signal.SIGTERM)
-        assert db.wait(timeout=30) == 0
+        assert db.wait(timeout=300) == 0
     assert not (tmp_path / "data/db-server.json").exists()
     assert not list((tmp_path / "data/mongo").glob("*.pid"))
 

@@ -146,7 +146,7 @@ def crawl(tmp_path: Path, mongo_uri: str) -> Callable[..., Crawl]:
         args = [arg for name, value in {**FAST, **settings}.items() for arg in ("-s", f"{name}={value}")]
         done = subprocess.run(
             [sys.executable, "-m", "scrapy", "crawl", "generic", "-a", f"url={site.base}/", "-s", f"LOG_FILE={log}", *args],
-            cwd=ROOT, env=env, timeout=60, capture_output=True, text=True,
+            cwd=ROOT, env=env, timeout=600, capture_output=True, text=True,
         )
         text = log.read_text(encoding="utf-8")
         assert done.returncode == 0, done.stderr[-2000:] + text[-3000:]
@@ -230,11 +230,17 @@ def test_connection_reset_mid_response(site: Site, crawl: Callable[..., Crawl]) 
 
 def test_stall_past_download_timeout(site: Site, crawl: Callable[..., Crawl]) -> None:
     site.home("/news/stalled-story-1000001.html", "/news/quick-story-1000002.html")
-    site.routes["/news/stalled-story-1000001.html"] = lambda handler: site.released.wait(30)
+    stalled = threading.Semaphore(0)  # released once per stalled request still unanswered
+
+    def stall(handler: Handler) -> None:
+        stalled.release()
+        site.released.wait(600)
+
+    site.routes["/news/stalled-story-1000001.html"] = stall
     site.page("/news/quick-story-1000002.html", PAGES["unn"])
-    started = time.monotonic()
     result = crawl(site, DOWNLOAD_TIMEOUT="2", RETRY_TIMES="1")
-    assert time.monotonic() - started < 15  # the stalled page did not hold the crawl up
+    # the crawl ended while the stalled requests were still unanswered: it did not wait for them
+    assert not site.released.is_set() and stalled.acquire(blocking=False)
     assert result.titles == [TITLES["unn"]]
     stats = result.stats
     # the stalled page timed out twice (first try + RETRY_TIMES); on a loaded machine other pages may too

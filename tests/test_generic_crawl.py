@@ -82,7 +82,7 @@ def test_generic_crawl_of_two_unknown_sites(tmp_path: Path, port: int, mongo_uri
     subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "generic", "-a", f"url=http://127.0.0.1:{port}/,http://localhost:{port}/",
          "-O", str(out), "-s", f"LOG_FILE={log}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"],
-        cwd=ROOT, env=env, check=True, timeout=120,
+        cwd=ROOT, env=env, check=True, timeout=600,
     )
     items = {item["title"]: item for item in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
     text = log.read_text(encoding="utf-8")

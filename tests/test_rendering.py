@@ -58,7 +58,7 @@ def crawl(tmp_path: Path, mongo_uri: str, url: str) -> tuple[list[dict], str]:
     env = crawl_env(tmp_path, mongo_uri, "render", NEWSCRAWL_CHROMIUM=str(CHROMIUM))
     subprocess.run([sys.executable, "-m", "scrapy", "crawl", "generic", "-a", f"url={url}", "-O", str(out),
                     "-s", f"LOG_FILE={log}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
-                    "-s", "NEWSCRAWL_SITEMAPS=0"], cwd=ROOT, env=env, check=True, timeout=180)
+                    "-s", "NEWSCRAWL_SITEMAPS=0"], cwd=ROOT, env=env, check=True, timeout=600)
     return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()], log.read_text(encoding="utf-8")
 
 

@@ -125,7 +125,7 @@ def crawl(workdir: Path, name: str, start: str, *settings: str) -> tuple[list[di
         args += ["-s", setting]
     env = {k: v for k, v in os.environ.items() if k not in ("SCRAPY_SETTINGS_MODULE", "SCRAPY_PROJECT")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    done = subprocess.run(args, cwd=workdir, env=env, timeout=60, capture_output=True, text=True)
+    done = subprocess.run(args, cwd=workdir, env=env, timeout=600, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     items = sorted((json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()), key=lambda i: i["url"])
     text = log.read_text(encoding="utf-8")

@@ -48,7 +48,7 @@ def env(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str, webhook: str) 
 
 def newscrawl(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "newscrawl", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=180)
+                          text=True, timeout=600)
 
 
 def run_unian(env: dict[str, str], archive: Path) -> subprocess.CompletedProcess[str]:

@@ -118,7 +118,7 @@ def test_redis_password_is_never_logged(tmp_path: Path, mongo_uri: str) -> None:
     env = crawl_env(tmp_path, mongo_uri, "sec", NEWSCRAWL_REDIS_URL="redis://:hunter2-secret@127.0.0.1:6379/15")
     subprocess.run([sys.executable, "-m", "scrapy", "crawl", "unian", "-s", f"LOG_FILE={log}",
                     "-s", f"NEWSCRAWL_REPLAY={FILES / 'unian/unian-sample.warc.gz'}"],
-                   cwd=ROOT, env=env, timeout=120, capture_output=True)
+                   cwd=ROOT, env=env, timeout=600, capture_output=True)
     text = log.read_text(encoding="utf-8")
     assert "hunter2" not in text
     assert redact_uri("redis://:hunter2-secret@127.0.0.1:6379/15") == "redis://:***@127.0.0.1:6379/15"
@@ -294,7 +294,7 @@ def test_the_network_guard_records_and_refuses_everything_beyond_loopback(tmp_pa
                 print("refused")
     """)
     done = subprocess.run([sys.executable, "-c", script], env=guarded_env(dict(os.environ), record),
-                          capture_output=True, text=True, timeout=120, check=True)
+                          capture_output=True, text=True, timeout=600, check=True)
     assert done.stdout.split() == ["127.0.0.1", "refused", "refused", "refused"]
     targets = [json.loads(line)["target"] for line in record.read_text(encoding="utf-8").splitlines()]
     assert targets == ["169.254.169.254:80", "example.org", "metadata.google.internal"]

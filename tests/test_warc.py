@@ -90,7 +90,7 @@ def run_spider(tmp_path: Path, start: str, *settings: str) -> tuple[list[dict], 
     for setting in (*plain, *settings):
         args += ["-s", setting]
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings", "PYTHONPATH": str(ROOT)}
-    subprocess.run(args, cwd=ROOT, env=env, check=True, timeout=120)
+    subprocess.run(args, cwd=ROOT, env=env, check=True, timeout=600)
     items = sorted((json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()), key=lambda i: i["url"])
     return items, log.read_text(encoding="utf-8")
 

@@ -1,0 +1,205 @@
+"""Every site fixture in tests/sites/ parses to exactly its expected fields, and breaking a selector
+of UNIAN or Pravda fails that comparison on the field the selector feeds.
+
+A fixture (see ``newscrawl/site_fixtures.py``) is a saved page, its URL and fetch time, and every
+field the site parser gave when it was recorded and reviewed. Each page is parsed as served and
+without its JSON-LD and ``<meta>`` tags, so that the site's own markup has to answer too.
+New fixtures: ``python -m newscrawl record --url URL FILE`` (docs/ADDING_A_SITE.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from functools import cache
+from typing import Any
+
+import pytest
+
+from newscrawl.parser import ArticleParser
+from newscrawl.site_fixtures import SITES_DIR, VARIANTS, Fixture, compare, discover, report
+from newscrawl.sites import parser_for_url, site_spiders
+
+FIXTURES = discover()
+
+
+@cache
+def page(fixture: Fixture) -> str:
+    return fixture.html()
+
+
+def mismatches(fixture: Fixture, variant: str) -> list:
+    return compare(fixture.expected(variant), fixture.parse(variant, page(fixture)))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda f: f"{f.site}/{f.json_path.stem}")
+def test_fixture_parses_to_its_expected_fields(fixture: Fixture, variant: str) -> None:
+    found = mismatches(fixture, variant)
+    assert not found, report(fixture, variant, found)
+
+
+def test_every_site_spider_has_a_fixture_with_provenance() -> None:
+    spiders = {spider.name for spider in site_spiders()} - {"generic"}
+    assert spiders <= {fixture.site for fixture in FIXTURES}, "a site spider without a fixture in tests/sites/"
+    for site in spiders:
+        assert (SITES_DIR / site / "PROVENANCE.md").is_file(), f"tests/sites/{site}/PROVENANCE.md is missing"
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda f: f"{f.site}/{f.json_path.stem}")
+def test_fixture_is_parsed_by_its_sites_parser(fixture: Fixture) -> None:
+    """The fixture's folder is the site its URL's parser declares, and its page is where the JSON says."""
+    assert fixture.page_path.is_file()
+    assert parser_for_url(fixture.url).versions[-1].SITE == fixture.site == fixture.data["expected"]["site"]
+
+
+def test_a_changed_field_fails_with_its_name_and_a_short_diff() -> None:
+    """The comparison names the field and shows expected and got; a body difference as a short diff."""
+    fixture = next(f for f in FIXTURES if f.site == "pravda")
+    got = fixture.parse("as_served", page(fixture))
+    got["title"] = "Another headline"
+    paragraphs = got["body"].split("\n\n")
+    got["body"] = "\n\n".join([*paragraphs[:3], "An inserted paragraph.", *paragraphs[4:]])
+    got["surprise"] = 1
+    message = report(fixture, "as_served", compare(fixture.expected("as_served"), got))
+    assert "3 field(s) differ (title, body, surprise)" in message
+    assert 'title: expected "157 миллионов за бездействие.' in message and 'got "Another headline"' in message
+    assert f"\n-{paragraphs[3][:100]}" in message and "\n+An inserted paragraph." in message
+    assert paragraphs[10][:100] not in message  # a short diff, not the whole body
+    assert 'surprise: expected "<not in the fixture>", got 1' in message
+    assert len(message) < 4000
+
+
+# -- selector mutations -------------------------------------------------------------------------
+
+BODY = frozenset({"body"})
+#: the fields each declaration of a site feeds: a broken declaration must change one of them
+FEEDS: dict[str, frozenset[str]] = {
+    "title_css": frozenset({"title"}),
+    "lead_css": frozenset({"lead"}),
+    "published_css": frozenset({"published_at", "published_raw"}),
+    "modified_css": frozenset({"modified_at"}),
+    "author_css": frozenset({"authors"}),
+    "body_css": BODY,
+    "body_exclude": BODY,
+    "body_stop_markers": BODY,
+    "body_drop_prefixes": BODY,
+    "figure_css": frozenset({"images"}),
+    "figure_image_attrs": frozenset({"images"}),
+    "caption_css": frozenset({"images"}),
+    "tags_css": frozenset({"tags"}),
+    "section_css": frozenset({"section"}),
+    "TIMEZONE": frozenset({"published_at", "modified_at"}),
+    "VALID_UNTIL": frozenset({"parser"}),
+    "ARTICLE_URL": frozenset({"source_id"}),
+    "EDITIONS": frozenset({"language", "translations"}),
+}
+#: declarations that name the site rather than read its pages
+NOT_MUTATED = frozenset({"SITE"})
+#: what breaking a declaration changes, when it is not the value of a field it feeds: ``layer``, only
+#: the layer that answered that field (a fallback layer gave the same value; the fixture test still
+#: fails, on ``layers.<field>``); ``none``, nothing. Why, for each. The test fails when one changes.
+_SAME_BODY = "the generic extractor (trafilatura) gives the same text from this page"
+_SAME_BYLINE = "the generic byline reader finds the same names (author class / itemprop)"
+_SAME_LANGUAGE = ("the page's <html lang> (or its text) gives the same language, and its hreflang alternates "
+                  "are on the same registrable domain, so they stay same-site")
+NOT_BY_VALUE: dict[str, tuple[str, str]] = {
+    "unian-V1.EDITIONS": ("none", "the only pre-2020 page is the home page: <html lang=ru>, and its alternates "
+                                  "are edition home pages, never translations"),
+    "unian-V1.ARTICLE_URL": ("none", "the only pre-2020 page is the home page, whose URL is no article URL"),
+    "unian-V1_1.published_css": ("layer", "the generic visible-date reader finds '06:24, 18.02.23' after the <h1>"),
+    "unian-V1_1.author_css": ("layer", _SAME_BYLINE),
+    "unian-V1_1.body_css": ("layer", _SAME_BODY + " (a clean reconstruction)"),
+    "unian-V1_1.body_stop_markers": ("none", "no fixture page has the marker: they are uk/ru, the only "
+                                             "article page is English"),
+    "unian-V1_1.body_drop_prefixes": ("none", "no fixture page has a 'read also' paragraph outside "
+                                              ".read-also-slider, which body_exclude removes"),
+    "unian-V1_1.caption_css": ("none", "the image's alt text is the caption: the fallback gives the same"),
+    "unian-V1_1.tags_css": ("none", "no fixture page has div.article__tags"),
+    "pravda-V1.author_css": ("layer", _SAME_BYLINE),
+    "pravda-V1.EDITIONS": ("none", _SAME_LANGUAGE),
+    "ukrinform-V1.published_css": ("layer", "the generic <time datetime> reader reads the same element"),
+    "ukrinform-V1.EDITIONS": ("none", _SAME_LANGUAGE),
+    "unn-V1.author_css": ("layer", _SAME_BYLINE),
+    "unn-V1.body_css": ("layer", _SAME_BODY),
+    "unn-V1.EDITIONS": ("none", _SAME_LANGUAGE),
+    "tv24-V1.published_css": ("layer", "the generic <time datetime> reader reads the same element"),
+    "tv24-V1.author_css": ("layer", _SAME_BYLINE),
+    "tv24-V1.EDITIONS": ("none", _SAME_LANGUAGE),
+    "football_ua-V1.published_css": ("layer", "the visible-date reader finds the same date in the photo's "
+                                              "span.photo-date after the <h1>"),
+    "football_ua-V1.body_css": ("layer", _SAME_BODY),
+    "football_ua-V1.caption_css": ("none", "the image's alt text is the caption: the fallback gives the same"),
+    "football_ua-V1.EDITIONS": ("none", _SAME_LANGUAGE),
+    "liga-V1.EDITIONS": ("none", _SAME_LANGUAGE),
+    "ukranews-V1.EDITIONS": ("none", _SAME_LANGUAGE),
+}
+
+
+def _matches_nothing(query: str) -> str:
+    """A selector of the same kind (XPath or CSS) that matches nothing."""
+    return "//nc-matches-nothing" if query.startswith(("/", "(")) else "nc-matches-nothing"
+
+
+def _broken(name: str, value: Any) -> Any:
+    """``value`` of declaration ``name`` broken: selectors match nothing, lists are emptied."""
+    if name == "ARTICLE_URL":
+        return re.compile(r"(?P<id>(?!))")
+    if name == "VALID_UNTIL":
+        return date.min  # the era never applies
+    if name == "TIMEZONE":
+        return "UTC" if value != "UTC" else "Asia/Tokyo"
+    if isinstance(value, str):
+        return _matches_nothing(value)
+    if isinstance(value, (tuple, dict)):
+        return type(value)()
+    raise AssertionError(f"no way to break {name}={value!r}: teach _broken")
+
+
+def declarations(site: str) -> Iterator[tuple[type[ArticleParser], str, Any]]:
+    """(parser class, name, value) of each declaration a site's parser versions make themselves,
+    including what the spider writes into them (editions, URL pattern)."""
+    spider = next(s for s in site_spiders() if s.name == site)
+    declaring = dict.fromkeys(cls for version in spider.parser.versions for cls in version.__mro__
+                              if issubclass(cls, ArticleParser) and cls is not ArticleParser)
+    for cls in declaring:
+        for name, value in vars(cls).items():
+            if name.startswith("_") or callable(value) or isinstance(value, (classmethod, staticmethod, property)):
+                continue
+            if name in NOT_MUTATED or value is None or (name == "VALID_UNTIL" and value == date.max):
+                continue
+            yield cls, name, value
+
+
+def mutation_cases() -> list[Any]:
+    sites = sorted({fixture.site for fixture in FIXTURES} & {spider.name for spider in site_spiders()})
+    return [pytest.param(site, cls, name, value, id=f"{site}-{cls.__name__}.{name}")
+            for site in sites for cls, name, value in declarations(site)]
+
+
+def outcome(name: str, changed: set[str]) -> str:
+    """``value`` when a field ``name`` feeds changed, ``layer`` when only the layer of one did, else ``none``."""
+    if {field.partition(".")[0] for field in changed if not field.startswith("layers.")} & FEEDS[name]:
+        return "value"
+    layer_fields = {f"layers.{field}" for field in FEEDS[name]} | ({"published_source"} & changed
+                                                                    if "published_at" in FEEDS[name] else set())
+    return "layer" if changed & layer_fields else "none"
+
+
+@pytest.mark.parametrize(("site", "cls", "name", "value"), mutation_cases())
+def test_breaking_a_declaration_fails_the_field_it_feeds(
+    site: str, cls: type[ArticleParser], name: str, value: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each selector of a site matches nothing, each list of its settings is emptied, its URL
+    pattern matches nothing, its editions are forgotten, an older era never applies: the site's
+    fixtures must fail on a field that declaration feeds (the exceptions are in NOT_BY_VALUE)."""
+    assert name in FEEDS, f"{cls.__qualname__}.{name}: say in FEEDS which fields it feeds"
+    monkeypatch.setattr(cls, name, _broken(name, value))
+    changed = {m.field for fixture in FIXTURES if fixture.site == site
+               for variant in VARIANTS for m in mismatches(fixture, variant)}
+    key = f"{site}-{cls.__name__}.{name}"
+    expected = NOT_BY_VALUE.get(key, ("value", ""))[0]
+    assert outcome(name, changed) == expected, (
+        f"breaking {cls.__qualname__}.{name} (feeds {sorted(FEEDS[name])}) changed {sorted(changed) or 'nothing'}: "
+        f"outcome {outcome(name, changed)!r}, expected {expected!r} (see NOT_BY_VALUE)")
