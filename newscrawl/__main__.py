@@ -1,6 +1,7 @@
 """Command line: parse a saved page; serve, inspect, query and export the article database.
 
 - ``parse --url URL FILE``: one saved page → one article as JSON.
+- ``record --url URL FILE``: save a page as a site fixture (``tests/sites/<site>/``) with its parsed fields.
 - ``db [--port 27017]``: keep the embedded MongoDB serving; prints the ``MONGO_URI`` to use.
 - ``stats``: per site count, newest, oldest and per-field fill rate.
 - ``query --site unian --since 2023-02-01 --until 2023-02-28 --tag T --limit N``: JSON lines.
@@ -83,6 +84,28 @@ def cmd_parse(args: argparse.Namespace) -> int:
         print(f"error: not an article: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(article.to_json_dict(), ensure_ascii=False, indent=2 if args.pretty else None))
+    return 0
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    """Save a page as a site fixture with the fields its parser gives now, for review (or re-record one)."""
+    from newscrawl import site_fixtures
+
+    fetched_at = parse_date(args.fetched_at, tz="UTC") if args.fetched_at else None
+    if args.fetched_at and fetched_at is None:
+        print(f"error: --fetched-at {args.fetched_at!r} is not a plausible date", file=sys.stderr)
+        return 1
+    try:
+        fixture = site_fixtures.record_file(Path(args.file), url=args.url, fetched_at=fetched_at, site=args.site,
+                                            name=args.name, note=args.note, root=Path(args.dir or site_fixtures.SITES_DIR))
+    except NotAnArticle as exc:
+        print(f"error: not an article: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {fixture.page_path} and {fixture.json_path}: review every value against the page, then run "
+          "pytest tests/test_site_fixtures.py", file=sys.stderr)
     return 0
 
 
@@ -340,6 +363,15 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--fetched-at", help="when the page was fetched (ISO 8601; default now)")
     parse.add_argument("--pretty", action="store_true", help="indent the JSON")
     parse.set_defaults(run=cmd_parse)
+    record = commands.add_parser("record", help="save a page as a site fixture (tests/sites/) with its parsed fields")
+    record.add_argument("file", help="saved page (.html or .html.gz), or a fixture's .json to record it again")
+    record.add_argument("--url", help="the page's URL (chooses the site parser)")
+    record.add_argument("--fetched-at", help="when the page was fetched (ISO 8601; default now, or the fixture's)")
+    record.add_argument("--site", help="fixture folder (default: the site of the URL's parser)")
+    record.add_argument("--name", help="file name without extension (default <slug>_<published day>)")
+    record.add_argument("--note", help="what a reviewer should know about the page (kept in the JSON)")
+    record.add_argument("--dir", help="fixtures root (default tests/sites)")
+    record.set_defaults(run=cmd_record)
     return cli
 
 

@@ -1,8 +1,9 @@
-"""The regional site parsers on real pages (tests/files/regional; known answers in its README).
+"""The regional site parsers against what is known of their pages besides the fixtures.
 
-Each site with a captured page is checked twice: as served (JSON-LD and meta answer first) and with
-its JSON-LD and meta removed, so that the site's own markup layer has to answer — the layer that
-keeps working when a site drops its structured data.
+Every field of every site's saved pages is checked by tests/test_site_fixtures.py (tests/sites/).
+Here: the spider list, edition languages by URL, Pravda against Fundus's expectations, and the
+year-less and relative dates of Pravda and 24 Kanal with a crawl long after publication — as served (JSON-LD and meta answer first) and with
+the JSON-LD and meta removed, so that the site's own markup layer has to answer.
 """
 
 from __future__ import annotations
@@ -24,10 +25,6 @@ from test_regional_pages import token_f1
 FETCHED = datetime(2026, 11, 1, tzinfo=timezone.utc)
 PRAVDA_URL = "https://www.pravda.com.ua/rus/articles/2026/01/08/8015225/"
 TV24_URL = "https://24tv.ua/yak-venediktova-zahishhala-nardepa-vid-slugi-narodu_n1419177"
-UKRINFORM_URL = "https://www.ukrinform.ru/rubric-kyiv/3103218-policia-napravila-delo-minera-stolicnogo-metro-v-sud.html"
-UNN_URL = ("https://www.unn.com.ua/ru/news/1906059-parlament-moldovi-z-podachi-dodona-obmezhiv-povnovazhennya-"
-           "sandu-sche-do-yiyi-inavguratsiyi")
-FOOTBALL_URL = "https://football.ua/germany/311510-podolski-zavershil-kareru-v-sbornojj.html"
 STRUCTURED_DATA = re.compile(r"<script[^>]*application/ld\+json.*?</script>|<meta\b[^>]*>", re.S | re.I)
 
 
@@ -105,69 +102,3 @@ def test_tv24_date_author_and_body_without_read_also() -> None:
         assert "НАБУ детально задокументувало весь злочин" in article.body
         assert "Читайте також" not in article.body and "Зверніть увагу" not in article.body
     assert article.layers["published_at"] == "html"
-
-
-def test_ukrinform_fields_from_markup() -> None:
-    for markup_only in (False, True):
-        article = parse("ukrinform_ru_2020-09-20.html", UKRINFORM_URL, markup_only=markup_only)
-        assert (article.site, article.language, article.source_id) == ("ukrinform", "ru", "3103218")
-        assert article.title == 'Полиция направила дело "минера" столичного метро в суд'
-        assert article.published_at == datetime(2020, 9, 20, 20, 32, tzinfo=timezone.utc)
-        assert article.tags == ["Метро", "Полиция", "Минирование", "Киев"]
-        assert article.body.startswith("Полиция Киева завершила досудебное расследование")
-        assert article.body.endswith("хотел временно заблокировать работу подземки.")
-    assert article.layers["published_at"] == "html"
-    # the edition links in <link rel=alternate hreflang> point at home pages: not translations
-    assert article.translations == {}
-
-
-def test_unn_date_and_author_from_the_shared_line() -> None:
-    for markup_only in (False, True):
-        article = parse("unn_ru_2020-12-03.html", UNN_URL, markup_only=markup_only)
-        assert (article.site, article.language, article.source_id) == ("unn", "ru", "1906059")
-        assert article.title.startswith('Парламент Молдовы, "с подачи Додона"')
-        assert article.published_at == datetime(2020, 12, 3, 16, 47, tzinfo=timezone.utc)
-        assert article.authors == ["Алексей Супрун"]
-        assert article.tags == ["Молдова"]
-        assert article.body.startswith("КИЕВ. 3 декабря. УНН. Парламент Молдовы")
-    assert article.layers["authors"] == "html"
-    assert article.translations == {"uk": UNN_URL.replace("/ru/", "/uk/")}
-
-
-def test_football_ua_body_has_the_article_and_nothing_else() -> None:
-    article = parse("football_ua_ru_2016-08-15.html", FOOTBALL_URL)
-    assert (article.site, article.language, article.source_id) == ("football_ua", "ru", "311510")
-    assert article.title == "Подольски завершил карьеру в сборной"
-    assert article.published_at == datetime(2016, 8, 15, 10, 43, tzinfo=timezone.utc)
-    assert article.layers["published_at"] == article.layers["body"] == "html"
-    for expected in ("летний Лукаш Подольски – третий по количеству матчей за сборную",
-                     "Экс-игрок Арсенала и Баварии попал в заявку", "Решение далось мне очень тяжело. Сборная всегда была"):
-        assert expected in article.body
-    for unwanted in ("© 2006-2019", "Политика в сфере конфиденциальности", "Фото из Инстаграма"):
-        assert unwanted not in article.body
-    assert article.images[0].url == "https://s.ill.in.ua/i/news/630x373/311/311510.jpg"
-
-
-def test_ukranews_reconstructed_page_through_the_layers() -> None:
-    url = "https://ukranews.com/news/728743-gubernator-hersonshhiny-gusev-kupil-kvartiru-v-kredit"
-    article = parse("ukranews_ru_2020-09-28.reconstructed.html", url)
-    assert article.parser.startswith("UkranewsParser.V1@")
-    assert (article.site, article.language, article.source_id) == ("ukranews", "ru", "728743")
-    assert article.title == "Херсонский губернатор Гусев купил квартиру в кредит"
-    assert article.published_at == datetime(2020, 9, 28, 15, 25, tzinfo=timezone.utc)
-    assert article.layers["title"] == article.layers["published_at"] == "jsonld"
-    assert article.layers["body"] == "generic"
-    assert article.body.startswith("Глава Херсонской обладминистрации Юрий Гусев купил квартиру в кредит.")
-    assert "передвигается на автомобиле Toyota Camry 2007 года выпуска" in article.body
-    assert "Все права защищены" not in article.body and "Другая новость дня" not in article.body
-
-
-def test_liga_reconstructed_page_lead_only_story() -> None:
-    url = "https://news.liga.net/sport/news/futbol-arsenal-chelsi-gde-i-kogda-smotret-match-angliyskoy-premer-ligi"
-    article = parse("liga_ru_2021-08-22.reconstructed.html", url)
-    assert (article.site, article.language) == ("liga", "ru")
-    assert article.source_id == "futbol-arsenal-chelsi-gde-i-kogda-smotret-match-angliyskoy-premer-ligi"
-    assert article.title == 'Футбол. "Арсенал" – "Челси": где и когда смотреть матч английской Премьер-лиги'
-    assert article.published_at == datetime(2021, 8, 22, 10, 45, tzinfo=timezone.utc)
-    assert article.lead.startswith("Сегодня пройдет матч между Арсеналом и Челси")
-    assert article.images[0].url.endswith("thumbnail-h-20200917123150-4153.jpg")
