@@ -62,6 +62,7 @@ from scrapy_redis.scheduler import Scheduler
 from twisted.internet import threads
 from twisted.python.failure import Failure
 
+from newscrawl.service import sink_for
 from newscrawl.storage import redact_uri
 
 logger = logging.getLogger(__name__)
@@ -348,8 +349,6 @@ class SharedScheduler(Scheduler):
     def open(self, spider: Spider) -> None:
         """Join (or start) the spider's crawl; during a Redis outage, once Redis is back."""
         self.spider = spider
-        from pipelines.mongo import sink_for
-
         sink_for(self.crawler).flushed.append(self.release_flushed)
         self.pointer = f"newscrawl:{spider.name}:crawl"
         self.take_script = self.server.register_script(_TAKE_SCRIPT)
@@ -678,8 +677,6 @@ class SharedScheduler(Scheduler):
         """
         if self.ending or not self.joined or not self.link.usable or self.waiting or self.uncertain:
             raise DontCloseSpider  # closing with its own reason, or waiting for Redis
-        from pipelines.mongo import sink_for
-
         sink = sink_for(self.crawler)
         sink.submit(sink.flush).result()  # releases what waited for the storage's next bulk write
         try:

@@ -30,6 +30,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from newscrawl.outcome import OK, crawl_outcome
+from newscrawl.service import sink_for
 from newscrawl.urls import url_key
 
 logger = logging.getLogger(__name__)
@@ -37,8 +38,6 @@ BATCH = 500
 
 
 def _storage(crawler: Crawler) -> Any:
-    from pipelines.mongo import sink_for
-
     sink = sink_for(crawler)
     return sink.storage if sink.storage is not None and sink.database_up else None
 

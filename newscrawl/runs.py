@@ -27,6 +27,7 @@ from scrapy.crawler import Crawler
 from newscrawl.alerts import Alert, AlertRules, evaluate
 from newscrawl.distributed import redis_url
 from newscrawl.outcome import crawl_outcome
+from newscrawl.service import opened_sink, sink_for
 from newscrawl.spider import FILL_FIELDS
 from newscrawl.storage import data_dir, to_json_line
 
@@ -153,12 +154,10 @@ class RunRecorder:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         """Build the record, evaluate the alerts, store and announce them."""
-        from pipelines.mongo import sink_for
-
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         run = run_document(spider.name, stats, self.started_at, datetime.now(timezone.utc), reason,
                            shared=bool(redis_url(self.crawler.settings)))
-        opened_here = getattr(self.crawler, "_newscrawl_sink", None) is None  # no pipeline used storage
+        opened_here = opened_sink(self.crawler) is None  # no pipeline used storage
         sink = sink_for(self.crawler)
         runs = sink.storage.db.crawl_runs if sink.storage is not None and sink.database_up else None
         if runs is not None:

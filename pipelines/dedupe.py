@@ -21,7 +21,8 @@ from scrapy.exceptions import DropItem
 
 from newscrawl.dedupe import Verdict, fingerprint
 from newscrawl.urls import is_http_url, url_key
-from pipelines.mongo import article_document, sink_for
+from newscrawl.service import sink_for
+from pipelines.mongo import article_document
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

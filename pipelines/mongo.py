@@ -1,7 +1,8 @@
 """Store articles in MongoDB: batched unordered bulk writes, revisions, spill to disk on outage.
 
 Uses ``MONGO_URI`` / ``MONGO_DATABASE`` (environment or ``-s``); with no ``MONGO_URI`` the
-embedded nx-27017 server is used (see ``newscrawl/storage.py``). Tunables:
+embedded nx-27017 server is used (see ``newscrawl/storage.py``; the crawl's one sink is
+``newscrawl/service.py``). Tunables:
 ``NEWSCRAWL_MONGO_BATCH`` (200 articles), ``NEWSCRAWL_MONGO_FLUSH_SECONDS`` (5),
 ``NEWSCRAWL_MONGO_RETRIES`` (3, with backoff from ``NEWSCRAWL_MONGO_BACKOFF_SECONDS``, 0.5),
 ``NEWSCRAWL_MONGO_DOWN_SECONDS`` (30: how long an unreachable server is left alone),
@@ -10,53 +11,19 @@ embedded nx-27017 server is used (see ``newscrawl/storage.py``). Tunables:
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
-from scrapy import signals
 from scrapy.utils.asyncio import create_looping_call
 
 from newscrawl.outcome import close_crawl
-from newscrawl.sink import ArticleSink, SinkOptions
+from newscrawl.service import sink_for
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+    from newscrawl.sink import ArticleSink
     from typing_extensions import Self
-
-logger = logging.getLogger(__name__)
-
-
-def sink_for(crawler: Crawler) -> ArticleSink:
-    """The crawl's one :class:`ArticleSink`, opened on first use and closed when the spider closes."""
-    sink: ArticleSink | None = getattr(crawler, "_newscrawl_sink", None)
-    if sink is None:
-        settings = crawler.settings
-        options = SinkOptions(
-            batch_size=settings.getint("NEWSCRAWL_MONGO_BATCH", 200),
-            flush_seconds=settings.getfloat("NEWSCRAWL_MONGO_FLUSH_SECONDS", 5.0),
-            retries=settings.getint("NEWSCRAWL_MONGO_RETRIES", 3),
-            backoff_seconds=settings.getfloat("NEWSCRAWL_MONGO_BACKOFF_SECONDS", 0.5),
-            down_seconds=settings.getfloat("NEWSCRAWL_MONGO_DOWN_SECONDS", 30.0),
-            timeout_ms=settings.getint("NEWSCRAWL_MONGO_TIMEOUT_MS", 5000),
-            max_distance=settings.getint("NEWSCRAWL_DEDUPE_MAX_DISTANCE", 3),
-            min_words=settings.getint("NEWSCRAWL_DEDUPE_MIN_WORDS", 50),
-            memory_items=settings.getint("NEWSCRAWL_DEDUPE_MEMORY_ITEMS", 100_000),
-        )
-        stats = crawler.stats
-        assert stats is not None
-        sink = ArticleSink.open(
-            settings.get("MONGO_URI") or None,
-            settings.get("MONGO_DATABASE") or None,
-            options,
-            count=lambda name, value: stats.inc_value(name, value) if value else None,
-        )
-        replayed = sink.flush_spill()
-        if replayed:
-            logger.info("wrote %d articles spilled by earlier runs", replayed)
-        crawler.signals.connect(sink.close, signal=signals.spider_closed)
-        crawler._newscrawl_sink = sink  # type: ignore[attr-defined]
-    return sink
 
 
 def article_document(item: Any) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from conftest import read_page
 from newscrawl.items import Article
 from newscrawl.storage import Storage
 from pipelines.dedupe import DedupePipeline, NearDuplicate, SameContent, SeenInRun, UnchangedArticle
-from pipelines.mongo import MongoPipeline, sink_for
+from newscrawl.service import sink_for
+from pipelines.mongo import MongoPipeline
 from spiders.unian import UnianParser
 from test_unian_parser import EN_URL, FETCHED, SEED_PAGE, UK_URL
 

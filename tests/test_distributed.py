@@ -32,7 +32,7 @@ from scrapy.utils.test import get_crawler
 from conftest import ROOT
 from localsite import QuietHandler, crawl_env, serving, write_local_spider
 from newscrawl.distributed import ReleaseWhenDone, SharedScheduler
-from pipelines.mongo import sink_for
+from newscrawl.service import sink_for
 from variations import WORDS
 
 redis = pytest.importorskip("redis")
