@@ -53,6 +53,15 @@ def serving(handler: type[BaseHTTPRequestHandler], address: str = "127.0.0.1") -
         server.server_close()
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A threading server that stays quiet when a client hangs up on a faulty or streamed answer."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass
+
+
 class QuietHandler(BaseHTTPRequestHandler):
     """A request handler that logs nothing and answers with :meth:`reply`."""
 

@@ -23,7 +23,6 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,7 @@ from scrapy.http import HtmlResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
 from conftest import FILES, ROOT
-from localsite import QuietHandler, assert_stayed_local, crawl_env, guarded_env
+from localsite import QuietHandler, QuietServer, assert_stayed_local, crawl_env, guarded_env
 from newscrawl.extract import jsonld
 from newscrawl.extract.text import plain_text
 from newscrawl.integrity import FALLBACK_MAX_SIZE, BoundedGunzip, decompression_limit, gzip_state
@@ -176,20 +175,11 @@ class Site:
         self.routes[path] = lambda h: h.reply(200, body, kind, **headers)
 
 
-class Server(ThreadingHTTPServer):
-    """Quiet when a client hangs up in the middle of a streamed answer."""
-
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def site() -> Iterator[Site]:
     """A fresh hostile site on a loopback port."""
     current = Site()
-    server = Server(("127.0.0.1", 0), type("SiteHandler", (Handler,), {"site": current}))
+    server = QuietServer(("127.0.0.1", 0), type("SiteHandler", (Handler,), {"site": current}))
     current.base = f"http://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield current

@@ -23,16 +23,14 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pymongo import MongoClient
 from scrapy.http import HtmlResponse
 
 from conftest import FILES, ROOT
-from localsite import QuietHandler
+from localsite import QuietHandler, QuietServer
 from newscrawl.encoding import decoded_text
 from test_incremental_blocks import stats_of
 
@@ -102,21 +100,12 @@ class Site:
         self.page("/", f"<html><head><title>Home</title></head><body><h1>News</h1>{links}</body></html>".encode())
 
 
-class Server(ThreadingHTTPServer):
-    """A threading server that stays quiet when a client hangs up on a faulty route."""
-
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def site() -> Iterator[Site]:
     """A fresh local site for one test."""
     current = Site()
     handler = type("SiteHandler", (Handler,), {"site": current})
-    server = Server(("127.0.0.1", 0), handler)
+    server = QuietServer(("127.0.0.1", 0), handler)
     current.port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield current
