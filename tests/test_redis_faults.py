@@ -26,7 +26,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -158,6 +158,22 @@ def start_run(name: str, env: dict[str, str]) -> subprocess.Popen[str]:
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+def run_through_fault(name: str, env: dict[str, str], fault: Callable[[], None]) -> tuple[subprocess.Popen[str], str, float]:
+    """Start a 2-worker run, apply ``fault`` once the site holds its answers (mid-crawl), then let
+    the pages in flight be answered; the run, its output, and the seconds from the fault to its end."""
+    run = start_run(name, env)
+    try:
+        assert Site.holding.wait(TIMEOUT), "the crawl did not get going"
+        fault()
+        faulted_at = time.monotonic()
+        Site.gate.set()
+        output, _ = run.communicate(timeout=TIMEOUT)
+        return run, output, time.monotonic() - faulted_at
+    finally:
+        if run.poll() is None:
+            run.kill()
+
+
 def worker_logs(tmp_path: Path, name: str) -> list[str]:
     return [log.read_text(encoding="utf-8") for log in sorted((tmp_path / "data/logs" / name).glob("*-w*.log"))]
 
@@ -192,18 +208,11 @@ def test_redis_killed_mid_crawl_closes_the_workers_and_releases_the_lock(
 ) -> None:
     private_redis.append(PrivateRedis(tmp_path))
     name, env = local_project(tmp_path, site, mongo_uri, private_redis[0].url)
-    run = start_run(name, env)
-    try:
-        assert Site.holding.wait(TIMEOUT), "the crawl did not get going"
+    def kill() -> None:
         assert private_redis[0].client.dbsize() > 0
         private_redis[0].kill()
-        killed_at = time.monotonic()
-        Site.gate.set()  # the pages in flight are answered: their links have nowhere to go
-        output, _ = run.communicate(timeout=TIMEOUT)
-        after_kill = time.monotonic() - killed_at
-    finally:
-        if run.poll() is None:
-            run.kill()
+
+    run, output, after_kill = run_through_fault(name, env, kill)  # the links in flight have nowhere to go
     try:
         assert run.returncode == 1, output
         assert output.count(f"{name}: redis_unavailable, ") == 2, output
@@ -239,20 +248,13 @@ def test_redis_restarted_empty_mid_crawl_says_the_shared_queue_was_lost(
     private_redis.append(PrivateRedis(tmp_path))
     name, env = local_project(tmp_path, site, mongo_uri, private_redis[0].url)
     env["NEWSCRAWL_REDIS_OUTAGE_SECONDS"] = str(TIMEOUT)  # the restart is not an outage that ends the crawl
-    run = start_run(name, env)
-    try:
-        assert Site.holding.wait(TIMEOUT), "the crawl did not get going"
+    def restart_empty() -> None:
         first = private_redis[0]
         assert first.client.dbsize() > 0
         first.kill()
-        killed_at = time.monotonic()
         private_redis.append(PrivateRedis(tmp_path, first.port))  # the same address, nothing in it
-        Site.gate.set()
-        output, _ = run.communicate(timeout=TIMEOUT)
-        after_kill = time.monotonic() - killed_at
-    finally:
-        if run.poll() is None:
-            run.kill()
+
+    run, output, after_kill = run_through_fault(name, env, restart_empty)
     try:
         assert run.returncode == 1, output
         assert output.count(f"{name}: shared_queue_lost, ") == 2, output
