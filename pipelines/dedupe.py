@@ -1,9 +1,5 @@
 """Drop articles stored before: same URL key, same story id, same text, or a near-duplicate text.
 
-First every URL field is made safe to store: anything but an http(s) URL (``javascript:``,
-``data:``…) is left out and counted (``newscrawl/unsafe_url_dropped``, with what the parser
-already left out), and an article whose own URL is not http(s) is dropped.
-
 Backed by MongoDB (persistent across runs) with a bounded in-run memory; see ``newscrawl/dedupe.py``.
 The URLs of dropped copies are kept on the original (``duplicate_urls``, ``also_published_by``).
 A stored article seen again with other content or a newer ``modified_at`` passes, and the store
@@ -20,7 +16,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from newscrawl.dedupe import Verdict, fingerprint
-from newscrawl.urls import is_http_url, url_key
+from newscrawl.urls import url_key
 from newscrawl.service import sink_for
 from pipelines.mongo import article_document
 
@@ -29,10 +25,6 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
-
-
-class UnsafeArticleUrl(DropItem):
-    """The article's own URL is not an http(s) URL."""
 
 
 class DuplicateArticle(DropItem):
@@ -58,23 +50,6 @@ class NearDuplicate(DuplicateArticle):
     """A nearly identical text is stored (a republished copy)."""
 
 
-def keep_http_urls(adapter: ItemAdapter) -> int:
-    """Leave out of the URL fields (``canonical_url``, ``claimed_canonical``, image URLs,
-    translations) every value that is not an http(s) URL; how many were left out."""
-    dropped = 0
-    for name in ("canonical_url", "claimed_canonical"):
-        if adapter.get(name) and not is_http_url(adapter[name]):
-            adapter[name] = None
-            dropped += 1
-    images = list(adapter.get("images") or [])
-    kept_images = [image for image in images if is_http_url(ItemAdapter(image).get("url"))]
-    translations = dict(adapter.get("translations") or {})
-    kept_translations = {lang: url for lang, url in translations.items() if is_http_url(url)}
-    dropped += len(images) - len(kept_images) + len(translations) - len(kept_translations)
-    adapter["images"], adapter["translations"] = kept_images, kept_translations
-    return dropped
-
-
 DROPS: dict[Verdict, type[DuplicateArticle]] = {
     Verdict.SEEN_IN_RUN: SeenInRun,
     Verdict.UNCHANGED: UnchangedArticle,
@@ -97,11 +72,6 @@ class DedupePipeline:
     async def process_item(self, item: Any) -> Any:
         """Return the item if it is new or changed; raise a :class:`DuplicateArticle` subclass otherwise."""
         adapter = ItemAdapter(item)
-        if not is_http_url(adapter["url"]):
-            raise UnsafeArticleUrl(f"not an http(s) URL: {adapter['url']!r}")
-        adapter["unsafe_urls_dropped"] = (adapter.get("unsafe_urls_dropped") or 0) + keep_http_urls(adapter)
-        if adapter["unsafe_urls_dropped"]:
-            self.crawler.stats.inc_value("newscrawl/unsafe_url_dropped", adapter["unsafe_urls_dropped"])
         adapter["url_key"] = url_key(adapter.get("canonical_url") or adapter["url"])
         adapter["fetched_key"] = url_key(adapter["url"])
         sink = sink_for(self.crawler)

@@ -16,9 +16,11 @@ from scrapy.exceptions import DropItem
 
 from newscrawl.extract.language import guess_language
 from newscrawl.extract.text import clean_line, join_paragraphs, plain_text, storable_text, word_count
+from newscrawl.urls import is_http_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
     from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
@@ -54,28 +56,59 @@ class LanguageMismatch(InvalidArticle):
     """The text is not written in the edition's language."""
 
 
-class ValidatePipeline:
-    """Normalize text fields (NFC, whitespace, nothing a database cannot store), then check
-    required fields, dates and language."""
+class UnsafeArticleUrl(InvalidArticle):
+    """The article's own URL is not an http(s) URL."""
 
-    def __init__(self, check_language: bool = True) -> None:
+
+def keep_http_urls(adapter: ItemAdapter) -> int:
+    """Leave out of the URL fields (``canonical_url``, ``claimed_canonical``, image URLs,
+    translations) every value that is not an http(s) URL; how many were left out."""
+    dropped = 0
+    for name in ("canonical_url", "claimed_canonical"):
+        if adapter.get(name) and not is_http_url(adapter[name]):
+            adapter[name] = None
+            dropped += 1
+    images = list(adapter.get("images") or [])
+    kept_images = [image for image in images if is_http_url(ItemAdapter(image).get("url"))]
+    translations = dict(adapter.get("translations") or {})
+    kept_translations = {lang: url for lang, url in translations.items() if is_http_url(url)}
+    dropped += len(images) - len(kept_images) + len(translations) - len(kept_translations)
+    adapter["images"], adapter["translations"] = kept_images, kept_translations
+    return dropped
+
+
+class ValidatePipeline:
+    """Normalize (only http(s) URLs, plain text in NFC with single spaces, nothing a database cannot
+    store), then check required fields, dates and language. URLs left out are counted
+    (``newscrawl/unsafe_url_dropped``, with what the parser already left out)."""
+
+    def __init__(self, check_language: bool = True, stats: StatsCollector | None = None) -> None:
         self.check_language = check_language
+        self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         """Configured by ``NEWSCRAWL_CHECK_LANGUAGE`` (default on)."""
-        return cls(crawler.settings.getbool("NEWSCRAWL_CHECK_LANGUAGE", True))
+        return cls(crawler.settings.getbool("NEWSCRAWL_CHECK_LANGUAGE", True), crawler.stats)
 
     def process_item(self, item: Any) -> Any:
         """Return the normalized item or raise an :class:`InvalidArticle` subclass."""
         adapter = ItemAdapter(item)
         try:
+            self._keep_http_urls(adapter)
             self._normalize(adapter)
             self._validate(adapter)
         except InvalidArticle as exc:
             logger.warning("dropped %s: %s", adapter.get("url"), exc)
             raise
         return item
+
+    def _keep_http_urls(self, adapter: ItemAdapter) -> None:
+        if not is_http_url(adapter.get("url")):
+            raise UnsafeArticleUrl(f"not an http(s) URL: {adapter.get('url')!r}")
+        adapter["unsafe_urls_dropped"] = (adapter.get("unsafe_urls_dropped") or 0) + keep_http_urls(adapter)
+        if adapter["unsafe_urls_dropped"] and self.stats is not None:
+            self.stats.inc_value("newscrawl/unsafe_url_dropped", adapter["unsafe_urls_dropped"])
 
     def _normalize(self, adapter: ItemAdapter) -> None:
         """Plain text everywhere (no markup from pages survives), NFC, single spaces."""

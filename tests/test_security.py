@@ -27,7 +27,7 @@ from newscrawl.parser import GenericParser
 from newscrawl.safety import SafeTargets, UnsafeRequest, is_internal
 from newscrawl.storage import redact_uri
 from newscrawl.urls import registrable_domain, same_site
-from pipelines.dedupe import keep_http_urls
+from pipelines.validate import keep_http_urls
 from pipelines.validate import ValidatePipeline
 from spiders.generic import GenericSpider
 from spiders.pravda import PravdaParser
@@ -267,7 +267,7 @@ def test_only_http_urls_are_kept_in_url_fields() -> None:
     assert [image.url for image in article.images] == ["https://news.example.org/images/bridge.jpg"]
     assert article.translations == {"fr": "https://news.example.org/fr/story/"}
     assert article.unsafe_urls_dropped == 4
-    # an item built elsewhere gets the same treatment in the dedupe pipeline, before its identity is taken
+    # an item built elsewhere gets the same treatment in the validate pipeline, before its identity is taken
     item = Article(url="https://news.example.org/a", site="x", canonical_url="javascript:alert(3)",
                    claimed_canonical="data:,x", images=[Image("javascript:alert(1)"), Image("https://news.example.org/i.jpg")],
                    translations={"de": "vbscript:x", "fr": "https://news.example.org/fr/a"})
