@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Spider, signals
 from scrapy.utils.defer import deferred_from_coro
 
+from newscrawl.storage import data_dir
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
@@ -62,8 +64,9 @@ def _network_failures(stats: dict[str, Any]) -> str:
     return ", ".join(f"{kind} {number}" for kind, number in sorted(kinds.items(), key=lambda kv: -kv[1]))
 
 
-def crawl_outcome(reason: str, stats: dict[str, Any], spill_dir: str = "data/spill") -> Outcome:
+def crawl_outcome(reason: str, stats: dict[str, Any]) -> Outcome:
     """The outcome of a crawl closed with ``reason`` after collecting ``stats``."""
+    spill_dir = data_dir() / "spill"
     stored = _count(stats, "newscrawl/mongo/inserted") + _count(stats, "newscrawl/mongo/updated")
     spilled = _count(stats, "newscrawl/mongo/spilled")
     unsaved = _count(stats, "newscrawl/mongo/unsaved")
@@ -111,11 +114,9 @@ class CrawlOutcome:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         """Decide the outcome."""
-        from newscrawl.storage import data_dir
-
         if self.crawler.stats is None:
             return
-        outcome = crawl_outcome(reason, self.crawler.stats.get_stats(), str(data_dir() / "spill"))
+        outcome = crawl_outcome(reason, self.crawler.stats.get_stats())
         self.crawler.stats.set_value("newscrawl/exit_code", outcome.code)
         self.crawler.stats.set_value("newscrawl/exit_cause", outcome.cause)
 

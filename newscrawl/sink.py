@@ -32,18 +32,18 @@ from pathlib import Path
 from typing import Any
 
 from bson.errors import BSONError
-from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo.errors import ConnectionFailure
 
 from newscrawl.dedupe import Decision, Deduper, StoredMatches, Verdict, add_bands
 from newscrawl.storage import (
     ArticleStore,
+    JsonLinesFile,
     QuarantineFile,
     SpillFile,
     Storage,
     StorageError,
-    StorageFull,
     WriteResult,
-    is_storage_full,
+    is_full_error,
     open_storage,
     read_spill,
     redact_uri,
@@ -57,13 +57,6 @@ Counter = Callable[[str, int], None]
 READER_THREADS = 4
 #: errors that belong to one document (the driver cannot encode it), not to the server
 DOCUMENT_ERRORS = (BSONError, UnicodeError, OverflowError, ValueError, TypeError)
-
-
-def is_full_error(error: Exception) -> bool:
-    """Whether ``error`` says the database server's disk is full."""
-    return isinstance(error, StorageFull) or (
-        isinstance(error, PyMongoError) and is_storage_full(getattr(error, "code", None), str(error))
-    )
 
 
 def describe(error: BaseException) -> str:
@@ -239,11 +232,8 @@ class ArticleSink:
                     return True
                 logger.warning("MongoDB write of %d articles failed (%s); retrying", len(pending), describe(exc))
             except Exception as exc:
-                if is_full_error(exc):
-                    self._mark_full(exc)
-                    break
-                if last:
-                    self._mark_down(exc)
+                if last or is_full_error(exc):
+                    self._server_fault(exc)
                     break
                 logger.warning("MongoDB write of %d articles failed (%s); retrying", len(pending), describe(exc))
             else:
@@ -311,30 +301,26 @@ class ArticleSink:
             return
         for doc, reason in refused:
             logger.error("quarantined %s: %s", doc.get("url"), reason)
-        try:
-            written = self.quarantine.write(refused)
-        except OSError as exc:
-            self._unsaved(len(refused), self.quarantine.directory, exc)
-            return
-        self.count("newscrawl/mongo/quarantined", written)
+        self._set_aside(self.quarantine, refused, "newscrawl/mongo/quarantined")
 
     def _spill(self, docs: list[dict[str, Any]]) -> None:
         """Spill ``docs`` to disk; when even that fails, count them unsaved."""
-        if not docs:
-            return
-        try:
-            spilled = self.spill.write(docs)
-        except OSError as exc:
-            self._unsaved(len(docs), self.spill.directory, exc)
-            return
-        self.count("newscrawl/mongo/spilled", spilled)
-        logger.warning("spilled %d articles to %s", spilled, self.spill.path)
+        if docs and self._set_aside(self.spill, docs, "newscrawl/mongo/spilled"):
+            logger.warning("spilled %d articles to %s", len(docs), self.spill.path)
 
-    def _unsaved(self, number: int, where: Path, exc: OSError) -> None:
-        self.unsaved += number
-        self.count("newscrawl/mongo/unsaved", number)
-        logger.error("could not write %d articles to %s (%s); they are not stored and will be fetched "
-                     "again on the next run", number, where, exc.strerror or exc)
+    def _set_aside(self, file: JsonLinesFile, entries: list[Any], stat: str) -> bool:
+        """Write ``entries`` to a spill or quarantine file and count them; when the disk refuses,
+        count them unsaved (not stored: the next run fetches them again). Whether they were written."""
+        try:
+            written = file.write(entries)
+        except OSError as exc:
+            self.unsaved += len(entries)
+            self.count("newscrawl/mongo/unsaved", len(entries))
+            logger.error("could not write %d articles to %s (%s); they are not stored and will be fetched "
+                         "again on the next run", len(entries), file.directory, exc.strerror or exc)
+            return False
+        self.count(stat, written)
+        return True
 
     def flush_spill(self) -> int:
         """Write every waiting spill file (dedupe checks included); return how many documents were read."""

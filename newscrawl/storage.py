@@ -90,6 +90,13 @@ def is_storage_full(code: int | None, message: str | None) -> bool:
     return code == OUT_OF_DISK_SPACE or bool(message and _FULL_MESSAGE.search(message))
 
 
+def is_full_error(error: Exception) -> bool:
+    """Whether a raised error says the database server's disk is full."""
+    return isinstance(error, StorageFull) or (
+        isinstance(error, PyMongoError) and is_storage_full(getattr(error, "code", None), str(error))
+    )
+
+
 @dataclass
 class EmbeddedServer:
     """An ``nx-27017`` process serving the databases in ``directory`` (one SQLite file per database)
@@ -307,17 +314,6 @@ def from_json_line(line: str) -> dict[str, Any]:
 # -- spill files --------------------------------------------------------------------------------
 
 
-def _spill_line(doc: dict[str, Any]) -> str:
-    """``doc`` as a spill line; text a UTF-8 file cannot hold (a lone surrogate) is escaped."""
-    doc = {k: v for k, v in doc.items() if k != "_id"}
-    line = to_json_line(doc)
-    try:
-        line.encode("utf-8")
-    except UnicodeEncodeError:
-        line = json.dumps(doc, ensure_ascii=True, default=_json_default)
-    return line + "\n"
-
-
 def _append_all(path: Path, lines: list[str]) -> None:
     """Append ``lines`` to ``path`` durably, all or none (a failed write is cut back off)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -333,55 +329,65 @@ def _append_all(path: Path, lines: list[str]) -> None:
             raise
 
 
-def _stamped(directory: Path, prefix: str) -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    return directory / f"{prefix}-{stamp}-{os.getpid()}.jsonl"
-
-
 @dataclass
-class SpillFile:
-    """Documents that could not be written, as JSON lines under ``./data/spill/`` until replayed."""
+class JsonLinesFile:
+    """A file of this process's JSON lines under ``directory``, named when first written."""
 
-    directory: Path = field(default_factory=lambda: data_dir() / "spill")
+    directory: Path
     path: Path | None = None
+    prefix = "lines"
 
-    def write(self, docs: Iterable[dict[str, Any]]) -> int:
-        """Append ``docs``, all or none; return how many were written. Raises :class:`OSError`
-        (e.g. a full disk) with nothing written."""
-        lines = [_spill_line(doc) for doc in docs]
+    def line(self, entry: Any) -> str:
+        """One entry as a JSON line (without its newline)."""
+        raise NotImplementedError
+
+    def write(self, entries: Iterable[Any]) -> int:
+        """Append ``entries``, all or none; how many. Raises :class:`OSError` (e.g. a full disk)
+        with nothing written."""
+        lines = [self.line(entry) + "\n" for entry in entries]
         if not lines:
             return 0
         if self.path is None:
-            self.path = _stamped(self.directory, "spill")
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+            self.path = self.directory / f"{self.prefix}-{stamp}-{os.getpid()}.jsonl"
         _append_all(self.path, lines)
         return len(lines)
 
 
 @dataclass
-class QuarantineFile:
+class SpillFile(JsonLinesFile):
+    """Documents that could not be written, as JSON lines under ``./data/spill/`` until replayed."""
+
+    directory: Path = field(default_factory=lambda: data_dir() / "spill")
+    prefix = "spill"
+
+    def line(self, entry: dict[str, Any]) -> str:
+        """The document without ``_id``; text a UTF-8 file cannot hold (a lone surrogate) escaped."""
+        doc = {k: v for k, v in entry.items() if k != "_id"}
+        line = to_json_line(doc)
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:
+            line = json.dumps(doc, ensure_ascii=True, default=_json_default)
+        return line
+
+
+@dataclass
+class QuarantineFile(JsonLinesFile):
     """Documents the database refused, one JSON line each with the reason, under ``./data/quarantine/``.
 
     A line is ``{"quarantined_at", "reason", "url", "document"}``, written ASCII-escaped so that
     any text, even what made the write fail, survives as it was."""
 
     directory: Path = field(default_factory=lambda: data_dir() / "quarantine")
-    path: Path | None = None
+    prefix = "quarantine"
 
-    def write(self, refused: list[tuple[dict[str, Any], str]]) -> int:
-        """Append each (document, reason), all or none; return how many. Raises :class:`OSError`."""
-        now = datetime.now(timezone.utc).isoformat()
-        lines = [
-            json.dumps({"quarantined_at": now, "reason": reason, "url": doc.get("url"),
-                        "document": {k: v for k, v in doc.items() if k != "_id"}},
-                       ensure_ascii=True, default=_json_default) + "\n"
-            for doc, reason in refused
-        ]
-        if not lines:
-            return 0
-        if self.path is None:
-            self.path = _stamped(self.directory, "quarantine")
-        _append_all(self.path, lines)
-        return len(lines)
+    def line(self, entry: tuple[dict[str, Any], str]) -> str:
+        """One (document, reason)."""
+        doc, reason = entry
+        return json.dumps({"quarantined_at": datetime.now(timezone.utc).isoformat(), "reason": reason,
+                           "url": doc.get("url"), "document": {k: v for k, v in doc.items() if k != "_id"}},
+                          ensure_ascii=True, default=_json_default)
 
 
 def spill_files(directory: Path | None = None) -> list[Path]:
