@@ -174,6 +174,16 @@ def run_through_fault(name: str, env: dict[str, str], fault: Callable[[], None])
             run.kill()
 
 
+def both_workers_closed(run: subprocess.Popen[str], output: str, tmp_path: Path, name: str, reason: str) -> list[str]:
+    """Assert that the run exited 1 with both workers closed for ``reason``; the workers' logs."""
+    assert run.returncode == 1, output
+    assert output.count(f"{name}: {reason}, ") == 2, output
+    assert output.count(f"{name}: FAILED: closed ({reason})") == 2, output
+    logs = worker_logs(tmp_path, name)
+    assert len(logs) == 2
+    return logs
+
+
 def worker_logs(tmp_path: Path, name: str) -> list[str]:
     return [log.read_text(encoding="utf-8") for log in sorted((tmp_path / "data/logs" / name).glob("*-w*.log"))]
 
@@ -208,17 +218,14 @@ def test_redis_killed_mid_crawl_closes_the_workers_and_releases_the_lock(
 ) -> None:
     private_redis.append(PrivateRedis(tmp_path))
     name, env = local_project(tmp_path, site, mongo_uri, private_redis[0].url)
+
     def kill() -> None:
         assert private_redis[0].client.dbsize() > 0
         private_redis[0].kill()
 
     run, output, after_kill = run_through_fault(name, env, kill)  # the links in flight have nowhere to go
     try:
-        assert run.returncode == 1, output
-        assert output.count(f"{name}: redis_unavailable, ") == 2, output
-        assert output.count(f"{name}: FAILED: closed (redis_unavailable)") == 2, output
-        logs = worker_logs(tmp_path, name)
-        assert len(logs) == 2
+        logs = both_workers_closed(run, output, tmp_path, name, "redis_unavailable")
         for log in logs:
             check_quiet(log, bound=12)
             errors = re.findall(r"\] ERROR: (.*)", log)
@@ -256,11 +263,7 @@ def test_redis_restarted_empty_mid_crawl_says_the_shared_queue_was_lost(
 
     run, output, after_kill = run_through_fault(name, env, restart_empty)
     try:
-        assert run.returncode == 1, output
-        assert output.count(f"{name}: shared_queue_lost, ") == 2, output
-        assert output.count(f"{name}: FAILED: closed (shared_queue_lost)") == 2, output
-        logs = worker_logs(tmp_path, name)
-        assert len(logs) == 2
+        logs = both_workers_closed(run, output, tmp_path, name, "shared_queue_lost")
         never_done = []
         for log in logs:
             check_quiet(log, bound=10)
