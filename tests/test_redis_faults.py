@@ -33,7 +33,7 @@ import pytest
 from pymongo import MongoClient
 
 from conftest import ROOT
-from localsite import QuietHandler, crawl_env, serving, write_local_spider
+from localsite import QuietHandler, assert_stayed_local, crawl_env, guarded_env, serving, write_local_spider
 from variations import WORDS
 
 redis = pytest.importorskip("redis")
@@ -135,6 +135,9 @@ def private_redis() -> Iterator[list[PrivateRedis]]:
                 server.kill()
 
 
+NETGUARD_RECORD = "netguard.jsonl"
+
+
 def local_project(tmp_path: Path, base: str, mongo_uri: str, redis_url: str) -> tuple[str, dict[str, str]]:
     """A spider for ``base`` that ``python -m newscrawl run`` knows (a settings module adds its module to
     ``SPIDER_MODULES``), and the environment of the run."""
@@ -149,7 +152,14 @@ def local_project(tmp_path: Path, base: str, mongo_uri: str, redis_url: str) -> 
                     NEWSCRAWL_REDIS_OUTAGE_SECONDS=str(OUTAGE_SECONDS), NEWSCRAWL_REDIS_IDLE_SECONDS="1",
                     NEWSCRAWL_LISTING_PAGES=str(LISTINGS), NEWSCRAWL_SITEMAPS="0", DOWNLOAD_DELAY="0",
                     CONCURRENT_REQUESTS="4", NEWSCRAWL_BLOOM_CAPACITY="100000")
-    return name, env
+    return name, guarded_env(env, tmp_path / NETGUARD_RECORD)
+
+
+@pytest.fixture(autouse=True)
+def stays_on_loopback(tmp_path: Path) -> Iterator[None]:
+    """After each test: its runs (and their workers) tried nothing beyond loopback."""
+    yield
+    assert_stayed_local(tmp_path / NETGUARD_RECORD)
 
 
 def start_run(name: str, env: dict[str, str]) -> subprocess.Popen[str]:
