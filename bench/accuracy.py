@@ -28,10 +28,10 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from newscrawl.dates import parse_date  # noqa: E402
+from newscrawl.extract.dates import parse_date  # noqa: E402
 from newscrawl.extract.text import clean_line  # noqa: E402
 from newscrawl.extract.timezones import TLD_ZONES  # noqa: E402
-from newscrawl.parser import GenericParser, NotAnArticle  # noqa: E402
+from newscrawl.extract.parser import GenericParser, NotAnArticle  # noqa: E402
 
 ENGLISH = {"us", "uk", "au", "ca", "ind", "za", "na", "ls", "tz", "lb", "my", "il", "be"}
 Result = dict[str, Any]

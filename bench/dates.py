@@ -1,4 +1,4 @@
-"""Dates benchmark: ``newscrawl.dates.parse_date`` vs ``dateparser.parse`` on the same 10,000 strings.
+"""Dates benchmark: ``newscrawl.extract.dates.parse_date`` vs ``dateparser.parse`` on the same 10,000 strings.
 
 Run: ``python bench/dates.py [--cases 10000] [--json FILE]``. The strings come from the generators
 of tests/test_dates.py — the formats news sites print ("06:24, 18.02.23", "18 лютого 2023 о 14:30",
@@ -31,7 +31,7 @@ from test_dates import (  # noqa: E402
     rfc822_dates,
 )
 
-from newscrawl.dates import parse_date  # noqa: E402
+from newscrawl.extract.dates import parse_date  # noqa: E402
 
 
 def cases(count: int) -> list[tuple[str, str, object]]:
@@ -66,7 +66,7 @@ def main() -> None:
     wrong_ours = [(t, e, o) for (t, _, e), o in zip(samples, ours) if o != (e if e >= floor else None)]
     wrong_theirs = [(t, e, o) for (t, _, e), o in zip(samples, theirs) if o != e]
     ratio = theirs_seconds / ours_seconds
-    print(f"{len(samples):,} date strings: newscrawl.dates {len(samples) / ours_seconds:,.0f}/s "
+    print(f"{len(samples):,} date strings: newscrawl.extract.dates {len(samples) / ours_seconds:,.0f}/s "
           f"({ours_seconds / len(samples) * 1e6:.1f} µs each), dateparser {len(samples) / theirs_seconds:,.0f}/s "
           f"({theirs_seconds / len(samples) * 1e6:.0f} µs each): {ratio:.0f}× faster")
     print(f"answers differing from the known instant: newscrawl {len(wrong_ours)}, dateparser {len(wrong_theirs)}")

@@ -22,7 +22,7 @@ from w3lib.encoding import html_to_unicode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from newscrawl.parser import GenericParser  # noqa: E402
+from newscrawl.extract.parser import GenericParser  # noqa: E402
 from newscrawl.sites import parser_for_url  # noqa: E402
 
 FILES = ROOT / "tests/files"

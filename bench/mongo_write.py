@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from newscrawl.dedupe import Deduper, add_bands, fingerprint  # noqa: E402
-from newscrawl.storage import ArticleStore, EmbeddedServer, open_storage  # noqa: E402
-from newscrawl.urls import url_key  # noqa: E402
+from newscrawl.store.dedupe import Deduper, add_bands, fingerprint  # noqa: E402
+from newscrawl.store.storage import ArticleStore, EmbeddedServer, open_storage  # noqa: E402
+from newscrawl.extract.urls import url_key  # noqa: E402
 
 SEED = Path(__file__).resolve().parents[1] / "tests/files/unian/article_en_seed.txt"
 WORDS = re.findall(r"[A-Za-z]+", SEED.read_text(encoding="utf-8"))

@@ -5,7 +5,7 @@ Run: ``python bench/run_all.py`` (needs ``pip install -r bench/requirements.txt`
 hour). Each benchmark measures its baseline in the same run, on the same input:
 
 1. extraction (``extraction_speed.py``): site and generic parsers vs trafilatura and newspaper4k;
-2. dates (``dates.py``): ``newscrawl.dates`` vs ``dateparser.parse``, identical answers required;
+2. dates (``dates.py``): ``newscrawl.extract.dates`` vs ``dateparser.parse``, identical answers required;
 3. crawl and memory (``crawl.py``): the full pipeline into the embedded MongoDB vs a bare Scrapy
    spider fetching the same local pages; peak RSS at two crawl sizes;
 4. storage (``mongo_write.py``): the bulk writer vs ``insert_one``;

@@ -29,15 +29,15 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 
-from w3lib.encoding import html_to_unicode
 
 from newscrawl import settings as project_settings
-from newscrawl.dates import parse_date
-from newscrawl.integrity import BoundedGunzip, decompression_limit
-from newscrawl.parser import NotAnArticle
-from newscrawl.sink import ArticleSink
+from newscrawl.extract.encoding import decoded_text
+from newscrawl.extract.dates import parse_date
+from newscrawl.crawl.integrity import BoundedGunzip, decompression_limit
+from newscrawl.extract.parser import NotAnArticle
+from newscrawl.store.sink import ArticleSink
 from newscrawl.sites import parser_for_url
-from newscrawl.storage import (
+from newscrawl.store.storage import (
     EmbeddedServer,
     Storage,
     StorageError,
@@ -61,7 +61,7 @@ def _read_html(path: Path) -> str:
         data = packed.read()
         if not (packed.complete or packed.cut):
             raise OSError("not a whole gzip file")
-    return html_to_unicode(None, data)[1]
+    return decoded_text(data)
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
@@ -89,7 +89,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 def cmd_record(args: argparse.Namespace) -> int:
     """Save a page as a site fixture with the fields its parser gives now, for review (or re-record one)."""
-    from newscrawl import site_fixtures
+    from newscrawl.ops import site_fixtures
 
     fetched_at = parse_date(args.fetched_at, tz="UTC") if args.fetched_at else None
     if args.fetched_at and fetched_at is None:
@@ -275,7 +275,7 @@ def _print_runs(storage: Storage, per_spider: int, as_json: bool) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one spider (or all) for cron: lock, log file, exit code."""
-    from newscrawl.cron import run_spider
+    from newscrawl.ops.cron import run_spider
     from newscrawl.sites import site_spiders
 
     if args.all == bool(args.spider):
@@ -289,7 +289,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_cron(args: argparse.Namespace) -> int:
     """Print crontab lines for the site spiders, start minutes spread out."""
-    from newscrawl.cron import crontab_lines
+    from newscrawl.ops.cron import crontab_lines
     from newscrawl.sites import site_spiders
 
     names = args.spiders or [s.name for s in site_spiders() if s.name != "generic"]
@@ -299,7 +299,7 @@ def cmd_cron(args: argparse.Namespace) -> int:
 
 def cmd_flush_spill(args: argparse.Namespace) -> int:
     """Write the articles spilled during an outage; exit 1 if the database is still unreachable."""
-    from newscrawl.runs import load_pending_runs
+    from newscrawl.ops.runs import load_pending_runs
 
     sink = ArticleSink.open(None, None)
     try:

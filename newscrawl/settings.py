@@ -8,13 +8,13 @@ from __future__ import annotations
 import os
 
 from newscrawl import __version__
-from newscrawl import integrity
-from newscrawl.replay import RECORDER_PRIORITY, REPLAY_PRIORITY
+from newscrawl.crawl import integrity
+from newscrawl.crawl.replay import RECORDER_PRIORITY, REPLAY_PRIORITY
 
 BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
-COMMANDS_MODULE = "newscrawl.commands"  # `scrapy crawl` exits non-zero when the crawl failed
+COMMANDS_MODULE = "newscrawl.ops.commands"  # `scrapy crawl` exits non-zero when the crawl failed
 
 # -- politeness -------------------------------------------------------------------------------
 NEWSCRAWL_CONTACT = os.getenv("NEWSCRAWL_CONTACT", "https://github.com/newscrawl/newscrawl")
@@ -32,10 +32,10 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = float(os.getenv("AUTOTHROTTLE_MAX_DELAY", "30"))
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # bytes; also caps every decompression (newscrawl/integrity.py)
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # bytes; also caps every decompression (newscrawl/crawl/integrity.py)
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # Scrapy's remote-control HTTP server runs code sent to it: no one in
-LOG_FORMATTER = "newscrawl.logformatter.ArticleLogFormatter"  # items named by URL, never printed whole
+LOG_FORMATTER = "newscrawl.crawl.logformatter.ArticleLogFormatter"  # items named by URL, never printed whole
 
 # -- retries with exponential backoff (honouring Retry-After) -------------------------------------
 RETRY_ENABLED = True
@@ -46,21 +46,21 @@ NEWSCRAWL_RETRY_BACKOFF_MAX = 120.0
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "newscrawl.retry.BackoffRetryMiddleware": 550,
-    "newscrawl.incremental.ConditionalFeeds": 560,
-    "newscrawl.integrity.CompleteGzip": integrity.PRIORITY,  # before HttpCompressionMiddleware (590)
-    "newscrawl.safety.SafeTargets": 40,  # first in the chain, before OffsiteMiddleware (50)
-    "newscrawl.replay.WarcReplayMiddleware": REPLAY_PRIORITY,
-    "newscrawl.replay.WarcRecorderMiddleware": RECORDER_PRIORITY,
+    "newscrawl.crawl.retry.BackoffRetryMiddleware": 550,
+    "newscrawl.crawl.incremental.ConditionalFeeds": 560,
+    "newscrawl.crawl.integrity.CompleteGzip": integrity.PRIORITY,  # before HttpCompressionMiddleware (590)
+    "newscrawl.crawl.safety.SafeTargets": 40,  # first in the chain, before OffsiteMiddleware (50)
+    "newscrawl.crawl.replay.WarcReplayMiddleware": REPLAY_PRIORITY,
+    "newscrawl.crawl.replay.WarcRecorderMiddleware": RECORDER_PRIORITY,
 }
 
-# -- safety (newscrawl/safety.py): http(s) only, no private addresses the operator did not name ---
+# -- safety (newscrawl/crawl/safety.py): http(s) only, no private addresses the operator did not name ---
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 # the address Scrapy connects to is checked too (DNS rebinding); a process-wide Twisted resolver
-TWISTED_DNS_RESOLVER = "newscrawl.safety.PublicAddressResolver"
+TWISTED_DNS_RESOLVER = "newscrawl.crawl.safety.PublicAddressResolver"
 NEWSCRAWL_ALLOW_PRIVATE_HOSTS = [h for h in os.getenv("NEWSCRAWL_ALLOW_PRIVATE_HOSTS", "").split(",") if h]
 
-SPIDER_MIDDLEWARES = {"newscrawl.incremental.SkipStoredArticles": 100}
+SPIDER_MIDDLEWARES = {"newscrawl.crawl.incremental.SkipStoredArticles": 100}
 NEWSCRAWL_INCREMENTAL = os.getenv("NEWSCRAWL_INCREMENTAL", "1") not in ("0", "false", "False", "off")
 
 # -- discovery ----------------------------------------------------------------------------------
@@ -76,13 +76,13 @@ NEWSCRAWL_MAX_LINKS_PER_PAGE = int(os.getenv("NEWSCRAWL_MAX_LINKS_PER_PAGE", "20
 # without its scripts and styles, then cut (newscrawl/cut/html); `python -m newscrawl parse` too
 NEWSCRAWL_PARSE_MAX_BYTES = int(os.getenv("NEWSCRAWL_PARSE_MAX_BYTES", str(1024 * 1024)))
 
-# -- archive / replay (see newscrawl/replay.py) ---------------------------------------------------
+# -- archive / replay (see newscrawl/crawl/replay.py) ---------------------------------------------------
 NEWSCRAWL_WARC_OUT = os.getenv("NEWSCRAWL_WARC_OUT") or None
 NEWSCRAWL_REPLAY = os.getenv("NEWSCRAWL_REPLAY") or None
 
 # -- distributed crawling (newscrawl/distributed.py): only when NEWSCRAWL_REDIS_URL is set ------
-ADDONS = {"newscrawl.distributed.RedisAddon": 100, "newscrawl.rendering.PlaywrightAddon": 110}
-# -- JavaScript rendering (newscrawl/rendering.py): auto = when NEWSCRAWL_CHROMIUM exists -----------
+ADDONS = {"newscrawl.distributed.RedisAddon": 100, "newscrawl.crawl.rendering.PlaywrightAddon": 110}
+# -- JavaScript rendering (newscrawl/crawl/rendering.py): auto = when NEWSCRAWL_CHROMIUM exists -----------
 NEWSCRAWL_PLAYWRIGHT = os.getenv("NEWSCRAWL_PLAYWRIGHT", "auto")
 NEWSCRAWL_CHROMIUM = os.getenv("NEWSCRAWL_CHROMIUM", "/usr/bin/chromium")
 NEWSCRAWL_REDIS_IDLE_SECONDS = float(os.getenv("NEWSCRAWL_REDIS_IDLE_SECONDS", "10"))
@@ -91,8 +91,8 @@ NEWSCRAWL_REDIS_OUTAGE_SECONDS = float(os.getenv("NEWSCRAWL_REDIS_OUTAGE_SECONDS
 NEWSCRAWL_BLOOM_CAPACITY = int(os.getenv("NEWSCRAWL_BLOOM_CAPACITY", "10000000"))
 NEWSCRAWL_BLOOM_ERROR_RATE = float(os.getenv("NEWSCRAWL_BLOOM_ERROR_RATE", "0.001"))
 
-# -- run records and alerts (see newscrawl/runs.py, newscrawl/alerts.py) --------------------------
-EXTENSIONS = {"newscrawl.runs.RunRecorder": 500, "newscrawl.outcome.CrawlOutcome": 510}
+# -- run records and alerts (see newscrawl/ops/runs.py, newscrawl/ops/alerts.py) --------------------------
+EXTENSIONS = {"newscrawl.ops.runs.RunRecorder": 500, "newscrawl.ops.outcome.CrawlOutcome": 510}
 NEWSCRAWL_WEBHOOK_URL = os.getenv("NEWSCRAWL_WEBHOOK_URL") or None  # may carry a token: never logged
 NEWSCRAWL_RUN_SUMMARY = os.getenv("NEWSCRAWL_RUN_SUMMARY") or None
 
@@ -103,7 +103,7 @@ ITEM_PIPELINES = {
     "pipelines.mongo.MongoPipeline": 300,
 }
 
-# -- storage (see newscrawl/storage.py); unset MONGO_URI = the embedded nx-27017 server -----------
+# -- storage (see newscrawl/store/storage.py); unset MONGO_URI = the embedded nx-27017 server -----------
 MONGO_URI = os.getenv("MONGO_URI") or None  # may hold a password: read from the environment only
 MONGO_DATABASE = os.getenv("MONGO_DATABASE", "newscrawl")
 FEED_EXPORT_ENCODING = "utf-8"

@@ -7,8 +7,8 @@ import pkgutil
 from functools import cache
 from urllib.parse import urlsplit
 
-from newscrawl.parser import GenericParser, ParserProxy
-from newscrawl.spider import NewsSpider
+from newscrawl.extract.parser import GenericParser, ParserProxy
+from newscrawl.crawl.spider import NewsSpider
 
 
 @cache

@@ -1,6 +1,6 @@
 """Drop articles stored before: same URL key, same story id, same text, or a near-duplicate text.
 
-Backed by MongoDB (persistent across runs) with a bounded in-run memory; see ``newscrawl/dedupe.py``.
+Backed by MongoDB (persistent across runs) with a bounded in-run memory; see ``newscrawl/store/dedupe.py``.
 The URLs of dropped copies are kept on the original (``duplicate_urls``, ``also_published_by``).
 A stored article seen again with other content or a newer ``modified_at`` passes, and the store
 records a revision. Settings: ``NEWSCRAWL_DEDUPE_MAX_DISTANCE`` (3 of 64 SimHash bits),
@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from newscrawl.dedupe import Verdict, fingerprint
-from newscrawl.urls import url_key
-from newscrawl.service import sink_for
+from newscrawl.store.dedupe import Verdict, fingerprint
+from newscrawl.extract.urls import url_key
+from newscrawl.store.service import sink_for
 from pipelines.mongo import article_document
 
 if TYPE_CHECKING:
@@ -84,5 +84,5 @@ class DedupePipeline:
             distance = f" (distance {decision.distance})" if decision.distance is not None else ""
             raise drop(f"{adapter['url']} duplicates {decision.original_key}{distance}")
         if decision.verdict is Verdict.UPDATE:
-            self.crawler.stats.inc_value("newscrawl/dedupe/changed")
+            self.crawler.stats.inc_value("newscrawl/store/dedupe/changed")
         return item

@@ -1,8 +1,8 @@
 """Store articles in MongoDB: batched unordered bulk writes, revisions, spill to disk on outage.
 
 Uses ``MONGO_URI`` / ``MONGO_DATABASE`` (environment or ``-s``); with no ``MONGO_URI`` the
-embedded nx-27017 server is used (see ``newscrawl/storage.py``; the crawl's one sink is
-``newscrawl/service.py``). Tunables:
+embedded nx-27017 server is used (see ``newscrawl/store/storage.py``; the crawl's one sink is
+``newscrawl/store/service.py``). Tunables:
 ``NEWSCRAWL_MONGO_BATCH`` (200 articles), ``NEWSCRAWL_MONGO_FLUSH_SECONDS`` (5),
 ``NEWSCRAWL_MONGO_RETRIES`` (3, with backoff from ``NEWSCRAWL_MONGO_BACKOFF_SECONDS``, 0.5),
 ``NEWSCRAWL_MONGO_DOWN_SECONDS`` (30: how long an unreachable server is left alone),
@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy.utils.asyncio import create_looping_call
 
-from newscrawl.outcome import close_crawl
-from newscrawl.service import sink_for
+from newscrawl.ops.outcome import close_crawl
+from newscrawl.store.service import sink_for
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-    from newscrawl.sink import ArticleSink
+    from newscrawl.store.sink import ArticleSink
     from typing_extensions import Self
 
 

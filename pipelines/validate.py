@@ -16,7 +16,7 @@ from scrapy.exceptions import DropItem
 
 from newscrawl.extract.language import guess_language
 from newscrawl.extract.text import clean_line, join_paragraphs, plain_text, storable_text, word_count
-from newscrawl.urls import is_http_url
+from newscrawl.extract.urls import is_http_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

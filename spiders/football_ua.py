@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from newscrawl.parser import ArticleParser, ParserProxy
-from newscrawl.spider import Edition, NewsSpider
+from newscrawl.extract.parser import ArticleParser, ParserProxy
+from newscrawl.crawl.spider import Edition, NewsSpider
 
 FOOTBALL_UA_EDITIONS = {
     "ru": Edition("ru", "https://football.ua/", ("https://football.ua/rss2.ashx", "https://football.ua/rss2.ashx?c=top")),

@@ -4,7 +4,7 @@
 ``-a urls_file=sites.txt`` with one URL a line). For each site it reads the home page's feed
 autodiscovery links — or, when there are none, tries the usual feed paths and follows the home
 page's article-looking links — plus the sitemaps robots.txt names; ``-a since=`` backfills from the
-sitemaps. Articles are extracted by :class:`~newscrawl.parser.GenericParser`.
+sitemaps. Articles are extracted by :class:`~newscrawl.extract.parser.GenericParser`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from scrapy.http import Response
 
-from newscrawl.discover import COMMON_FEED_PATHS, feed_links, looks_like_article_url, same_site
-from newscrawl.parser import GenericParser
-from newscrawl.spider import Edition, NewsSpider, SpiderArgumentError
+from newscrawl.crawl.discover import COMMON_FEED_PATHS, feed_links, looks_like_article_url, same_site
+from newscrawl.extract.parser import GenericParser
+from newscrawl.crawl.spider import Edition, NewsSpider, SpiderArgumentError
 
 
 def site_urls(url: str | None, urls_file: str | None) -> list[str]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from newscrawl.parser import ArticleParser, ParserProxy
-from newscrawl.spider import Edition, NewsSpider
+from newscrawl.extract.parser import ArticleParser, ParserProxy
+from newscrawl.crawl.spider import Edition, NewsSpider
 
 LIGA_EDITIONS = {
     "ru": Edition("ru", "https://www.liga.net/", ("https://www.liga.net/news/all/rss.xml",)),

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from newscrawl.parser import ArticleParser, ParserProxy
-from newscrawl.spider import Edition, NewsSpider
+from newscrawl.extract.parser import ArticleParser, ParserProxy
+from newscrawl.crawl.spider import Edition, NewsSpider
 
 PRAVDA_EDITIONS = {
     "uk": Edition("uk", "https://www.pravda.com.ua/", ("https://www.pravda.com.ua/rss/view_news/",)),

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from newscrawl.parser import ArticleParser, ParserProxy
-from newscrawl.spider import Edition, NewsSpider
+from newscrawl.extract.parser import ArticleParser, ParserProxy
+from newscrawl.crawl.spider import Edition, NewsSpider
 
 TV24_EDITIONS = {
     "uk": Edition("uk", "https://24tv.ua/", ("https://24tv.ua/rss/all.xml",)),

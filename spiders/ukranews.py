@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from newscrawl.parser import ArticleParser, ParserProxy
-from newscrawl.spider import Edition, NewsSpider
+from newscrawl.extract.parser import ArticleParser, ParserProxy
+from newscrawl.crawl.spider import Edition, NewsSpider
 
 UKRANEWS_EDITIONS = {
     "ru": Edition("ru", "https://ukranews.com/", ("https://ukranews.com/rss/news_all_ru.xml",)),

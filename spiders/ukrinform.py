@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from newscrawl.parser import ArticleParser, ParserProxy
-from newscrawl.spider import Edition, NewsSpider
+from newscrawl.extract.parser import ArticleParser, ParserProxy
+from newscrawl.crawl.spider import Edition, NewsSpider
 
 _DOMAINS = {"uk": "ua", "ru": "ru", "en": "net", "es": "es", "de": "de", "zh": "org", "fr": "fr", "ja": "jp", "pl": "pl"}
 UKRINFORM_EDITIONS = {

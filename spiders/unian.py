@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from newscrawl.parser import ArticleParser, ParserProxy
-from newscrawl.spider import Edition, NewsSpider
+from newscrawl.extract.parser import ArticleParser, ParserProxy
+from newscrawl.crawl.spider import Edition, NewsSpider
 
 #: ``/<section>/<slug>-<id>.html`` (2019+), ``/<section>/<id>-<slug>.html`` (2018) and
 #: ``/rus/news/<id>-<slug>.html`` (older): the 6–9 digit id names the story within an edition.

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from newscrawl.parser import ArticleParser, ParserProxy
-from newscrawl.spider import Edition, NewsSpider
+from newscrawl.extract.parser import ArticleParser, ParserProxy
+from newscrawl.crawl.spider import Edition, NewsSpider
 
 UNN_EDITIONS = {
     lang: Edition(lang, f"https://www.unn.com.ua/{lang}/", (f"https://www.unn.com.ua/rss/news_{lang}.xml",))

@@ -22,8 +22,8 @@ from pathlib import Path
 
 LOCAL_SPIDER = '''
 import re
-from newscrawl.parser import ParserProxy
-from newscrawl.spider import Edition, NewsSpider
+from newscrawl.extract.parser import ParserProxy
+from newscrawl.crawl.spider import Edition, NewsSpider
 from spiders.unian import UnianParser
 
 

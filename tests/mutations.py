@@ -20,7 +20,7 @@ import bson.errors
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from newscrawl.parser import GenericParser, NotAnArticle, ParserProxy
+from newscrawl.extract.parser import GenericParser, NotAnArticle, ParserProxy
 from newscrawl.sites import parser_for_url
 from pipelines.validate import ValidatePipeline
 from spiders.unian import UnianParser

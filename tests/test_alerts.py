@@ -1,12 +1,12 @@
-"""The alert rules on run records built from real stats shapes (newscrawl.runs.run_document)."""
+"""The alert rules on run records built from real stats shapes (newscrawl.ops.runs.run_document)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any
 
-from newscrawl.alerts import AlertRules, evaluate
-from newscrawl.runs import run_document
+from newscrawl.ops.alerts import AlertRules, evaluate
+from newscrawl.ops.runs import run_document
 
 NOW = datetime(2026, 11, 25, tzinfo=timezone.utc)
 RULES = AlertRules()

@@ -35,8 +35,8 @@ from conftest import FILES, ROOT
 from localsite import QuietHandler, QuietServer, assert_stayed_local, crawl_env, guarded_env
 from newscrawl.extract import jsonld
 from newscrawl.extract.text import plain_text
-from newscrawl.integrity import FALLBACK_MAX_SIZE, BoundedGunzip, decompression_limit, gzip_state
-from newscrawl.items import (
+from newscrawl.crawl.integrity import FALLBACK_MAX_SIZE, BoundedGunzip, decompression_limit, gzip_state
+from newscrawl.extract.items import (
     BODY_MAX_CHARS,
     MAX_AUTHORS,
     MAX_TAGS,
@@ -46,9 +46,9 @@ from newscrawl.items import (
     clip,
     within_limits,
 )
-from newscrawl.parser import PARSE_MAX_BYTES, GenericParser, cut_utf8
-from newscrawl.rendering import looks_script_rendered
-from newscrawl.sitemaps import MAX_URLS, Window, read_sitemap
+from newscrawl.extract.parser import PARSE_MAX_BYTES, GenericParser, cut_utf8
+from newscrawl.crawl.rendering import looks_script_rendered
+from newscrawl.crawl.sitemaps import MAX_URLS, Window, read_sitemap
 from spiders.generic import GenericSpider
 
 MB = 1024 * 1024
@@ -519,7 +519,7 @@ WARC_READER = """
 import re, sys
 from pathlib import Path
 from scrapy.utils.test import get_crawler
-from newscrawl.replay import WarcReplayMiddleware
+from newscrawl.crawl.replay import WarcReplayMiddleware
 from newscrawl import settings
 crawler = get_crawler(settings_dict={"NEWSCRAWL_REPLAY": sys.argv[1], "DOWNLOAD_MAXSIZE": settings.DOWNLOAD_MAXSIZE})
 middleware = WarcReplayMiddleware.from_crawler(crawler)
@@ -530,7 +530,7 @@ print(crawler.stats.get_value("newscrawl/cut/decompression"), int(hwm) // 1024)
 
 
 def test_replayed_warc_record_is_read_up_to_the_limit(tmp_path: Path) -> None:
-    from newscrawl.replay import ArchivedResponse, write_warc
+    from newscrawl.crawl.replay import ArchivedResponse, write_warc
 
     archive = tmp_path / "bomb.warc.gz"
     write_warc(archive, [ArchivedResponse("http://127.0.0.1/news/kept-1000001.html", 200,

@@ -1,4 +1,4 @@
-"""newscrawl.dates: the formats news sites print, Kyiv time, rejection of impossible dates.
+"""newscrawl.extract.dates: the formats news sites print, Kyiv time, rejection of impossible dates.
 
 Every test passes ``now`` explicitly: nothing depends on the machine's clock, locale or zone.
 """
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from newscrawl.dates import DEFAULT_FLOOR, DEFAULT_TZ, parse_date, parse_date_fast
+from newscrawl.extract.dates import DEFAULT_FLOOR, DEFAULT_TZ, parse_date, parse_date_fast
 
 UTC = timezone.utc
 KYIV = ZoneInfo("Europe/Kyiv")

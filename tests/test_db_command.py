@@ -12,7 +12,7 @@ from pathlib import Path
 from pymongo import MongoClient
 
 from conftest import FILES, ROOT
-from newscrawl.storage import free_port
+from newscrawl.store.storage import free_port
 
 SAMPLE = FILES / "unian/unian-sample.warc.gz"
 

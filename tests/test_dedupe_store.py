@@ -13,10 +13,10 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from conftest import read_page
-from newscrawl.items import Article
-from newscrawl.storage import Storage
+from newscrawl.extract.items import Article
+from newscrawl.store.storage import Storage
 from pipelines.dedupe import DedupePipeline, NearDuplicate, SameContent, SeenInRun, UnchangedArticle
-from newscrawl.service import sink_for
+from newscrawl.store.service import sink_for
 from pipelines.mongo import MongoPipeline
 from spiders.unian import UnianParser
 from test_unian_parser import EN_URL, FETCHED, SEED_PAGE, UK_URL
@@ -156,7 +156,7 @@ def test_updated_article_produces_one_revision(storage: Storage, run: Run, seed:
     assert revision["article_id"] == stored["_id"] and revision["revision"] == 1
     assert revision["previous"]["body"] == seed.body
     assert set(revision["changed_fields"]) == {"body", "modified_at", "content_hash"}
-    assert later.stat("newscrawl/mongo/updated") == 1 and later.stat("newscrawl/dedupe/changed") == 1
+    assert later.stat("newscrawl/mongo/updated") == 1 and later.stat("newscrawl/store/dedupe/changed") == 1
 
 
 def test_newer_modified_time_alone_is_an_update(storage: Storage, run: Run, seed: Article) -> None:

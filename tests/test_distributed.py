@@ -32,7 +32,7 @@ from scrapy.utils.test import get_crawler
 from conftest import ROOT
 from localsite import QuietHandler, crawl_env, serving, write_local_spider
 from newscrawl.distributed import ReleaseWhenDone, SharedScheduler
-from newscrawl.service import sink_for
+from newscrawl.store.service import sink_for
 from variations import WORDS
 
 redis = pytest.importorskip("redis")
@@ -155,7 +155,7 @@ def test_a_stopped_crawl_resumes_without_losing_queued_requests(tmp_path: Path, 
     while sum(Site.hits.values()) < 100 and time.monotonic() < deadline:
         time.sleep(0.02)
     first.send_signal(signal.SIGTERM)  # Ctrl-C / a stop: finish what is in flight, keep the queue
-    assert first.wait(timeout=600) == 1  # stopped before it finished (newscrawl/outcome.py)
+    assert first.wait(timeout=600) == 1  # stopped before it finished (newscrawl/ops/outcome.py)
     queued = client.zcard(f"newscrawl:{name}:{client.get(f'newscrawl:{name}:crawl').decode()}:requests")
     assert queued > 0, "the stopped crawl keeps its queue in Redis"
     subprocess.run([*args, "-s", f"LOG_FILE={tmp_path / 'second.log'}"], cwd=ROOT, env=env, check=True, timeout=300)
@@ -189,7 +189,7 @@ def test_run_with_workers_shares_one_crawl(tmp_path: Path, mongo_uri: str) -> No
     assert result.stdout.count("unian: crawling, log") == 2
     logs = sorted(Path(tmp_path, "data/logs/unian").glob("*-w*.log"))
     assert len(logs) == 2
-    fetched = [int(m) for log in logs for m in re.findall(r"'newscrawl/replay/hits': (\d+)", log.read_text(encoding="utf-8"))]
+    fetched = [int(m) for log in logs for m in re.findall(r"'newscrawl/crawl/replay/hits': (\d+)", log.read_text(encoding="utf-8"))]
     assert sum(fetched) == 4, fetched  # the archive's 4 pages, each fetched by one of the two workers
     mongo: MongoClient = MongoClient(mongo_uri)
     try:

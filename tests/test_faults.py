@@ -31,7 +31,7 @@ from scrapy.http import HtmlResponse
 
 from conftest import FILES, ROOT
 from localsite import QuietHandler, QuietServer
-from newscrawl.encoding import decoded_text
+from newscrawl.extract.encoding import decoded_text
 from test_incremental_blocks import stats_of
 
 PAGES = {
@@ -387,7 +387,7 @@ def test_windows_1251_page_is_stored_in_cyrillic(site: Site, crawl: Callable[...
 ])
 def test_decoded_text_of_mislabelled_pages(meta: str | None, header: str) -> None:
     response = HtmlResponse("http://127.0.0.1/news/a-1", body=cp1251_page(meta=meta), headers={"Content-Type": header})
-    text = decoded_text(response)
+    text = decoded_text(response.body, response.encoding)
     assert "<title>Подольски завершил карьеру в сборной" in text
     assert "\ufffd" not in text
 
@@ -395,7 +395,7 @@ def test_decoded_text_of_mislabelled_pages(meta: str | None, header: str) -> Non
 def test_decoded_text_keeps_the_declared_charset_for_a_stray_bad_byte() -> None:
     body = PAGES["pravda"].replace("157 миллионов".encode(), b"\xff" + "157 миллионов".encode(), 1)
     response = HtmlResponse("http://127.0.0.1/news/a-1", body=body, headers={"Content-Type": "text/html; charset=utf-8"})
-    assert decoded_text(response) == response.text
+    assert decoded_text(response.body, response.encoding) == response.text
     assert "\ufffd157 миллионов" in response.text
 
 

@@ -1,7 +1,7 @@
 """Property tests: the parsers and the validate pipeline on mutated real pages and random strings,
-and :func:`newscrawl.dates.parse_date` on random text.
+and :func:`newscrawl.extract.dates.parse_date` on random text.
 
-Only :class:`~newscrawl.parser.NotAnArticle` may escape a parser; a parsed article either passes
+Only :class:`~newscrawl.extract.parser.NotAnArticle` may escape a parser; a parsed article either passes
 the validate pipeline with plain text and aware dates or is dropped with an
 :class:`~pipelines.validate.InvalidArticle` reason. The mutations live in tests/mutations.py
 (shared with bench/fuzz.py, the 10 000-case run). Each fault fuzzing found has a test at the end:
@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mutations import FETCHED, BrokenInvariant, MUTATORS, PARSERS, SOURCES, check, mutate, random_document
-from newscrawl.dates import DEFAULT_FLOOR, MAX_FUTURE, parse_date
+from newscrawl.extract.dates import DEFAULT_FLOOR, MAX_FUTURE, parse_date
 from newscrawl.extract.text import plain_text
-from newscrawl.items import Article
-from newscrawl.parser import GenericParser
+from newscrawl.extract.items import Article
+from newscrawl.extract.parser import GenericParser
 from pipelines import validate
 from pipelines.validate import ValidatePipeline
 

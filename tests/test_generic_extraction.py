@@ -17,8 +17,8 @@ from newscrawl.extract.authors import clean_authors
 from newscrawl.extract.language import guess_language
 from newscrawl.extract.timezones import offset_zone, page_zone
 from newscrawl.extract.title import site_names, strip_decoration
-from newscrawl.items import Article
-from newscrawl.parser import GenericParser
+from newscrawl.extract.items import Article
+from newscrawl.extract.parser import GenericParser
 
 FETCHED = datetime(2026, 11, 1, tzinfo=timezone.utc)
 

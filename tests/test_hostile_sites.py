@@ -31,9 +31,9 @@ from scrapy.utils.test import get_crawler
 
 from conftest import ROOT
 from localsite import QuietHandler, assert_stayed_local, crawl_env, guarded_env, serving
-from newscrawl.rendering import BROWSER_ARGS, BrowserGuard
-from newscrawl.safety import targets_for
-from newscrawl.urls import url_key
+from newscrawl.crawl.rendering import BROWSER_ARGS, BrowserGuard
+from newscrawl.crawl.safety import targets_for
+from newscrawl.extract.urls import url_key
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -211,7 +211,7 @@ def test_a_page_on_another_host_cannot_overwrite_a_stored_article(
         assert claimant["canonical_url"] == b_url and claimant["claimed_canonical"] == a_url
         assert claimant["translations"] == {} and "translation_ids" not in claimant
         assert db.articles.count_documents({}) == 2
-        assert stat(second, "newscrawl/dedupe/changed") == 0
+        assert stat(second, "newscrawl/store/dedupe/changed") == 0
     finally:
         client.close()
 

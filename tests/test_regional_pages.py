@@ -15,9 +15,9 @@ import pytest
 from w3lib.encoding import html_to_unicode
 
 from conftest import FILES
-from newscrawl.dates import parse_date
-from newscrawl.items import Article
-from newscrawl.parser import GenericParser
+from newscrawl.extract.dates import parse_date
+from newscrawl.extract.items import Article
+from newscrawl.extract.parser import GenericParser
 from newscrawl.sites import parser_for_url
 
 FETCHED = datetime(2026, 11, 1, tzinfo=timezone.utc)

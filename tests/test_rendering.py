@@ -19,7 +19,7 @@ import pytest
 
 from conftest import FILES, ROOT
 from localsite import QuietHandler, crawl_env, serving
-from newscrawl.rendering import looks_script_rendered
+from newscrawl.crawl.rendering import looks_script_rendered
 
 CHROMIUM = Path(os.getenv("NEWSCRAWL_CHROMIUM", "/usr/bin/chromium"))
 SEED = (FILES / "unian/article_en_seed.txt").read_text(encoding="utf-8").split("\n\n")

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from scrapy.settings import Settings
 
-from newscrawl.retry import BackoffRetryMiddleware, retry_after_seconds
+from newscrawl.crawl.retry import BackoffRetryMiddleware, retry_after_seconds
 from test_warc import run_spider
 
 

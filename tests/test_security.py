@@ -22,11 +22,11 @@ from scrapy.utils.test import get_crawler
 
 from conftest import FILES, ROOT
 from localsite import QuietHandler, assert_stayed_local, crawl_env, guarded_env, serving
-from newscrawl.items import Article, Image
-from newscrawl.parser import GenericParser
-from newscrawl.safety import SafeTargets, UnsafeRequest, is_internal
-from newscrawl.storage import redact_uri
-from newscrawl.urls import registrable_domain, same_site
+from newscrawl.extract.items import Article, Image
+from newscrawl.extract.parser import GenericParser
+from newscrawl.crawl.safety import SafeTargets, UnsafeRequest, is_internal
+from newscrawl.store.storage import redact_uri
+from newscrawl.extract.urls import registrable_domain, same_site
 from pipelines.validate import keep_http_urls
 from pipelines.validate import ValidatePipeline
 from spiders.generic import GenericSpider
@@ -162,7 +162,7 @@ def test_the_resolver_checks_the_address_it_connects_to(tmp_path: Path) -> None:
         from twisted.internet import defer, reactor
         from twisted.web.client import Agent, readBody
         from scrapy.utils.test import get_crawler
-        from newscrawl.safety import PublicAddressResolver, targets_for
+        from newscrawl.crawl.safety import PublicAddressResolver, targets_for
 
         port = sys.argv[1]
         policy = targets_for(get_crawler(settings_dict={"NEWSCRAWL_ALLOW_PRIVATE_HOSTS": ["127.0.0.1"]}))

@@ -2,7 +2,7 @@
 declaration of a site (a selector, a list of settings, its URL pattern, editions or layout era)
 fails that comparison on a field the declaration feeds.
 
-A fixture (see ``newscrawl/site_fixtures.py``) is a saved page, its URL and fetch time, and every
+A fixture (see ``newscrawl/ops/site_fixtures.py``) is a saved page, its URL and fetch time, and every
 field the site parser gave when it was recorded and reviewed. Each page is parsed as served and
 without its JSON-LD and ``<meta>`` tags, so that the site's own markup has to answer too.
 New fixtures: ``python -m newscrawl record --url URL FILE`` (docs/ADDING_A_SITE.md).
@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from newscrawl.__main__ import main
-from newscrawl.parser import ArticleParser
-from newscrawl.site_fixtures import SITES_DIR, VARIANTS, Fixture, Mismatch, compare, discover, report
+from newscrawl.extract.parser import ArticleParser
+from newscrawl.ops.site_fixtures import SITES_DIR, VARIANTS, Fixture, Mismatch, compare, discover, report
 from newscrawl.sites import parser_for_url, site_spiders
 
 FIXTURES = discover()

@@ -16,10 +16,10 @@ import pytest
 from w3lib.encoding import html_to_unicode
 
 from conftest import FILES
-from newscrawl.dates import parse_date
-from newscrawl.items import Article
+from newscrawl.extract.dates import parse_date
+from newscrawl.extract.items import Article
 from newscrawl.sites import parser_for_url, site_spiders
-from newscrawl.urls import edition_language
+from newscrawl.extract.urls import edition_language
 from test_regional_pages import token_f1
 
 FETCHED = datetime(2026, 11, 1, tzinfo=timezone.utc)

@@ -15,8 +15,8 @@ from scrapy.http import Response, TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
 from conftest import FILES
-from newscrawl.sitemaps import SitemapEntry, Window, child_in_window, page_in_window, period_in_url, read_sitemap
-from newscrawl.spider import NewsSpider, SpiderArgumentError
+from newscrawl.crawl.sitemaps import SitemapEntry, Window, child_in_window, page_in_window, period_in_url, read_sitemap
+from newscrawl.crawl.spider import NewsSpider, SpiderArgumentError
 from spiders.generic import GenericSpider
 from spiders.liga import LigaSpider
 from spiders.pravda import PravdaSpider

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import pytest
 from pymongo.errors import BulkWriteError
 
-from newscrawl.storage import DUPLICATE_KEY, Storage, index_models, redact_uri
+from newscrawl.store.storage import DUPLICATE_KEY, Storage, index_models, redact_uri
 
 UTC = timezone.utc
 

@@ -24,8 +24,8 @@ from pymongo import MongoClient
 
 from conftest import FILES, ROOT
 from localsite import QuietHandler, assert_stayed_local, crawl_env, guarded_env, serving, write_local_spider
-from newscrawl.sink import ArticleSink, SinkOptions
-from newscrawl.storage import Storage, free_port, read_spill, spill_files
+from newscrawl.store.sink import ArticleSink, SinkOptions
+from newscrawl.store.storage import Storage, free_port, read_spill, spill_files
 
 WORDS = re.findall(r"[A-Za-z]+", (FILES / "unian/article_en_seed.txt").read_text(encoding="utf-8"))
 PER_LISTING = 100
@@ -171,8 +171,8 @@ def test_a_dropped_article_is_named_in_one_line_not_printed() -> None:
     from scrapy.exceptions import DropItem
     from scrapy.utils.test import get_crawler
 
-    from newscrawl.items import Article
-    from newscrawl.logformatter import ArticleLogFormatter
+    from newscrawl.extract.items import Article
+    from newscrawl.crawl.logformatter import ArticleLogFormatter
 
     article = Article(url="https://www.unian.info/x-1.html", site="unian", title="T" * 10_000_000, body=MARKER * 1000)
     spider = get_crawler().spidercls  # a spider is only asked for its drop log level
@@ -285,7 +285,7 @@ def test_a_full_disk_stops_the_crawl_and_the_next_run_stores_the_rest(tmp_path: 
     finally:
         Site.paragraphs = 4
     storage_dir = tmp_path / "data/mongo"
-    from newscrawl.storage import EmbeddedServer
+    from newscrawl.store.storage import EmbeddedServer
 
     server = EmbeddedServer.start(storage_dir)
     try:

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import FILES, read_page
 from newscrawl.extract.text import clean_line
-from newscrawl.items import DATE_SOURCES, LAYERS, Article
+from newscrawl.extract.items import DATE_SOURCES, LAYERS, Article
 from spiders.unian import UNIAN_ARTICLE_URL, UnianParser
 
 SEED_PAGE = "unian/article_en_2023-02-18_putin-belarus.reconstructed.html"

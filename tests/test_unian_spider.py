@@ -10,8 +10,8 @@ from scrapy.http import HtmlResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
 from conftest import FILES
-from newscrawl.items import Article
-from newscrawl.spider import SpiderArgumentError
+from newscrawl.extract.items import Article
+from newscrawl.crawl.spider import SpiderArgumentError
 from spiders.unian import UnianSpider
 
 SEED_URL = "https://www.unian.info/world/putin-absorbs-belarusian-factories-to-strengthen-his-army-isw-12149817.html"

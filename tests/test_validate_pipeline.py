@@ -9,7 +9,7 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from conftest import read_page
-from newscrawl.items import Article
+from newscrawl.extract.items import Article
 from pipelines.validate import InvalidDate, LanguageMismatch, MissingRequiredField, ValidatePipeline, guess_language
 from spiders.unian import UnianParser
 from test_unian_parser import EN_URL, FETCHED, SEED_PAGE

@@ -13,7 +13,7 @@ import random
 import re
 from pathlib import Path
 
-from newscrawl.replay import ArchivedResponse, write_warc
+from newscrawl.crawl.replay import ArchivedResponse, write_warc
 
 FILES = Path(__file__).resolve().parent / "files"
 SEED_PAGE = (FILES / "unian/article_en_2023-02-18_putin-belarus.reconstructed.html").read_text(encoding="utf-8")

@@ -14,7 +14,7 @@ from parsel import Selector
 
 from newscrawl.extract.text import clean_line
 from newscrawl.extract.title import compact
-from newscrawl.items import MAX_AUTHORS
+from newscrawl.extract.items import MAX_AUTHORS
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Where pages put their publication date: meta names, ``itemprop``, ``<time>``, visible text.
 
-These helpers return raw strings; :func:`newscrawl.dates.parse_date` turns them into datetimes.
+These helpers return raw strings; :func:`newscrawl.extract.dates.parse_date` turns them into datetimes.
 """
 
 from __future__ import annotations

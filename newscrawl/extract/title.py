@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from newscrawl.extract.text import clean_line
-from newscrawl.items import TITLE_MAX_CHARS
+from newscrawl.extract.items import TITLE_MAX_CHARS
 
 logger = logging.getLogger(__name__)
 

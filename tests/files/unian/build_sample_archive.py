@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from newscrawl.replay import ArchivedResponse, write_warc
+from newscrawl.crawl.replay import ArchivedResponse, write_warc
 
 HERE = Path(__file__).resolve().parent
 HTML = "text/html; charset=utf-8"

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from parsel import Selector
 
-from newscrawl.urls import absolute_url
+from newscrawl.extract.urls import absolute_url
 
 #: where sites put feeds when the home page does not announce them
 COMMON_FEED_PATHS = ("/feed", "/rss", "/rss.xml", "/feed.xml", "/atom.xml", "/index.xml", "/rss/all.xml")

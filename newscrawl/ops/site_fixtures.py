@@ -25,13 +25,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from w3lib.encoding import html_to_unicode
 
-from newscrawl.parser import NotAnArticle
+from newscrawl.extract.encoding import decoded_text
+from newscrawl.extract.parser import NotAnArticle
 from newscrawl.sites import parser_for_url
 
 #: where the fixtures live
-SITES_DIR = Path(__file__).resolve().parents[1] / "tests" / "sites"
+SITES_DIR = Path(__file__).resolve().parents[2] / "tests" / "sites"
 #: item fields the pipelines set, not the parser
 PIPELINE_FIELDS = ("url_key", "fetched_key", "content_hash", "simhash")
 _STRUCTURED_DATA = re.compile(r"<script[^>]*application/ld\+json.*?</script>|<meta\b[^>]*>", re.S | re.I)
@@ -51,8 +51,8 @@ VARIANTS: dict[str, Callable[[str], str]] = {"as_served": lambda html: html,
 
 
 def page_text(raw: bytes) -> str:
-    """A saved page's bytes as text, decoded as a crawl without headers would (BOM, ``<meta charset>``, UTF-8)."""
-    return html_to_unicode(None, raw)[1]
+    """A saved page's bytes as text, decoded as a crawl without headers would."""
+    return decoded_text(raw)
 
 
 def parsed_fields(html: str, url: str, fetched_at: datetime) -> dict[str, Any]:
@@ -180,7 +180,7 @@ def _short(value: Any, limit: int = 300) -> str:
 def record(raw: bytes, url: str, fetched_at: datetime, json_path: Path, note: str = "") -> Fixture:
     """Write a fixture: ``raw`` gzipped beside ``json_path`` and the expectations the parser gives now.
 
-    Raises :class:`~newscrawl.parser.NotAnArticle`, writing nothing, when the page has no article.
+    Raises :class:`~newscrawl.extract.parser.NotAnArticle`, writing nothing, when the page has no article.
     """
     html = page_text(raw)
     expected = parsed_fields(html, url, fetched_at)

@@ -18,7 +18,7 @@ The rule is applied at every hop, without blocking the reactor:
 - :class:`PublicAddressResolver` (``TWISTED_DNS_RESOLVER``) checks the address Scrapy's HTTP client
   connects to, so a DNS answer that turns internal after the first check (DNS rebinding) is refused
   too: the host is then refused for the rest of the crawl.
-- the browser (``newscrawl.rendering``) checks every request a rendered page makes.
+- the browser (``newscrawl.crawl.rendering``) checks every request a rendered page makes.
 
 Refusals are counted (``newscrawl/unsafe/<reason>``: ``scheme``, ``private_address``) and logged
 one line each. Scrapy's ``file``, ``data``, ``ftp`` and ``s3`` download handlers are off (settings).

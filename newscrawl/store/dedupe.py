@@ -1,6 +1,6 @@
 """Duplicate detection, persistent across runs (MongoDB) and bounded in memory within a run.
 
-An article is a duplicate when it has the URL key (:func:`newscrawl.urls.url_key`) or the
+An article is a duplicate when it has the URL key (:func:`newscrawl.extract.urls.url_key`) or the
 (site, language, story id) of a stored article, the same normalized body (``content_hash``), or a
 body whose 64-bit SimHash over word 3-shingles lies within ``max_distance`` bits of a stored one
 (near-duplicate: the same agency story republished elsewhere). Near-duplicate candidates are found
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from newscrawl.storage import SIMHASH_BANDS, ArticleStore, is_newer_version, story_key
+from newscrawl.store.storage import SIMHASH_BANDS, ArticleStore, is_newer_version, story_key
 
 logger = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.asyncio import sleep
 
-from newscrawl.blocks import block_reason
-from newscrawl.dates import parse_date
-from newscrawl.rendering import RENDERED
+from newscrawl.crawl.blocks import block_reason
+from newscrawl.extract.dates import parse_date
+from newscrawl.crawl.rendering import RENDERED
 
 if TYPE_CHECKING:
     from scrapy.http import Request, Response
@@ -61,7 +61,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def _paused(self, retry: Request, retry_after: float | None) -> Request:
         delay = self.backoff_delay(retry.meta.get("retry_times", 1), retry_after)
-        self.crawler.stats.inc_value("newscrawl/retry/backoff_seconds", delay)
+        self.crawler.stats.inc_value("newscrawl/crawl/retry/backoff_seconds", delay)
         logger.debug("retrying %s in %.1fs", retry.url, delay)
         await sleep(delay)
         return retry

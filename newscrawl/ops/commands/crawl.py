@@ -2,8 +2,8 @@
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 
-from newscrawl.commands import TruthfulExit
+from newscrawl.ops.commands import TruthfulExit
 
 
 class Command(TruthfulExit, ScrapyCrawl):
-    """Scrapy's ``crawl``; exit 1 when the crawl failed (see :mod:`newscrawl.outcome`)."""
+    """Scrapy's ``crawl``; exit 1 when the crawl failed (see :mod:`newscrawl.ops.outcome`)."""

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from lxml import etree
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
-from newscrawl.dates import parse_date
+from newscrawl.extract.dates import parse_date
 
 _PARSER_OPTIONS = {"recover": True, "resolve_entities": False, "no_network": True, "remove_comments": True,
                    "remove_pis": True, "collect_ids": False}

@@ -62,8 +62,8 @@ from scrapy_redis.scheduler import Scheduler
 from twisted.internet import threads
 from twisted.python.failure import Failure
 
-from newscrawl.service import sink_for
-from newscrawl.storage import redact_uri
+from newscrawl.store.service import sink_for
+from newscrawl.store.storage import redact_uri
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 30
@@ -631,7 +631,7 @@ class SharedScheduler(Scheduler):
                      self.link.label)
 
     def _end(self, reason: str) -> None:
-        from newscrawl.outcome import close_crawl
+        from newscrawl.ops.outcome import close_crawl
 
         self.ending = reason
         self.link.close()

@@ -1,11 +1,11 @@
 """Scrapy commands of the project (``COMMANDS_MODULE``): ``crawl`` and ``runspider`` whose exit
-code tells how the crawl ended (see :mod:`newscrawl.outcome`)."""
+code tells how the crawl ended (see :mod:`newscrawl.ops.outcome`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from newscrawl.outcome import report
+from newscrawl.ops.outcome import report
 
 if TYPE_CHECKING:
     import argparse

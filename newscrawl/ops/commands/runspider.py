@@ -2,8 +2,8 @@
 
 from scrapy.commands.runspider import Command as ScrapyRunSpider
 
-from newscrawl.commands import TruthfulExit
+from newscrawl.ops.commands import TruthfulExit
 
 
 class Command(TruthfulExit, ScrapyRunSpider):
-    """Scrapy's ``runspider``; exit 1 when the crawl failed (see :mod:`newscrawl.outcome`)."""
+    """Scrapy's ``runspider``; exit 1 when the crawl failed (see :mod:`newscrawl.ops.outcome`)."""

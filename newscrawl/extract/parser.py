@@ -9,7 +9,7 @@ Parsing is bounded: a page longer than ``max_bytes`` (``NEWSCRAWL_PARSE_MAX_BYTE
 :data:`PARSE_MAX_BYTES`, counted in UTF-8) is read without the contents of its scripts and styles
 (JSON-LD kept) and its markup only up to the bound (see :func:`bounded_html`); JSON-LD blocks over
 ``jsonld.MAX_BLOCK_CHARS`` are skipped; the item's fields are cut to their limits
-(``newscrawl.items``). What was cut is named in ``Article.truncated``.
+(``newscrawl.extract.items``). What was cut is named in ``Article.truncated``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from parsel import Selector
 
 from newscrawl import __version__
-from newscrawl.dates import DEFAULT_TZ, parse_date
+from newscrawl.extract.dates import DEFAULT_TZ, parse_date
 from newscrawl.extract import jsonld as ld
 from newscrawl.extract.authors import byline_names, clean_authors
 from newscrawl.extract.datesources import (
@@ -49,8 +49,8 @@ from newscrawl.extract.text import (
 )
 from newscrawl.extract.timezones import page_zone
 from newscrawl.extract.title import choose_title, site_names, strip_decoration, title_key
-from newscrawl.items import Article, Image, within_limits
-from newscrawl.urls import absolute_url, edition_language, is_http_url, same_site
+from newscrawl.extract.items import Article, Image, within_limits
+from newscrawl.extract.urls import absolute_url, edition_language, is_http_url, same_site
 
 T = TypeVar("T")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

@@ -1,4 +1,4 @@
-"""The crawl's storage service: one :class:`~newscrawl.sink.ArticleSink` per crawler.
+"""The crawl's storage service: one :class:`~newscrawl.store.sink.ArticleSink` per crawler.
 
 Opened on first use from the crawler's settings (``MONGO_URI``, ``MONGO_DATABASE``,
 ``NEWSCRAWL_MONGO_*``, ``NEWSCRAWL_DEDUPE_*``), after writing what earlier runs spilled; closed
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from scrapy import signals
 
-from newscrawl.sink import ArticleSink, SinkOptions
+from newscrawl.store.sink import ArticleSink, SinkOptions
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

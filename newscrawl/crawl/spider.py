@@ -1,7 +1,7 @@
 """The crawling behaviour every site spider inherits: feeds, sitemaps, listings, archives, articles.
 
 A site spider only declares its editions (language → base URL and feeds), its article URL pattern
-and parser (a :class:`~newscrawl.parser.ParserProxy`), and where it has them its listing and daily
+and parser (a :class:`~newscrawl.extract.parser.ParserProxy`), and where it has them its listing and daily
 archive URL templates. Arguments:
 
 - ``-a editions=uk,en``: crawl only these editions (default: all);
@@ -20,7 +20,7 @@ Every page is read within bounds, so no site can stall the crawl or fill its mem
   (``newscrawl/cut/sitemap_urls``); a gzipped one is decompressed as it is read, up to
   ``DOWNLOAD_MAXSIZE`` (``newscrawl/cut/decompression``);
 - what the parser cut from an article page or its fields is counted as ``newscrawl/cut/<what>``
-  (``html``, ``jsonld``, ``title``, ``body``…; see ``newscrawl.items``).
+  (``html``, ``jsonld``, ``title``, ``body``…; see ``newscrawl.extract.items``).
 """
 
 from __future__ import annotations
@@ -38,12 +38,12 @@ from parsel import Selector
 from scrapy.http import Response, TextResponse
 from scrapy.utils.response import get_base_url
 
-from newscrawl.dates import parse_date
-from newscrawl.encoding import decoded_text
-from newscrawl.integrity import CUT_STAT, BoundedGunzip, response_limit
-from newscrawl.parser import PARSE_MAX_BYTES, FeedHint, NotAnArticle, ParserProxy, bounded_html, cut_utf8
-from newscrawl.rendering import RENDERED, looks_script_rendered
-from newscrawl.sitemaps import (
+from newscrawl.extract.dates import parse_date
+from newscrawl.extract.encoding import decoded_text
+from newscrawl.crawl.integrity import CUT_STAT, BoundedGunzip, response_limit
+from newscrawl.extract.parser import PARSE_MAX_BYTES, FeedHint, NotAnArticle, ParserProxy, bounded_html, cut_utf8
+from newscrawl.crawl.rendering import RENDERED, looks_script_rendered
+from newscrawl.crawl.sitemaps import (
     MAX_URLS,
     SitemapStream,
     Window,
@@ -53,7 +53,7 @@ from newscrawl.sitemaps import (
     period_in_url,
     sitemaps_in_robots,
 )
-from newscrawl.urls import absolute_url
+from newscrawl.extract.urls import absolute_url
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ class NewsSpider(scrapy.Spider):
     archive_path: ClassVar[str | None] = None
     #: the query parameter that paginates listings and archives
     page_param: ClassVar[str] = "page"
-    #: the site's articles need JavaScript: fetch them through the browser (newscrawl.rendering)
+    #: the site's articles need JavaScript: fetch them through the browser (newscrawl.crawl.rendering)
     render: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -327,7 +327,7 @@ class NewsSpider(scrapy.Spider):
     def page_selector(self, response: TextResponse, kind: str = "html") -> Selector:
         """A selector over the part of the page the spider reads: the first
         ``NEWSCRAWL_PARSE_MAX_BYTES`` (an HTML page without its scripts first, see
-        :func:`~newscrawl.parser.bounded_html`); a page cut is counted (``newscrawl/cut/html``)."""
+        :func:`~newscrawl.extract.parser.bounded_html`); a page cut is counted (``newscrawl/cut/html``)."""
         max_bytes = self.settings.getint("NEWSCRAWL_PARSE_MAX_BYTES", PARSE_MAX_BYTES)
         if kind == "xml":
             text, cut = cut_utf8(response.text, max_bytes)
@@ -355,7 +355,7 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newscrawl/not_feed")
             self.logger.warning("not a feed: %s", response.url)
             return
-        if response.status == 304:  # unchanged since the last run (newscrawl.incremental.ConditionalFeeds)
+        if response.status == 304:  # unchanged since the last run (newscrawl.crawl.incremental.ConditionalFeeds)
             return
         self.crawler.stats.inc_value("newscrawl/feeds_fetched")
         selector = self.page_selector(response, "xml")
@@ -426,7 +426,7 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("not an HTML page: %s", response.url)
             return
         try:
-            article = self.parser.parse(decoded_text(response), response.url, fetched_at=fetched_at(response), hint=hint,
+            article = self.parser.parse(decoded_text(response.body, response.encoding), response.url, fetched_at=fetched_at(response), hint=hint,
                                         max_bytes=self.settings.getint("NEWSCRAWL_PARSE_MAX_BYTES", PARSE_MAX_BYTES))
         except NotAnArticle as exc:
             if rendered := self.render_once(response):

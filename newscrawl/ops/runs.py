@@ -2,7 +2,7 @@
 
 One document per run goes to the ``crawl_runs`` collection: spider, start and end, pages, HTTP
 status counts, retries, items parsed/stored/updated/dropped by reason, per-field fill rates, the
-extraction layers used, errors, and the alerts :func:`newscrawl.alerts.evaluate` raises against the
+extraction layers used, errors, and the alerts :func:`newscrawl.ops.alerts.evaluate` raises against the
 spider's recent runs. Alerts go to the log (ERROR), to the optional webhook
 (``NEWSCRAWL_WEBHOOK_URL``, one JSON POST per alert) and, through the summary file
 ``NEWSCRAWL_RUN_SUMMARY``, to the exit code of ``python -m newscrawl run``. A record that could not
@@ -24,12 +24,12 @@ from urllib.parse import urlsplit
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
-from newscrawl.alerts import Alert, AlertRules, evaluate
+from newscrawl.ops.alerts import Alert, AlertRules, evaluate
 from newscrawl.distributed import redis_url
-from newscrawl.outcome import crawl_outcome
-from newscrawl.service import opened_sink, sink_for
-from newscrawl.spider import FILL_FIELDS
-from newscrawl.storage import data_dir, to_json_line
+from newscrawl.ops.outcome import crawl_outcome
+from newscrawl.store.service import opened_sink, sink_for
+from newscrawl.crawl.spider import FILL_FIELDS
+from newscrawl.store.storage import data_dir, to_json_line
 
 logger = logging.getLogger(__name__)
 HISTORY_RUNS = 10
@@ -85,8 +85,8 @@ def run_document(spider_name: str, stats: dict[str, Any], started_at: datetime, 
         "article_responses": value("newscrawl/article_responses"),
         "discovered": {
             "entries": value("newscrawl/feed_entries") + value("newscrawl/listing_links") + value("newscrawl/sitemap_entries"),
-            "skipped_stored": value("newscrawl/incremental/skipped_stored"),
-            "refetched_modified": value("newscrawl/incremental/refetch_modified"),
+            "skipped_stored": value("newscrawl/crawl/incremental/skipped_stored"),
+            "refetched_modified": value("newscrawl/crawl/incremental/refetch_modified"),
             "feeds_not_modified": value("newscrawl/feeds_not_modified"),
         },
         "items": {

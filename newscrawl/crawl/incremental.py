@@ -11,7 +11,7 @@
 - :class:`ConditionalFeeds` (downloader middleware) sends ``If-None-Match``/``If-Modified-Since``
   for feeds and sitemaps from the validators the server gave last time (collection ``feed_state``);
   a ``304 Not Modified`` costs no parsing. New validators are saved only when the crawl ran out of
-  work and stored everything (:func:`newscrawl.outcome.crawl_outcome`): after a crawl that stopped
+  work and stored everything (:func:`newscrawl.ops.outcome.crawl_outcome`): after a crawl that stopped
   early (a time limit too) or could not store its articles, the next run reads the feeds in full.
 
 Both do nothing when the database is unavailable (the dedupe pipeline still stops copies).
@@ -29,9 +29,9 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from newscrawl.outcome import OK, crawl_outcome
-from newscrawl.service import sink_for
-from newscrawl.urls import url_key
+from newscrawl.ops.outcome import OK, crawl_outcome
+from newscrawl.store.service import sink_for
+from newscrawl.extract.urls import url_key
 
 logger = logging.getLogger(__name__)
 BATCH = 500
@@ -89,7 +89,7 @@ class SkipStoredArticles:
             yield from requests
             return
         stats = self.crawler.stats
-        stats.inc_value("newscrawl/incremental/batches")
+        stats.inc_value("newscrawl/crawl/incremental/batches")
         for request in requests:
             key = url_key(request.url)
             if key not in stored:
@@ -97,10 +97,10 @@ class SkipStoredArticles:
                 continue
             listed_at, stored_at = request.meta.get("listed_at"), stored[key]
             if listed_at and stored_at and listed_at > stored_at:
-                stats.inc_value("newscrawl/incremental/refetch_modified")
+                stats.inc_value("newscrawl/crawl/incremental/refetch_modified")
                 yield request
             else:
-                stats.inc_value("newscrawl/incremental/skipped_stored")
+                stats.inc_value("newscrawl/crawl/incremental/skipped_stored")
 
 
 def stored_times(storage: Any, requests: list[Request]) -> dict[str, datetime | None] | None:

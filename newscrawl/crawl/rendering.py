@@ -8,7 +8,7 @@ declares ``render = True``, and :func:`looks_script_rendered` sends an article p
 through the browser when its static HTML has no article but looks built by scripts
 (``newscrawl/rendered_retry`` in the stats).
 
-The browser goes only where the crawl may go (``newscrawl.safety``): the installed handler,
+The browser goes only where the crawl may go (``newscrawl.crawl.safety``): the installed handler,
 ``GuardedPlaywrightHandler``, checks every request a rendered page makes (the document, scripts,
 images, XHR) and fetches the allowed ones through Playwright one hop at a time, checking each
 redirect's target before it is requested (Chromium would follow a redirect without asking). A
@@ -29,7 +29,7 @@ from urllib.parse import urljoin
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from newscrawl.extract.text import without_hidden_elements
-from newscrawl.safety import TargetPolicy, targets_for
+from newscrawl.crawl.safety import TargetPolicy, targets_for
 
 if TYPE_CHECKING:
     from playwright.async_api import Request as BrowserRequest
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
-HANDLER = "newscrawl.rendering.GuardedPlaywrightHandler"
+HANDLER = "newscrawl.crawl.rendering.GuardedPlaywrightHandler"
 BROWSER_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"]
 #: schemes a page may load without the network (inline data, its own blobs, blank frames)

@@ -1,6 +1,6 @@
 """Alerts from a run record: the site broke, blocks us, or changed its layout.
 
-A pure function of the run (see :mod:`newscrawl.runs`) and the spider's recent runs, so the rules
+A pure function of the run (see :mod:`newscrawl.ops.runs`) and the spider's recent runs, so the rules
 can be tested and tuned without crawling. Each alert names its rule, says what was seen, and
 carries the numbers behind it.
 """

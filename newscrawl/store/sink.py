@@ -34,8 +34,8 @@ from typing import Any
 from bson.errors import BSONError
 from pymongo.errors import ConnectionFailure
 
-from newscrawl.dedupe import Decision, Deduper, StoredMatches, Verdict, add_bands
-from newscrawl.storage import (
+from newscrawl.store.dedupe import Decision, Deduper, StoredMatches, Verdict, add_bands
+from newscrawl.store.storage import (
     ArticleStore,
     JsonLinesFile,
     QuarantineFile,

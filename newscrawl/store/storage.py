@@ -28,8 +28,8 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, PyMongoError
 
-from newscrawl.dates import parse_date_fast
-from newscrawl.urls import url_key
+from newscrawl.extract.dates import parse_date_fast
+from newscrawl.extract.urls import url_key
 
 logger = logging.getLogger(__name__)
 

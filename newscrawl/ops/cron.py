@@ -25,10 +25,10 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import IO
 
-from newscrawl.storage import data_dir
+from newscrawl.store.storage import data_dir
 
 logger = logging.getLogger(__name__)
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 OK, CRAWL_ERRORS, ALERT, CONFIG_ERROR = 0, 1, 2, 3
 KEEP_LOGS = 30  # per spider (a multi-worker run writes one log per worker)
 

@@ -5,13 +5,13 @@
   ``request`` record (method, headers) that points at it with ``WARC-Concurrent-To``.
 - ``NEWSCRAWL_REPLAY=crawl.warc.gz``: :class:`WarcReplayMiddleware` answers every request from the
   archive and never touches the network; a URL the archive lacks gets an empty 404 (counted as
-  ``newscrawl/replay/missing``). robots.txt is answered the same way: a 404 means allow-all.
+  ``newscrawl/crawl/replay/missing``). robots.txt is answered the same way: a 404 means allow-all.
 
 The project settings enable both (each stays off unless its setting is given)::
 
     DOWNLOADER_MIDDLEWARES = {
-        "newscrawl.replay.WarcReplayMiddleware": REPLAY_PRIORITY,      # 950
-        "newscrawl.replay.WarcRecorderMiddleware": RECORDER_PRIORITY,  # 951
+        "newscrawl.crawl.replay.WarcReplayMiddleware": REPLAY_PRIORITY,      # 950
+        "newscrawl.crawl.replay.WarcRecorderMiddleware": RECORDER_PRIORITY,  # 951
     }
 
 Ordering: ``process_request`` runs from low to high priority, ``process_response`` from high to
@@ -28,7 +28,7 @@ responses carry the :data:`REPLAYED_FLAG` flag and the recorder skips them.
 that build archives from saved pages.
 
 Reading a record decompresses it (a ``.warc.gz`` record is a gzip member), and a record is read
-only up to the size limit (``DOWNLOAD_MAXSIZE``, see :func:`newscrawl.integrity.decompression_limit`):
+only up to the size limit (``DOWNLOAD_MAXSIZE``, see :func:`newscrawl.crawl.integrity.decompression_limit`):
 a response body over it is left out of the index, as the live crawl would have cancelled its
 download, and counted as ``newscrawl/cut/decompression`` (one warning per record).
 """
@@ -54,7 +54,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from newscrawl.integrity import CUT_STAT, FALLBACK_MAX_SIZE, decompression_limit
+from newscrawl.crawl.integrity import CUT_STAT, FALLBACK_MAX_SIZE, decompression_limit
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -191,10 +191,10 @@ class WarcReplayMiddleware:
         stats = self.crawler.stats
         archived = self.index.get(archive_key(request.url))
         if archived is None:
-            stats.inc_value("newscrawl/replay/missing")
+            stats.inc_value("newscrawl/crawl/replay/missing")
             logger.debug("not in the archive: %s", request.url)
             return Response(url=request.url, status=404, request=request, flags=[REPLAYED_FLAG])
-        stats.inc_value("newscrawl/replay/hits")
+        stats.inc_value("newscrawl/crawl/replay/hits")
         headers = Headers(archived.header_pairs())
         response_cls = responsetypes.from_args(headers=headers, url=request.url, body=archived.body)
         return response_cls(
