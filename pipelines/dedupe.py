@@ -84,5 +84,5 @@ class DedupePipeline:
             distance = f" (distance {decision.distance})" if decision.distance is not None else ""
             raise drop(f"{adapter['url']} duplicates {decision.original_key}{distance}")
         if decision.verdict is Verdict.UPDATE:
-            self.crawler.stats.inc_value("newscrawl/store/dedupe/changed")
+            self.crawler.stats.inc_value("newscrawl/dedupe/changed")
         return item

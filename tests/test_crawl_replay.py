@@ -78,8 +78,8 @@ def test_replay_counts_what_the_archive_lacks(sample_crawl: tuple[list[dict], st
     _, log = sample_crawl
     # 49 Ukrainian feed articles + 1 listing link + 5 listing/feed URLs + 3 robots.txt and the 3 /sitemap.xml
     # they fall back to are not archived
-    assert "'newscrawl/crawl/replay/hits': 4" in log
-    assert "'newscrawl/crawl/replay/missing': 65" in log
+    assert "'newscrawl/replay/hits': 4" in log
+    assert "'newscrawl/replay/missing': 65" in log
     assert "'newscrawl/feed_entries': 50" in log
     assert "'item_scraped_count': 1" in log
     assert "'newscrawl/mongo/inserted': 1" in log
@@ -89,8 +89,8 @@ def test_editions_argument_over_replay(tmp_path: Path, mongo_uri: str) -> None:
     items, log = crawl(tmp_path, mongo_uri, "-a", "editions=uk", "-s", f"NEWSCRAWL_REPLAY={SAMPLE}")
     assert items == []
     assert "'newscrawl/feeds_fetched': 1," in log  # the Ukrainian feed only
-    assert "'newscrawl/crawl/replay/hits': 1," in log
+    assert "'newscrawl/replay/hits': 1," in log
     # its 49 articles, 2 listing pages, robots.txt of www.unian.ua and of www.unian.net (one feed
     # link) for the robots middleware, www.unian.ua/robots.txt again for its Sitemap: lines and
     # the /sitemap.xml it falls back to
-    assert "'newscrawl/crawl/replay/missing': 55" in log
+    assert "'newscrawl/replay/missing': 55" in log

@@ -156,7 +156,7 @@ def test_updated_article_produces_one_revision(storage: Storage, run: Run, seed:
     assert revision["article_id"] == stored["_id"] and revision["revision"] == 1
     assert revision["previous"]["body"] == seed.body
     assert set(revision["changed_fields"]) == {"body", "modified_at", "content_hash"}
-    assert later.stat("newscrawl/mongo/updated") == 1 and later.stat("newscrawl/store/dedupe/changed") == 1
+    assert later.stat("newscrawl/mongo/updated") == 1 and later.stat("newscrawl/dedupe/changed") == 1
 
 
 def test_newer_modified_time_alone_is_an_update(storage: Storage, run: Run, seed: Article) -> None:

@@ -189,7 +189,7 @@ def test_run_with_workers_shares_one_crawl(tmp_path: Path, mongo_uri: str) -> No
     assert result.stdout.count("unian: crawling, log") == 2
     logs = sorted(Path(tmp_path, "data/logs/unian").glob("*-w*.log"))
     assert len(logs) == 2
-    fetched = [int(m) for log in logs for m in re.findall(r"'newscrawl/crawl/replay/hits': (\d+)", log.read_text(encoding="utf-8"))]
+    fetched = [int(m) for log in logs for m in re.findall(r"'newscrawl/replay/hits': (\d+)", log.read_text(encoding="utf-8"))]
     assert sum(fetched) == 4, fetched  # the archive's 4 pages, each fetched by one of the two workers
     mongo: MongoClient = MongoClient(mongo_uri)
     try:

@@ -211,7 +211,7 @@ def test_a_page_on_another_host_cannot_overwrite_a_stored_article(
         assert claimant["canonical_url"] == b_url and claimant["claimed_canonical"] == a_url
         assert claimant["translations"] == {} and "translation_ids" not in claimant
         assert db.articles.count_documents({}) == 2
-        assert stat(second, "newscrawl/store/dedupe/changed") == 0
+        assert stat(second, "newscrawl/dedupe/changed") == 0
     finally:
         client.close()
 

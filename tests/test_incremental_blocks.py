@@ -126,8 +126,8 @@ def test_three_runs(tmp_path: Path, site: str, env: dict[str, str]) -> None:
 
         Site.version = 2  # the feed changes; it lists the Pravda story with a later time
         third = stats_of(crawl(env, site, tmp_path / "3.log"))
-        assert third["newscrawl/crawl/incremental/refetch_modified"] == 1
-        assert third["newscrawl/crawl/incremental/skipped_stored"] == 1  # UNN: stored and unchanged
+        assert third["newscrawl/incremental/refetch_modified"] == 1
+        assert third["newscrawl/incremental/skipped_stored"] == 1  # UNN: stored and unchanged
         assert third["newscrawl/mongo/updated"] == 1
         assert Site.hits[PATHS["pravda"]] == 2 and Site.hits[PATHS["unn"]] == 2
         story = db.articles.find_one({"title": {"$regex": "^157 миллионов"}})

@@ -173,8 +173,8 @@ def test_live_crawl_recorded_then_replayed_offline(tmp_path: Path, site: tuple[s
         tmp_path, "replay", base + "/", f"NEWSCRAWL_REPLAY={archive}", f"NEWSCRAWL_WARC_OUT={again}"
     )
     assert replayed == live
-    assert replay_stats["newscrawl/crawl/replay/hits"] == 8
-    assert "newscrawl/crawl/replay/missing" not in replay_stats
+    assert replay_stats["newscrawl/replay/hits"] == 8
+    assert "newscrawl/replay/missing" not in replay_stats
     assert "newscrawl/warc/records_written" not in replay_stats
     assert read_warc(again) == {}
     assert "downloader/exception_count" not in replay_stats
@@ -184,8 +184,8 @@ def test_live_crawl_recorded_then_replayed_offline(tmp_path: Path, site: tuple[s
 
     unknown, unknown_stats, unknown_log = crawl(tmp_path, "unknown", base + "/never-recorded", f"NEWSCRAWL_REPLAY={archive}")
     assert unknown == []
-    assert unknown_stats["newscrawl/crawl/replay/missing"] == 1
-    assert unknown_stats["newscrawl/crawl/replay/hits"] == 1  # robots.txt
+    assert unknown_stats["newscrawl/replay/missing"] == 1
+    assert unknown_stats["newscrawl/replay/hits"] == 1  # robots.txt
     assert f"not in the archive: {base}/never-recorded" in unknown_log
 
 
@@ -239,7 +239,7 @@ def test_replay_middleware_answers_from_the_archive(tmp_path: Path) -> None:
     miss = middleware.process_request(Request("https://a.example/other"))
     assert (miss.status, miss.body, miss.flags) == (404, b"", [REPLAYED_FLAG])
     stats = middleware.crawler.stats
-    assert (stats.get_value("newscrawl/crawl/replay/hits"), stats.get_value("newscrawl/crawl/replay/missing")) == (1, 1)
+    assert (stats.get_value("newscrawl/replay/hits"), stats.get_value("newscrawl/replay/missing")) == (1, 1)
 
 
 def test_replay_middleware_rejects_missing_and_non_warc_files(tmp_path: Path) -> None:

@@ -109,7 +109,7 @@ def test_record_then_replay_gives_the_same_items_without_the_server(tmp_path: Pa
 
     replayed, replay_log = run_spider(tmp_path, site + "/", f"NEWSCRAWL_REPLAY={archive}", "DOWNLOAD_TIMEOUT=1")
     assert replayed == live
-    assert "'newscrawl/crawl/replay/missing'" not in replay_log  # everything asked for was archived...
+    assert "'newscrawl/replay/missing'" not in replay_log  # everything asked for was archived...
     assert "'downloader/response_status_count/404': 1" in replay_log  # ...including the live 404
     assert "'downloader/response_status_count/301': 1" in replay_log
 
@@ -119,7 +119,7 @@ def test_unknown_start_url_is_a_counted_404(tmp_path: Path) -> None:
     write_warc(archive, [ArchivedResponse("http://127.0.0.1:9/only", body=b"<html></html>")])
     items, log = run_spider(tmp_path, "http://127.0.0.1:9/elsewhere", f"NEWSCRAWL_REPLAY={archive}")
     assert items == []
-    assert "'newscrawl/crawl/replay/missing': 2" in log  # the page and robots.txt
+    assert "'newscrawl/replay/missing': 2" in log  # the page and robots.txt
 
 
 def test_write_read_round_trip(tmp_path: Path) -> None:

@@ -89,7 +89,7 @@ class SkipStoredArticles:
             yield from requests
             return
         stats = self.crawler.stats
-        stats.inc_value("newscrawl/crawl/incremental/batches")
+        stats.inc_value("newscrawl/incremental/batches")
         for request in requests:
             key = url_key(request.url)
             if key not in stored:
@@ -97,10 +97,10 @@ class SkipStoredArticles:
                 continue
             listed_at, stored_at = request.meta.get("listed_at"), stored[key]
             if listed_at and stored_at and listed_at > stored_at:
-                stats.inc_value("newscrawl/crawl/incremental/refetch_modified")
+                stats.inc_value("newscrawl/incremental/refetch_modified")
                 yield request
             else:
-                stats.inc_value("newscrawl/crawl/incremental/skipped_stored")
+                stats.inc_value("newscrawl/incremental/skipped_stored")
 
 
 def stored_times(storage: Any, requests: list[Request]) -> dict[str, datetime | None] | None:

@@ -5,7 +5,7 @@
   ``request`` record (method, headers) that points at it with ``WARC-Concurrent-To``.
 - ``NEWSCRAWL_REPLAY=crawl.warc.gz``: :class:`WarcReplayMiddleware` answers every request from the
   archive and never touches the network; a URL the archive lacks gets an empty 404 (counted as
-  ``newscrawl/crawl/replay/missing``). robots.txt is answered the same way: a 404 means allow-all.
+  ``newscrawl/replay/missing``). robots.txt is answered the same way: a 404 means allow-all.
 
 The project settings enable both (each stays off unless its setting is given)::
 
@@ -191,10 +191,10 @@ class WarcReplayMiddleware:
         stats = self.crawler.stats
         archived = self.index.get(archive_key(request.url))
         if archived is None:
-            stats.inc_value("newscrawl/crawl/replay/missing")
+            stats.inc_value("newscrawl/replay/missing")
             logger.debug("not in the archive: %s", request.url)
             return Response(url=request.url, status=404, request=request, flags=[REPLAYED_FLAG])
-        stats.inc_value("newscrawl/crawl/replay/hits")
+        stats.inc_value("newscrawl/replay/hits")
         headers = Headers(archived.header_pairs())
         response_cls = responsetypes.from_args(headers=headers, url=request.url, body=archived.body)
         return response_cls(

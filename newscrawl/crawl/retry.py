@@ -61,7 +61,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def _paused(self, retry: Request, retry_after: float | None) -> Request:
         delay = self.backoff_delay(retry.meta.get("retry_times", 1), retry_after)
-        self.crawler.stats.inc_value("newscrawl/crawl/retry/backoff_seconds", delay)
+        self.crawler.stats.inc_value("newscrawl/retry/backoff_seconds", delay)
         logger.debug("retrying %s in %.1fs", retry.url, delay)
         await sleep(delay)
         return retry

@@ -85,8 +85,8 @@ def run_document(spider_name: str, stats: dict[str, Any], started_at: datetime, 
         "article_responses": value("newscrawl/article_responses"),
         "discovered": {
             "entries": value("newscrawl/feed_entries") + value("newscrawl/listing_links") + value("newscrawl/sitemap_entries"),
-            "skipped_stored": value("newscrawl/crawl/incremental/skipped_stored"),
-            "refetched_modified": value("newscrawl/crawl/incremental/refetch_modified"),
+            "skipped_stored": value("newscrawl/incremental/skipped_stored"),
+            "refetched_modified": value("newscrawl/incremental/refetch_modified"),
             "feeds_not_modified": value("newscrawl/feeds_not_modified"),
         },
         "items": {
