@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 
 from newscrawl.extract.parser import ArticleParser, ParserProxy
-from newscrawl.crawl.spider import Edition, NewsSpider
+from newscrawl.extract.site import Edition, Site
+from newscrawl.sites import site_spider
 
 FOOTBALL_UA_EDITIONS = {
     "ru": Edition("ru", "https://football.ua/", ("https://football.ua/rss2.ashx", "https://football.ua/rss2.ashx?c=top")),
@@ -17,8 +18,21 @@ FOOTBALL_UA_EDITIONS = {
 }
 
 
+#: ``/<ua/><section>/<id>-<slug>.html`` on football.ua or a subdomain (champions., 2016., …)
+FOOTBALL_UA_ARTICLE_URL = re.compile(r"^https?://(?:[\w-]+\.)?football\.ua/(?:ua/)?[\w-]+/(?P<id>\d{5,8})-[\w-]+\.html$")
+
+FOOTBALL_UA = Site(
+    name="football_ua",
+    description="football.ua: news feeds and sitemaps.",
+    editions=FOOTBALL_UA_EDITIONS,
+    article_url=FOOTBALL_UA_ARTICLE_URL,
+)
+
+
 class FootballUaParser(ParserProxy):
     """football.ua article pages."""
+
+    site = FOOTBALL_UA
 
     class V1(ArticleParser):
         """``article.author-article`` layout (2016): no JSON-LD, dates as "15 августа 2016, 13:43"."""
@@ -30,11 +44,4 @@ class FootballUaParser(ParserProxy):
         caption_css = "div.photo-text > span.author"
 
 
-class FootballUaSpider(NewsSpider):
-    """football.ua: news feeds and sitemaps."""
-
-    name = "football_ua"
-    parser = FootballUaParser
-    editions = FOOTBALL_UA_EDITIONS
-    #: ``/<ua/><section>/<id>-<slug>.html`` on football.ua or a subdomain (champions., 2016., …)
-    article_url = re.compile(r"^https?://(?:[\w-]+\.)?football\.ua/(?:ua/)?[\w-]+/(?P<id>\d{5,8})-[\w-]+\.html$")
+FootballUaSpider = site_spider(FootballUaParser, __name__)

@@ -19,7 +19,8 @@ from scrapy.http import Response
 
 from newscrawl.crawl.discover import COMMON_FEED_PATHS, feed_links, looks_like_article_url, same_site
 from newscrawl.extract.parser import GenericParser
-from newscrawl.crawl.spider import Edition, NewsSpider, SpiderArgumentError
+from newscrawl.crawl.spider import NewsSpider, SpiderArgumentError
+from newscrawl.extract.site import Edition
 
 
 def site_urls(url: str | None, urls_file: str | None) -> list[str]:

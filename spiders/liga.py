@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 
 from newscrawl.extract.parser import ArticleParser, ParserProxy
-from newscrawl.crawl.spider import Edition, NewsSpider
+from newscrawl.extract.site import Edition, Site
+from newscrawl.sites import site_spider
 
 LIGA_EDITIONS = {
     "ru": Edition("ru", "https://www.liga.net/", ("https://www.liga.net/news/all/rss.xml",)),
@@ -20,22 +21,27 @@ LIGA_EDITIONS = {
 }
 
 
+#: ``/<ua|en/><section>/<kind>/<slug>`` — kind: news, articles, opinion, chronicle, photo, video
+LIGA_ARTICLE_URL = re.compile(
+    r"^https?://(?:(?:www|news|biz|finance|life|tech)\.)?liga\.net/(?:(?:ua|en)/)?[\w-]+/"
+    r"(?:news|articles|opinion|chronicle|photo|video|interview)/(?P<id>[\w-]{8,})$"
+)
+
+LIGA = Site(
+    name="liga",
+    description="LIGA.net: the all-news feeds and sitemaps.",
+    editions=LIGA_EDITIONS,
+    article_url=LIGA_ARTICLE_URL,
+)
+
+
 class LigaParser(ParserProxy):
     """LIGA.net article pages: layers only."""
+
+    site = LIGA
 
     class V1(ArticleParser):
         """No capture of the markup exists: JSON-LD → meta → ``<h1>`` → generic body."""
 
 
-
-class LigaSpider(NewsSpider):
-    """LIGA.net: the all-news feeds and sitemaps."""
-
-    name = "liga"
-    parser = LigaParser
-    editions = LIGA_EDITIONS
-    #: ``/<ua|en/><section>/<kind>/<slug>`` — kind: news, articles, opinion, chronicle, photo, video
-    article_url = re.compile(
-        r"^https?://(?:(?:www|news|biz|finance|life|tech)\.)?liga\.net/(?:(?:ua|en)/)?[\w-]+/"
-        r"(?:news|articles|opinion|chronicle|photo|video|interview)/(?P<id>[\w-]{8,})$"
-    )
+LigaSpider = site_spider(LigaParser, __name__)

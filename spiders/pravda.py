@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 
 from newscrawl.extract.parser import ArticleParser, ParserProxy
-from newscrawl.crawl.spider import Edition, NewsSpider
+from newscrawl.extract.site import Edition, Site
+from newscrawl.sites import site_spider
 
 PRAVDA_EDITIONS = {
     "uk": Edition("uk", "https://www.pravda.com.ua/", ("https://www.pravda.com.ua/rss/view_news/",)),
@@ -20,8 +21,24 @@ PRAVDA_EDITIONS = {
 }
 
 
+#: ``/<rus|eng/><kind>/<yyyy>/<mm>/<dd>/<id>/`` — kind: news, articles, columns, interview…
+PRAVDA_ARTICLE_URL = re.compile(
+    r"^https?://(?:www\.)?pravda\.com\.ua/(?:(?:rus|eng)/)?[a-z_-]+/(?:19|20)\d\d/\d\d/\d\d/(?P<id>\d{5,8})/?$"
+)
+
+PRAVDA = Site(
+    name="pravda",
+    description="Ukrainska Pravda: feeds, sitemaps, and the daily archive of each edition for backfill.",
+    editions=PRAVDA_EDITIONS,
+    article_url=PRAVDA_ARTICLE_URL,
+    archive_path="archives/date_{day:%d%m%Y}/",
+)
+
+
 class PravdaParser(ParserProxy):
     """Ukrainska Pravda article pages."""
+
+    site = PRAVDA
 
     class V1(ArticleParser):
         """The ``post_article`` layout (2026 capture)."""
@@ -33,14 +50,4 @@ class PravdaParser(ParserProxy):
         tags_css = "div.post_news_tags a"
 
 
-class PravdaSpider(NewsSpider):
-    """Ukrainska Pravda: feeds, sitemaps, and the daily archive of each edition for backfill."""
-
-    name = "pravda"
-    parser = PravdaParser
-    editions = PRAVDA_EDITIONS
-    #: ``/<rus|eng/><kind>/<yyyy>/<mm>/<dd>/<id>/`` — kind: news, articles, columns, interview…
-    article_url = re.compile(
-        r"^https?://(?:www\.)?pravda\.com\.ua/(?:(?:rus|eng)/)?[a-z_-]+/(?:19|20)\d\d/\d\d/\d\d/(?P<id>\d{5,8})/?$"
-    )
-    archive_path = "archives/date_{day:%d%m%Y}/"
+PravdaSpider = site_spider(PravdaParser, __name__)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 from newscrawl.extract.parser import ArticleParser, ParserProxy
-from newscrawl.crawl.spider import Edition, NewsSpider
+from newscrawl.extract.site import Edition, Site
+from newscrawl.sites import site_spider
 
 TV24_EDITIONS = {
     "uk": Edition("uk", "https://24tv.ua/", ("https://24tv.ua/rss/all.xml",)),
@@ -18,8 +19,21 @@ TV24_EDITIONS = {
 }
 
 
+#: ``/<ru/><slug>_n<id>`` on 24tv.ua or a topic subdomain (vybory., health., …)
+TV24_ARTICLE_URL = re.compile(r"^https?://(?:[\w-]+\.)?24tv\.ua/(?:ru/)?[\w-]+_n(?P<id>\d{6,9})/?$")
+
+TV24 = Site(
+    name="tv24",
+    description="24 Kanal: the all-news feeds and sitemaps.",
+    editions=TV24_EDITIONS,
+    article_url=TV24_ARTICLE_URL,
+)
+
+
 class Tv24Parser(ParserProxy):
     """24 Kanal article pages."""
+
+    site = TV24
 
     class V1(ArticleParser):
         """``article_text`` layout (2020)."""
@@ -32,11 +46,4 @@ class Tv24Parser(ParserProxy):
         tags_css = "footer div.tags:not(.news-author) a"
 
 
-class Tv24Spider(NewsSpider):
-    """24 Kanal: the all-news feeds and sitemaps."""
-
-    name = "tv24"
-    parser = Tv24Parser
-    editions = TV24_EDITIONS
-    #: ``/<ru/><slug>_n<id>`` on 24tv.ua or a topic subdomain (vybory., health., …)
-    article_url = re.compile(r"^https?://(?:[\w-]+\.)?24tv\.ua/(?:ru/)?[\w-]+_n(?P<id>\d{6,9})/?$")
+Tv24Spider = site_spider(Tv24Parser, __name__)

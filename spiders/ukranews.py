@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 from newscrawl.extract.parser import ArticleParser, ParserProxy
-from newscrawl.crawl.spider import Edition, NewsSpider
+from newscrawl.extract.site import Edition, Site
+from newscrawl.sites import site_spider
 
 UKRANEWS_EDITIONS = {
     "ru": Edition("ru", "https://ukranews.com/", ("https://ukranews.com/rss/news_all_ru.xml",)),
@@ -19,20 +20,25 @@ UKRANEWS_EDITIONS = {
 }
 
 
+UKRANEWS_ARTICLE_URL = re.compile(
+    r"^https?://(?:www\.)?ukranews\.com/(?:(?:ua|en)/)?(?:news|article|interview|blogs)/(?P<id>\d{5,8})-[\w-]+$"
+)
+
+UKRANEWS = Site(
+    name="ukranews",
+    description="Ukrainian News: feeds and sitemaps.",
+    editions=UKRANEWS_EDITIONS,
+    article_url=UKRANEWS_ARTICLE_URL,
+)
+
+
 class UkranewsParser(ParserProxy):
     """Ukrainian News article pages: layers only."""
+
+    site = UKRANEWS
 
     class V1(ArticleParser):
         """No capture of the markup exists: JSON-LD → meta → ``<h1>`` → generic body."""
 
 
-
-class UkranewsSpider(NewsSpider):
-    """Ukrainian News: feeds and sitemaps."""
-
-    name = "ukranews"
-    parser = UkranewsParser
-    editions = UKRANEWS_EDITIONS
-    article_url = re.compile(
-        r"^https?://(?:www\.)?ukranews\.com/(?:(?:ua|en)/)?(?:news|article|interview|blogs)/(?P<id>\d{5,8})-[\w-]+$"
-    )
+UkranewsSpider = site_spider(UkranewsParser, __name__)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 from newscrawl.extract.parser import ArticleParser, ParserProxy
-from newscrawl.crawl.spider import Edition, NewsSpider
+from newscrawl.extract.site import Edition, Site
+from newscrawl.sites import site_spider
 
 _DOMAINS = {"uk": "ua", "ru": "ru", "en": "net", "es": "es", "de": "de", "zh": "org", "fr": "fr", "ja": "jp", "pl": "pl"}
 UKRINFORM_EDITIONS = {
@@ -19,8 +20,22 @@ UKRINFORM_EDITIONS = {
 }
 
 
+UKRINFORM_ARTICLE_URL = re.compile(
+    rf"^https?://(?:www\.)?ukrinform\.(?:{'|'.join(_DOMAINS.values())})/rubric-[\w-]+/(?P<id>\d{{6,9}})-[\w-]+\.html$"
+)
+
+UKRINFORM = Site(
+    name="ukrinform",
+    description="Ukrinform in all its languages: latest-news feeds and sitemaps.",
+    editions=UKRINFORM_EDITIONS,
+    article_url=UKRINFORM_ARTICLE_URL,
+)
+
+
 class UkrinformParser(ParserProxy):
     """Ukrinform article pages."""
+
+    site = UKRINFORM
 
     class V1(ArticleParser):
         """``article.news`` layout (2020 capture): ``<time datetime>`` in the meta block."""
@@ -32,12 +47,4 @@ class UkrinformParser(ParserProxy):
         figure_css = "article.news > figure"
 
 
-class UkrinformSpider(NewsSpider):
-    """Ukrinform in all its languages: latest-news feeds and sitemaps."""
-
-    name = "ukrinform"
-    parser = UkrinformParser
-    editions = UKRINFORM_EDITIONS
-    article_url = re.compile(
-        rf"^https?://(?:www\.)?ukrinform\.(?:{'|'.join(_DOMAINS.values())})/rubric-[\w-]+/(?P<id>\d{{6,9}})-[\w-]+\.html$"
-    )
+UkrinformSpider = site_spider(UkrinformParser, __name__)

@@ -10,7 +10,8 @@ import re
 from datetime import date
 
 from newscrawl.extract.parser import ArticleParser, ParserProxy
-from newscrawl.crawl.spider import Edition, NewsSpider
+from newscrawl.extract.site import Edition, Site
+from newscrawl.sites import site_spider
 
 #: ``/<section>/<slug>-<id>.html`` (2019+), ``/<section>/<id>-<slug>.html`` (2018) and
 #: ``/rus/news/<id>-<slug>.html`` (older): the 6–9 digit id names the story within an edition.
@@ -25,8 +26,20 @@ UNIAN_EDITIONS = {
 }
 
 
+UNIAN = Site(
+    name="unian",
+    description="Crawls the three UNIAN editions: feeds and the all-news listing, or daily archives for backfill.",
+    editions=UNIAN_EDITIONS,
+    article_url=UNIAN_ARTICLE_URL,
+    listing_path="/detail/all_news?page={page}",
+    archive_path="/news/archive/{day:%Y%m%d}",
+)
+
+
 class UnianParser(ParserProxy):
     """UNIAN article pages by layout era."""
+
+    site = UNIAN
 
     class V1(ArticleParser):
         """Layout before 2020: only the time block (``div.item.time``, "02:59 воскресенье, 18 марта
@@ -53,12 +66,4 @@ class UnianParser(ParserProxy):
         section_css = "(//ol)[1]/li[last()]"
 
 
-class UnianSpider(NewsSpider):
-    """Crawls the three UNIAN editions: feeds and the all-news listing, or daily archives for backfill."""
-
-    name = "unian"
-    parser = UnianParser
-    editions = UNIAN_EDITIONS
-    article_url = UNIAN_ARTICLE_URL
-    listing_path = "/detail/all_news?page={page}"
-    archive_path = "/news/archive/{day:%Y%m%d}"
+UnianSpider = site_spider(UnianParser, __name__)

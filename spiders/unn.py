@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 from newscrawl.extract.parser import ArticleParser, ParserProxy
-from newscrawl.crawl.spider import Edition, NewsSpider
+from newscrawl.extract.site import Edition, Site
+from newscrawl.sites import site_spider
 
 UNN_EDITIONS = {
     lang: Edition(lang, f"https://www.unn.com.ua/{lang}/", (f"https://www.unn.com.ua/rss/news_{lang}.xml",))
@@ -18,8 +19,23 @@ UNN_EDITIONS = {
 }
 
 
+#: ``/<lang>/<news|exclusive|publication>/<id>-<slug>``
+UNN_ARTICLE_URL = re.compile(
+    r"^https?://(?:www\.)?unn\.com\.ua/(?:uk|ru|en)/(?:news|exclusive|publication)/(?P<id>\d{6,9})-[\w-]+$"
+)
+
+UNN = Site(
+    name="unn",
+    description="UNN: the news feed of each edition and the sitemaps.",
+    editions=UNN_EDITIONS,
+    article_url=UNN_ARTICLE_URL,
+)
+
+
 class UnnParser(ParserProxy):
     """UNN article pages."""
+
+    site = UNN
 
     class V1(ArticleParser):
         """``b-news-full`` layout (2020): date and author share one line under the text."""
@@ -31,13 +47,4 @@ class UnnParser(ParserProxy):
         tags_css = "div.b-news-full div.b-news-tags a"
 
 
-class UnnSpider(NewsSpider):
-    """UNN: the news feed of each edition and the sitemaps."""
-
-    name = "unn"
-    parser = UnnParser
-    editions = UNN_EDITIONS
-    #: ``/<lang>/<news|exclusive|publication>/<id>-<slug>``
-    article_url = re.compile(
-        r"^https?://(?:www\.)?unn\.com\.ua/(?:uk|ru|en)/(?:news|exclusive|publication)/(?P<id>\d{6,9})-[\w-]+$"
-    )
+UnnSpider = site_spider(UnnParser, __name__)

@@ -23,21 +23,25 @@ from pathlib import Path
 LOCAL_SPIDER = '''
 import re
 from newscrawl.extract.parser import ParserProxy
-from newscrawl.crawl.spider import Edition, NewsSpider
+from newscrawl.extract.site import Edition, Site
+from newscrawl.sites import site_spider
 from spiders.unian import UnianParser
 
 
 class LocalParser(ParserProxy):
+    site = Site(
+        name={name!r},
+        description="UNIAN's markup on a local site.",
+        editions={{"en": Edition("en", {base!r} + "/")}},
+        article_url=re.compile({article_pattern!r}),
+        listing_path={listing_path!r},
+    )
+
     class V1(UnianParser.V1_1):
         """UNIAN's markup on a local site."""
 
 
-class LocalSpider(NewsSpider):
-    name = {name!r}
-    parser = LocalParser
-    editions = {{"en": Edition("en", {base!r} + "/")}}
-    article_url = re.compile({article_pattern!r})
-    listing_path = {listing_path!r}
+LocalSpider = site_spider(LocalParser, __name__)
 '''
 
 

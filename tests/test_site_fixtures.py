@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from newscrawl.__main__ import main
+from newscrawl.ops.cli import main
 from newscrawl.extract.parser import ArticleParser
 from newscrawl.ops.site_fixtures import SITES_DIR, VARIANTS, Fixture, Mismatch, compare, discover, report
-from newscrawl.sites import parser_for_url, site_spiders
+from newscrawl.sites import parser_for_url, site_parsers
 
 FIXTURES = discover()
 
@@ -44,11 +44,11 @@ def test_fixture_parses_to_its_expected_fields(fixture: Fixture, variant: str) -
     assert not found, report(fixture, variant, found)
 
 
-def test_every_site_spider_has_fixtures_with_provenance() -> None:
-    """A folder of fixtures for each site spider (none for a site without one), each with its PROVENANCE.md."""
-    spiders = {spider.name for spider in site_spiders() if spider.editions}
-    assert {fixture.site for fixture in FIXTURES} == spiders
-    for site in spiders:
+def test_every_declared_site_has_fixtures_with_provenance() -> None:
+    """A folder of fixtures for each declared site (none for a site without one), each with its PROVENANCE.md."""
+    sites = {parser.site.name for parser in site_parsers() if parser.site}
+    assert {fixture.site for fixture in FIXTURES} == sites
+    for site in sites:
         assert (SITES_DIR / site / "PROVENANCE.md").is_file(), f"tests/sites/{site}/PROVENANCE.md is missing"
 
 
@@ -193,9 +193,9 @@ def _broken(name: str, value: Any) -> Any:
 
 def declarations(site: str) -> Iterator[tuple[type[ArticleParser], str, Any]]:
     """(parser class, name, value) of each declaration a site's parser versions make themselves,
-    including what the spider writes into them (editions, URL pattern)."""
-    spider = next(s for s in site_spiders() if s.name == site)
-    declaring = dict.fromkeys(cls for version in spider.parser.versions for cls in version.__mro__
+    including what the site's declaration gives them (editions, URL pattern)."""
+    parser = next(p for p in site_parsers() if p.site and p.site.name == site)
+    declaring = dict.fromkeys(cls for version in parser.versions for cls in version.__mro__
                               if issubclass(cls, ArticleParser) and cls is not ArticleParser)
     for cls in declaring:
         for name, value in vars(cls).items():
@@ -207,7 +207,7 @@ def declarations(site: str) -> Iterator[tuple[type[ArticleParser], str, Any]]:
 
 
 def mutation_cases() -> list[Any]:
-    sites = sorted({fixture.site for fixture in FIXTURES} & {spider.name for spider in site_spiders()})
+    sites = sorted({fixture.site for fixture in FIXTURES} & {p.site.name for p in site_parsers() if p.site})
     return [pytest.param(site, cls, name, value, id=f"{site}-{cls.__name__}.{name}")
             for site in sites for cls, name, value in declarations(site)]
 

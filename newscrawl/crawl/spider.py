@@ -1,8 +1,8 @@
 """The crawling behaviour every site spider inherits: feeds, sitemaps, listings, archives, articles.
 
-A site spider only declares its editions (language → base URL and feeds), its article URL pattern
-and parser (a :class:`~newscrawl.extract.parser.ParserProxy`), and where it has them its listing and daily
-archive URL templates. Arguments:
+A site spider is made from its parser's :class:`~newscrawl.extract.site.Site` (editions: language →
+base URL and feeds; article URL pattern; where it has them, listing and daily archive URL templates)
+by :func:`newscrawl.sites.site_spider`. Arguments:
 
 - ``-a editions=uk,en``: crawl only these editions (default: all);
 - ``-a since=2023-02-01 -a until=2023-02-28``: backfill those days (``until`` defaults to
@@ -26,8 +26,7 @@ Every page is read within bounds, so no site can stall the crawl or fill its mem
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -40,6 +39,7 @@ from scrapy.utils.response import get_base_url
 
 from newscrawl.extract.dates import parse_date
 from newscrawl.extract.encoding import decoded_text
+from newscrawl.extract.site import Edition
 from newscrawl.crawl.integrity import CUT_STAT, BoundedGunzip, response_limit
 from newscrawl.extract.parser import PARSE_MAX_BYTES, FeedHint, NotAnArticle, ParserProxy, bounded_html, cut_utf8
 from newscrawl.crawl.rendering import RENDERED, looks_script_rendered
@@ -54,37 +54,6 @@ from newscrawl.crawl.sitemaps import (
     sitemaps_in_robots,
 )
 from newscrawl.extract.urls import absolute_url
-
-
-@dataclass(frozen=True)
-class Edition:
-    """One edition of a site: its language, home URL (host, or host and path prefix) and feeds."""
-
-    language: str | None
-    base_url: str
-    feeds: tuple[str, ...] = ()
-
-    @property
-    def host(self) -> str:
-        """The edition's host without ``www.``."""
-        return (urlsplit(self.base_url).hostname or "").removeprefix("www.")
-
-    @property
-    def prefix(self) -> str:
-        """Host and path prefix that identify the edition's pages (``pravda.com.ua/rus/``)."""
-        path = urlsplit(self.base_url).path.strip("/")
-        return f"{self.host}/{path}/" if path else self.host
-
-    @property
-    def root(self) -> str:
-        """The edition host's root URL (where robots.txt lives)."""
-        split = urlsplit(self.base_url)
-        return f"{split.scheme}://{split.netloc}/"
-
-
-def edition_languages(editions: dict[str, Edition]) -> dict[str, str]:
-    """{edition prefix: language} for a parser's ``EDITIONS``."""
-    return {edition.prefix: edition.language for edition in editions.values() if edition.language}
 
 
 #: request meta of feeds and sitemaps: conditional requests, a 304 reaches the callback
@@ -110,9 +79,9 @@ def _day(value: str, name: str) -> date:
 class NewsSpider(scrapy.Spider):
     """Base spider: discovery from feeds, listings and daily archives; parsing by the site parser."""
 
-    editions: ClassVar[dict[str, Edition]] = {}
+    editions: ClassVar[Mapping[str, Edition]] = {}
     parser: ClassVar[type[ParserProxy]]
-    #: the site's article URLs; group ``id`` is the story id (the parser's ``ARTICLE_URL``)
+    #: the site's article URLs; group ``id`` is the story id
     article_url: ClassVar[re.Pattern[str] | None] = None
     #: path of the all-news listing, ``{page}`` is the page number (1-based)
     listing_path: ClassVar[str | None] = None
@@ -124,13 +93,17 @@ class NewsSpider(scrapy.Spider):
     render: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Give the site's parser versions what the spider declares: site name, editions, URL pattern."""
+        """A site spider takes its name, editions, URL pattern and paths from its parser's :class:`Site`."""
         super().__init_subclass__(**kwargs)
-        if cls.editions and "parser" in vars(cls):
-            for version in cls.parser.versions:
-                version.SITE = cls.name
-                version.EDITIONS = edition_languages(cls.editions)
-                version.ARTICLE_URL = cls.article_url
+        site = vars(cls).get("parser") and cls.parser.site
+        if site:
+            cls.name = site.name
+            cls.editions = site.editions
+            cls.article_url = site.article_url
+            cls.listing_path = site.listing_path
+            cls.archive_path = site.archive_path
+            cls.page_param = site.page_param
+            cls.render = site.render
 
     def __init__(
         self,

@@ -48,6 +48,7 @@ from newscrawl.extract.text import (
     word_count,
 )
 from newscrawl.extract.timezones import page_zone
+from newscrawl.extract.site import Site
 from newscrawl.extract.title import choose_title, site_names, strip_decoration, title_key
 from newscrawl.extract.items import Article, Image, within_limits
 from newscrawl.extract.urls import absolute_url, edition_language, is_http_url, same_site
@@ -590,8 +591,11 @@ class ParserProxy:
     """
 
     versions: ClassVar[list[type[ArticleParser]]] = []
+    #: the site whose pages these are (None: any site)
+    site: ClassVar[Site | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Order the versions by era and give each what the site declares: name, editions, URL pattern."""
         super().__init_subclass__(**kwargs)
         found = [v for v in vars(cls).values() if isinstance(v, type) and issubclass(v, ArticleParser)]
         found.sort(key=lambda v: v.VALID_UNTIL)
@@ -599,6 +603,11 @@ class ParserProxy:
         if len(set(until)) != len(until):
             raise ValueError(f"{cls.__name__}: two parser versions share a VALID_UNTIL; give each its own date")
         cls.versions = found
+        if cls.site is not None:
+            for version in found:
+                version.SITE = cls.site.name
+                version.EDITIONS = cls.site.edition_languages
+                version.ARTICLE_URL = cls.site.article_url
 
     @classmethod
     def for_date(cls, crawl_date: date) -> type[ArticleParser]:
