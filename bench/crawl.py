@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from localsite import QuietHandler, crawl_env, serving, write_local_spider  # noqa: E402
 from variations import article_page  # noqa: E402
 
-from newscrawl.store.storage import EmbeddedServer  # noqa: E402
+from newscrawl.store.server import EmbeddedServer  # noqa: E402
 
 PER_LISTING = 100
 BARE_SPIDER = '''

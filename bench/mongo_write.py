@@ -20,7 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from newscrawl.store.dedupe import Deduper, add_bands, fingerprint  # noqa: E402
-from newscrawl.store.storage import ArticleStore, EmbeddedServer, open_storage  # noqa: E402
+from newscrawl.store.database import open_storage  # noqa: E402
+from newscrawl.store.server import EmbeddedServer  # noqa: E402
+from newscrawl.store.writer import ArticleStore  # noqa: E402
 from newscrawl.extract.urls import url_key  # noqa: E402
 
 SEED = Path(__file__).resolve().parents[1] / "tests/files/unian/article_en_seed.txt"
@@ -65,13 +67,13 @@ def main() -> None:
             storage.db.articles.update_one({"url_key": doc["url_key"]}, {"$set": doc}, upsert=True)
         upserts = len(upsert_docs) / (time.perf_counter() - start)
         storage.db.articles.delete_many({})
-        store = ArticleStore(storage.db)
+        store = ArticleStore(storage.db, storage.traits)
         batches = [[dict(d) for d in docs[i : i + 200]] for i in range(0, len(docs), 200)]
         start = time.perf_counter()
         for batch in batches:
             store.write(batch)
         bulk = args.items / (time.perf_counter() - start)
-        print(f"server: {'embedded nx-27017' if storage.embedded else 'MongoDB'}; {args.items} articles of ~400 words")
+        print(f"server: {storage.traits.server}; {args.items} articles of ~400 words")
         print(f"upsert per item     : {upserts:9.0f} items/s   (update_one upsert=True, {len(upsert_docs)} items)")
         print(f"insert_one per item : {single:9.0f} items/s")
         print(f"bulk writer (200)   : {bulk:9.0f} items/s   ratio {bulk / single:.1f}x vs insert_one (goal >= 10x), "

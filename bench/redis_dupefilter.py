@@ -21,7 +21,7 @@ from scrapy.utils.test import get_crawler
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from newscrawl.distributed import BloomDupeFilter  # noqa: E402
+from newscrawl.distributed.dupefilter import BloomDupeFilter  # noqa: E402
 
 
 def urls(count: int, salt: str) -> list[Request]:

@@ -80,8 +80,8 @@ NEWSCRAWL_PARSE_MAX_BYTES = int(os.getenv("NEWSCRAWL_PARSE_MAX_BYTES", str(1024 
 NEWSCRAWL_WARC_OUT = os.getenv("NEWSCRAWL_WARC_OUT") or None
 NEWSCRAWL_REPLAY = os.getenv("NEWSCRAWL_REPLAY") or None
 
-# -- distributed crawling (newscrawl/distributed.py): only when NEWSCRAWL_REDIS_URL is set ------
-ADDONS = {"newscrawl.distributed.RedisAddon": 100, "newscrawl.crawl.rendering.PlaywrightAddon": 110}
+# -- distributed crawling (newscrawl/distributed/): only when NEWSCRAWL_REDIS_URL is set ------
+ADDONS = {"newscrawl.distributed.addon.RedisAddon": 100, "newscrawl.crawl.rendering.PlaywrightAddon": 110}
 # -- JavaScript rendering (newscrawl/crawl/rendering.py): auto = when NEWSCRAWL_CHROMIUM exists -----------
 NEWSCRAWL_PLAYWRIGHT = os.getenv("NEWSCRAWL_PLAYWRIGHT", "auto")
 NEWSCRAWL_CHROMIUM = os.getenv("NEWSCRAWL_CHROMIUM", "/usr/bin/chromium")
@@ -97,13 +97,15 @@ NEWSCRAWL_WEBHOOK_URL = os.getenv("NEWSCRAWL_WEBHOOK_URL") or None  # may carry 
 NEWSCRAWL_RUN_SUMMARY = os.getenv("NEWSCRAWL_RUN_SUMMARY") or None
 
 # -- items ----------------------------------------------------------------------------------------
+# each usable alone; identity is computed after validation has settled the text and URLs
 ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 100,
+    "pipelines.normalize.NormalizePipeline": 150,
     "pipelines.dedupe.DedupePipeline": 200,
-    "pipelines.mongo.MongoPipeline": 300,
+    "pipelines.store.StorePipeline": 300,
 }
 
-# -- storage (see newscrawl/store/storage.py); unset MONGO_URI = the embedded nx-27017 server -----------
+# -- storage (see newscrawl/store/database.py); unset MONGO_URI = the embedded server (store/server.py) ------
 MONGO_URI = os.getenv("MONGO_URI") or None  # may hold a password: read from the environment only
 MONGO_DATABASE = os.getenv("MONGO_DATABASE", "newscrawl")
 FEED_EXPORT_ENCODING = "utf-8"

@@ -3,7 +3,9 @@
 Backed by MongoDB (persistent across runs) with a bounded in-run memory; see ``newscrawl/store/dedupe.py``.
 The URLs of dropped copies are kept on the original (``duplicate_urls``, ``also_published_by``).
 A stored article seen again with other content or a newer ``modified_at`` passes, and the store
-records a revision. Settings: ``NEWSCRAWL_DEDUPE_MAX_DISTANCE`` (3 of 64 SimHash bits),
+records a revision. The identity the checks use is the normalize pipeline's, else the store
+computes it. The store remembers what it let through, so the store pipeline writes it without a
+second lookup. Settings: ``NEWSCRAWL_DEDUPE_MAX_DISTANCE`` (3 of 64 SimHash bits),
 ``NEWSCRAWL_DEDUPE_MIN_WORDS`` (50), ``NEWSCRAWL_DEDUPE_MEMORY_ITEMS`` (100 000 keys).
 """
 
@@ -15,10 +17,8 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from newscrawl.store.dedupe import Verdict, fingerprint
-from newscrawl.extract.urls import url_key
-from newscrawl.store.service import sink_for
-from pipelines.mongo import article_document
+from newscrawl.store.dedupe import Verdict
+from newscrawl.store.service import StorageService, article_document
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -59,30 +59,24 @@ DROPS: dict[Verdict, type[DuplicateArticle]] = {
 
 
 class DedupePipeline:
-    """Set ``url_key``/``content_hash``/``simhash`` on each article, then drop duplicates."""
+    """Ask the store whether each article is new, changed or a duplicate; drop duplicates."""
 
-    def __init__(self, crawler: Crawler) -> None:
+    def __init__(self, crawler: Crawler, storage: StorageService) -> None:
         self.crawler = crawler
+        self.storage = storage
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        """Build the pipeline for ``crawler``."""
-        return cls(crawler)
+        """Build the pipeline for ``crawler`` and its storage service."""
+        return cls(crawler, StorageService.from_crawler(crawler))
 
     async def process_item(self, item: Any) -> Any:
         """Return the item if it is new or changed; raise a :class:`DuplicateArticle` subclass otherwise."""
-        adapter = ItemAdapter(item)
-        adapter["url_key"] = url_key(adapter.get("canonical_url") or adapter["url"])
-        adapter["fetched_key"] = url_key(adapter["url"])
-        sink = sink_for(self.crawler)
-        adapter["content_hash"], adapter["simhash"] = fingerprint(
-            adapter.get("body") or adapter.get("lead"), min_words=sink.options.min_words
-        )
-        decision = await sink.check_async(article_document(item))  # the database lookups, off the reactor
+        decision = await self.storage.sink.check_async(article_document(item))  # lookups off the reactor
         drop = DROPS.get(decision.verdict)
         if drop is not None:
             distance = f" (distance {decision.distance})" if decision.distance is not None else ""
-            raise drop(f"{adapter['url']} duplicates {decision.original_key}{distance}")
+            raise drop(f"{ItemAdapter(item)['url']} duplicates {decision.original_key}{distance}")
         if decision.verdict is Verdict.UPDATE:
             self.crawler.stats.inc_value("newscrawl/dedupe/changed")
         return item

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from newscrawl.store.storage import Storage
+    from newscrawl.store.database import Storage
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = Path(__file__).resolve().parent / "files"
@@ -39,7 +39,7 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if uri:
         yield uri
         return
-    from newscrawl.store.storage import EmbeddedServer
+    from newscrawl.store.server import EmbeddedServer
 
     server = EmbeddedServer.start(tmp_path_factory.mktemp("mongo"))
     try:
@@ -51,7 +51,7 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def storage(mongo_uri: str, request: pytest.FixtureRequest) -> Iterator[Storage]:
     """An empty database of its own for one test (dropped afterwards)."""
-    from newscrawl.store.storage import open_storage
+    from newscrawl.store.database import open_storage
 
     name = "t_" + re.sub(r"\W+", "_", request.node.name)[:40] + f"_{uuid.uuid4().hex[:6]}"
     opened = open_storage(mongo_uri, name)

@@ -258,6 +258,7 @@ def crawl(tmp_path: Path, mongo_uri: str) -> Callable[..., Crawl]:
     return run
 
 
+@pytest.mark.crawl
 def test_huge_home_page_and_sitemap_are_cut_and_the_time_limit_holds(site: Site, crawl: Callable[..., Crawl]) -> None:
     site.routes["/"] = lambda h: h.stream(home_links(600_000), "text/html; charset=utf-8")
     site.page("/robots.txt", f"User-agent: *\nAllow: /\nSitemap: {site.base}/sitemap.xml.gz\n".encode(), "text/plain")
@@ -286,6 +287,7 @@ def test_huge_home_page_and_sitemap_are_cut_and_the_time_limit_holds(site: Site,
     assert result.peak_mb < 400, result.peak_mb
 
 
+@pytest.mark.crawl
 def test_gzip_bombs_are_decompressed_up_to_the_size_limit(site: Site, crawl: Callable[..., Crawl], bomb: bytes) -> None:
     site.page("/", b'<html><body><h1>News</h1><a href="/news/bomb-story-1000001.html">bomb</a></body></html>')
     site.page("/robots.txt", f"User-agent: *\nSitemap: {site.base}/sitemap.xml.gz\n".encode(), "text/plain")
@@ -308,6 +310,7 @@ def test_gzip_bombs_are_decompressed_up_to_the_size_limit(site: Site, crawl: Cal
     assert result.peak_mb < 200, result.peak_mb
 
 
+@pytest.mark.crawl
 def test_huge_jsonld_headline_and_body_are_bounded(site: Site, crawl: Callable[..., Crawl]) -> None:
     huge_url, long_url = "/news/huge-jsonld-1000001.html", "/news/long-headline-1000002.html"
     site.page("/", f'<html><body><h1>News</h1><a href="{huge_url}">a</a><a href="{long_url}">b</a></body></html>'.encode())

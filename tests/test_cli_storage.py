@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, read_page
-from newscrawl.store.storage import Storage
+from newscrawl.store.database import Storage
 from spiders.unian import UnianParser
 from test_dedupe_store import Run
 from test_unian_parser import EN_URL, FETCHED, SEED_PAGE

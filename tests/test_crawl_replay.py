@@ -48,6 +48,7 @@ def test_the_shipped_sample_archive_is_what_the_builder_makes(tmp_path: Path) ->
     assert shipped[next(k for k in shipped if "12149817" in k)].body == (FILES / SEED_PAGE).read_bytes()
 
 
+@pytest.mark.crawl
 def test_replay_yields_the_seed_article_with_every_field_right(sample_crawl: tuple[list[dict], str]) -> None:
     items, _ = sample_crawl
     assert [item["url"] for item in items] == [SEED_URL]
@@ -74,6 +75,7 @@ def test_replay_yields_the_seed_article_with_every_field_right(sample_crawl: tup
     assert article["parser"].startswith("UnianParser.V1_1")
 
 
+@pytest.mark.crawl
 def test_replay_counts_what_the_archive_lacks(sample_crawl: tuple[list[dict], str]) -> None:
     _, log = sample_crawl
     # 49 Ukrainian feed articles + 1 listing link + 5 listing/feed URLs + 3 robots.txt and the 3 /sitemap.xml
@@ -85,6 +87,7 @@ def test_replay_counts_what_the_archive_lacks(sample_crawl: tuple[list[dict], st
     assert "'newscrawl/mongo/inserted': 1" in log
 
 
+@pytest.mark.crawl
 def test_editions_argument_over_replay(tmp_path: Path, mongo_uri: str) -> None:
     items, log = crawl(tmp_path, mongo_uri, "-a", "editions=uk", "-s", f"NEWSCRAWL_REPLAY={SAMPLE}")
     assert items == []

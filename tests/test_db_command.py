@@ -9,11 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from pymongo import MongoClient
 
 from conftest import FILES, ROOT
-from newscrawl.store.storage import free_port
+from newscrawl.store.server import free_port
 
+pytestmark = pytest.mark.crawl
 SAMPLE = FILES / "unian/unian-sample.warc.gz"
 
 

@@ -1,4 +1,5 @@
-"""Dedupe and store pipelines against a real MongoDB server (embedded nx-27017 unless MONGO_URI is set)."""
+"""Normalize, dedupe and store pipelines against a real MongoDB server (embedded nx-27017 unless
+MONGO_URI is set): together as configured, and each alone."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from scrapy.utils.test import get_crawler
 
 from conftest import read_page
 from newscrawl.extract.items import Article
-from newscrawl.store.storage import Storage
+from newscrawl.store.database import Storage
+from newscrawl.store.service import StorageService
 from pipelines.dedupe import DedupePipeline, NearDuplicate, SameContent, SeenInRun, UnchangedArticle
-from newscrawl.store.service import sink_for
-from pipelines.mongo import MongoPipeline
+from pipelines.normalize import NormalizePipeline
+from pipelines.store import StorePipeline
 from spiders.unian import UnianParser
 from test_unian_parser import EN_URL, FETCHED, SEED_PAGE, UK_URL
 
@@ -25,24 +27,24 @@ RU_URL = "https://www.unian.net/world/putin-pogloshchaet-belorusskie-zavody-1214
 
 
 class Run:
-    """One crawl's dedupe + store pipelines over a test database."""
+    """One crawl's normalize + dedupe + store pipelines over a test database."""
 
     def __init__(self, storage: Storage) -> None:
         settings = {"MONGO_URI": storage.uri, "MONGO_DATABASE": storage.db.name, "NEWSCRAWL_MONGO_BATCH": 100}
         self.crawler = get_crawler(settings_dict=settings)
+        self.normalize = NormalizePipeline.from_crawler(self.crawler)
         self.dedupe = DedupePipeline.from_crawler(self.crawler)
-        self.store = MongoPipeline.from_crawler(self.crawler)
-        self.store.sink = sink_for(self.crawler)
+        self.store = StorePipeline.from_crawler(self.crawler)
 
     def feed(self, article: Article) -> Article:
-        """Pass one article through dedupe and queue it for storage (DropItem propagates)."""
-        async def both() -> Article:
-            return await self.store.process_item(await self.dedupe.process_item(article))
+        """Pass one article through the pipelines and queue it for storage (DropItem propagates)."""
+        async def chain() -> Article:
+            return await self.store.process_item(await self.dedupe.process_item(self.normalize.process_item(article)))
 
-        return asyncio.run(both())
+        return asyncio.run(chain())
 
     def finish(self) -> None:
-        self.store.sink.close()
+        StorageService.from_crawler(self.crawler).close()
 
     def stat(self, name: str) -> int:
         return self.crawler.stats.get_value(name, 0)

@@ -31,8 +31,9 @@ from scrapy.utils.test import get_crawler
 
 from conftest import ROOT
 from localsite import QuietHandler, crawl_env, serving, write_local_spider
-from newscrawl.distributed import ReleaseWhenDone, SharedScheduler
-from newscrawl.store.service import sink_for
+from newscrawl.distributed.middleware import ReleaseWhenDone
+from newscrawl.distributed.scheduler import SharedScheduler
+from newscrawl.store.service import StorageService
 from variations import WORDS
 
 redis = pytest.importorskip("redis")
@@ -98,6 +99,7 @@ def site() -> Iterator[str]:
         yield base
 
 
+@pytest.mark.crawl
 def test_three_workers_one_killed(tmp_path: Path, site: str, mongo_uri: str) -> None:
     client = redis_or_skip()
     spider, env, name = shared_crawl(tmp_path, site, mongo_uri, "shared")
@@ -143,6 +145,7 @@ def test_three_workers_one_killed(tmp_path: Path, site: str, mongo_uri: str) -> 
     assert leftover == [], "the last worker deletes the crawl's keys"
 
 
+@pytest.mark.crawl
 def test_a_stopped_crawl_resumes_without_losing_queued_requests(tmp_path: Path, site: str, mongo_uri: str) -> None:
     client = redis_or_skip()
     spider, env, name = shared_crawl(tmp_path, site, mongo_uri, "resume")
@@ -174,6 +177,7 @@ def test_a_stopped_crawl_resumes_without_losing_queued_requests(tmp_path: Path, 
     assert list(client.scan_iter(f"newscrawl:{name}:*")) == []
 
 
+@pytest.mark.crawl
 def test_run_with_workers_shares_one_crawl(tmp_path: Path, mongo_uri: str) -> None:
     """``python -m newscrawl run unian --workers 2`` over the sample archive: two processes, one crawl."""
     client = redis_or_skip()
@@ -227,7 +231,7 @@ def test_a_taken_request_is_done_only_when_its_links_are_queued(mongo_uri: str) 
         assert client.hlen(scheduler.inflight) == 0
         assert len(scheduler.queue) == 2
     finally:
-        sink_for(crawler).close()
+        StorageService.from_crawler(crawler).close()
         MongoClient(mongo_uri).drop_database(name)
         leftover = list(client.scan_iter(f"newscrawl:{name}:*"))
         client.delete(*leftover, f"newscrawl:{name}:crawl")

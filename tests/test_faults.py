@@ -183,6 +183,7 @@ def reset_then(times: int, body: bytes) -> Route:
     return route
 
 
+@pytest.mark.crawl
 def test_5xx_then_success_is_stored_after_retries(site: Site, crawl: Callable[..., Crawl]) -> None:
     site.home("/news/first-story-1000001.html", "/news/second-story-1000002.html", "/news/gone-story-1000003.html")
     site.routes["/news/first-story-1000001.html"] = failing_then([500, 502], PAGES["pravda"])
@@ -202,6 +203,7 @@ def test_5xx_then_success_is_stored_after_retries(site: Site, crawl: Callable[..
     assert stats["newscrawl/mongo/inserted"] == 2
 
 
+@pytest.mark.crawl
 def test_connection_reset_mid_response(site: Site, crawl: Callable[..., Crawl]) -> None:
     site.home("/news/reset-once-1000001.html", "/news/reset-always-1000002.html")
     site.routes["/news/reset-once-1000001.html"] = reset_then(1, PAGES["pravda"])
@@ -217,6 +219,7 @@ def test_connection_reset_mid_response(site: Site, crawl: Callable[..., Crawl]) 
     assert site.hits["127.0.0.1/news/reset-always-1000002.html"] == 3
 
 
+@pytest.mark.crawl
 def test_stall_past_download_timeout(site: Site, crawl: Callable[..., Crawl]) -> None:
     site.home("/news/stalled-story-1000001.html", "/news/quick-story-1000002.html")
     stalled = threading.Semaphore(0)  # released once per stalled request still unanswered
@@ -240,6 +243,7 @@ def test_stall_past_download_timeout(site: Site, crawl: Callable[..., Crawl]) ->
     assert 2 <= site.hits["127.0.0.1/news/stalled-story-1000001.html"] <= 4
 
 
+@pytest.mark.crawl
 def test_slow_drip_within_timeout_is_stored(site: Site, crawl: Callable[..., Crawl]) -> None:
     body = PAGES["ukrinform"]
 
@@ -266,6 +270,7 @@ def redirect(to: str) -> Route:
     return lambda handler: handler.reply(302, b"", Location=to)
 
 
+@pytest.mark.crawl
 def test_redirect_loop_and_chain_are_dropped(site: Site, crawl: Callable[..., Crawl]) -> None:
     site.home("/news/loop-a-1000001.html", "/news/chain-0-1000000.html", "/news/kept-story-1000003.html")
     site.routes["/news/loop-a-1000001.html"] = redirect("/news/loop-b-1000002.html")
@@ -285,6 +290,7 @@ def test_redirect_loop_and_chain_are_dropped(site: Site, crawl: Callable[..., Cr
     assert "newscrawl/article_responses" in stats and stats["newscrawl/article_responses"] == 1
 
 
+@pytest.mark.crawl
 def test_redirect_to_another_host_is_not_followed(site: Site, crawl: Callable[..., Crawl]) -> None:
     site.home("/news/moved-story-1000001.html", "/news/kept-story-1000002.html")
     site.routes["/news/moved-story-1000001.html"] = redirect(f"http://localhost:{site.port}/news/elsewhere-1000003.html")
@@ -296,6 +302,7 @@ def test_redirect_to_another_host_is_not_followed(site: Site, crawl: Callable[..
     assert not [key for key in site.hits if key.startswith("localhost")]
 
 
+@pytest.mark.crawl
 def test_truncated_gzip_is_counted_not_stored(site: Site, crawl: Callable[..., Crawl]) -> None:
     packed = gzip.compress(PAGES["pravda"])
 
@@ -313,6 +320,7 @@ def test_truncated_gzip_is_counted_not_stored(site: Site, crawl: Callable[..., C
     assert "log_count/ERROR" not in result.stats
 
 
+@pytest.mark.crawl
 def test_huge_page_is_cancelled(site: Site, crawl: Callable[..., Crawl]) -> None:
     chunk = b"<p>" + b"x" * 65_529 + b"</p>\n"
     size = 50 * 1024 * 1024
@@ -347,6 +355,7 @@ def test_huge_page_is_cancelled(site: Site, crawl: Callable[..., Crawl]) -> None
     assert "larger than download max size (1048576) in request <GET " + site.base + "/news/endless" in result.log
 
 
+@pytest.mark.crawl
 def test_binary_served_as_html_is_not_an_article(site: Site, crawl: Callable[..., Crawl]) -> None:
     noise = random.Random(8).randbytes(200_000)
     png = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + random.Random(9).randbytes(50_000)
@@ -371,6 +380,7 @@ def cp1251_page(*, meta: str | None) -> bytes:
     return text.encode("cp1251", errors="xmlcharrefreplace")
 
 
+@pytest.mark.crawl
 @pytest.mark.parametrize(("meta", "header"), [
     pytest.param("windows-1251", "text/html; charset=utf-8", id="header-says-utf8"),
     pytest.param(None, "text/html", id="no-charset-anywhere"),
@@ -399,6 +409,7 @@ def test_decoded_text_keeps_the_declared_charset_for_a_stray_bad_byte() -> None:
     assert "\ufffd157 миллионов" in response.text
 
 
+@pytest.mark.crawl
 def test_robots_txt_disallowing_everything(site: Site, crawl: Callable[..., Crawl]) -> None:
     site.home("/news/first-story-1000001.html")
     site.page("/news/first-story-1000001.html", PAGES["unn"])

@@ -21,6 +21,7 @@ import pytest
 from conftest import FILES, ROOT
 from localsite import QuietHandler, crawl_env, serving
 
+pytestmark = pytest.mark.crawl
 PAGES = {
     "/rus/articles/2026/01/08/8015225/": "pravda_ru_2026-01-08.html",
     "/ru/news/1906059-parlament-moldovi": "unn_ru_2020-12-03.html",

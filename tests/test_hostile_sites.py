@@ -134,6 +134,7 @@ def bait() -> Iterator[str]:
         yield base
 
 
+@pytest.mark.crawl
 @pytest.mark.parametrize("target", ["http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/robots.txt",
                                     "{bait}/robots.txt", "http://localhost:{port}/internal"])
 def test_redirects_to_internal_addresses_are_refused_at_every_hop(tmp_path: Path, mongo_uri: str, bait: str,
@@ -173,6 +174,7 @@ def two_hosts() -> Iterator[tuple[type[Any], int]]:
         yield site, int(base.rsplit(":", 1)[1])
 
 
+@pytest.mark.crawl
 def test_a_page_on_another_host_cannot_overwrite_a_stored_article(
     tmp_path: Path, mongo_uri: str, two_hosts: tuple[type[Any], int]
 ) -> None:
@@ -216,6 +218,7 @@ def test_a_page_on_another_host_cannot_overwrite_a_stored_article(
         client.close()
 
 
+@pytest.mark.crawl
 def test_javascript_and_data_urls_are_not_stored(tmp_path: Path, mongo_uri: str, two_hosts: tuple[type[Any], int]) -> None:
     site, port = two_hosts
     url = f"http://127.0.0.1:{port}/2024/05/01/bridge-over-the-river-approved/"
@@ -244,6 +247,7 @@ def test_javascript_and_data_urls_are_not_stored(tmp_path: Path, mongo_uri: str,
     assert "javascript:" not in json.dumps(stored, default=str) and "data:text" not in json.dumps(stored, default=str)
 
 
+@pytest.mark.crawl
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no browser at {CHROMIUM}: apt-get install chromium")
 def test_the_browser_goes_only_where_the_crawl_may(tmp_path: Path, mongo_uri: str, bait: str,
                                                    two_hosts: tuple[type[Any], int]) -> None:

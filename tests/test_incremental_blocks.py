@@ -24,7 +24,7 @@ from scrapy import Request
 from conftest import FILES, ROOT
 from localsite import QuietHandler, crawl_env, serving
 from newscrawl.crawl.incremental import stored_times
-from newscrawl.store.storage import Storage
+from newscrawl.store.database import Storage
 from newscrawl.extract.urls import url_key
 
 PRAVDA = (FILES / "regional/pravda_ru_2026-01-08.html").read_bytes()
@@ -106,6 +106,7 @@ def stats_of(log: str) -> dict[str, int]:
     return found
 
 
+@pytest.mark.crawl
 def test_three_runs(tmp_path: Path, site: str, env: dict[str, str]) -> None:
     client: MongoClient = MongoClient(env["MONGO_URI"])
     db = client[env["MONGO_DATABASE"]]
@@ -142,10 +143,10 @@ def test_three_runs(tmp_path: Path, site: str, env: dict[str, str]) -> None:
     assert json.dumps(first)  # the stats dump parsed
 
 
-@pytest.mark.parametrize("per_key", [True, False], ids=["per-key lookups (nx-27017)", "batched $in (MongoDB)"])
-def test_both_ways_of_asking_for_stored_articles_agree(storage: Storage, per_key: bool) -> None:
-    """The embedded server is asked one key at a time, MongoDB in batches: the same answer, by
-    canonical or fetched address, on whichever server the tests run against."""
+@pytest.mark.parametrize("indexed_in", [False, True], ids=["per-key lookups", "batched $in"])
+def test_both_ways_of_asking_for_stored_articles_agree(storage: Storage, indexed_in: bool) -> None:
+    """A server that scans for ``$in`` is asked one key at a time, the others in batches: the same
+    answer, by canonical or fetched address, on whichever server the tests run against."""
     canonical = "https://www.unian.info/world/story-12000001.html"
     fetched_only = "https://www.unian.info/world/story-12000002.html?utm_source=rss"
     published = datetime(2023, 2, 18, 4, 24, tzinfo=timezone.utc)
@@ -155,10 +156,11 @@ def test_both_ways_of_asking_for_stored_articles_agree(storage: Storage, per_key
          "published_at": published, "modified_at": published + timedelta(hours=1)},
     ])
     asked = [Request(canonical), Request(fetched_only), Request("https://www.unian.info/world/new-12000003.html")]
-    answer = stored_times(replace(storage, embedded=per_key), asked)
+    answer = stored_times(replace(storage, traits=replace(storage.traits, secondary_in_is_indexed=indexed_in)), asked)
     assert answer == {url_key(canonical): published, url_key(fetched_only): published + timedelta(hours=1)}
 
 
+@pytest.mark.crawl
 def test_feed_validators_are_kept_only_after_a_crawl_that_finished(tmp_path: Path, site: str, mongo_uri: str) -> None:
     env = crawl_env(tmp_path, mongo_uri, "validators")
     client: MongoClient = MongoClient(mongo_uri)

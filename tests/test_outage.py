@@ -21,8 +21,9 @@ from pymongo import MongoClient
 
 from conftest import FILES, ROOT
 from localsite import serving, write_local_spider
-from newscrawl.store.storage import EmbeddedServer
+from newscrawl.store.server import EmbeddedServer
 
+pytestmark = pytest.mark.crawl
 ARTICLES = 30
 WORDS = re.findall(r"[A-Za-z]+", (FILES / "unian/article_en_seed.txt").read_text(encoding="utf-8"))
 

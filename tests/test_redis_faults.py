@@ -36,6 +36,7 @@ from conftest import ROOT
 from localsite import QuietHandler, assert_stayed_local, crawl_env, guarded_env, serving, write_local_spider
 from variations import WORDS
 
+pytestmark = pytest.mark.crawl
 redis = pytest.importorskip("redis")
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 LISTINGS, PER_LISTING = 10, 20

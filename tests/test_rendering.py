@@ -69,6 +69,7 @@ def test_the_heuristic_on_real_and_scripted_pages() -> None:
         assert not looks_script_rendered((FILES / "regional" / name).read_bytes().decode("utf-8", "replace"))
 
 
+@pytest.mark.crawl
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no browser at {CHROMIUM}: apt-get install chromium")
 def test_script_built_article_goes_through_the_browser(tmp_path: Path, site: str, mongo_uri: str) -> None:
     items, log = crawl(tmp_path, mongo_uri, site + "/")
@@ -82,6 +83,7 @@ def test_script_built_article_goes_through_the_browser(tmp_path: Path, site: str
     assert "'playwright/browser_count': 1" in log and "'playwright/page_count': 1" in log
 
 
+@pytest.mark.crawl
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no browser at {CHROMIUM}: apt-get install chromium")
 def test_ordinary_pages_start_no_browser(tmp_path: Path, site: str, mongo_uri: str) -> None:
     items, log = crawl(tmp_path, mongo_uri, site + "/plain-only/")

@@ -134,6 +134,7 @@ def crawl(workdir: Path, name: str, start: str, *settings: str) -> tuple[list[di
     return items, stats, text
 
 
+@pytest.mark.crawl
 def test_live_crawl_recorded_then_replayed_offline(tmp_path: Path, site: tuple[str, ThreadingHTTPServer]) -> None:
     base, server = site
     archive = tmp_path / "x.warc.gz"

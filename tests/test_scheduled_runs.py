@@ -74,6 +74,7 @@ def first_run(env: dict[str, str], healthy: Path) -> subprocess.CompletedProcess
     return run_unian(env, healthy)
 
 
+@pytest.mark.crawl
 def test_first_run_stores_everything_and_records_the_run(first_run: subprocess.CompletedProcess[str],
                                                          env: dict[str, str]) -> None:
     assert first_run.returncode == 0, first_run.stdout + first_run.stderr
@@ -87,6 +88,7 @@ def test_first_run_stores_everything_and_records_the_run(first_run: subprocess.C
     assert len(logs) == 1 and "Spider closed (finished)" in logs[0].read_text(encoding="utf-8")
 
 
+@pytest.mark.crawl
 def test_second_run_over_the_same_site_downloads_no_article(first_run: subprocess.CompletedProcess[str],
                                                            env: dict[str, str], healthy: Path) -> None:
     again = run_unian(env, healthy)
@@ -98,6 +100,7 @@ def test_second_run_over_the_same_site_downloads_no_article(first_run: subproces
     assert run["alerts"] == []  # nothing new is not an alert
 
 
+@pytest.mark.crawl
 def test_layout_drift_raises_alerts_exit_2_and_one_webhook_message_each(
     first_run: subprocess.CompletedProcess[str], env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -147,6 +150,7 @@ def test_a_second_run_while_one_holds_the_lock_exits_0(env: dict[str, str], heal
     assert "unian is still running (pid 4242" in result.stdout and "not starting another run" in result.stdout
 
 
+@pytest.mark.crawl
 def test_a_lock_left_by_a_dead_run_does_not_block(env: dict[str, str], healthy: Path) -> None:
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     Path(env["NEWSCRAWL_DATA_DIR"], "locks", "unian.lock").write_text(dead.stdout.strip(), encoding="utf-8")

@@ -25,7 +25,7 @@ from localsite import QuietHandler, assert_stayed_local, crawl_env, guarded_env,
 from newscrawl.extract.items import Article, Image
 from newscrawl.extract.parser import GenericParser
 from newscrawl.crawl.safety import SafeTargets, UnsafeRequest, is_internal
-from newscrawl.store.storage import redact_uri
+from newscrawl.store.database import redact_uri
 from newscrawl.extract.urls import registrable_domain, same_site
 from pipelines.validate import keep_http_urls
 from pipelines.validate import ValidatePipeline
@@ -112,6 +112,7 @@ def test_stored_text_is_plain_text() -> None:
     assert "First paragraph of the story" in stored.body and "Second link." in stored.body
 
 
+@pytest.mark.crawl
 def test_redis_password_is_never_logged(tmp_path: Path, mongo_uri: str) -> None:
     """A password in NEWSCRAWL_REDIS_URL (the local Redis has none, so the crawl fails): not in the log."""
     log = tmp_path / "crawl.log"

@@ -1,23 +1,39 @@
 """The MongoDB operations the project relies on, run against whichever server is in use.
 
-With no MONGO_URI this is the embedded nx-27017 0.8.1, which deviates from MongoDB in places
-(measured): ``$push`` of a subdocument stores a JSON string, ``$addToSet`` on a missing field does
-nothing, a query on an indexed array field returns nothing, ``$text`` finds nothing, ``$max`` of
-dates in ``$group`` returns a string, plain equality on an ObjectId field other than ``_id`` matches
-nothing (``$in`` does). The project avoids those operations; the tests below pin the
-ones it does use, so a server that breaks them fails here first.
+With no MONGO_URI this is the embedded nx-27017 0.8.1, which deviates from MongoDB in places. The
+adapter (:mod:`newscrawl.store.nx`) names each deviation as a trait; every trait is checked here
+against what the server in use really does, so a wrong claim in the adapter's table fails, and so
+does a server that breaks an operation the project uses.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import fields, replace
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
-from pymongo.errors import BulkWriteError
+from pymongo.collection import Collection
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
-from newscrawl.store.storage import DUPLICATE_KEY, Storage, index_models, redact_uri
+from newscrawl.extract.urls import url_key
+from newscrawl.store.database import Storage, index_models, redact_uri
+from newscrawl.store.dedupe import Deduper, add_bands
+from newscrawl.store.errors import DUPLICATE_KEY
+from newscrawl.store.nx import MONGODB, NX_27017, ServerTraits, server_traits
+from newscrawl.store.writer import ArticleStore
 
 UTC = timezone.utc
+
+
+def test_the_server_in_use_is_recognised(storage: Storage) -> None:
+    assert server_traits(storage.client) == storage.traits
+    if not os.getenv("MONGO_URI"):  # the session's own embedded server
+        assert storage.traits == NX_27017
 
 
 def test_indexes_exist(storage: Storage) -> None:
@@ -26,15 +42,193 @@ def test_indexes_exist(storage: Storage) -> None:
              for index in storage.db.articles.list_indexes()}
     assert found[("url_key",)] is True
     assert found[("story_key",)] is True
-    assert {("site", "published_at"), ("published_at",), ("content_hash",)} <= set(found)
+    assert {("site", "published_at"), ("published_at",), ("content_hash",), ("fetched_key",)} <= set(found)
     assert {(f"simhash_band{i}",) for i in range(4)} <= set(found)
-    assert (("tags",) in found) is (not storage.embedded)
+    assert (("tags",) in found) is storage.traits.indexed_arrays_queryable
 
 
 def test_tags_index_only_where_the_server_can_query_it() -> None:
-    """nx-27017 answers nothing for queries on an indexed array field, so embedded mode skips that index."""
-    assert "tags" not in {m.document["name"] for m in index_models(embedded=True)["articles"]}
-    assert "tags" in {m.document["name"] for m in index_models(embedded=False)["articles"]}
+    """An index on an array field hides every document from queries where the server cannot query it."""
+    assert "tags" not in {m.document["name"] for m in index_models(NX_27017)["articles"]}
+    assert "tags" in {m.document["name"] for m in index_models(MONGODB)["articles"]}
+
+
+# -- every trait the adapter claims, against what the server does --------------------------------
+
+
+def _scans_collection(collection: Collection[dict[str, Any]], query: dict[str, Any]) -> bool:
+    """Whether the server's plan for ``query`` reads the whole collection (MongoDB: ``COLLSCAN``;
+    an SQLite-backed server: ``SCAN <collection>``) instead of seeking an index."""
+    plan = json.dumps(collection.find(query).explain()["queryPlanner"]["winningPlan"], default=str)
+    return "COLLSCAN" in plan or re.search(rf'"SCAN {re.escape(collection.name)}\b', plan) is not None
+
+
+def _articles_to_plan(storage: Storage) -> Collection[dict[str, Any]]:
+    """The ``articles`` collection (its real indexes) with enough documents for a real plan."""
+    storage.db.articles.insert_many(
+        [{"url_key": f"k{i}", "story_key": f"s/uk/{i}", "site": "s", "title": f"t{i}"} for i in range(50)]
+    )
+    return storage.db.articles
+
+
+def test_plans_tell_an_index_seek_from_a_scan(storage: Storage) -> None:
+    """The check behind the two ``*_is_indexed`` traits reads plans right on this server."""
+    articles = _articles_to_plan(storage)
+    assert not _scans_collection(articles, {"url_key": "k1"})
+    assert _scans_collection(articles, {"title": "t1"})  # no index on title
+
+
+def _in_is_indexed(storage: Storage) -> bool:
+    return not _scans_collection(_articles_to_plan(storage), {"url_key": {"$in": ["k1", "k2", "k3"]}})
+
+
+def _or_is_indexed(storage: Storage) -> bool:
+    return not _scans_collection(_articles_to_plan(storage), {"$or": [{"url_key": "k1"}, {"story_key": "s/uk/2"}]})
+
+
+def _indexed_array_is_queryable(storage: Storage) -> bool:
+    probe = storage.db.probe_arrays
+    probe.create_index("tags")
+    probe.insert_many([{"tags": ["war", "isw"]}, {"tags": ["sport"]}])
+    return [doc["tags"] for doc in probe.find({"tags": "isw"}, {"_id": 0})] == [["war", "isw"]]
+
+
+def _partial_index_ignores_others(storage: Storage) -> bool:
+    probe = storage.db.probe_partial
+    probe.create_index("key", unique=True, partialFilterExpression={"key": {"$type": "string"}})
+    probe.insert_one({"key": 1})
+    try:
+        probe.insert_one({"key": 1})  # not a string: outside the index
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+def _object_id_equality_matches(storage: Storage) -> bool:
+    article = storage.db.articles.insert_one({"url_key": "https://x.ua/a"}).inserted_id
+    storage.db.article_revisions.insert_one({"article_id": article, "revision": 1})
+    found = storage.db.article_revisions.find_one({"article_id": {"$in": [article]}})  # what the project uses
+    assert found is not None and found["revision"] == 1
+    return storage.db.article_revisions.find_one({"article_id": article}) is not None
+
+
+def _push_stores_subdocuments(storage: Storage) -> bool:
+    probe = storage.db.probe_push
+    _id = probe.insert_one({"url": "u"}).inserted_id
+    probe.update_one({"_id": _id}, {"$push": {"also_published_by": {"site": "s", "url": "v"}}})
+    return probe.find_one({"_id": _id})["also_published_by"] == [{"site": "s", "url": "v"}]
+
+
+def _add_to_set_creates_field(storage: Storage) -> bool:
+    probe = storage.db.probe_add_to_set
+    _id = probe.insert_one({"url": "u"}).inserted_id
+    probe.update_one({"_id": _id}, {"$addToSet": {"duplicate_urls": "v"}})
+    return probe.find_one({"_id": _id}).get("duplicate_urls") == ["v"]
+
+
+def _compiled_regex_matches(storage: Storage) -> bool:
+    probe = storage.db.probe_regex
+    probe.insert_many([{"title": "157 миллионов"}, {"title": "other"}])
+    assert probe.count_documents({"title": {"$regex": "^157"}}) == 1  # what the project uses: a pattern string
+    try:
+        return [d["title"] for d in probe.find({"title": re.compile("^157")}, {"_id": 0})] == ["157 миллионов"]
+    except OperationFailure:
+        return False
+
+
+def _groups_by_compound_id(storage: Storage) -> bool:
+    probe = storage.db.probe_group
+    probe.insert_many([{"site": "a", "language": "uk"}, {"site": "a", "language": "uk"}, {"site": "a", "language": "en"}])
+    groups = probe.aggregate([{"$group": {"_id": {"site": "$site", "language": "$language"}, "n": {"$sum": 1}}}])
+    return sorted((g["_id"].get("language"), g["n"]) for g in groups) == [("en", 1), ("uk", 2)]
+
+
+def _max_of_dates_is_date(storage: Storage) -> bool:
+    probe = storage.db.probe_max
+    latest = datetime(2023, 2, 19, 4, 24, tzinfo=UTC)
+    probe.insert_many([{"site": "a", "published_at": datetime(2023, 2, 18, tzinfo=UTC)}, {"site": "a", "published_at": latest}])
+    [group] = probe.aggregate([{"$group": {"_id": "$site", "newest": {"$max": "$published_at"}}}])
+    return group["newest"] == latest
+
+
+def _text_needs_index(storage: Storage) -> bool:
+    probe = storage.db.probe_text
+    probe.insert_many([{"body": "Війна в Україні триває"}, {"body": "football results"}])
+    try:
+        found = [d["body"] for d in probe.find({"$text": {"$search": "football"}}, {"_id": 0})]
+    except OperationFailure:
+        return True
+    assert found == ["football results"], "$text neither refused nor searched"
+    return False
+
+
+#: trait -> what the server in use really does (True: as the trait's name says)
+OBSERVED: dict[str, Callable[[Storage], bool]] = {
+    "secondary_in_is_indexed": _in_is_indexed,
+    "secondary_or_is_indexed": _or_is_indexed,
+    "indexed_arrays_queryable": _indexed_array_is_queryable,
+    "partial_indexes": _partial_index_ignores_others,
+    "object_id_equality": _object_id_equality_matches,
+    "push_subdocuments": _push_stores_subdocuments,
+    "add_to_set_creates_field": _add_to_set_creates_field,
+    "compiled_regex_filters": _compiled_regex_matches,
+    "compound_group_id": _groups_by_compound_id,
+    "max_of_dates_is_date": _max_of_dates_is_date,
+    "text_needs_index": _text_needs_index,
+}
+
+
+def test_every_trait_is_checked() -> None:
+    assert set(OBSERVED) == {f.name for f in fields(ServerTraits)} - {"server"}
+
+
+@pytest.mark.parametrize("trait", sorted(OBSERVED))
+def test_the_adapter_claims_what_the_server_does(storage: Storage, trait: str) -> None:
+    assert OBSERVED[trait](storage) is getattr(storage.traits, trait), f"{storage.traits.server}: {trait}"
+
+
+# -- the query each trait chooses and its workaround answer alike -------------------------------
+
+
+def _key(path: str) -> str:
+    return url_key(f"https://s.ua/{path}")
+
+
+def _article(path: str, source_id: str | None, simhash: int, **fields: Any) -> dict[str, Any]:
+    """An article document of site ``s`` in the language its path starts with."""
+    return add_bands({"url": f"https://s.ua/{path}", "url_key": _key(path), "site": "s", "language": path.split("/")[0],
+                      "source_id": source_id, "simhash": simhash, **fields})
+
+
+@pytest.mark.parametrize("indexed", [False, True], ids=["one lookup per key", "one $in/$or query"])
+def test_both_ways_of_looking_up_several_keys_agree(storage: Storage, indexed: bool) -> None:
+    """Whichever query the traits choose, the writer and the deduper find the same articles."""
+    store = ArticleStore(storage.db, replace(storage.traits, secondary_in_is_indexed=indexed, secondary_or_is_indexed=indexed))
+    store.write([
+        _article("uk/1", "1", 0x0123_4567_89AB_CDEF, translations={"en": "https://s.ua/en/1"}),
+        _article("en/1", "1", 0x0123_0000_0000_0000),
+        _article("uk/2", "2", 0x7FFF_FFFF_FFFF_FFFF),
+    ])
+    stored = {doc["url_key"]: doc for doc in storage.db.articles.find()}
+    uk1, en1, uk2 = (stored[_key(path)] for path in ("uk/1", "en/1", "uk/2"))
+    assert (uk1["translation_ids"], en1["translation_ids"]) == ({"en": en1["_id"]}, {"uk": uk1["_id"]})
+    assert "translation_ids" not in uk2
+    assert store.ids_by_url_key({_key("uk/1"), _key("uk/2"), _key("uk/9")}) == {_key("uk/1"): uk1["_id"], _key("uk/2"): uk2["_id"]}
+
+    def existing(path: str, source_id: str | None) -> str | None:
+        found = store.find_existing(_article(path, source_id, 0))
+        return found["url_key"] if found else None
+
+    assert existing("uk/2", "1") == _key("uk/2")  # the URL key wins over another (earlier) article's story
+    assert existing("uk/other", "2") == _key("uk/2")  # the same story under another address
+    assert existing("uk/2", None) == _key("uk/2")
+    assert existing("uk/9", "9") is None
+
+    near = Deduper(store).lookup(_article("uk/9", None, 0x0123_4567_89AB_CDEE)).band_matches
+    assert {match["url_key"] for match in near} == {_key("uk/1"), _key("en/1")}  # 3 bands and 1 band in common
+
+
+# -- operations the project uses on every server --------------------------------------------------
 
 
 def test_unordered_bulk_insert_reports_duplicates_and_inserts_the_rest(storage: Storage) -> None:
@@ -69,6 +263,7 @@ def test_queries_used_by_dedupe_cli_and_store(storage: Storage) -> None:
     keys = lambda query: sorted(d["url_key"] for d in articles.find(query, {"url_key": 1}))  # noqa: E731
     assert keys({"content_hash": "h2"}) == ["k2"]
     assert keys({"url_key": {"$in": ["k1", "k3", "k9"]}}) == ["k1", "k3"]
+    assert keys({"$or": [{"url_key": "k1"}, {"simhash_band0": 8}]}) == ["k1", "k2"]
     assert keys({"simhash_band0": 7}) == ["k1"]
     since, until = datetime(2023, 2, 18, tzinfo=UTC), datetime(2023, 2, 19, tzinfo=UTC)
     assert keys({"site": "unian", "published_at": {"$gte": since, "$lt": until}}) == ["k1"]
@@ -104,16 +299,6 @@ def test_databases_are_isolated(storage: Storage) -> None:
         assert other.articles.count_documents({"url_key": "only-here"}) == 0
     finally:
         storage.client.drop_database(other.name)
-
-
-def test_object_id_references_are_found_with_in(storage: Storage) -> None:
-    """Revisions point at their article by ObjectId; lookups use ``$in``, which every server answers."""
-    article = storage.db.articles.insert_one({"url_key": "https://x.ua/a"}).inserted_id
-    storage.db.article_revisions.insert_one({"article_id": article, "revision": 1})
-    found = storage.db.article_revisions.find_one({"article_id": {"$in": [article]}})
-    assert found is not None and found["revision"] == 1
-    plain = storage.db.article_revisions.find_one({"article_id": article})
-    assert (plain is None) is storage.embedded  # the nx-27017 deviation; MongoDB finds it
 
 
 def test_redact_uri() -> None:

@@ -25,7 +25,9 @@ from pymongo import MongoClient
 from conftest import FILES, ROOT
 from localsite import QuietHandler, assert_stayed_local, crawl_env, guarded_env, serving, write_local_spider
 from newscrawl.store.sink import ArticleSink, SinkOptions
-from newscrawl.store.storage import Storage, free_port, read_spill, spill_files
+from newscrawl.store.database import Storage
+from newscrawl.store.files import read_spill, spill_files
+from newscrawl.store.server import free_port
 
 WORDS = re.findall(r"[A-Za-z]+", (FILES / "unian/article_en_seed.txt").read_text(encoding="utf-8"))
 PER_LISTING = 100
@@ -145,6 +147,7 @@ def test_a_spill_line_keeps_text_utf8_cannot_hold(tmp_path: Path) -> None:
     assert spilled["title"] == "\ud800 bad"
 
 
+@pytest.mark.crawl
 def test_500_articles_with_one_poisoned_page_are_all_stored(tmp_path: Path, site: str, mongo_uri: str) -> None:
     env = crawl_env(tmp_path, mongo_uri)
     result = crawl(tmp_path, site, env, listings=5, NEWSCRAWL_MONGO_BATCH=50, LOG_LEVEL="DEBUG")
@@ -185,6 +188,7 @@ def test_a_dropped_article_is_named_in_one_line_not_printed() -> None:
 # -- the database out of reach --------------------------------------------------------------------
 
 
+@pytest.mark.crawl
 def test_an_unreachable_database_spills_everything_and_exits_1_saying_so(tmp_path: Path, site: str, mongo_uri: str) -> None:
     closed = f"mongodb://127.0.0.1:{free_port()}"
     env = crawl_env(tmp_path, closed)
@@ -232,6 +236,7 @@ def test_credentials_the_embedded_server_does_not_take_are_one_clear_line(tmp_pa
     assert "s3cret" not in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.crawl
 def test_no_page_fetched_exits_1_with_one_line_per_failure(tmp_path: Path, mongo_uri: str) -> None:
     closed = f"http://127.0.0.1:{free_port()}"  # nothing listens: every request is refused
     env = crawl_env(tmp_path, mongo_uri)
@@ -261,6 +266,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
+@pytest.mark.crawl
 def test_a_full_disk_stops_the_crawl_and_the_next_run_stores_the_rest(tmp_path: Path, site: str, small_disk: Path) -> None:
     Site.paragraphs = 12  # ~5 KB of text per article: 300 articles do not fit in 2 MB
     env = crawl_env(tmp_path, "")
@@ -285,7 +291,7 @@ def test_a_full_disk_stops_the_crawl_and_the_next_run_stores_the_rest(tmp_path: 
     finally:
         Site.paragraphs = 4
     storage_dir = tmp_path / "data/mongo"
-    from newscrawl.store.storage import EmbeddedServer
+    from newscrawl.store.server import EmbeddedServer
 
     server = EmbeddedServer.start(storage_dir)
     try:

@@ -95,6 +95,7 @@ def run_spider(tmp_path: Path, start: str, *settings: str) -> tuple[list[dict], 
     return items, log.read_text(encoding="utf-8")
 
 
+@pytest.mark.crawl
 def test_record_then_replay_gives_the_same_items_without_the_server(tmp_path: Path, site: str) -> None:
     archive = tmp_path / "crawl.warc.gz"
     live, live_log = run_spider(tmp_path, site + "/", f"NEWSCRAWL_WARC_OUT={archive}")
@@ -114,6 +115,7 @@ def test_record_then_replay_gives_the_same_items_without_the_server(tmp_path: Pa
     assert "'downloader/response_status_count/301': 1" in replay_log
 
 
+@pytest.mark.crawl
 def test_unknown_start_url_is_a_counted_404(tmp_path: Path) -> None:
     archive = tmp_path / "empty.warc.gz"
     write_warc(archive, [ArchivedResponse("http://127.0.0.1:9/only", body=b"<html></html>")])

@@ -5,9 +5,9 @@
   and ``fetched_key``: the canonical and the fetched address), and drops those already stored —
   unless the listing says the story changed after the stored version (``listed_at`` later than
   its ``modified_at``/``published_at``): those are fetched again, and the storage pipeline
-  records a revision. (nx-27017 answers ``$in`` by scanning the collection, so on the embedded
-  server the check is one indexed equality lookup per link instead; on MongoDB it is two indexed
-  ``$in`` lookups per batch.)
+  records a revision. (Where the server answers ``$in`` by scanning the collection, as
+  :attr:`~newscrawl.store.nx.ServerTraits.secondary_in_is_indexed` says, the check is one indexed
+  equality lookup per link instead of two indexed ``$in`` lookups per batch.)
 - :class:`ConditionalFeeds` (downloader middleware) sends ``If-None-Match``/``If-Modified-Since``
   for feeds and sitemaps from the validators the server gave last time (collection ``feed_state``);
   a ``304 Not Modified`` costs no parsing. New validators are saved only when the crawl ran out of
@@ -30,16 +30,11 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from newscrawl.ops.outcome import OK, crawl_outcome
-from newscrawl.store.service import sink_for
+from newscrawl.store.service import StorageService
 from newscrawl.extract.urls import url_key
 
 logger = logging.getLogger(__name__)
 BATCH = 500
-
-
-def _storage(crawler: Crawler) -> Any:
-    sink = sink_for(crawler)
-    return sink.storage if sink.storage is not None and sink.database_up else None
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -53,6 +48,7 @@ class SkipStoredArticles:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.storage = StorageService.from_crawler(crawler)
         self.enabled = crawler.settings.getbool("NEWSCRAWL_INCREMENTAL", True)
 
     @classmethod
@@ -78,7 +74,7 @@ class SkipStoredArticles:
 
     async def _checked_async(self, requests: list[Request]) -> AsyncIterator[Request]:
         """:meth:`select` with the lookup on a thread (the reactor need not wait for the database)."""
-        storage = _storage(self.crawler) if requests else None
+        storage = self.storage.usable_storage if requests else None
         stored = await asyncio.to_thread(stored_times, storage, requests) if storage is not None else None
         for request in self.select(requests, stored):
             yield request
@@ -112,14 +108,14 @@ def stored_times(storage: Any, requests: list[Request]) -> dict[str, datetime | 
     wanted = {"url_key": 1, "fetched_key": 1, "modified_at": 1, "published_at": 1}
     stored: dict[str, datetime | None] = {}
     try:
-        if storage.embedded:  # nx-27017 answers $in by scanning the collection (seconds at 70,000
-            # articles); an indexed equality lookup per key costs about 1 ms whatever the size
+        if storage.traits.secondary_in_is_indexed:  # two indexed lookups per batch
+            docs = [(doc[field], doc) for field in ("url_key", "fetched_key")
+                    for doc in articles.find({field: {"$in": keys}}, wanted)]
+        else:  # $in would scan the collection (seconds at 70,000 articles); an indexed equality
+            # lookup per key costs about 1 ms whatever the size
             found = ((key, articles.find_one({"url_key": key}, wanted) or articles.find_one({"fetched_key": key}, wanted))
                      for key in keys)
             docs = [(key, doc) for key, doc in found if doc is not None]
-        else:  # two indexed lookups per batch ($or would not use both indexes everywhere)
-            docs = [(doc[field], doc) for field in ("url_key", "fetched_key")
-                    for doc in articles.find({field: {"$in": keys}}, wanted)]
         for key, doc in docs:
             stored[key] = _utc(doc.get("modified_at") or doc.get("published_at"))
     except Exception as exc:  # the database went away
@@ -133,6 +129,7 @@ class ConditionalFeeds:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.storage = StorageService.from_crawler(crawler)
         #: validators of feeds fetched in this run, saved when it ends well
         self.fresh: dict[str, dict[str, str | None]] = {}
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -143,7 +140,7 @@ class ConditionalFeeds:
         return cls(crawler)
 
     def _state(self) -> Any:
-        storage = _storage(self.crawler)
+        storage = self.storage.usable_storage
         return storage.db.feed_state if storage is not None else None
 
     async def process_request(self, request: Request) -> None:

@@ -92,7 +92,7 @@ class Article:
     truncated: list[str] = field(default_factory=list)
     #: links for URL fields that were not http(s) (``javascript:``, ``data:``…) and were left out
     unsafe_urls_dropped: int = 0
-    # identity, set by the dedupe pipeline
+    # identity, set by the normalize pipeline (by the store when it did not run)
     url_key: str | None = None
     #: the key of the URL the page was fetched from (differs from ``url_key`` when the canonical
     #: URL is another): what an incremental crawl looks up before requesting a listed URL

@@ -25,7 +25,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import IO
 
-from newscrawl.store.storage import data_dir
+from newscrawl.store.files import data_dir
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Spider, signals
 from scrapy.utils.defer import deferred_from_coro
 
-from newscrawl.store.storage import data_dir
+from newscrawl.store.files import data_dir
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -25,11 +25,11 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from newscrawl.ops.alerts import Alert, AlertRules, evaluate
-from newscrawl.distributed import redis_url
+from newscrawl.distributed.redis import redis_url
 from newscrawl.ops.outcome import crawl_outcome
-from newscrawl.store.service import opened_sink, sink_for
+from newscrawl.store.service import StorageService
 from newscrawl.crawl.spider import FILL_FIELDS
-from newscrawl.store.storage import data_dir, to_json_line
+from newscrawl.store.files import data_dir, to_json_line
 
 logger = logging.getLogger(__name__)
 HISTORY_RUNS = 10
@@ -133,6 +133,7 @@ class RunRecorder:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.storage = StorageService.from_crawler(crawler)
         settings = crawler.settings
         self.rules = AlertRules(
             fill_thresholds=settings.getdict("NEWSCRAWL_ALERT_FILL_THRESHOLDS") or AlertRules().fill_thresholds,
@@ -157,9 +158,9 @@ class RunRecorder:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         run = run_document(spider.name, stats, self.started_at, datetime.now(timezone.utc), reason,
                            shared=bool(redis_url(self.crawler.settings)))
-        opened_here = opened_sink(self.crawler) is None  # no pipeline used storage
-        sink = sink_for(self.crawler)
-        runs = sink.storage.db.crawl_runs if sink.storage is not None and sink.database_up else None
+        opened_here = not self.storage.opened  # no pipeline used storage
+        usable = self.storage.usable_storage
+        runs = usable.db.crawl_runs if usable is not None else None
         if runs is not None:
             try:
                 load_pending_runs(runs, self.data_dir / "runs")
@@ -174,7 +175,7 @@ class RunRecorder:
                 self.crawler.stats.inc_value("newscrawl/webhook_failed")
         self._store(runs, run)
         if opened_here:  # opened during spider_closed: its own close hook would not run any more
-            sink.close()
+            self.storage.close()
         if self.summary_path:
             summary = {"run_id": run["_id"], "spider": run["spider"], "alerts": run["alerts"],
                        "errors": run["errors"], "finish_reason": reason, "items": run["items"],

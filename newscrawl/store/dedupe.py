@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from newscrawl.store.storage import SIMHASH_BANDS, ArticleStore, is_newer_version, story_key
+from newscrawl.store.database import SIMHASH_BANDS
+from newscrawl.store.writer import ArticleStore, is_newer_version, story_key
 
 logger = logging.getLogger(__name__)
 
@@ -162,9 +163,9 @@ class Deduper:
         """Read what the database holds that may match ``doc`` (no in-run state is touched).
 
         ``doc`` carries ``url_key``, ``content_hash``, ``simhash`` and the band fields
-        (:func:`add_bands`). Stops at the first exact match; one indexed lookup per band, since
-        nx-27017 scans the whole collection for ``$or``. A text with a SimHash needs no content-hash
-        query: the same words hash alike, so a copy shares all four bands.
+        (:func:`add_bands`). Stops at the first exact match. The bands are one ``$or`` where the
+        server answers it from the indexes, else one indexed lookup per band. A text with a SimHash
+        needs no content-hash query: the same words hash alike, so a copy shares all four bands.
         """
         assert self.store is not None
         found = StoredMatches(existing=self.store.find_existing(doc))
@@ -178,11 +179,14 @@ class Deduper:
                 same = self.store.articles.find_one({"content_hash": doc["content_hash"]}, {"url_key": 1})
                 found.same_content = same["url_key"] if same else None
             return found
-        for i in range(SIMHASH_BANDS):  # the same words give the same SimHash: a same-content copy is among these
-            found.band_matches += self.store.articles.find(
-                {f"simhash_band{i}": doc[f"simhash_band{i}"]},
-                {"simhash": 1, "url_key": 1, "language": 1, "content_hash": 1},
-            )
+        # the same words give the same SimHash: a same-content copy is among the band matches
+        bands = [{f"simhash_band{i}": doc[f"simhash_band{i}"]} for i in range(SIMHASH_BANDS)]
+        wanted = {"simhash": 1, "url_key": 1, "language": 1, "content_hash": 1}
+        if self.store.traits.secondary_or_is_indexed:
+            found.band_matches = list(self.store.articles.find({"$or": bands}, wanted))
+        else:
+            for band in bands:
+                found.band_matches += self.store.articles.find(band, wanted)
         if doc.get("content_hash"):
             found.same_content = next(
                 (m["url_key"] for m in found.band_matches if m.get("content_hash") == doc["content_hash"]), None

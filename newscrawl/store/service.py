@@ -1,16 +1,17 @@
-"""The crawl's storage service: one :class:`~newscrawl.store.sink.ArticleSink` per crawler.
+"""The crawl's storage service: one per crawler, reached with ``StorageService.from_crawler``.
 
-Opened on first use from the crawler's settings (``MONGO_URI``, ``MONGO_DATABASE``,
-``NEWSCRAWL_MONGO_*``, ``NEWSCRAWL_DEDUPE_*``), after writing what earlier runs spilled; closed
-when the spider closes. The pipelines, the incremental middlewares, the run recorder and the
-shared-crawl middleware all reach storage through :func:`sink_for`.
+Its :class:`~newscrawl.store.sink.ArticleSink` is opened on first use from the crawler's settings
+(``MONGO_URI``, ``MONGO_DATABASE``, ``NEWSCRAWL_MONGO_*``, ``NEWSCRAWL_DEDUPE_*``), after writing
+what earlier runs spilled, and closed when the spider closes. The pipelines, the incremental
+middlewares, the run recorder and the shared-crawl middleware all reach storage through it.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from itemadapter import ItemAdapter
 from scrapy import signals
 
 from newscrawl.store.sink import ArticleSink, SinkOptions
@@ -18,41 +19,79 @@ from newscrawl.store.sink import ArticleSink, SinkOptions
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
+    from newscrawl.store.database import Storage
+
 logger = logging.getLogger(__name__)
 
 
-def opened_sink(crawler: Crawler) -> ArticleSink | None:
-    """The crawl's sink if something opened it already (None otherwise: nothing is opened)."""
-    return getattr(crawler, "_newscrawl_sink", None)
+def article_document(item: Any) -> dict[str, Any]:
+    """The MongoDB document of an article item (nested images as plain dicts)."""
+    return ItemAdapter(item).asdict()
 
 
-def sink_for(crawler: Crawler) -> ArticleSink:
-    """The crawl's one :class:`ArticleSink`, opened on first use and closed when the spider closes."""
-    sink = opened_sink(crawler)
-    if sink is None:
-        settings = crawler.settings
-        options = SinkOptions(
-            batch_size=settings.getint("NEWSCRAWL_MONGO_BATCH", 200),
-            flush_seconds=settings.getfloat("NEWSCRAWL_MONGO_FLUSH_SECONDS", 5.0),
-            retries=settings.getint("NEWSCRAWL_MONGO_RETRIES", 3),
-            backoff_seconds=settings.getfloat("NEWSCRAWL_MONGO_BACKOFF_SECONDS", 0.5),
-            down_seconds=settings.getfloat("NEWSCRAWL_MONGO_DOWN_SECONDS", 30.0),
-            timeout_ms=settings.getint("NEWSCRAWL_MONGO_TIMEOUT_MS", 5000),
-            max_distance=settings.getint("NEWSCRAWL_DEDUPE_MAX_DISTANCE", 3),
-            min_words=settings.getint("NEWSCRAWL_DEDUPE_MIN_WORDS", 50),
-            memory_items=settings.getint("NEWSCRAWL_DEDUPE_MEMORY_ITEMS", 100_000),
-        )
-        stats = crawler.stats
-        assert stats is not None
-        sink = ArticleSink.open(
-            settings.get("MONGO_URI") or None,
-            settings.get("MONGO_DATABASE") or None,
-            options,
-            count=lambda name, value: stats.inc_value(name, value) if value else None,
-        )
-        replayed = sink.flush_spill()
-        if replayed:
-            logger.info("wrote %d articles spilled by earlier runs", replayed)
-        crawler.signals.connect(sink.close, signal=signals.spider_closed)
-        crawler._newscrawl_sink = sink  # type: ignore[attr-defined]
-    return sink
+def sink_options(crawler: Crawler) -> SinkOptions:
+    """The sink's tunables from the crawler's settings."""
+    settings = crawler.settings
+    return SinkOptions(
+        batch_size=settings.getint("NEWSCRAWL_MONGO_BATCH", 200),
+        flush_seconds=settings.getfloat("NEWSCRAWL_MONGO_FLUSH_SECONDS", 5.0),
+        retries=settings.getint("NEWSCRAWL_MONGO_RETRIES", 3),
+        backoff_seconds=settings.getfloat("NEWSCRAWL_MONGO_BACKOFF_SECONDS", 0.5),
+        down_seconds=settings.getfloat("NEWSCRAWL_MONGO_DOWN_SECONDS", 30.0),
+        timeout_ms=settings.getint("NEWSCRAWL_MONGO_TIMEOUT_MS", 5000),
+        max_distance=settings.getint("NEWSCRAWL_DEDUPE_MAX_DISTANCE", 3),
+        min_words=settings.getint("NEWSCRAWL_DEDUPE_MIN_WORDS", 50),
+        memory_items=settings.getint("NEWSCRAWL_DEDUPE_MEMORY_ITEMS", 100_000),
+    )
+
+
+class StorageService:
+    """The crawler's storage: its sink, opened on first use and closed when the spider closes
+    (after the ``spider_closed`` handlers connected before it was opened, which may still use it)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self._sink: ArticleSink | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorageService:
+        """The crawler's one service (made on the first call; nothing is opened yet)."""
+        service = getattr(crawler, "_newscrawl_storage", None)
+        if service is None:
+            service = cls(crawler)
+            crawler._newscrawl_storage = service  # type: ignore[attr-defined]
+        return service
+
+    @property
+    def opened(self) -> bool:
+        """Whether something opened the sink already."""
+        return self._sink is not None
+
+    @property
+    def sink(self) -> ArticleSink:
+        """The crawl's one :class:`ArticleSink` (opened now if nothing opened it yet)."""
+        if self._sink is None:
+            stats = self.crawler.stats
+            assert stats is not None
+            self._sink = ArticleSink.open(
+                self.crawler.settings.get("MONGO_URI") or None,
+                self.crawler.settings.get("MONGO_DATABASE") or None,
+                sink_options(self.crawler),
+                count=lambda name, value: stats.inc_value(name, value) if value else None,
+            )
+            replayed = self._sink.flush_spill()
+            if replayed:
+                logger.info("wrote %d articles spilled by earlier runs", replayed)
+            self.crawler.signals.connect(self.close, signal=signals.spider_closed)
+        return self._sink
+
+    @property
+    def usable_storage(self) -> Storage | None:
+        """The open database when it is believed reachable; None while it is down or unavailable."""
+        sink = self.sink
+        return sink.storage if sink.storage is not None and sink.database_up else None
+
+    def close(self) -> None:
+        """Write what is buffered and close the database (when it was opened); twice does nothing."""
+        if self._sink is not None:
+            self._sink.close()

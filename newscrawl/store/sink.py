@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,21 +35,12 @@ from typing import Any
 from bson.errors import BSONError
 from pymongo.errors import ConnectionFailure
 
-from newscrawl.store.dedupe import Decision, Deduper, StoredMatches, Verdict, add_bands
-from newscrawl.store.storage import (
-    ArticleStore,
-    JsonLinesFile,
-    QuarantineFile,
-    SpillFile,
-    Storage,
-    StorageError,
-    WriteResult,
-    is_full_error,
-    open_storage,
-    read_spill,
-    redact_uri,
-    spill_files,
-)
+from newscrawl.store.database import Storage, open_storage, redact_uri
+from newscrawl.store.dedupe import RECENT_DOCS, Decision, Deduper, StoredMatches, Verdict, add_bands
+from newscrawl.store.errors import StorageError, is_full_error
+from newscrawl.store.files import JsonLinesFile, QuarantineFile, SpillFile, read_spill, spill_files
+from newscrawl.store.identity import fill_identity
+from newscrawl.store.writer import ArticleStore, WriteResult
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +84,7 @@ class ArticleSink:
         self.storage = storage
         self.options = options or SinkOptions()
         self.count = count
-        self.store = ArticleStore(storage.db) if storage else None
+        self.store = ArticleStore(storage.db, storage.traits) if storage else None
         self.deduper = Deduper(
             self.store,
             max_distance=self.options.max_distance,
@@ -106,7 +98,9 @@ class ArticleSink:
         #: documents neither stored, quarantined nor spilled (they are fetched again next run)
         self.unsaved = 0
         self.buffer: list[dict[str, Any]] = []
-        self._checked: dict[str, dict[str, Any]] = {}
+        #: url_key -> the document :meth:`decide` let through, until it is added (bounded: a
+        #: document checked but never added is forgotten)
+        self._passed: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._last_flush = time.monotonic()
         self._down_until = 0.0 if storage else float("inf")
         #: called after each flush, once the buffered documents are stored or spilled to disk
@@ -164,27 +158,42 @@ class ArticleSink:
             except ConnectionFailure as exc:  # the copy is still dropped; only its URL goes unrecorded
                 self._mark_down(exc)
         if decision.verdict in (Verdict.NEW, Verdict.UPDATE):
-            self._checked[doc["url_key"]] = doc
+            self._passed[doc["url_key"]] = doc
+            self._passed.move_to_end(doc["url_key"])
+            while len(self._passed) > RECENT_DOCS:
+                self._passed.popitem(last=False)
         return decision
 
+    def prepare(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """``doc`` with its identity (computed when the normalize step did not run) and SimHash bands."""
+        fill_identity(doc, min_words=self.options.min_words)
+        return add_bands(doc)
+
     def check(self, doc: dict[str, Any]) -> Decision:
-        """Dedupe ``doc`` (with url_key and fingerprint) on this thread: lookup, then decide."""
-        add_bands(doc)
+        """Dedupe ``doc`` on this thread: lookup, then decide."""
+        self.prepare(doc)
         return self.decide(doc, self.lookup(doc))
 
     async def check_async(self, doc: dict[str, Any]) -> Decision:
         """:meth:`check` from the crawler's event loop: the lookup on a reader thread (several
         articles' lookups overlap), the decision on the sink's thread."""
-        add_bands(doc)
+        self.prepare(doc)
         stored = await asyncio.wrap_future(self._readers.submit(self.lookup, doc))
         return await self.run(self.decide, doc, stored)
 
-    def take_checked(self, key: str) -> dict[str, Any] | None:
-        """The document :meth:`check` let through for ``key`` (it may carry duplicates' URLs)."""
-        return self._checked.pop(key, None)
-
     def add(self, doc: dict[str, Any]) -> None:
-        """Queue ``doc`` for writing; flush when the batch is full or old."""
+        """Queue ``doc`` for writing (its identity filled in); flush when the batch is full or old.
+
+        When a check let this article through, the document it kept is the one queued, with
+        ``doc``'s fields: copies met since carry their URLs into it. Nothing is looked up here: a
+        document no check saw is written as it is, and the writer's unique indexes and revisions
+        still store each article once.
+        """
+        self.prepare(doc)
+        passed = self._passed.pop(doc["url_key"], None)
+        if passed is not None and passed is not doc:
+            passed.update(doc)
+            doc = passed
         doc.setdefault("first_seen_at", datetime.now(timezone.utc))
         self.buffer.append(doc)
         if len(self.buffer) >= self.options.batch_size or self.flush_due():

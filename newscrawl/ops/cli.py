@@ -1,0 +1,313 @@
+"""Command line: parse a saved page; serve, inspect, query and export the article database.
+
+- ``parse --url URL FILE``: one saved page → one article as JSON.
+- ``record --url URL FILE``: save a page as a site fixture (``tests/sites/<site>/``) with its parsed fields.
+- ``db [--port 27017]``: keep the embedded MongoDB serving; prints the ``MONGO_URI`` to use.
+- ``stats``: per site count, newest, oldest and per-field fill rate.
+- ``query --site unian --since 2023-02-01 --until 2023-02-28 --tag T --limit N``: JSON lines.
+- ``export --format jsonl|csv --out FILE`` (same filters as ``query``).
+- ``stats --runs [N]``: the newest runs of each spider (``crawl_runs``) with their alerts.
+- ``run SPIDER|--all [--since D --until D]``: a crawl for cron (lock, log file, exit code 0/1/2/3).
+- ``cron [SPIDER…] [--every MINUTES]``: crontab lines for the site spiders.
+- ``flush-spill``: write articles spilled to ``./data/spill/`` during a database outage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from newscrawl import settings as project_settings
+from newscrawl.crawl.integrity import BoundedGunzip, decompression_limit
+from newscrawl.extract.dates import parse_date
+from newscrawl.extract.encoding import decoded_text
+from newscrawl.extract.parser import NotAnArticle
+from newscrawl.ops.query import article_filter, find_articles, recent_runs, site_stats, write_articles
+from newscrawl.sites import parser_for_url
+from newscrawl.store.database import Storage, open_storage
+from newscrawl.store.errors import StorageError
+from newscrawl.store.files import data_dir, to_json_line
+from newscrawl.store.server import EmbeddedServer, embedded_dir, free_port, port_is_free, shared_server_file
+from newscrawl.store.sink import ArticleSink
+
+
+def _read_html(path: Path) -> str:
+    """The page saved at ``path``; a ``.gz`` one decompressed up to ``DOWNLOAD_MAXSIZE``, as a crawl would."""
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        packed = BoundedGunzip(data, decompression_limit(project_settings.DOWNLOAD_MAXSIZE))
+        data = packed.read()
+        if not (packed.complete or packed.cut):
+            raise OSError("not a whole gzip file")
+    return decoded_text(data)
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    """Parse one saved page with the parser of its URL's site; print the article as JSON."""
+    try:
+        html = _read_html(Path(args.file))
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    fetched_at = datetime.now(timezone.utc)
+    if args.fetched_at:
+        fetched_at = parse_date(args.fetched_at, tz="UTC")
+        if fetched_at is None:
+            print(f"error: --fetched-at {args.fetched_at!r} is not a plausible date", file=sys.stderr)
+            return 1
+    try:
+        article = parser_for_url(args.url).parse(html, args.url, fetched_at=fetched_at,
+                                                 max_bytes=project_settings.NEWSCRAWL_PARSE_MAX_BYTES)
+    except NotAnArticle as exc:
+        print(f"error: not an article: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(article.to_json_dict(), ensure_ascii=False, indent=2 if args.pretty else None))
+    return 0
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    """Save a page as a site fixture with the fields its parser gives now, for review (or re-record one)."""
+    from newscrawl.ops import site_fixtures
+
+    fetched_at = parse_date(args.fetched_at, tz="UTC") if args.fetched_at else None
+    if args.fetched_at and fetched_at is None:
+        print(f"error: --fetched-at {args.fetched_at!r} is not a plausible date", file=sys.stderr)
+        return 1
+    try:
+        fixture = site_fixtures.record_file(Path(args.file), url=args.url, fetched_at=fetched_at, site=args.site,
+                                            name=args.name, note=args.note, root=Path(args.dir or site_fixtures.SITES_DIR))
+    except NotAnArticle as exc:
+        print(f"error: not an article: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {fixture.page_path} and {fixture.json_path}: review every value against the page, then run "
+          "pytest tests/test_site_fixtures.py", file=sys.stderr)
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    """Serve the embedded database until interrupted; announce it so crawls use it."""
+    port = args.port if port_is_free(args.port) else free_port()
+    server = EmbeddedServer.start(embedded_dir(), port)
+    announcement = shared_server_file()
+    announcement.write_text(json.dumps({"uri": server.uri, "pid": os.getpid()}), encoding="utf-8")
+    print(f"MONGO_URI={server.uri}", flush=True)
+    print(f"serving the databases in {server.directory}; Ctrl-C stops it", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1.0):
+            if server.process and server.process.poll() is not None:
+                print("error: the database server exited", file=sys.stderr)
+                return 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        announcement.unlink(missing_ok=True)
+        server.stop()
+    return 0
+
+
+def _day(args: argparse.Namespace, name: str) -> datetime | None:
+    """The day given as ``--since``/``--until`` (midnight, Kyiv time); exits with an error if it is not a date."""
+    value = getattr(args, name)
+    if not value:
+        return None
+    day = parse_date(value)
+    if day is None:
+        raise SystemExit(f"error: --{name} {value!r} is not a date")
+    return day
+
+
+def _filter(args: argparse.Namespace) -> dict[str, Any]:
+    """The articles filter of --site/--language/--tag/--since/--until."""
+    return article_filter(site=args.site, language=args.language, tag=args.tag,
+                          first_day=_day(args, "since"), last_day=_day(args, "until"))
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    """Print matching articles as JSON lines, newest first."""
+    storage = open_storage()
+    try:
+        for doc in find_articles(storage, _filter(args), args.limit):
+            print(to_json_line(doc))
+    finally:
+        storage.close()
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write matching articles to a JSON-lines or CSV file."""
+    storage = open_storage()
+    try:
+        with open(args.out, "w", encoding="utf-8", newline="") as out:
+            count = write_articles(find_articles(storage, _filter(args), args.limit), out, args.format)
+    finally:
+        storage.close()
+    print(f"exported {count} articles to {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Print per-site statistics (a table, or JSON with --json)."""
+    storage = open_storage()
+    try:
+        if args.runs:
+            return _print_runs(storage, args.runs, args.json)
+        rows = site_stats(storage)
+    finally:
+        storage.close()
+    if args.json:
+        for row in rows:
+            print(to_json_line(row))
+        return 0
+    for row in rows:
+        print(f"{row['site']}: {row['articles']} articles, newest {row['newest']}, oldest {row['oldest']}")
+        print("  fill rate: " + ", ".join(f"{k} {v:.0%}" for k, v in row["fill_rate"].items()))
+    return 0
+
+
+def _print_runs(storage: Storage, per_spider: int, as_json: bool) -> int:
+    """The newest runs of each spider with their alerts."""
+    printed = 0
+    for run in recent_runs(storage, per_spider):
+        printed += 1
+        if as_json:
+            print(to_json_line(run))
+            continue
+        items = run["items"]
+        print(f"{run['spider']} {run['started_at']:%Y-%m-%d %H:%M} {run['finish_reason']}: {run['pages']} pages, "
+              f"{items['parsed']} parsed, {items['stored']} stored, {items['updated']} updated, "
+              f"{sum(items['dropped'].values())} dropped, {run['errors']} errors")
+        outcome = run.get("outcome") or {}
+        if outcome.get("code"):
+            print(f"  FAILED: {outcome['cause']}")
+        for alert in run["alerts"]:
+            print(f"  ALERT [{alert['rule']}] {alert['message']}")
+    if not printed:
+        print("no crawl runs recorded yet", file=sys.stderr)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run one spider (or all) for cron: lock, log file, exit code."""
+    from newscrawl.ops.cron import run_spider
+    from newscrawl.sites import site_spiders
+
+    if args.all == bool(args.spider):
+        print("name one spider or give --all", file=sys.stderr)
+        return 3
+    names = [s.name for s in site_spiders() if s.name != "generic"] if args.all else [args.spider]
+    codes = [run_spider(name, since=args.since, until=args.until, settings=args.set, workers=args.workers)
+             for name in names]
+    return max(codes)
+
+
+def cmd_cron(args: argparse.Namespace) -> int:
+    """Print crontab lines for the site spiders, start minutes spread out."""
+    from newscrawl.ops.cron import crontab_lines
+    from newscrawl.sites import site_spiders
+
+    names = args.spiders or [s.name for s in site_spiders() if s.name != "generic"]
+    print("\n".join(crontab_lines(names, args.every)))
+    return 0
+
+
+def cmd_flush_spill(args: argparse.Namespace) -> int:
+    """Write the articles spilled during an outage; exit 1 if the database is still unreachable."""
+    from newscrawl.ops.runs import load_pending_runs
+
+    sink = ArticleSink.open(None, None)
+    try:
+        if not sink.database_up or sink.storage is None:
+            print("error: the database is unreachable; spill files kept", file=sys.stderr)
+            return 1
+        count = sink.flush_spill()
+        runs = load_pending_runs(sink.storage.db.crawl_runs, data_dir() / "runs")
+    finally:
+        sink.close()
+    print(f"replayed {count} spilled articles, loaded {runs} run records", file=sys.stderr)
+    return 1 if sink.unsaved else 0
+
+
+def _add_filters(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--site", help="site key, e.g. unian")
+    command.add_argument("--language", help="edition: uk, ru, en")
+    command.add_argument("--tag", help="articles with this tag")
+    command.add_argument("--since", help="first day (Kyiv time), e.g. 2023-02-01")
+    command.add_argument("--until", help="last day, inclusive (Kyiv time)")
+    command.add_argument("--limit", type=int, default=0, help="at most N articles (default all)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m newscrawl``."""
+    cli = argparse.ArgumentParser(prog="python -m newscrawl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = cli.add_subparsers(dest="command", required=True)
+    db = commands.add_parser("db", help="keep the embedded MongoDB serving for other programs")
+    db.add_argument("--port", type=int, default=27017, help="port (default 27017, else a free one)")
+    db.set_defaults(run=cmd_db)
+    stats = commands.add_parser("stats", help="per site: count, newest, oldest, field fill rates")
+    stats.add_argument("--json", action="store_true", help="JSON lines instead of text")
+    stats.add_argument("--runs", type=int, nargs="?", const=5, default=0,
+                       help="the newest N runs of each spider with their alerts (default 5)")
+    stats.set_defaults(run=cmd_stats)
+    query = commands.add_parser("query", help="print matching articles as JSON lines")
+    _add_filters(query)
+    query.set_defaults(run=cmd_query)
+    export = commands.add_parser("export", help="write matching articles to a file")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument("--out", required=True, help="output file")
+    _add_filters(export)
+    export.set_defaults(run=cmd_export)
+    run = commands.add_parser("run", help="run a spider for cron: lock, log file, exit code 0/1/2/3")
+    run.add_argument("spider", nargs="?", help="spider name (see scrapy list)")
+    run.add_argument("--all", action="store_true", help="every site spider, one after another")
+    run.add_argument("--since", help="backfill from this day (YYYY-MM-DD)")
+    run.add_argument("--until", help="backfill until this day, inclusive")
+    run.add_argument("--workers", type=int, default=1, help="worker processes sharing NEWSCRAWL_REDIS_URL's queue")
+    run.add_argument("--set", "-s", action="append", default=[], metavar="NAME=VALUE", help="a Scrapy setting")
+    run.set_defaults(run=cmd_run)
+    cron = commands.add_parser("cron", help="print crontab lines for the site spiders")
+    cron.add_argument("spiders", nargs="*", help="spider names (default: all site spiders)")
+    cron.add_argument("--every", type=int, default=60, help="minutes between runs of a spider (default 60)")
+    cron.set_defaults(run=cmd_cron)
+    flush = commands.add_parser("flush-spill", help="write articles spilled during a database outage")
+    flush.set_defaults(run=cmd_flush_spill)
+    parse = commands.add_parser("parse", help="parse one saved page and print the article as JSON")
+    parse.add_argument("file", help="saved HTML page (.html or .html.gz)")
+    parse.add_argument("--url", required=True, help="the page's URL (chooses the site parser)")
+    parse.add_argument("--fetched-at", help="when the page was fetched (ISO 8601; default now)")
+    parse.add_argument("--pretty", action="store_true", help="indent the JSON")
+    parse.set_defaults(run=cmd_parse)
+    record = commands.add_parser("record", help="save a page as a site fixture (tests/sites/) with its parsed fields")
+    record.add_argument("file", help="saved page (.html or .html.gz), or a fixture's .json to record it again")
+    record.add_argument("--url", help="the page's URL (chooses the site parser)")
+    record.add_argument("--fetched-at", help="when the page was fetched (ISO 8601; default now, or the fixture's)")
+    record.add_argument("--site", help="fixture folder (default: the site of the URL's parser)")
+    record.add_argument("--name", help="file name without extension (default <slug>_<published day>)")
+    record.add_argument("--note", help="what a reviewer should know about the page (kept in the JSON)")
+    record.add_argument("--dir", help="fixtures root (default tests/sites)")
+    record.set_defaults(run=cmd_record)
+    return cli
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("newscrawl").setLevel(logging.INFO)
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except StorageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
