@@ -49,7 +49,7 @@ class MissingRequiredField(InvalidArticle):
 
 
 class InvalidDate(InvalidArticle):
-    """A date is not timezone-aware."""
+    """A date is not timezone-aware, or ``published_local`` is not ISO 8601 with a UTC offset."""
 
 
 class LanguageMismatch(InvalidArticle):
@@ -58,6 +58,15 @@ class LanguageMismatch(InvalidArticle):
 
 class UnsafeArticleUrl(InvalidArticle):
     """The article's own URL is not an http(s) URL."""
+
+
+def _local_instant(text: Any) -> datetime | None:
+    """``text`` as an aware datetime when it is ISO 8601 with a UTC offset, else None."""
+    try:
+        value = datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return value if value is not None and value.utcoffset() is not None else None
 
 
 def keep_http_urls(adapter: ItemAdapter) -> int:
@@ -128,6 +137,21 @@ class ValidatePipeline:
             if name in adapter:
                 adapter[name] = storable(adapter[name])
 
+    @staticmethod
+    def _validate_local(adapter: ItemAdapter) -> None:
+        """``published_local``, when given, is ISO 8601 with a UTC offset; it is made ``published_at``
+        at that offset when it names another instant (``published_at`` is the date, the offset the
+        page's clock)."""
+        local = adapter.get("published_local")
+        if local is None:
+            return
+        instant = _local_instant(local)
+        if instant is None:
+            raise InvalidDate(f"published_local is not ISO 8601 with a UTC offset: {local!r}")
+        published_at = adapter.get("published_at")
+        if published_at is not None and instant != published_at:
+            adapter["published_local"] = published_at.astimezone(instant.tzinfo).isoformat()
+
     def _validate(self, adapter: ItemAdapter) -> None:
         missing = [
             name
@@ -145,6 +169,7 @@ class ValidatePipeline:
             if not isinstance(value, datetime) or value.utcoffset() is None:
                 raise InvalidDate(f"{name} is not a timezone-aware datetime: {value!r}")
             adapter[name] = value.astimezone(timezone.utc)
+        self._validate_local(adapter)
         language = adapter.get("language")
         if self.check_language and language:
             text = " ".join(filter(None, (adapter.get("title"), adapter.get("lead"), adapter.get("body"))))

@@ -61,3 +61,20 @@ def test_page_that_is_not_an_article_is_a_one_line_error() -> None:
     result = run("parse", "--url", "https://www.unian.net/", str(FILES / "unian/rss_unian_ua_2020-09-28.xml"))
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "not an article" in result.stderr
+
+
+def test_parse_reads_a_utf8_page_whose_meta_names_latin1(tmp_path: Path) -> None:
+    """A real UTF-8 page (Fundus's Landesspiegel capture) with its ``<meta charset>`` changed to
+    iso-8859-1: the bytes decode under that charset without errors, but to mojibake ("grÃ¶sstes")."""
+    import gzip
+
+    html = gzip.decompress((FILES / "fundus/li_Landesspiegel_2026_01_27.html.gz").read_bytes())
+    assert html.count(b'<meta charset="UTF-8">') == 1
+    page = tmp_path / "landesspiegel.html"
+    page.write_bytes(html.replace(b'<meta charset="UTF-8">', b"<meta charset=iso-8859-1>"))
+    url = "https://landesspiegel.li/2026/01/eu-und-indien-besiegeln-groesstes-freihandelsabkommen-ihrer-geschichte/"
+    result = run("parse", "--url", url, "--fetched-at", "2026-01-28T00:00:00Z", str(page))
+    assert result.returncode == 0, result.stderr
+    article = json.loads(result.stdout)
+    assert article["title"] == "EU und Indien besiegeln grösstes Freihandelsabkommen ihrer Geschichte"
+    assert "Ã" not in article["body"] and "ö" in article["body"]

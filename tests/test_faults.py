@@ -402,6 +402,19 @@ def test_decoded_text_of_mislabelled_pages(meta: str | None, header: str) -> Non
     assert "\ufffd" not in text
 
 
+@pytest.mark.parametrize(("meta", "header"), [
+    ("iso-8859-1", "text/html"), ("windows-1251", "text/html"), ("utf-8", "text/html; charset=iso-8859-1"), (None, "text/html; charset=windows-1252"),
+])
+def test_decoded_text_reads_utf8_bytes_as_utf8_whatever_the_page_declares(meta: str | None, header: str) -> None:
+    """A single-byte charset decodes every byte without errors, so a UTF-8 page labelled with one
+    would come out as mojibake (iso-8859-1: "Ð¾Ð´Ð¾Ð»" for "одол") if the label were believed."""
+    text = PAGES["football"].decode("utf-8")
+    declared = '<meta http-equiv="Content-Type" content="text/html; charset=utf-8" />'
+    body = text.replace(declared, f'<meta http-equiv="Content-Type" content="text/html; charset={meta}" />' if meta else "").encode()
+    response = HtmlResponse("http://127.0.0.1/news/a-1", body=body, headers={"Content-Type": header})
+    assert decoded_text(response.body, response.encoding) == body.decode("utf-8")
+
+
 def test_decoded_text_keeps_the_declared_charset_for_a_stray_bad_byte() -> None:
     body = PAGES["pravda"].replace("157 миллионов".encode(), b"\xff" + "157 миллионов".encode(), 1)
     response = HtmlResponse("http://127.0.0.1/news/a-1", body=body, headers={"Content-Type": "text/html; charset=utf-8"})

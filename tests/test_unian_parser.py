@@ -91,7 +91,8 @@ def test_section_translations_and_layers(seed: Article) -> None:
     assert seed.translations == {"uk": UK_URL}
     assert seed.layers["body"] == "html"
     assert seed.layers["title"] == "html"  # the page has no JSON-LD or og:title
-    assert set(seed.layers.values()) <= set(LAYERS)
+    assert {layer for field, layer in seed.layers.items() if field != "published_rejected"} <= set(LAYERS)
+    assert seed.layers["published_rejected"] == 0  # one date on the page, and nothing against it
     assert seed.published_source in DATE_SOURCES
 
 

@@ -1,16 +1,17 @@
 """The only place a string becomes a datetime.
 
-:func:`parse_date` reads the dates news sites print and returns a timezone-aware UTC datetime.
-A fast path (precompiled patterns, :func:`parse_date_fast`) covers ISO 8601, RFC 822/1123/850
-(feeds, HTTP headers), numeric day-first dates ("06:24, 18.02.23", "18.02.2023 06:24"),
-Ukrainian/Russian/English month names in every grammatical case and common abbreviations, with or
-without a weekday ("02:59 воскресенье, 18 марта 2018"), "today/yesterday" words ("вчора, 14:30")
-and "N units ago" ("5 хвилин тому", "3 часа назад", "an hour ago"). Everything else goes to
-dateparser with pinned settings, so no answer depends on the machine's clock, locale or timezone.
-Local times (no offset in the string) are in ``tz`` (Europe/Kyiv, DST-aware; a time that does not
-exist or repeats at a DST switch is read with zoneinfo's ``fold=0``). Two-digit years 00-69 are
-20xx, 70-99 are 19xx. Results more than a day after ``now`` or before ``floor`` (1990 by default)
-are rejected: None, never a wrong date, and never an exception.
+:func:`parse_date` reads the dates news sites print and returns a timezone-aware UTC datetime. A
+fast path (precompiled patterns, :func:`parse_date_fast`) covers ISO 8601, RFC 822/1123/850 (feeds,
+HTTP headers), Unix timestamps (10 digits, seconds; 13, milliseconds: some JSON-LD has them),
+numeric day-first dates ("06:24, 18.02.23", "18.02.2023 06:24"), Ukrainian/Russian/English month
+names in every grammatical case and common abbreviations, with or without a weekday ("02:59
+воскресенье, 18 марта 2018"), "today/yesterday" words ("вчора, 14:30") and "N units ago" ("5 хвилин
+тому", "3 часа назад", "an hour ago"). Everything else goes to dateparser with pinned settings, so
+no answer depends on the machine's clock, locale or timezone. Local times (no offset in the string)
+are in ``tz`` (Europe/Kyiv, DST-aware; a time that does not exist or repeats at a DST switch is read
+with zoneinfo's ``fold=0``). Two-digit years 00-69 are 20xx, 70-99 are 19xx. Results more than a day
+after ``now`` or before ``floor`` (1990 by default) are rejected: None, never a wrong date, and
+never an exception.
 """
 
 from __future__ import annotations
@@ -111,6 +112,10 @@ _AGO = re.compile(
     rf"^(?:([0-9]{{1,5}})\s*|(?:{_alternatives(_ONE_WORDS.split())})\s+)?({_alternatives(UNITS)})\.?\s+"
     r"(?:тому|назад|тому назад|ago)$"
 )
+_EPOCH = re.compile(r"^([0-9]{10}|[0-9]{13})$")
+_STATED_OFFSET = re.compile(
+    r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?\s*(?:gmt|utc)?\s*([+-])([0-9]{2}):?([0-9]{2})$"
+)
 _WORD = re.compile(r"[^\W\d_]+")
 _DIGIT = re.compile(r"\d")
 
@@ -149,6 +154,8 @@ def parse_date_fast(text: str, *, tz: str = DEFAULT_TZ, now: datetime | None = N
             return _iso(match, zone)
         if (match := _RFC822.match(text)) and (value := _rfc822(match)):
             return value
+        if match := _EPOCH.match(text):
+            return datetime.fromtimestamp(int(match[1]) / (1000 if len(match[1]) == 13 else 1), timezone.utc)
         if text in NOW_WORDS:
             return now
         if match := _AGO.match(text):
@@ -157,6 +164,15 @@ def parse_date_fast(text: str, *, tz: str = DEFAULT_TZ, now: datetime | None = N
         return _calendar(text, zone, now)
     except (ValueError, OverflowError):  # no such day or time, offset out of range, year out of range
         return None
+
+
+def stated_offset(text: str | None) -> timedelta | None:
+    """The UTC offset a date string states after its time ("…T14:07:00+02:00", "…14:07 +0200"), else None."""
+    match = _STATED_OFFSET.search(" ".join((text or "")[:MAX_LENGTH].lower().split()))
+    if not match or int(match[2]) > 14 or int(match[3]) >= 60:
+        return None
+    offset = timedelta(hours=int(match[2]), minutes=int(match[3]))
+    return -offset if match[1] == "-" else offset
 
 
 def _iso(match: re.Match[str], zone: ZoneInfo) -> datetime:

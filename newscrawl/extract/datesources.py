@@ -1,6 +1,7 @@
-"""Where pages put their publication date: meta names, ``itemprop``, ``<time>``, visible text.
+"""Where pages put their publication date: meta names, ``itemprop``, ``<time>``, visible text, the URL.
 
-These helpers return raw strings; :func:`newscrawl.extract.dates.parse_date` turns them into datetimes.
+These helpers return raw strings (with whether they sit where other items' dates are);
+:func:`newscrawl.extract.dates.parse_date` turns them into datetimes.
 """
 
 from __future__ import annotations
@@ -8,9 +9,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from datetime import date
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 from parsel import Selector
 
+from newscrawl.extract.jsonld import ARTICLE_TYPES
+from newscrawl.extract.published import UrlDate
 from newscrawl.extract.text import clean_line
 
 logger = logging.getLogger(__name__)
@@ -39,23 +45,84 @@ _DATE_IN_TEXT = re.compile(
     r")(?![\w])"
 )
 #: elements whose short text may be a dateline
-_DATELINE_TAGS = "self::time or self::span or self::div or self::p or self::li or self::small or self::dd"
+_DATELINE_TAGS = frozenset(("time", "span", "div", "p", "li", "small", "dd"))
 _MAX_DATELINE = 80
+#: characters of an element's text read at most (before collapsing whitespace) to see if it is short
+_MAX_DATELINE_RAW = 2_000
 #: elements after the headline looked at for a dateline: "near" it (a page of them would cost seconds)
 _MAX_DATELINE_ELEMENTS = 300
 
 
-def itemprop_values(sel: Selector, prop: str) -> list[str]:
+#: a class or id word of a container of other items' dates: comments, related articles, side bars
+_OTHER_ITEM_WORD = re.compile(
+    r"(?:^|[-_])(?:comments?|commentlist|respond|replies|related|recommended|recommendations|sidebar|widget"
+    r"|popular|trending|mostread|most-read|readalso|read-also|more-news|more-stories|similar|caption)(?:$|[-_])"
+)
+#: a date in a URL's path: ``/2023/04/28/``, ``/2023-04-28-slug``, ``/20230428/``; a year and month: ``/2023/04/``
+#: (a one-digit day must end the path segment: ``/2023/10/3-fragen`` is a slug)
+_URL_DAYS = (
+    re.compile(r"(?<![0-9])(?P<year>(?:19|20)[0-9]{2})(?P<sep>[/_-])(?P<month>[0-9]{1,2})(?P=sep)"
+               r"(?P<day>[0-9]{2}(?=[/_.-]|$)|[0-9](?=[/.]|$))"),
+    re.compile(r"/(?P<year>(?:19|20)[0-9]{2})(?P<month>0[1-9]|1[0-2])(?P<day>0[1-9]|[12][0-9]|3[01])(?=[/_.-]|$)"),
+)
+_URL_MONTH = re.compile(r"/((?:19|20)[0-9]{2})/(0?[1-9]|1[0-2])/")
+
+
+class Dated(NamedTuple):
+    """A date string the page gives, and whether it sits where other items' dates are."""
+
+    text: str
+    other_item: bool = False
+
+
+def headline_containers(sel: Selector) -> set[Any]:
+    """The elements that hold the page's first ``<h1>`` (it included): the article's, not another item's."""
+    headline = sel.xpath("(//h1)[1]")
+    return {headline[0].root, *headline[0].root.iterancestors()} if headline else set()
+
+
+def belongs_to_other_item(element: Any, headline: set[Any] | frozenset[Any] = frozenset()) -> bool:
+    """Whether an lxml element sits in comments, a related-articles list, a side bar (``<aside>``,
+    ``<nav>``, a container named so), a picture's caption (``<figure>``, ``<figcaption>``, a container
+    named so), the page's footer (a ``<footer>`` outside any ``<article>`` or ``<main>``) or another
+    item's microdata (an ``itemscope`` that is no article): dates there are other items', the
+    picture's or the copyright's. Containers that also hold the headline (``headline``: see
+    :func:`headline_containers`) are the article's and its page's, whatever their names."""
+    in_footer = False
+    scoped = False
+    for node in element.iterancestors():
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if node in headline or tag in ("body", "html"):
+            break
+        if not scoped and node.get("itemscope") is not None:
+            scoped = True
+            if not any(kind.rsplit("/", 1)[-1] in ARTICLE_TYPES for kind in (node.get("itemtype") or "").split()):
+                return True
+        if tag in ("aside", "nav", "figure", "figcaption"):
+            return True
+        if tag == "footer":
+            in_footer = True
+        elif tag in ("article", "main"):
+            in_footer = False
+        words = f"{node.get('class') or ''} {node.get('id') or ''}".lower().split()
+        if any(_OTHER_ITEM_WORD.search(word) for word in words):
+            return True
+    return in_footer
+
+
+def itemprop_values(sel: Selector, prop: str) -> list[Dated]:
     """Values of elements with ``itemprop=prop``: ``datetime``/``content`` attribute, else the text."""
-    found: list[str] = []
-    for node in sel.xpath(f'//*[@itemprop="{prop}"]'):
+    found: list[Dated] = []
+    nodes = sel.xpath(f'//*[@itemprop="{prop}"]')
+    headline = headline_containers(sel) if nodes else set()
+    for node in nodes:
         value = node.root.get("datetime") or node.root.get("content") or clean_line(node.xpath("string()").get())
         if value and value.strip():
-            found.append(value.strip())
+            found.append(Dated(value.strip(), belongs_to_other_item(node.root, headline)))
     return found
 
 
-def article_time_elements(sel: Selector) -> list[str]:
+def article_time_elements(sel: Selector) -> list[Dated]:
     """``datetime`` of ``<time>`` elements in the article's header: inside ``<article>`` or
     ``<header>``, or right after the ``<h1>``, in page order; ``pubdate`` ones first."""
     queries = (
@@ -63,28 +130,92 @@ def article_time_elements(sel: Selector) -> list[str]:
         "(//article|//header|//main)//time[@datetime]",
         "(//h1)[position() <= 3]/following::time[@datetime][position() <= 3]",  # the first h1s: each h1 scans the rest
     )
-    found: list[str] = []
+    found: dict[str, Dated] = {}
+    headline: set[Any] | None = None
     for query in queries:
-        found.extend(value.strip() for value in sel.xpath(f"{query}/@datetime").getall() if value.strip())
-    return list(dict.fromkeys(found))
+        for node in sel.xpath(query):
+            value = node.root.get("datetime", "").strip()
+            if value and value not in found:
+                headline = headline_containers(sel) if headline is None else headline
+                found[value] = Dated(value, belongs_to_other_item(node.root, headline))
+    return list(found.values())
 
 
-def visible_dates(sel: Selector, limit: int = 8) -> Iterator[str]:
+def _elements_after_headline(sel: Selector, tags: frozenset[str], limit: int) -> Iterator[Any]:
+    """The first ``limit`` lxml elements named in ``tags`` after the first ``<h1>`` (outside it), in
+    page order; in the ``<body>`` when the page has no ``<h1>``. Read lazily: a dateline is near."""
+    headlines = sel.xpath("(//h1)[1]")
+    if headlines:
+        start, after = headlines[0].root, False
+        skipped = set(start.iterdescendants())
+    else:
+        bodies = sel.xpath("//body")
+        if not bodies:
+            return
+        start, after, skipped = bodies[0].root, True, set()
+    root = start if after else sel.root
+    count = 0
+    for element in root.iter():
+        if not after:
+            after = element is start
+            continue
+        if element.tag in tags and element not in skipped:
+            yield element
+            count += 1
+            if count >= limit:
+                return
+
+
+def _short_text(element: Any, limit: int) -> str | None:
+    """The text of an lxml element (as XPath ``string()``), or None once it passes ``limit``
+    characters: a container of the whole article is not read to the end to find that out."""
+    parts: list[str] = []
+    size = 0
+    for piece in element.itertext():
+        size += len(piece)
+        if size > limit:
+            return None
+        parts.append(piece)
+    return "".join(parts)
+
+
+def visible_dates(sel: Selector, limit: int = 8) -> Iterator[Dated]:
     """Dates printed in short elements near the headline ("Datum 28.04.2023", "27. Januar 2026").
 
     Looks at up to ``limit`` short elements after the ``<h1>`` (the whole page without one)
     whose text holds something shaped like a date, and yields that part of their text.
     """
-    start = "(//h1)[1]/following::*" if sel.xpath("//h1") else "//body//*"
+    headline = headline_containers(sel)
     seen = 0
-    for node in sel.xpath(f"{start}[{_DATELINE_TAGS}][not(ancestor::script)][not(ancestor::style)]"
-                          f"[position() <= {_MAX_DATELINE_ELEMENTS}]"):
-        text = clean_line(node.xpath("string()").get())
+    for node in _elements_after_headline(sel, _DATELINE_TAGS, _MAX_DATELINE_ELEMENTS):
+        text = clean_line(_short_text(node, _MAX_DATELINE_RAW))
         if not text or len(text) > _MAX_DATELINE:
             continue
         match = _DATE_IN_TEXT.search(text)
         if match:
-            yield match.group()
+            yield Dated(match.group(), belongs_to_other_item(node, headline) or _captions_a_picture(node, text))
             seen += 1
             if seen >= limit:
                 return
+
+
+def _captions_a_picture(element: Any, text: str) -> bool:
+    """Whether ``text`` (of an lxml element) repeats the ``alt`` or ``title`` of a picture in it or
+    right before it: a caption."""
+    pictures = element.xpath(".//img | preceding-sibling::*[1]/descendant-or-self::img")
+    return any(clean_line(picture.get(name)) == text for picture in pictures for name in ("alt", "title"))
+
+
+def url_date(url: str) -> UrlDate | None:
+    """The date the URL's path gives (a day, else a year and month), if any."""
+    path = urlsplit(url).path
+    for pattern in _URL_DAYS:
+        match = pattern.search(path)
+        if match:
+            year, month, day = (int(part) for part in match.group("year", "month", "day"))
+            try:
+                return UrlDate(year, month, date(year, month, day).day)
+            except ValueError:  # no such day
+                continue
+    match = _URL_MONTH.search(path)
+    return UrlDate(int(match[1]), int(match[2])) if match else None

@@ -1,10 +1,14 @@
 """The text of a page whose bytes do not match its declared charset.
 
 Servers mislabel pages: a windows-1251 page sent as ``text/html; charset=utf-8`` decodes to
-replacement characters with the declared charset. :func:`decoded_text` keeps the declared charset
-(Scrapy's choice from the HTTP header, BOM and ``<meta>``, or a saved page's header) when the bytes
-fit it, else tries the BOM, the ``<meta>`` declaration, UTF-8 and a detected charset, in that order.
-Every entry point (crawl, replay, ``parse``, fixtures) decodes pages with it.
+replacement characters with the declared charset, and a UTF-8 page whose ``<meta>`` says
+``charset=iso-8859-1`` decodes without errors but to mojibake ("ForstÃ¦rket"). :func:`decoded_text`
+reads bytes that are valid UTF-8 with non-ASCII characters as UTF-8 whatever the page declares:
+text in another charset is practically never valid UTF-8 (a windows-1251 or iso-8859-1 letter
+byte above 0x7F would have to be followed by just the right continuation bytes). Other pages keep
+the declared charset (Scrapy's choice from the HTTP header, BOM and ``<meta>``, or a saved page's
+header) when the bytes fit it, else the BOM's, the ``<meta>`` declaration, UTF-8 and a detected
+charset, in that order. Every entry point (crawl, replay, ``parse``, fixtures) decodes pages with it.
 """
 
 from __future__ import annotations
@@ -37,10 +41,16 @@ def _candidates(body: bytes, declared: str | None) -> Iterator[str]:
 
 
 def decoded_text(body: bytes, declared: str | None = None) -> str:
-    """The page's text in the first candidate charset its bytes fit; else the one with fewest errors.
+    """The page's text: UTF-8 for valid UTF-8 bytes with non-ASCII characters, else in the first
+    candidate charset its bytes fit; else in the one with fewest errors.
 
     ``declared``: the charset the page came with (Scrapy's ``response.encoding``), if any.
     """
+    if not body.isascii():
+        try:
+            return body.decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            pass
     limit = len(body) // BAD_BYTE_RATIO
     tried: dict[str, str] = {}
     for candidate in _candidates(body, declared):

@@ -60,9 +60,11 @@ class Image:
 class Article:
     """A normalized news article.
 
-    Dates are timezone-aware and in UTC; ``published_raw`` keeps the exact string read and
-    ``published_source`` the layer it came from. ``layers`` maps each extracted field to the
-    layer that answered it (jsonld | meta | html | generic | rss | url).
+    Dates are timezone-aware and in UTC; ``published_raw`` keeps the exact string read,
+    ``published_source`` the layer it came from and ``published_local`` the same instant on the
+    page's clock (ISO 8601 with its offset). ``layers`` maps each extracted field to the layer that
+    answered it (jsonld | meta | html | generic | rss | url), and ``published_rejected`` to the
+    number of publication-date candidates the date rules rejected (``newscrawl.extract.published``).
     """
 
     url: str = field(metadata={"required": True})
@@ -79,6 +81,8 @@ class Article:
     published_at: datetime | None = field(default=None, metadata={"required": True, **_DATE})
     published_raw: str | None = None
     published_source: str | None = None
+    #: ``published_at`` on the page's clock: "2023-04-28T18:11:01+02:00" (what day it was there)
+    published_local: str | None = None
     modified_at: datetime | None = field(default=None, metadata=_DATE)
     section: str | None = None
     tags: list[str] = field(default_factory=list)
@@ -87,7 +91,7 @@ class Article:
     word_count: int = 0
     fetched_at: datetime | None = field(default=None, metadata=_DATE)
     parser: str | None = None
-    layers: dict[str, str] = field(default_factory=dict)
+    layers: dict[str, str | int] = field(default_factory=dict)
     #: what was cut to stay within bounds: fields over their limit, ``html``, ``jsonld`` (see above)
     truncated: list[str] = field(default_factory=list)
     #: links for URL fields that were not http(s) (``javascript:``, ``data:``…) and were left out

@@ -14,6 +14,7 @@ Parsing is bounded: a page longer than ``max_bytes`` (``NEWSCRAWL_PARSE_MAX_BYTE
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -23,28 +24,34 @@ from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from htmldate import find_date
 from parsel import Selector
 
 from newscrawl import __version__
 from newscrawl.extract.dates import DEFAULT_TZ, parse_date
 from newscrawl.extract import jsonld as ld
-from newscrawl.extract.authors import byline_names, clean_authors
+from newscrawl.extract.authors import byline_names, clean_authors, is_byline
 from newscrawl.extract.datesources import (
     MODIFIED_META,
     PUBLISHED_META,
+    Dated,
     article_time_elements,
     itemprop_values,
+    url_date,
     visible_dates,
 )
 from newscrawl.extract.generic import generic_body
 from newscrawl.extract.language import guess_language
+from newscrawl.extract.published import DateCandidate, Decision, UrlDate, decide, local_time
 from newscrawl.extract.meta import canonical_link, first, hreflang_alternates, html_language, read_meta
 from newscrawl.extract.text import (
+    CAPTION_CSS,
     clean_line,
     element_text,
     join_paragraphs,
     paragraphs_until,
     split_caption_credit,
+    without_boilerplate,
     word_count,
 )
 from newscrawl.extract.timezones import page_zone
@@ -53,6 +60,7 @@ from newscrawl.extract.title import choose_title, site_names, strip_decoration, 
 from newscrawl.extract.items import Article, Image, within_limits
 from newscrawl.extract.urls import absolute_url, edition_language, is_http_url, same_site
 
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: bytes (UTF-8) of a page's markup parsed at most (``NEWSCRAWL_PARSE_MAX_BYTES``): without their
@@ -62,6 +70,10 @@ PARSE_MAX_BYTES = 1024 * 1024
 _SCRIPT_OPEN = re.compile(r"<(script|style)\b([^<>]{0,4000})>", re.I)
 _SCRIPT_CLOSE = {"script": re.compile(r"</script", re.I), "style": re.compile(r"</style", re.I)}
 Candidate = tuple[str, Callable[[], Any]]
+#: characters of a body paragraph that may be a byline (a longer one is text)
+_BYLINE_CHARS = 300
+#: a date string that gives a time of day
+_TIME_OF_DAY = re.compile(r"[0-9]:[0-9]{2}")
 
 
 def cut_utf8(text: str, max_bytes: int) -> tuple[str, bool]:
@@ -151,6 +163,9 @@ class ArticleParser:
     EDITIONS: ClassVar[dict[str, str]] = {}
     #: article URL pattern; group ``id`` is the site's story id
     ARTICLE_URL: ClassVar[re.Pattern[str] | None] = None
+    #: whether the site's own name is the author when no person is named ("Ukrinform" on ukrinform.ru):
+    #: on a declared site ``Article.site`` already says it; on an unknown one it names the newsroom
+    SITE_AS_AUTHOR: ClassVar[bool] = False
 
     title_css: ClassVar[str | None] = "h1"
     lead_css: ClassVar[str | None] = None
@@ -189,7 +204,7 @@ class ArticleParser:
         if ld.oversized_blocks(self.sel) and "jsonld" not in self.truncated:
             self.truncated.append("jsonld")
         self.meta = read_meta(self.sel)
-        self.layers: dict[str, str] = {}
+        self.layers: dict[str, str | int] = {}
         #: links the page gave for URL fields that are not http(s) (``javascript:``, ``data:``…): left out
         self.unsafe_urls_dropped = 0
 
@@ -272,8 +287,9 @@ class ArticleParser:
             return self.TIMEZONE
         dated = [*ld.all_values(self.sel, "datePublished"), *ld.all_values(self.sel, "dateModified"),
                  *(value for key in (*PUBLISHED_META, *MODIFIED_META) for value in self.meta.get(key, [])),
-                 *article_time_elements(self.sel)]
-        return page_zone(self.url, dated, self.language)
+                 *(found.text for found in article_time_elements(self.sel))]
+        printed = (found.text for found in visible_dates(self.sel) if not found.other_item)
+        return page_zone(self.url, dated, self.language, printed, self.fetched_at)
 
     # -- fields -----------------------------------------------------------------------------
 
@@ -314,6 +330,11 @@ class ArticleParser:
 
         Site names, sections, bylines and dates appended to any of them are stripped first.
         """
+        return self._headline
+
+    @cached_property
+    def _headline(self) -> str | None:
+        """The headline (see ``title``), chosen once: the body's cleanup compares paragraphs with it."""
         sites = self._site_names()
         sections = [*ld.string_list(self.ld.get("articleSection")), *self.meta.get("article:section", [])]
         chosen = choose_title(
@@ -344,22 +365,24 @@ class ArticleParser:
         nodes = _select(self.sel, self.body_css)
         if not nodes:
             return None
-        text = element_text(nodes[0], exclude=self.body_exclude)
+        text = element_text(nodes[0], exclude=(*self.body_exclude, CAPTION_CSS))
         text = paragraphs_until(text, self.body_stop_markers)
         if self.body_drop_prefixes:
             text = "\n\n".join(p for p in text.split("\n\n") if not p.startswith(self.body_drop_prefixes))
         return text or None
 
     def _without_furniture(self, text: str | None) -> str | None:
-        """The generic extractor's text without paragraphs that repeat the headline or the byline."""
+        """Body text without paragraphs that repeat the headline or the byline, and without page
+        furniture ("read also" links, captions, copyright lines: see ``without_boilerplate``)."""
         if not text:
             return None
-        title = self.title()
-        repeated = {title_key(title)} if title else set()
-        for name in self.authors():
-            repeated.update(title_key(f"{prefix}{name}") for prefix in ("", "by ", "von ", "av ", "par ", "por "))
-        kept = [p for p in text.split("\n\n") if title_key(p) not in repeated]
-        return "\n\n".join(kept) or None
+        headline = self.title()
+        title = title_key(headline) if headline else None
+        authors = self._author_names
+        kept = [p for p in text.split("\n\n")
+                if not (len(p) <= _BYLINE_CHARS and is_byline(p, authors)
+                        or headline and len(p) <= 2 * len(headline) and title_key(p) == title)]
+        return without_boilerplate("\n\n".join(kept)) or None
 
     def body(self) -> str | None:
         """Article text: site markup, then the generic extractor, then JSON-LD ``articleBody``.
@@ -369,9 +392,10 @@ class ArticleParser:
         return self._first(
             "body",
             [
-                ("html", self._markup_body),
+                ("html", lambda: self._without_furniture(self._markup_body())),
                 ("generic", lambda: self._without_furniture(generic_body(self.html, self.url))),
-                ("jsonld", lambda: join_paragraphs(str(self.ld.get("articleBody") or "").split("\n"))),
+                ("jsonld", lambda: self._without_furniture(
+                    join_paragraphs(str(self.ld.get("articleBody") or "").split("\n")))),
             ],
         )
 
@@ -380,9 +404,16 @@ class ArticleParser:
 
         People come first: names are split and cleaned (see ``clean_authors``) and a layer that
         only names the site or an organization gives way to the next. When no layer names a
-        person, the organization credited in JSON-LD or meta is the author ("BBC News", "dpa").
+        person, the organization credited in JSON-LD or meta is the author ("dpa"; the site itself,
+        "BBC News", only where ``SITE_AS_AUTHOR``).
         """
+        return list(self._author_names)
+
+    @cached_property
+    def _author_names(self) -> list[str]:
+        """The authors (see ``authors``), found once: the body's cleanup looks for their byline too."""
         sites = self._site_names()
+        credited = set() if self.SITE_AS_AUTHOR else sites
         meta_names = ("article:author", "author", "byl", "dc.creator", "sailthru.author")
         return (
             self._first(
@@ -392,8 +423,8 @@ class ArticleParser:
                     ("meta", lambda: clean_authors(self._meta_values(meta_names), sites)),
                     ("html", lambda: clean_authors(self._markup_texts(self.author_css), sites)),
                     ("generic", lambda: clean_authors(byline_names(self.sel), sites)),
-                    ("jsonld", lambda: clean_authors(ld.names(self.ld.get("author")))),
-                    ("meta", lambda: clean_authors(self._meta_values(meta_names))),
+                    ("jsonld", lambda: clean_authors(ld.names(self.ld.get("author")), credited)),
+                    ("meta", lambda: clean_authors(self._meta_values(meta_names), credited)),
                 ],
             )
             or []
@@ -415,48 +446,120 @@ class ArticleParser:
     def _meta_values(self, keys: Iterable[str]) -> list[str]:
         return [value for key in keys for value in self.meta.get(key, [])]
 
-    def published(self) -> tuple[datetime | None, str | None]:
-        """Publication date: JSON-LD, meta, the site's markup, page structure (``itemprop``, ``<time>``:
-        the ``generic`` layer), feed, URL.
+    def _date_candidates(self, kind: str, found: Iterable[str | Dated | None]) -> list[DateCandidate]:
+        """The strings in ``found`` that parse to a plausible date, as candidates of ``kind`` (once each)."""
+        candidates: dict[str, DateCandidate] = {}
+        for entry in found:
+            text, other_item = entry if isinstance(entry, Dated) else (entry, False)
+            value = self._date(text) if text and text not in candidates else None
+            if value is not None:
+                local_day = local_time(value, text, self.timezone).date()
+                timed = bool(_TIME_OF_DAY.search(text))
+                candidates[text] = DateCandidate(kind, text, value, local_day, timed, other_item)
+        return list(candidates.values())
 
-        Last comes a date printed near the headline; on the day the URL names, it gives the time too.
-        """
-        found, raw = self._dated(
-            "published_at",
-            [
-                ("jsonld", lambda: [ld.text_value(self.ld.get("datePublished")),
-                                    *ld.all_values(self.sel, "datePublished")]),
-                ("meta", lambda: self._meta_values(PUBLISHED_META)),
-                ("html", lambda: [self._markup_text(self.published_css)]),
-                ("generic", lambda: [*itemprop_values(self.sel, "datePublished"), *article_time_elements(self.sel)]),
-                ("rss", lambda: [self.hint.published_raw]),
-            ],
-        )
-        if found:
-            return found, raw
-        url_day, url_raw = self._dated("published_at", [("url", lambda: [self._url_date()])])
-        shown, shown_raw = self._dated("published_at", [("generic", lambda: visible_dates(self.sel))])
-        zone = ZoneInfo(self.timezone)
-        if url_day and not (shown and shown.astimezone(zone).date() == url_day.astimezone(zone).date()):
-            self.layers["published_at"] = "url"
-            return url_day, url_raw
-        return shown, shown_raw
+    def _stated_date_candidates(self, day: UrlDate | None) -> list[DateCandidate]:
+        """Publication dates the page states as data: its JSON-LD article, its meta tags, its URL (``day``)."""
+        metas = self._meta_values(PUBLISHED_META)
+        if "datepublished" in self.meta:  # itemprop <meta> tags are microdata: read with their context
+            in_microdata = set(self.sel.xpath('//meta[@itemprop="datePublished"]/@content').getall())
+            metas = [value for value in metas if value not in in_microdata]
+        return [
+            *self._date_candidates("jsonld", [ld.text_value(self.ld.get("datePublished"))]),
+            *self._date_candidates("meta", metas),
+            *self._date_candidates("url", [f"{day.year:04d}-{day.month:02d}-{day.day:02d}"
+                                           if day and day.day else None]),
+        ]
+
+    def _declared_date_candidates(self) -> list[DateCandidate]:
+        """Publication dates where the site parser and the feed say they are: ``published_css``, the entry."""
+        return [*self._date_candidates("html", [self._markup_text(self.published_css)]),
+                *self._date_candidates("rss", [self.hint.published_raw])]
+
+    def _markup_date_candidates(self) -> list[DateCandidate]:
+        """Publication dates in the page's structure: ``itemprop``/``<time>`` elements, its other JSON-LD objects."""
+        article_date = ld.text_value(self.ld.get("datePublished"))
+        return [
+            *self._date_candidates("itemprop", itemprop_values(self.sel, "datePublished")),
+            *self._date_candidates("time", article_time_elements(self.sel)),
+            *self._date_candidates("jsonld_other", [value for value in ld.all_values(self.sel, "datePublished")
+                                                    if value != article_date]),
+        ]
+
+    def _dateline_candidates(self) -> list[DateCandidate]:
+        """Dates printed near the headline up to the first that is the article's own (its dateline;
+        other items' dates before it are candidates too, to be rejected)."""
+        found: list[DateCandidate] = []
+        for dated in visible_dates(self.sel):
+            found += self._date_candidates("dateline", [dated])
+            if found and not found[-1].other_item:
+                break
+        return found
+
+    def _htmldate_candidates(self, extensive: bool = False) -> list[DateCandidate]:
+        """The day htmldate finds (original, not updated, dates; the URL left out: it is a candidate of
+        its own), by its fast search or its ``extensive`` one (free text, with dateparser: slow)."""
+        local_today = self.fetched_at.astimezone(ZoneInfo(self.timezone)).date()
+        try:
+            found = find_date(self.sel.root, extensive_search=extensive, original_date=True, outputformat="%Y-%m-%d",
+                              url="", max_date=datetime.combine(local_today, datetime.max.time()))
+        except Exception:  # htmldate raises assorted errors on hostile markup
+            logger.debug("htmldate failed on %s", self.url, exc_info=True)
+            return []
+        return self._date_candidates("htmldate", [found])
+
+    @cached_property
+    def _published_decision(self) -> Decision:
+        """The publication date by the rules of ``newscrawl.extract.published``, looking further only
+        while the answer is unsettled: what the page states as data (JSON-LD, meta, URL), then the
+        site's markup and the feed, then the page's structure, then the dateline near the headline,
+        then htmldate's fast search; its extensive search only when there is no date at all."""
+        modified, _ = self.modified()
+        day = url_date(self.url)
+        found = self._stated_date_candidates(day)
+        stages = (self._declared_date_candidates, self._markup_date_candidates, self._dateline_candidates,
+                  self._htmldate_candidates)
+        decision = decide(found, fetched_at=self.fetched_at, url_date=day, modified=modified)
+        for more in stages:
+            if decision.settled:
+                break
+            found += more()
+            decision = decide(found, fetched_at=self.fetched_at, url_date=day, modified=modified)
+        if decision.chosen is None:
+            found += self._htmldate_candidates(extensive=True)
+            decision = decide(found, fetched_at=self.fetched_at, url_date=day, modified=modified)
+        if decision.chosen:
+            self.layers["published_at"] = decision.chosen.source
+        self.layers["published_rejected"] = len(decision.rejected)
+        return decision
+
+    def published(self) -> tuple[datetime | None, str | None]:
+        """Publication date (UTC) and the string it was read from, decided among every date the page
+        gives (see ``_published_decision``)."""
+        chosen = self._published_decision.chosen
+        return (chosen.value, chosen.raw) if chosen else (None, None)
+
+    def published_local(self) -> str | None:
+        """The publication time on the page's clock, ISO 8601 with its offset: the offset the date
+        string states, else the page's zone (``timezone``)."""
+        chosen = self._published_decision.chosen
+        return local_time(chosen.value, chosen.raw, self.timezone).isoformat() if chosen else None
 
     def modified(self) -> tuple[datetime | None, str | None]:
         """Last-modified date: JSON-LD ``dateModified``, meta, markup."""
+        return self._modified
+
+    @cached_property
+    def _modified(self) -> tuple[datetime | None, str | None]:
         return self._dated(
             "modified_at",
             [
                 ("jsonld", lambda: [ld.text_value(self.ld.get("dateModified"))]),
                 ("meta", lambda: self._meta_values(MODIFIED_META)),
                 ("html", lambda: [self._markup_text(self.modified_css)]),
-                ("generic", lambda: itemprop_values(self.sel, "dateModified")),
+                ("generic", lambda: [found.text for found in itemprop_values(self.sel, "dateModified")]),
             ],
         )
-
-    def _url_date(self) -> str | None:
-        match = re.search(r"/((?:19|20)\d\d)[/-]?(\d\d)[/-]?(\d\d)/", self.url)
-        return "-".join(match.groups()) if match else None
 
     def section(self) -> str | None:
         """Section: JSON-LD ``articleSection``, ``article:section`` meta, markup, the feed category."""
@@ -569,6 +672,7 @@ class ArticleParser:
             published_at=published_at,
             published_raw=published_raw,
             published_source=self.layers.get("published_at"),
+            published_local=self.published_local(),
             modified_at=modified_at,
             section=self.section(),
             tags=self.tags(),
@@ -634,3 +738,4 @@ class GenericParser(ParserProxy):
         """The only version: no site markup is known, and the site's clock is inferred per page."""
 
         TIMEZONE = None
+        SITE_AS_AUTHOR = True

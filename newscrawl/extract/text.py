@@ -145,6 +145,81 @@ def paragraphs_until(text: str, stop_markers: Iterable[str]) -> str:
     return "\n\n".join(kept)
 
 
+#: markup of a picture's caption and credit inside an article body (pravda's "div.image-box__caption")
+CAPTION_CSS = ('figcaption, [class*="caption"], [class*="credit"], [class*="image"][class*="author"], '
+               '[class*="photo"][class*="author"], figure [class*="author"]')
+#: a paragraph that points to other stories: "Читайте також: …", "Read more: …", "NOTAS RELACIONADAS";
+#: the English markers only before a colon or dash, or alone ("Related to this, …" is a sentence)
+_READ_ALSO = re.compile(
+    r"^(?:(?:читайте|читай) (?:також|также|більше|еще|ще)|дивіться також|смотрите также|див\. також|см\. также|"
+    r"також читайте|также читайте|lesen sie (?:auch|mehr)|mehr zum thema|(?:à |a )?lire aussi|lea también|"
+    r"lee también|notas relacionadas|noticias relacionadas|czytaj (?:także|też|więcej)|zobacz (?:także|też))\b"
+    r"|^(?:read (?:also|more)|also read|see also|related(?: (?:articles?|stories|news|coverage))?|more on this)"
+    r"\s*(?:[:\-–—|»>]|$)",
+    re.IGNORECASE,
+)
+#: a caption with its credit: "Прокурори вивчали матеріали / Фото РБК", "Headline / REUTERS"
+_CAPTION_CREDIT = re.compile(
+    r"\s/\s*(?:фото|photo|foto|скриншот|скріншот|колаж|коллаж|ілюстрація|иллюстрация|getty images|reuters|epa|"
+    r"afp|ap photo|shutterstock|depositphotos)\b[^/]{0,80}$"
+    r"|^(?:фото|photo|foto|джерело фото|источник фото)\s*:",
+    re.IGNORECASE,
+)
+#: an advertisement's label standing alone
+_AD_LABELS = frozenset({"реклама", "advertisement", "anzeige", "werbung", "publicidad", "publicité", "reklama"})
+#: the page's copyright line
+_COPYRIGHT = re.compile(
+    r"^(?:©|\(c\)|copyright\b)|all rights reserved|alle rechte vorbehalten|(?:усі|всі) права захищені|"
+    r"все права защищены|tous droits réservés|todos los derechos reservados|wszelkie prawa zastrzeżone",
+    re.IGNORECASE,
+)
+#: a call to subscribe: a newsletter box, "Підписуйтесь на наш Telegram"
+_NEWSLETTER = re.compile(
+    r"newsletter|\bsubscribe\b|\bsign up\b|підпишіться|підписуйтеся|підписуйтесь|подпишитесь|подписывайтесь|"
+    r"abonnieren sie|jetzt abonnieren|abonnez-vous|suscríbete|zapisz się",
+    re.IGNORECASE,
+)
+#: characters of a paragraph of furniture at most (a longer one is article text that happens to match)
+_FURNITURE_CHARS = 300
+#: characters of a related story's headline listed under a bare "read also" marker
+_HEADLINE_CHARS = 200
+#: related headlines dropped after one bare marker
+_MAX_RELATED = 6
+#: trailing paragraphs looked at for copyright lines and newsletter boxes
+_MAX_TRAILING = 4
+
+
+def _is_furniture(paragraph: str) -> bool:
+    """Whether one paragraph is a "read also" link, a caption with its credit, or an ad label."""
+    return len(paragraph) <= _FURNITURE_CHARS and (
+        paragraph.strip(" :").casefold() in _AD_LABELS
+        or bool(_READ_ALSO.search(paragraph) or _CAPTION_CREDIT.search(paragraph)))
+
+
+def without_boilerplate(text: str | None) -> str:
+    """Body text without page furniture: "read also" links (uk, ru, en, de, fr, es, pl) with the
+    headlines listed under a bare marker, captions with their credits, ad labels, and copyright lines
+    and newsletter boxes at its end."""
+    kept: list[str] = []
+    related = 0  # headlines still to drop after a bare "read also" marker
+    for paragraph in (text or "").split("\n\n"):
+        if related and len(paragraph) <= _HEADLINE_CHARS and not paragraph.endswith("."):
+            related -= 1
+            continue
+        related = 0
+        if _is_furniture(paragraph):
+            bare = _READ_ALSO.fullmatch(paragraph.rstrip(" :.-–—|»>")) is not None
+            related = _MAX_RELATED if bare else 0
+            continue
+        kept.append(paragraph)
+    trailing = 0
+    while kept and trailing < _MAX_TRAILING and len(kept[-1]) <= _FURNITURE_CHARS and (
+            _COPYRIGHT.search(kept[-1]) or _NEWSLETTER.search(kept[-1])):
+        kept.pop()
+        trailing += 1
+    return "\n\n".join(kept)
+
+
 def word_count(text: str | None) -> int:
     """Number of words (runs of letters/digits) in ``text``."""
     return len(re.findall(r"\w+", text)) if text else 0

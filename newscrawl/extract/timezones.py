@@ -2,7 +2,8 @@
 
 A page that prints "2024-04-25 14:07" means its own wall clock. Which clock that is comes, in this
 order, from the country of the host's top-level domain, from an offset the page gives elsewhere
-(another date on it that carries one), from a language spoken in one time zone only, else UTC.
+(another date on it that carries one), from a time it prints for an instant its data gives in UTC
+(``printed_zone``), from a language spoken in one time zone only, else UTC.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from urllib.parse import urlsplit
+
+from newscrawl.extract.dates import parse_date
 
 logger = logging.getLogger(__name__)
 
@@ -46,34 +50,67 @@ LANGUAGE_ZONES = {
     "zh": "Asia/Shanghai", "vi": "Asia/Ho_Chi_Minh", "th": "Asia/Bangkok", "id": "Asia/Jakarta",
 }  # fmt: skip
 _OFFSET = re.compile(r"\d[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*([+-])(\d\d):?(\d\d)$")
+#: a date string with a time of day in UTC ("Z", "+00:00")
+_UTC_TIME = re.compile(r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:z|[+-]00:?00)$", re.I)
+_CLOCK = re.compile(r"\d:\d\d")
+#: the farthest a clock is from UTC, in hours
+_MAX_OFFSET_HOURS = 14
 
 
 def offset_zone(text: str) -> str | None:
     """An ``Etc/GMT±N`` zone for a date string ending in a whole-hour UTC offset, else None.
 
-    "Z" says nothing about the site's clock (many sites print UTC) and is ignored.
+    A zero offset ("+00:00", like "Z") says nothing about the site's clock (many sites print UTC)
+    and is ignored.
     """
     match = _OFFSET.search(text.strip())
-    if not match or match[3] != "00":
+    if not match or match[3] != "00" or match[2] == "00":
         return None
     hours = int(match[2])
-    if hours == 0:
-        return "UTC"
     # Etc/GMT signs are inverted: Etc/GMT-2 is two hours ahead of UTC
     return f"Etc/GMT{'-' if match[1] == '+' else '+'}{hours}"
 
 
-def page_zone(url: str, dated: Iterable[str], language: str | None) -> str:
+def printed_zone(dated: Iterable[str], printed: Iterable[str], now: datetime | None = None) -> str | None:
+    """An ``Etc/GMT±N`` zone when a time the page prints without an offset ("November 8, 2023 at
+    11:30 p.m.") is a whole number of hours, to the minute, from an instant it gives in UTC
+    ("2023-11-09T05:30:59Z"): the page's own clock. None without such a pair.
+
+    :param dated: date strings of the page's data (JSON-LD, meta, ``<time>``)
+    :param printed: date strings printed on the page (datelines)
+    :param now: the fetch time (for relative dates)
+    """
+    instants = [value.replace(second=0, microsecond=0) for text in dated if _UTC_TIME.search(text.strip())
+                if (value := parse_date(text, tz="UTC", now=now))]
+    if not instants:
+        return None
+    for text in printed:
+        wall = parse_date(text, tz="UTC", now=now) if _CLOCK.search(text) and offset_zone(text) is None else None
+        for instant in instants if wall else ():
+            minutes = (wall - instant).total_seconds() / 60
+            if minutes and minutes % 60 == 0 and abs(minutes) <= _MAX_OFFSET_HOURS * 60:
+                hours = int(minutes // 60)
+                # Etc/GMT signs are inverted: Etc/GMT+6 is six hours behind UTC
+                return f"Etc/GMT{'-' if hours > 0 else '+'}{abs(hours)}"
+    return None
+
+
+def page_zone(url: str, dated: Iterable[str], language: str | None, printed: Iterable[str] = (),
+              now: datetime | None = None) -> str:
     """The zone for local times on the page at ``url``.
 
     :param dated: date strings found on the page (their offsets say where its clock is)
     :param language: the page's language
+    :param printed: date strings printed on the page, read only when the domain and the offsets say nothing
+        (see :func:`printed_zone`)
+    :param now: the fetch time
     """
     tld = (urlsplit(url).hostname or "").rstrip(".").rsplit(".", 1)[-1].lower()
     if tld in TLD_ZONES:
         return TLD_ZONES[tld]
+    dated = list(dated)
     for text in dated:
         zone = offset_zone(text)
         if zone:
             return zone
-    return LANGUAGE_ZONES.get(language or "", "UTC")
+    return printed_zone(dated, printed, now) or LANGUAGE_ZONES.get(language or "", "UTC")

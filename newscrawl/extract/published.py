@@ -1,0 +1,190 @@
+"""The publication date, decided among candidates by rules with names.
+
+A page gives its publication date in many places, and some of them are wrong: a ``dateModified``
+copied into a "published" tag, a related article's ``<time>``, a comment's date, a year-old
+copyright line. The parser collects every date it finds as a :class:`DateCandidate` (what it read,
+where, and on which local day that is) and :func:`decide` picks one:
+
+1. ``after_fetch``: a date after the page was fetched is not when it was published (rejected, never
+   clamped; nor is htmldate's day of it, which only restates the page's data without the time).
+2. ``url_bound``: a year, month and day in the URL pin the local day to within a day either side (the
+   URL's day is the site's, the candidate's day may be read in another zone); a year and month pin
+   the month, with a day either side; when no candidate fits that month, the page is newer than its
+   URL (republished, kept up to date) and the bound is void.
+3. ``other_item``: a date printed in comments, related-article lists, side bars or the page footer
+   belongs to something else.
+4. ``modified``: a date equal (to the minute) to the page's ``dateModified`` loses when the page states
+   an earlier publication date (its most trusted JSON-LD, meta or microdata candidate): the page itself
+   tells them apart. (Pages that give the same instant for both were never updated: nothing is suspect.)
+5. ``agreement``: of the local days left, the one that the most independent sources (see
+   :data:`FAMILIES`) give wins; a tie goes to the day of the most trusted candidate (see :data:`KINDS`).
+   htmldate reads the page's JSON-LD, meta tags and microdata first: its day adds a source only where
+   none of those gives it. The answer is the most trusted candidate of that day that gives a time of
+   day, else the most trusted.
+
+A decision is ``settled`` when every candidate left gives the same day and at least two independent
+sources give it: the parser then looks no further (visible datelines and htmldate's search cost time).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from newscrawl.extract.dates import stated_offset
+
+#: kinds of candidate, most trusted first, and the item layer each is recorded as (``published_source``)
+KINDS: dict[str, str] = {
+    "jsonld": "jsonld",  # the article's JSON-LD ``datePublished``
+    "meta": "meta",  # ``article:published_time`` and the other published meta tags
+    "html": "html",  # the site parser's ``published_css``
+    "itemprop": "generic",  # ``itemprop="datePublished"`` elements
+    "time": "generic",  # ``<time datetime>`` in the article's header
+    "rss": "rss",  # the feed entry's date
+    "jsonld_other": "jsonld",  # ``datePublished`` of the page's other JSON-LD objects
+    "htmldate": "generic",  # htmldate's search
+    "dateline": "generic",  # the first date printed after the headline
+    "url": "url",  # the date in the URL's path
+}
+#: sources that are not independent of each other count once in an agreement
+FAMILIES: dict[str, str] = {**{kind: kind for kind in KINDS}, "jsonld_other": "jsonld", "itemprop": "markup",
+                            "time": "markup"}
+#: kinds in which a page states its own publication date
+STATED_KINDS = ("jsonld", "meta", "itemprop")
+#: what htmldate reads before its own search: its day is no source of its own where one of these gives it
+HTMLDATE_READS = ("jsonld", "meta", "itemprop", "jsonld_other")
+#: how far (days) a candidate's local day may be from the URL's day: their zones may differ
+URL_DAY_SLACK = 1
+
+
+def local_time(value: datetime, raw: str, zone: str) -> datetime:
+    """``value`` on the clock of the page: at the UTC offset ``raw`` states when it states one other
+    than zero (a zero offset or a "Z" is how many sites print UTC, not where they are), else in ``zone``."""
+    offset = stated_offset(raw)
+    return value.astimezone(timezone(offset) if offset else ZoneInfo(zone))
+
+
+@dataclass(frozen=True)
+class UrlDate:
+    """The date a URL's path gives: a year and month, and the day when it has one."""
+
+    year: int
+    month: int
+    day: int | None = None
+
+    def admits(self, day: date) -> bool:
+        """Whether a publication on local day ``day`` fits this URL (a day either side for zones)."""
+        slack = timedelta(days=URL_DAY_SLACK)
+        if self.day is not None:
+            named = date(self.year, self.month, self.day)
+            return named - slack <= day <= named + slack
+        first = date(self.year, self.month, 1)
+        last = date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+        return first - slack <= day <= last + slack
+
+
+@dataclass(frozen=True)
+class DateCandidate:
+    """A date the page gives for its publication, and where.
+
+    :param kind: where it was found (a key of :data:`KINDS`)
+    :param raw: the string read
+    :param value: the instant, UTC
+    :param local_day: the day it is on the page's clock
+    :param timed: whether it gives a time of day
+    :param other_item: found where other items' dates are (comments, related lists, footer)
+    """
+
+    kind: str
+    raw: str
+    value: datetime
+    local_day: date
+    timed: bool
+    other_item: bool = False
+
+    @property
+    def source(self) -> str:
+        """The item layer it counts as (``published_source``)."""
+        return KINDS[self.kind]
+
+    @property
+    def rank(self) -> int:
+        """Trust: lower is more trusted."""
+        return list(KINDS).index(self.kind)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The chosen candidate (None: no date), the candidates rejected and by which rule."""
+
+    chosen: DateCandidate | None
+    rejected: list[tuple[DateCandidate, str]] = field(default_factory=list)
+    settled: bool = False
+
+
+def _rejection(candidate: DateCandidate, fetched_at: datetime, url_date: UrlDate | None) -> str | None:
+    """The rule (1-3) that rejects ``candidate`` on its own, if any (``url_date``: a bound that holds)."""
+    if candidate.value > fetched_at:
+        return "after_fetch"
+    if url_date is not None and candidate.kind != "url" and not url_date.admits(candidate.local_day):
+        return "url_bound"
+    if candidate.other_item:
+        return "other_item"
+    return None
+
+
+def _same_minute(a: datetime, b: datetime) -> bool:
+    return a.replace(second=0, microsecond=0) == b.replace(second=0, microsecond=0)
+
+
+def _split(candidates: list[DateCandidate], rule: str, rejects: Callable[[DateCandidate], bool],
+           rejected: list[tuple[DateCandidate, str]]) -> list[DateCandidate]:
+    """``candidates`` that ``rejects`` keeps; the others are added to ``rejected`` under ``rule``."""
+    rejected += [(c, rule) for c in candidates if rejects(c)]
+    return [c for c in candidates if not rejects(c)]
+
+
+def decide(candidates: Sequence[DateCandidate], *, fetched_at: datetime, url_date: UrlDate | None = None,
+           modified: datetime | None = None) -> Decision:
+    """The publication date among ``candidates`` (in the order found) by the rules of this module.
+
+    :param fetched_at: when the page was fetched (aware)
+    :param url_date: the date the page's URL gives, if any
+    :param modified: the page's last-modified instant, if it gives one
+    """
+    if url_date is not None and url_date.day is None and not any(
+            url_date.admits(c.local_day) and _rejection(c, fetched_at, None) is None for c in candidates):
+        url_date = None
+    rejected: list[tuple[DateCandidate, str]] = []
+    kept: list[DateCandidate] = []
+    for candidate in candidates:
+        rule = _rejection(candidate, fetched_at, url_date)
+        if rule:
+            rejected.append((candidate, rule))
+        else:
+            kept.append(candidate)
+    late_days = {c.local_day for c, rule in rejected if rule == "after_fetch" and c.kind in HTMLDATE_READS}
+    kept = _split(kept, "after_fetch", lambda c: c.kind == "htmldate" and c.local_day in late_days, rejected)
+    order = {id(c): position for position, c in enumerate(candidates)}
+    kept.sort(key=lambda c: (c.rank, order[id(c)]))
+    stated = next((c for c in kept if c.kind in STATED_KINDS), None)
+    if modified is not None and stated is not None and stated.value < modified \
+            and not _same_minute(stated.value, modified):
+        kept = _split(kept, "modified", lambda c: _same_minute(c.value, modified), rejected)
+    if not kept:
+        return Decision(None, rejected)
+    families: dict[date, set[str]] = {}
+    for candidate in kept:
+        families.setdefault(candidate.local_day, set()).add(FAMILIES[candidate.kind])
+    read_by_htmldate = {FAMILIES[kind] for kind in HTMLDATE_READS}
+    for sources in families.values():
+        if "htmldate" in sources and sources & read_by_htmldate:
+            sources.discard("htmldate")
+    best_rank = {day: next(i for i, c in enumerate(kept) if c.local_day == day) for day in families}
+    day = min(families, key=lambda d: (-len(families[d]), best_rank[d]))
+    of_day = [c for c in kept if c.local_day == day]
+    chosen = next((c for c in of_day if c.timed), of_day[0])
+    return Decision(chosen, rejected, settled=len(families) == 1 and len(families[day]) >= 2)
