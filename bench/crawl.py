@@ -93,7 +93,7 @@ def crawl(module: Path, pages: int, work: Path, mongo_uri: str, *, bare: bool) -
     }
     if bare:  # Scrapy as it comes: no pipelines, extensions or newscrawl middlewares
         settings.update(ITEM_PIPELINES="{}", EXTENSIONS="{}", SPIDER_MIDDLEWARES="{}", ADDONS="{}",
-                        DOWNLOADER_MIDDLEWARES="{}")
+                        DOWNLOADER_MIDDLEWARES="{}", TWISTED_DNS_RESOLVER="scrapy.resolver.CachingThreadedResolver")
     args = [sys.executable, "-m", "scrapy", "runspider", str(module)]
     for name, value in settings.items():
         args += ["-s", f"{name}={value}"]

@@ -199,6 +199,7 @@ def test_the_resolver_checks_the_address_it_connects_to(tmp_path: Path) -> None:
                       "retry": "private_address"}, done.stderr[-3000:]
     assert hits == ["127.0.0.1/page"]
     assert "refused to connect to localhost: it resolves to the internal address 127.0.0.1" in done.stderr
+    assert "Traceback" not in done.stderr  # a refusal is a DNS error, not a failure of the resolver
     assert_stayed_local(record)
 
 

@@ -220,4 +220,4 @@ class PublicAddressResolver(CachingThreadedResolver):
         for policy in policies:
             policy.refused_at_connect.add(_bare(name))
         logger.warning("refused to connect to %s: it resolves to the internal address %s", name, address)
-        raise UnsafeAddress(string=f"{name} resolves to the internal address {address}")
+        raise UnsafeAddress(f"{name} resolves to the internal address {address}")
