@@ -419,7 +419,10 @@ class NewsSpider(scrapy.Spider):
         for left_out in article.truncated:
             stats.inc_value(f"newscrawl/cut/{left_out}")
         for field, layer in article.layers.items():
-            stats.inc_value(f"newscrawl/layer/{field}/{layer}")
+            if isinstance(layer, str):
+                stats.inc_value(f"newscrawl/layer/{field}/{layer}")
+            elif layer:  # a count, e.g. published_rejected: the date candidates turned down
+                stats.inc_value(f"newscrawl/{field}", layer)
         for field in FILL_FIELDS:
             if getattr(article, field):
                 stats.inc_value(f"newscrawl/fill/{field}")
