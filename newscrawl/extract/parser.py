@@ -18,7 +18,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from datetime import date, datetime, timezone
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
@@ -281,13 +281,18 @@ class ArticleParser:
         return parse_date(raw, languages=self._date_languages(), tz=self.timezone, now=self.fetched_at)
 
     @cached_property
+    def _article_times(self) -> list[Dated]:
+        """The ``<time datetime>`` elements of the article's header (read once: the zone and the date use them)."""
+        return article_time_elements(self.sel)
+
+    @cached_property
     def timezone(self) -> str:
         """The zone of local times on the page: ``TIMEZONE``, else inferred from the page."""
         if self.TIMEZONE:
             return self.TIMEZONE
         dated = [*ld.all_values(self.sel, "datePublished"), *ld.all_values(self.sel, "dateModified"),
                  *(value for key in (*PUBLISHED_META, *MODIFIED_META) for value in self.meta.get(key, [])),
-                 *(found.text for found in article_time_elements(self.sel))]
+                 *(found.text for found in self._article_times)]
         printed = (found.text for found in visible_dates(self.sel) if not found.other_item)
         return page_zone(self.url, dated, self.language, printed, self.fetched_at)
 
@@ -481,7 +486,7 @@ class ArticleParser:
         article_date = ld.text_value(self.ld.get("datePublished"))
         return [
             *self._date_candidates("itemprop", itemprop_values(self.sel, "datePublished")),
-            *self._date_candidates("time", article_time_elements(self.sel)),
+            *self._date_candidates("time", self._article_times),
             *self._date_candidates("jsonld_other", [value for value in ld.all_values(self.sel, "datePublished")
                                                     if value != article_date]),
         ]
@@ -519,15 +524,16 @@ class ArticleParser:
         found = self._stated_date_candidates(day)
         stages = (self._declared_date_candidates, self._markup_date_candidates, self._dateline_candidates,
                   self._htmldate_candidates)
-        decision = decide(found, fetched_at=self.fetched_at, url_date=day, modified=modified)
+        decide_among = partial(decide, fetched_at=self.fetched_at, url_date=day, modified=modified)
+        decision = decide_among(found)
         for more in stages:
             if decision.settled:
                 break
             found += more()
-            decision = decide(found, fetched_at=self.fetched_at, url_date=day, modified=modified)
+            decision = decide_among(found)
         if decision.chosen is None:
             found += self._htmldate_candidates(extensive=True)
-            decision = decide(found, fetched_at=self.fetched_at, url_date=day, modified=modified)
+            decision = decide_among(found)
         if decision.chosen:
             self.layers["published_at"] = decision.chosen.source
         self.layers["published_rejected"] = len(decision.rejected)
