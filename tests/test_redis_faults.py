@@ -81,12 +81,17 @@ class PrivateRedis:
 class Site(QuietHandler):
     """Listings of article links. The last listing is answered only once ``Site.gate`` opens (its
     links are found while Redis is down), and so is every page asked for after
-    ``SERVED_BEFORE_THE_FAULT`` were served (``Site.holding`` tells that one waits: the crawl is on)."""
+    ``SERVED_BEFORE_THE_FAULT`` were served (``Site.holding`` tells that one waits: the crawl is on).
+    With ``hold_only_last_listing``, the other pages are answered at once and ``Site.holding`` tells
+    that the last listing waits after ``SERVED_BEFORE_THE_FAULT`` pages: its links are sure to be
+    found during the fault (the shared queue hands out requests in no set order)."""
 
     served: Counter[str] = Counter()
     lock = threading.Lock()
     gate = threading.Event()
     holding = threading.Event()
+    hold_only_last_listing = False
+    last_listing_waits = False
 
     def do_GET(self) -> None:
         if match := re.fullmatch(r"/list\?page=(\d+)", self.path):
@@ -103,20 +108,28 @@ class Site(QuietHandler):
         else:
             self.send_error(404)
             return
+        last_listing = self.path == f"/list?page={LISTINGS}"
         with Site.lock:
             mid_crawl = sum(Site.served.values()) >= SERVED_BEFORE_THE_FAULT
-        if (mid_crawl or self.path == f"/list?page={LISTINGS}") and not Site.gate.is_set():
+            if last_listing:
+                Site.last_listing_waits = True
+        held = last_listing or (mid_crawl and not Site.hold_only_last_listing)
+        if held and not Site.gate.is_set():
             if mid_crawl:
                 Site.holding.set()
             Site.gate.wait(TIMEOUT)
         with Site.lock:
             Site.served[self.path] += 1
+            if Site.hold_only_last_listing and Site.last_listing_waits and \
+                    sum(Site.served.values()) >= SERVED_BEFORE_THE_FAULT:
+                Site.holding.set()
         self.reply(200, body)
 
 
 @pytest.fixture
 def site() -> Iterator[str]:
     Site.served, Site.gate, Site.holding = Counter(), threading.Event(), threading.Event()
+    Site.hold_only_last_listing = Site.last_listing_waits = False
     with serving(Site) as base:
         try:
             yield base
@@ -305,6 +318,7 @@ def test_redis_restarted_with_its_data_the_crawl_carries_on_and_loses_nothing(
     private_redis.append(PrivateRedis(tmp_path, persistent=True))
     name, env = local_project(tmp_path, site, mongo_uri, private_redis[0].url)
     env["NEWSCRAWL_REDIS_OUTAGE_SECONDS"] = str(TIMEOUT)
+    Site.hold_only_last_listing = True
     run = start_run(name, env)
     try:
         assert Site.holding.wait(TIMEOUT), "the crawl did not get going"
