@@ -53,6 +53,11 @@ _MAX_DATELINE_RAW = 2_000
 _MAX_DATELINE_ELEMENTS = 300
 
 
+#: dates and characters of a page's text read at most when looking for a date anywhere in it
+_MAX_PRINTED_DATES = 60
+_MAX_PRINTED_CHARS = 300_000
+_UNPRINTED_TAGS = frozenset(("script", "style", "noscript", "template"))
+
 #: a class or id word of a container of other items' dates: comments, related articles, side bars
 _OTHER_ITEM_WORD = re.compile(
     r"(?:^|[-_])(?:comments?|commentlist|respond|replies|related|recommended|recommendations|sidebar|widget"
@@ -197,6 +202,32 @@ def visible_dates(sel: Selector, limit: int = 8) -> Iterator[Dated]:
             seen += 1
             if seen >= limit:
                 return
+
+
+def printed_dates(sel: Selector, limit: int = _MAX_PRINTED_DATES) -> list[Dated]:
+    """Dates printed anywhere in the page's ``<body>`` text, in page order: the first ``limit`` in
+    its first ``_MAX_PRINTED_CHARS`` characters (scripts and styles left out)."""
+    bodies = sel.xpath("//body")
+    if not bodies:
+        return []
+    headline = headline_containers(sel)
+    found: list[Dated] = []
+    read = 0
+    for element in bodies[0].root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        own = None if element.tag in _UNPRINTED_TAGS else element.text
+        for piece, holder in ((own, element), (element.tail, element.getparent())):
+            if not piece or holder is None:
+                continue
+            read += len(piece)
+            for match in _DATE_IN_TEXT.finditer(piece):
+                found.append(Dated(match.group(), belongs_to_other_item(holder, headline)))
+                if len(found) >= limit:
+                    return found
+            if read > _MAX_PRINTED_CHARS:
+                return found
+    return found
 
 
 def _captions_a_picture(element: Any, text: str) -> bool:

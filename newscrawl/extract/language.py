@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,12 @@ _ENGLISH_WORDS = frozenset(
 #: share of Latin words that must be English function words for an "en" guess
 _ENGLISH_SHARE = 0.1
 _MIN_LETTERS = 40
+#: country-code top-level domain -> the language most of the country's pages are in
+TLD_LANGUAGES = {
+    "ua": "uk", "ru": "ru", "by": "ru", "de": "de", "at": "de", "ch": "de", "li": "de", "fr": "fr", "be": "fr",
+    "it": "it", "es": "es", "pt": "pt", "br": "pt", "nl": "nl", "pl": "pl", "cz": "cs", "sk": "sk", "dk": "da",
+    "se": "sv", "no": "nb", "fi": "fi", "hu": "hu", "ro": "ro", "gr": "el", "tr": "tr", "uk": "en", "ie": "en",
+}  # fmt: skip
 #: characters of text read: a page's first paragraphs tell its language as well as all of them
 SAMPLE_CHARS = 2000
 
@@ -46,3 +53,9 @@ def guess_language(text: str) -> str | None:
         if russian > ukrainian * 2:
             return "ru"
     return None
+
+
+def host_language(url: str) -> str | None:
+    """The language most pages of the URL's country-code domain are in (``.de`` -> de), if known."""
+    host = urlsplit(url).hostname or ""
+    return TLD_LANGUAGES.get(host.rsplit(".", 1)[-1])

@@ -28,7 +28,7 @@ from htmldate import find_date
 from parsel import Selector
 
 from newscrawl import __version__
-from newscrawl.extract.dates import DEFAULT_TZ, parse_date
+from newscrawl.extract.dates import DEFAULT_LANGUAGES, DEFAULT_TZ, parse_date
 from newscrawl.extract import jsonld as ld
 from newscrawl.extract.authors import byline_names, clean_authors, is_byline
 from newscrawl.extract.datesources import (
@@ -37,11 +37,12 @@ from newscrawl.extract.datesources import (
     Dated,
     article_time_elements,
     itemprop_values,
+    printed_dates,
     url_date,
     visible_dates,
 )
 from newscrawl.extract.generic import generic_body
-from newscrawl.extract.language import guess_language
+from newscrawl.extract.language import guess_language, host_language
 from newscrawl.extract.published import DateCandidate, Decision, UrlDate, decide, local_time
 from newscrawl.extract.meta import canonical_link, first, hreflang_alternates, html_language, read_meta
 from newscrawl.extract.text import (
@@ -56,7 +57,7 @@ from newscrawl.extract.text import (
 )
 from newscrawl.extract.timezones import page_zone
 from newscrawl.extract.site import Site
-from newscrawl.extract.title import choose_title, site_names, strip_decoration, title_key
+from newscrawl.extract.title import choose_title, document_title, site_names, strip_decoration, title_key
 from newscrawl.extract.items import Article, Image, within_limits
 from newscrawl.extract.urls import absolute_url, edition_language, is_http_url, same_site
 
@@ -166,6 +167,9 @@ class ArticleParser:
     #: whether the site's own name is the author when no person is named ("Ukrinform" on ukrinform.ru):
     #: on a declared site ``Article.site`` already says it; on an unknown one it names the newsroom
     SITE_AS_AUTHOR: ClassVar[bool] = False
+    #: whether a page with no headline in JSON-LD, ``og:title`` or ``title_css`` takes its ``<title>``
+    #: (a site parser's page without its headline markup is no article of the site)
+    TITLE_FROM_DOCUMENT: ClassVar[bool] = False
 
     title_css: ClassVar[str | None] = "h1"
     lead_css: ClassVar[str | None] = None
@@ -273,7 +277,11 @@ class ArticleParser:
         return guess_language(" ".join(parts))
 
     def _date_languages(self) -> list[str] | None:
-        return [self.language] if self.language else None
+        """The page's language; else the defaults and the language of the host's country."""
+        if self.language:
+            return [self.language]
+        country = host_language(self.url)
+        return list(dict.fromkeys([*DEFAULT_LANGUAGES, country])) if country else None
 
     def _date(self, raw: str | None) -> datetime | None:
         if not raw:
@@ -331,7 +339,7 @@ class ArticleParser:
         return site_names(self.url, names)
 
     def title(self) -> str | None:
-        """Headline: JSON-LD ``headline``, ``og:title`` and markup by vote (see ``choose_title``), then the feed.
+        """Headline: JSON-LD ``headline``, ``og:title`` and markup by vote (see ``choose_title``), then the feed, then the page's ``<title>`` (see ``document_title``).
 
         Site names, sections, bylines and dates appended to any of them are stripped first.
         """
@@ -350,7 +358,12 @@ class ArticleParser:
         if chosen:
             self.layers["title"] = chosen[0]
             return chosen[1]
-        return self._first("title", [("rss", lambda: clean_line(self.hint.title))])
+        return self._first("title", [
+            ("rss", lambda: clean_line(self.hint.title)),
+            ("generic", lambda: document_title(self.sel.xpath("string(//title)").get(),
+                                               self.sel.xpath("//h2").xpath("normalize-space(.)").getall()[:5],
+                                               sites, sections) if self.TITLE_FROM_DOCUMENT else None),
+        ])
 
     def lead(self) -> str | None:
         """Standfirst: JSON-LD ``description``, then meta description, then markup, then the feed."""
@@ -501,6 +514,14 @@ class ArticleParser:
                 break
         return found
 
+    def _url_bound_candidates(self, day: UrlDate) -> list[DateCandidate]:
+        """The first date printed anywhere on the page that fits the URL's date ``day`` (a page that
+        gives no other date of that time, as a blog's "posted on" line in its footer)."""
+        for candidate in self._date_candidates("printed", printed_dates(self.sel)):
+            if day.admits(candidate.local_day) and not candidate.other_item:
+                return [candidate]
+        return []
+
     def _htmldate_candidates(self, extensive: bool = False) -> list[DateCandidate]:
         """The day htmldate finds (original, not updated, dates; the URL left out: it is a candidate of
         its own), by its fast search or its ``extensive`` one (free text, with dateparser: slow)."""
@@ -518,7 +539,8 @@ class ArticleParser:
         """The publication date by the rules of ``newscrawl.extract.published``, looking further only
         while the answer is unsettled: what the page states as data (JSON-LD, meta, URL), then the
         site's markup and the feed, then the page's structure, then the dateline near the headline,
-        then htmldate's fast search; its extensive search only when there is no date at all."""
+        then htmldate's fast search; its extensive search only when there is no date at all, and last
+        a date printed anywhere on the page that fits the URL's date."""
         modified, _ = self.modified()
         day = url_date(self.url)
         found = self._stated_date_candidates(day)
@@ -533,6 +555,9 @@ class ArticleParser:
             decision = decide_among(found)
         if decision.chosen is None:
             found += self._htmldate_candidates(extensive=True)
+            decision = decide_among(found)
+        if decision.chosen is None and day is not None:
+            found += self._url_bound_candidates(day)
             decision = decide_among(found)
         if decision.chosen:
             self.layers["published_at"] = decision.chosen.source
@@ -745,3 +770,4 @@ class GenericParser(ParserProxy):
 
         TIMEZONE = None
         SITE_AS_AUTHOR = True
+        TITLE_FROM_DOCUMENT = True

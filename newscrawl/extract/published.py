@@ -10,13 +10,16 @@ where, and on which local day that is) and :func:`decide` picks one:
 2. ``url_bound``: a year, month and day in the URL pin the local day to within a day either side (the
    URL's day is the site's, the candidate's day may be read in another zone); a year and month pin
    the month, with a day either side; when no candidate fits that month, the page is newer than its
-   URL (republished, kept up to date) and the bound is void.
-3. ``other_item``: a date printed in comments, related-article lists, side bars or the page footer
+   URL (republished, kept up to date) and the bound holds only from below: a page is never older
+   than its URL.
+3. ``year_only``: htmldate's January 1 that no other source gives is a bare year (a copyright line,
+   "since 1998") read as a day.
+4. ``other_item``: a date printed in comments, related-article lists, side bars or the page footer
    belongs to something else.
-4. ``modified``: a date equal (to the minute) to the page's ``dateModified`` loses when the page states
+5. ``modified``: a date equal (to the minute) to the page's ``dateModified`` loses when the page states
    an earlier publication date (its most trusted JSON-LD, meta or microdata candidate): the page itself
    tells them apart. (Pages that give the same instant for both were never updated: nothing is suspect.)
-5. ``agreement``: of the local days left, the one that the most independent sources (see
+6. ``agreement``: of the local days left, the one that the most independent sources (see
    :data:`FAMILIES`) give wins; a tie goes to the day of the most trusted candidate (see :data:`KINDS`).
    htmldate reads the page's JSON-LD, meta tags and microdata first: its day adds a source only where
    none of those gives it. The answer is the most trusted candidate of that day that gives a time of
@@ -47,6 +50,7 @@ KINDS: dict[str, str] = {
     "jsonld_other": "jsonld",  # ``datePublished`` of the page's other JSON-LD objects
     "htmldate": "generic",  # htmldate's search
     "dateline": "generic",  # the first date printed after the headline
+    "printed": "generic",  # a date printed anywhere on the page that fits the URL's date
     "url": "url",  # the date in the URL's path
 }
 #: sources that are not independent of each other count once in an agreement
@@ -74,6 +78,12 @@ class UrlDate:
     year: int
     month: int
     day: int | None = None
+
+    def precedes(self, day: date) -> bool:
+        """Whether local day ``day`` is before this URL's date (a day of slack for zones): a page is
+        not published before the URL it was given."""
+        first = date(self.year, self.month, self.day or 1)
+        return day < first - timedelta(days=URL_DAY_SLACK)
 
     def admits(self, day: date) -> bool:
         """Whether a publication on local day ``day`` fits this URL (a day either side for zones)."""
@@ -125,11 +135,14 @@ class Decision:
     settled: bool = False
 
 
-def _rejection(candidate: DateCandidate, fetched_at: datetime, url_date: UrlDate | None) -> str | None:
-    """The rule (1-3) that rejects ``candidate`` on its own, if any (``url_date``: a bound that holds)."""
+def _rejection(candidate: DateCandidate, fetched_at: datetime, url_date: UrlDate | None,
+               bound_holds: bool = True) -> str | None:
+    """The rule (after_fetch, url_bound, other_item) that rejects ``candidate`` on its own, if any (``url_date``: the URL's date;
+    ``bound_holds``: it bounds the day from above too)."""
     if candidate.value > fetched_at:
         return "after_fetch"
-    if url_date is not None and candidate.kind != "url" and not url_date.admits(candidate.local_day):
+    if url_date is not None and candidate.kind != "url" and (
+            url_date.precedes(candidate.local_day) or (bound_holds and not url_date.admits(candidate.local_day))):
         return "url_bound"
     if candidate.other_item:
         return "other_item"
@@ -155,19 +168,21 @@ def decide(candidates: Sequence[DateCandidate], *, fetched_at: datetime, url_dat
     :param url_date: the date the page's URL gives, if any
     :param modified: the page's last-modified instant, if it gives one
     """
-    if url_date is not None and url_date.day is None and not any(
-            url_date.admits(c.local_day) and _rejection(c, fetched_at, None) is None for c in candidates):
-        url_date = None
+    bound_holds = url_date is None or url_date.day is not None or any(
+        url_date.admits(c.local_day) and _rejection(c, fetched_at, None) is None for c in candidates)
     rejected: list[tuple[DateCandidate, str]] = []
     kept: list[DateCandidate] = []
     for candidate in candidates:
-        rule = _rejection(candidate, fetched_at, url_date)
+        rule = _rejection(candidate, fetched_at, url_date, bound_holds)
         if rule:
             rejected.append((candidate, rule))
         else:
             kept.append(candidate)
     late_days = {c.local_day for c, rule in rejected if rule == "after_fetch" and c.kind in HTMLDATE_READS}
     kept = _split(kept, "after_fetch", lambda c: c.kind == "htmldate" and c.local_day in late_days, rejected)
+    given_days = {c.local_day for c in candidates if c.kind != "htmldate"}
+    kept = _split(kept, "year_only", lambda c: c.kind == "htmldate" and (c.local_day.month, c.local_day.day) == (1, 1)
+                  and c.local_day not in given_days, rejected)
     order = {id(c): position for position, c in enumerate(candidates)}
     kept.sort(key=lambda c: (c.rank, order[id(c)]))
     stated = next((c for c in kept if c.kind in STATED_KINDS), None)

@@ -137,6 +137,23 @@ def choose_title(jsonld: str, og: str, h1: str) -> tuple[str, str] | None:
     return None
 
 
+def document_title(title_tag: str | None, headings: Iterable[str], sites: set[str],
+                   sections: Iterable[str] = ()) -> str | None:
+    """The headline a page without JSON-LD, ``og:title`` or ``<h1>`` gives in its ``<title>``: the
+    segment a heading repeats ("Blog of X | Headline" with an ``<h2>`` "Headline"), else the
+    ``<title>`` without its decoration."""
+    whole = clean_line(html.unescape(clean_line((title_tag or "")[:_CANDIDATE_CHARS])))
+    if not whole:
+        return None
+    keys = {title_key(heading) for heading in headings if heading}
+    bounds = [0, *(point for cut in _SEPARATOR.finditer(whole) for point in (cut.start(), cut.end())), len(whole)]
+    for start, end in zip(bounds[::2], bounds[1::2]):
+        segment = whole[start:end].strip()
+        if segment and title_key(segment) in keys:
+            return segment
+    return strip_decoration(whole, sites, sections) or None
+
+
 def _without_kicker(text: str, bare: str) -> str:
     """``text`` without its kicker when ``bare`` is exactly the rest."""
     for cut in _KICKER.finditer(text):
