@@ -93,6 +93,24 @@ def test_a_year_and_month_in_the_url_bound_the_month() -> None:
     assert chosen_day(candidate("jsonld", "2023-02-10"), candidate("time", "2024-02-10"), url_date=url) == "2024-02-10"
 
 
+def test_a_page_is_never_older_than_its_url() -> None:
+    """No candidate fits the URL's month: the page is newer than its URL (kept up to date), but a
+    candidate before that month is still rejected."""
+    url = UrlDate(2011, 12)
+    assert chosen_day(candidate("htmldate", "2012-06-01", hour=None), url_date=url) == "2012-06-01"
+    decision = decide([candidate("htmldate", "2010-06-01", hour=None)], fetched_at=FETCHED, url_date=url)
+    assert decision.chosen is None and [rule for _, rule in decision.rejected] == ["url_bound"]
+    assert chosen_day(candidate("jsonld", "2011-11-30"), url_date=url) == "2011-11-30"  # a day of slack
+
+
+def test_htmldates_lone_january_first_is_a_bare_year() -> None:
+    january_first = candidate("htmldate", "1998-01-01", hour=None)
+    decision = decide([january_first], fetched_at=FETCHED)
+    assert decision.chosen is None and decision.rejected == [(january_first, "year_only")]
+    assert chosen_day(january_first, candidate("dateline", "1998-01-01", hour=None)) == "1998-01-01"
+    assert chosen_day(candidate("htmldate", "1998-01-02", hour=None)) == "1998-01-02"
+
+
 def test_dates_of_other_items_lose() -> None:
     """A ``<time>`` in the comments is rejected even when no other candidate is left."""
     in_comments = candidate("time", "2024-05-01", other_item=True)
@@ -275,6 +293,31 @@ def test_a_page_without_dates_in_its_data_gets_the_printed_day_in_its_own_zone()
     assert article.published_local == "2009-08-06T00:00:00+02:00"
     assert article.published_at == datetime(2009, 8, 5, 22, 0, tzinfo=timezone.utc)
     assert article.published_source == "generic"
+
+
+def test_a_date_printed_anywhere_that_fits_the_url_month_when_nothing_else_does() -> None:
+    """htmldate's only day is 2010-06-01, older than the URL's month (2011/12): rejected. The footer
+    says "Dieser Beitrag wurde ... am Samstag, 3. Dezember 2011 ... veröffentlicht"; the page declares
+    no language, so German is read from the ``.de`` host."""
+    parser = page_parser("dates/pbrunst.de.html.gz", "http://www.pbrunst.de/news/2011/12/kein-cyberterrorismus-diesmal/")
+    article = parser.parse()
+    assert article.published_local == "2011-12-03T00:00:00+01:00"
+    assert article.published_source == "generic" and rejected_rules(parser) == ["url_bound"]
+
+
+def test_a_bare_year_is_no_date() -> None:
+    parser = page_parser("dates/wsl.ch-neubeau.html.gz", "https://neubau.wsl.ch/de/index.html")
+    article = parser.parse()
+    assert article.published_at is None and rejected_rules(parser) == ["year_only"]
+    assert article.title == "Neubau Werkstattgebäude"  # the <title> without the site's name
+
+
+def test_a_page_without_other_headlines_takes_the_title_segment_a_heading_repeats() -> None:
+    url = "https://gregoryszorc.com/blog/2020/01/13/mercurial%27s-journey-to-and-reflections-on-python-3/"
+    article = page_parser("dates/gregoryszorc.com.python3.html.gz", url).parse()
+    assert article.title == "Mercurial's Journey to and Reflections on Python 3"
+    assert article.layers["title"] == "generic"
+    assert article.published_local is not None and article.published_local.startswith("2020-01-13")
 
 
 NTV = ("fundus/de_NTV_2023_04_28.html.gz",
