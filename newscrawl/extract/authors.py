@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from parsel import Selector
 
-from newscrawl.extract.text import clean_line
+from newscrawl.extract.text import PICTURE_AGENCIES, PICTURE_WORDS, clean_line
 from newscrawl.extract.title import compact
 from newscrawl.extract.items import MAX_AUTHORS
 
@@ -36,10 +36,9 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 #: a photo or source credit, not a byline: "Фото: …", "Photo: …", "Фото из Инстаграма …", "Foto dpa",
 #: "… / REUTERS", "Quelle: sid/dpa", "Источник: …"
 _CREDIT = re.compile(
-    r"^(?:фото|фотографи[яі]|світлина|знімок|снимок|скриншот|скріншот|колаж|коллаж|ілюстрація|иллюстрация|"
-    r"джерело фото|источник фото|photos?|photograph|foto|fotos|fotó|fotograf\w*|zdjęcie|zdjęcia|image|images|"
-    r"illustration|credit|crédit|copyright|getty images|shutterstock|quelle|source|sources|джерело|источник)\b"
-    r"|\s/\s*(?:REUTERS|EPA(?:-EFE)?|AFP|AP Photo|Getty Images|Shutterstock|Depositphotos|УНІАН|УНИАН|ТАСС)\b[^/]{0,60}$",
+    rf"^(?:{PICTURE_WORDS}|фотографи[яі]|світлина|знімок|снимок|photograph|fotó|fotograf\w*|zdjęcie|zdjęcia|"
+    r"image|images|illustration|credit|crédit|copyright|getty images|shutterstock|quelle|source|sources|джерело|"
+    rf"источник)\b|\s/\s*(?:{PICTURE_AGENCIES})\b[^/]{{0,60}}$",
     re.IGNORECASE,
 )
 #: "Lastname, F." or "Lastname, Firstname": the inverted form of one name, not two people

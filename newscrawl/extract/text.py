@@ -158,11 +158,13 @@ _READ_ALSO = re.compile(
     r"\s*(?:[:\-–—|»>]|$)",
     re.IGNORECASE,
 )
+#: words that name a picture and introduce its credit (regex alternatives): "Фото: …", "/ Скриншот …"
+PICTURE_WORDS = "фото|photos?|fotos?|скриншот|скріншот|колаж|коллаж|ілюстрація|иллюстрация|джерело фото|источник фото"
+#: picture agencies credited after a slash: "… / REUTERS", "… / EPA-EFE"
+PICTURE_AGENCIES = ("reuters|epa(?:-efe)?|afp|ap photo|getty images|shutterstock|depositphotos|уніан|униан|тасс")
 #: a caption with its credit: "Прокурори вивчали матеріали / Фото РБК", "Headline / REUTERS"
 _CAPTION_CREDIT = re.compile(
-    r"\s/\s*(?:фото|photo|foto|скриншот|скріншот|колаж|коллаж|ілюстрація|иллюстрация|getty images|reuters|epa|"
-    r"afp|ap photo|shutterstock|depositphotos)\b[^/]{0,80}$"
-    r"|^(?:фото|photo|foto|джерело фото|источник фото)\s*:",
+    rf"\s/\s*(?:{PICTURE_WORDS}|{PICTURE_AGENCIES})\b[^/]{{0,80}}$|^(?:{PICTURE_WORDS})\s*:",
     re.IGNORECASE,
 )
 #: an advertisement's label standing alone
