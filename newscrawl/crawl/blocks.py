@@ -20,21 +20,25 @@ _MARKERS = {
 _TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
 #: a page with more visible words than this is content, whatever it mentions
 MAX_BLOCK_PAGE_WORDS = 300
+#: a block page is small (challenge scripts included): larger pages are never read for markers
+MAX_BLOCK_PAGE_BYTES = 200_000
+#: characters read for markers: a block page says what it is at its start (its head and first lines)
+MARKER_CHARS = 32_000
 
 
 def block_reason(response: Response) -> str | None:
     """Why ``response`` is a block page (``http_403``, ``captcha``, …), or None for a real page.
 
-    Only short HTML pages are read for markers: a feed or a long article may mention a captcha."""
+    Looks only where a block page can be: the status, the size, and the first ``MARKER_CHARS``
+    characters of a small HTML page; only a page that has a marker there has its visible words
+    counted (a long article may mention a captcha)."""
     if response.status in BLOCK_STATUSES:
         return BLOCK_STATUSES[response.status]
-    if response.status != 200 or not isinstance(response, HtmlResponse) or len(response.body) > 500_000:
+    if response.status != 200 or not isinstance(response, HtmlResponse) or len(response.body) > MAX_BLOCK_PAGE_BYTES:
         return None
     text = response.text
-    visible = _TAGS.sub(" ", text)
-    if len(visible.split()) > MAX_BLOCK_PAGE_WORDS:
+    start = text[:MARKER_CHARS]
+    reason = next((reason for reason, marker in _MARKERS.items() if marker.search(start)), None)
+    if reason is None or len(_TAGS.sub(" ", text).split()) > MAX_BLOCK_PAGE_WORDS:
         return None
-    for reason, marker in _MARKERS.items():
-        if marker.search(text):
-            return reason
-    return None
+    return reason

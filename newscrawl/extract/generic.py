@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import trafilatura
+from lxml.html import HtmlElement
 
 from newscrawl.extract.text import join_paragraphs
 
@@ -14,14 +15,17 @@ logger = logging.getLogger(__name__)
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
 
-def generic_body(html: str, url: str | None = None) -> str | None:
-    """The main text of an article page, paragraphs separated by blank lines; None if none found."""
+def generic_body(page: str | HtmlElement, url: str | None = None) -> str | None:
+    """The main text of an article ``page`` (its HTML, or its parsed tree: trafilatura works on a
+    copy), paragraphs separated by blank lines; None if none found.
+
+    trafilatura's metadata is not asked for: the parser reads its own, and keeps the headline and
+    the byline out of the text itself."""
     try:
-        # with metadata, trafilatura also finds the title and byline and keeps them out of the text
         document = trafilatura.bare_extraction(
-            html,
+            page,
             url=url,
-            with_metadata=True,
+            with_metadata=False,
             include_comments=False,
             include_tables=False,
             include_images=False,

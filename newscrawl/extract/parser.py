@@ -411,7 +411,7 @@ class ArticleParser:
             "body",
             [
                 ("html", lambda: self._without_furniture(self._markup_body())),
-                ("generic", lambda: self._without_furniture(generic_body(self.html, self.url))),
+                ("generic", lambda: self._without_furniture(generic_body(self.sel.root, self.url))),
                 ("jsonld", lambda: self._without_furniture(
                     join_paragraphs(str(self.ld.get("articleBody") or "").split("\n")))),
             ],
