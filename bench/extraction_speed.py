@@ -1,15 +1,27 @@
 """Extraction speed: our per-site and generic parsers vs ``trafilatura.extract`` and newspaper4k.
 
-Run: ``python bench/extraction_speed.py [--rounds 20] [--json FILE]``. The same saved pages for all:
-the real regional captures with a site parser (Pravda, 24tv, Ukrinform, UNN, football.ua;
-tests/files/regional) and the reconstructed UNIAN article. Single core, pages already in memory;
-each extractor parses every page ``--rounds`` times. Not a test.
+Run: ``python bench/extraction_speed.py [--repeats 3] [--rounds 5] [--fundus 60] [--newspaper]
+[--json FILE]``. Two sets of saved pages, already in memory, one core:
+
+- ``regional``: the real regional captures with a site parser (Pravda, 24tv, Ukrinform, UNN,
+  football.ua; tests/files/regional) and the reconstructed UNIAN article: site parsers, the
+  generic parser, ``trafilatura.extract(with_metadata=True)`` (and newspaper4k with ``--newspaper``);
+- ``fundus``: the first ``--fundus`` Fundus pages (../shared/fixtures/fundus, 41 countries): the
+  generic parser vs trafilatura.
+
+Each extractor parses every page of a set ``--rounds`` times; that is one measurement, in CPU
+seconds of this process (a busy machine slows the wall clock, not the CPU time). The extractors are
+alternated, in a rotated order, ``--repeats`` times; the table gives pages per CPU second
+(min/median/max) and each extractor's ratio to trafilatura within each repeat (min/median/max).
+Not a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
+import statistics
 import sys
 import time
 import warnings
@@ -17,16 +29,16 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from w3lib.encoding import html_to_unicode
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from newscrawl.extract.encoding import decoded_text  # noqa: E402
 from newscrawl.extract.parser import GenericParser  # noqa: E402
 from newscrawl.sites import parser_for_url  # noqa: E402
 
 FILES = ROOT / "tests/files"
-PAGES = {
+FUNDUS = ROOT.parent / "shared/fixtures/fundus"
+REGIONAL = {
     "regional/pravda_ru_2026-01-08.html": "https://www.pravda.com.ua/rus/articles/2026/01/08/8015225/",
     "regional/24tv_2020-09-21.html": "https://24tv.ua/yak-venediktova-zahishhala-nardepa-vid-slugi-narodu_n1419177",
     "regional/ukrinform_ru_2020-09-20.html":
@@ -37,6 +49,9 @@ PAGES = {
         "https://www.unian.info/world/putin-absorbs-belarusian-factories-to-strengthen-his-army-isw-12149817.html",
 }
 FETCHED = datetime(2026, 11, 1, tzinfo=timezone.utc)
+BASELINE = "trafilatura.extract"
+Pages = list[tuple[str, str]]
+Extractor = Callable[[str, str], object]
 
 
 def site_parsers(html: str, url: str) -> object:
@@ -62,34 +77,81 @@ def newspaper4k(html: str, url: str) -> object:
     return article.text
 
 
-def pages_per_second(extract: Callable[[str, str], object], pages: list[tuple[str, str]], rounds: int) -> float:
-    extract(*pages[0])  # warm-up: imports, caches
-    started = time.perf_counter()
+def regional_pages() -> Pages:
+    return [(decoded_text((FILES / name).read_bytes()), url) for name, url in REGIONAL.items()]
+
+
+def fundus_pages(count: int) -> Pages:
+    """The first ``count`` pages of the Fundus manifest."""
+    pages = []
+    for line in (FUNDUS / "manifest.jsonl").read_text(encoding="utf-8").splitlines()[:count]:
+        entry = json.loads(line)
+        pages.append((decoded_text(gzip.decompress((FUNDUS / entry["html"]).read_bytes())), entry["url"]))
+    return pages
+
+
+def cpu_rate(extract: Extractor, pages: Pages, rounds: int) -> float:
+    """Pages per CPU second of this process over ``rounds`` passes of ``pages``."""
+    started = time.process_time()
     for _ in range(rounds):
         for html, url in pages:
             extract(html, url)
-    return rounds * len(pages) / (time.perf_counter() - started)
+    return rounds * len(pages) / (time.process_time() - started)
+
+
+def measure(extractors: dict[str, tuple[Extractor, int]], pages: Pages, repeats: int) -> dict[str, list[float]]:
+    """Rates per extractor, one per repeat; the order rotates each repeat."""
+    for extract, _ in extractors.values():
+        for page in pages:  # warm-up: imports, caches (dateparser compiles a language's rules on first use)
+            extract(*page)
+    names = list(extractors)
+    rates: dict[str, list[float]] = {name: [] for name in names}
+    for repeat in range(repeats):
+        for name in names[repeat % len(names):] + names[: repeat % len(names)]:
+            extract, rounds = extractors[name]
+            rates[name].append(cpu_rate(extract, pages, rounds))
+    return rates
+
+
+def _spread(values: list[float], unit: str = "") -> str:
+    return f"{min(values):,.2f}{unit} / {statistics.median(values):,.2f}{unit} / {max(values):,.2f}{unit}"
+
+
+def table(title: str, pages: Pages, rates: dict[str, list[float]]) -> list[str]:
+    lines = [f"{title} ({len(pages)} pages, one core, pages per CPU second)", "",
+             "| extractor | pages/s min / median / max | × trafilatura min / median / max |", "|---|---|---|"]
+    for name, values in rates.items():
+        ratios = [value / base for value, base in zip(values, rates[BASELINE])]
+        lines.append(f"| {name} | {_spread(values)} | {_spread(ratios, '×')} |")
+    return [*lines, ""]
 
 
 def main() -> None:
     cli = argparse.ArgumentParser(description=__doc__)
-    cli.add_argument("--rounds", type=int, default=20)
+    cli.add_argument("--repeats", type=int, default=3)
+    cli.add_argument("--rounds", type=int, default=5, help="passes over a set per measurement")
+    cli.add_argument("--fundus", type=int, default=60, help="Fundus pages in the second set (0: none)")
+    cli.add_argument("--newspaper", action="store_true", help="also newspaper4k on the regional set (slow)")
     cli.add_argument("--json", type=Path)
     args = cli.parse_args()
     warnings.filterwarnings("ignore")
-    pages = [(html_to_unicode(None, (FILES / name).read_bytes())[1], url) for name, url in PAGES.items()]
-    rates = {}
-    for name, extract, rounds in (("newscrawl site parsers", site_parsers, args.rounds),
-                                  ("newscrawl generic parser", generic, args.rounds),
-                                  ("trafilatura.extract", trafilatura_extract, args.rounds),
-                                  ("newspaper4k", newspaper4k, max(1, args.rounds // 10))):
-        rates[name] = pages_per_second(extract, pages, rounds)
-    baseline = rates["trafilatura.extract"]
-    print(f"extraction, {len(pages)} saved pages, single core:")
-    for name, rate in rates.items():
-        print(f"  {name:26} {rate:8.1f} pages/s  ({rate / baseline:.2f}× trafilatura)")
+    regional = regional_pages()
+    extractors: dict[str, tuple[Extractor, int]] = {
+        "newscrawl site parsers": (site_parsers, args.rounds), "newscrawl generic parser": (generic, args.rounds),
+        BASELINE: (trafilatura_extract, args.rounds)}
+    if args.newspaper:
+        extractors["newspaper4k"] = (newspaper4k, max(1, args.rounds // 5))
+    results = {"regional": measure(extractors, regional, args.repeats)}
+    lines = table("Regional pages", regional, results["regional"])
+    if args.fundus:
+        fundus = fundus_pages(args.fundus)
+        results["fundus"] = measure({"newscrawl generic parser": (generic, 1), BASELINE: (trafilatura_extract, 1)},
+                                    fundus, args.repeats)
+        lines += table("Fundus pages", fundus, results["fundus"])
+    print("\n".join(lines).rstrip())
     if args.json:
-        args.json.write_text(json.dumps({"pages": len(pages), "pages_per_s": rates}))
+        medians = {name: statistics.median(values) for name, values in results["regional"].items()}
+        args.json.write_text(json.dumps({"pages": len(regional), "pages_per_s": medians, "rates": results}))
 
 
 if __name__ == "__main__":

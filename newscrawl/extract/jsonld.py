@@ -51,16 +51,22 @@ def _load(raw: str) -> Any:
         return None
 
 
-def _blocks(sel: Selector) -> Iterator[Any]:
-    """Each JSON-LD block of the page that is not oversized, parsed (None when unreadable)."""
+class Blocks(list[Any]):
+    """The page's JSON-LD blocks, read once: each one that is not oversized, parsed (None when
+    unreadable); ``oversized`` counts the blocks longer than :data:`MAX_BLOCK_CHARS` (not read)."""
+
+    oversized: int = 0
+
+
+def read_blocks(sel: Selector) -> Blocks:
+    """The JSON-LD blocks of the page (see :class:`Blocks`)."""
+    blocks = Blocks()
     for raw in sel.xpath(_BLOCKS).getall():
         if len(raw) <= MAX_BLOCK_CHARS:
-            yield _load(raw)
-
-
-def oversized_blocks(sel: Selector) -> int:
-    """How many JSON-LD blocks of the page are longer than :data:`MAX_BLOCK_CHARS` (not read)."""
-    return sum(len(raw) > MAX_BLOCK_CHARS for raw in sel.xpath(_BLOCKS).getall())
+            blocks.append(_load(raw))
+        else:
+            blocks.oversized += 1
+    return blocks
 
 
 def _items(value: Any) -> list[Any]:
@@ -88,14 +94,14 @@ def _types(obj: dict[str, Any]) -> set[str]:
     return {str(name).rsplit("/", 1)[-1] for name in names if name}
 
 
-def find_article(sel: Selector) -> dict[str, Any] | None:
-    """Return the most article-like JSON-LD object of the page, or None.
+def find_article(blocks: Blocks) -> dict[str, Any] | None:
+    """Return the most article-like JSON-LD object of the page's ``blocks``, or None.
 
     A ``NewsArticle``-family object with a headline beats a bare ``WebPage``.
     """
     best: dict[str, Any] | None = None
     best_rank = 0
-    for block in _blocks(sel):
+    for block in blocks:
         for obj in _walk(block):
             kinds = _types(obj) & ARTICLE_TYPES
             if not kinds:
@@ -106,10 +112,10 @@ def find_article(sel: Selector) -> dict[str, Any] | None:
     return best
 
 
-def all_values(sel: Selector, key: str) -> list[str]:
-    """String values of ``key`` in every JSON-LD object of the page, in page order."""
+def all_values(blocks: Blocks, key: str) -> list[str]:
+    """String values of ``key`` in every JSON-LD object of the page's ``blocks``, in page order."""
     found: list[str] = []
-    for block in _blocks(sel):
+    for block in blocks:
         for obj in _walk(block):
             value = text_value(obj.get(key))
             if value:

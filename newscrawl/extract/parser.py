@@ -204,8 +204,9 @@ class ArticleParser:
         self.sel = Selector(text=self.html or "<html></html>", type="html")
         self.fetched_at = fetched_at or datetime.now(timezone.utc)
         self.hint = hint or FeedHint()
-        self.ld = ld.find_article(self.sel) or {}
-        if ld.oversized_blocks(self.sel) and "jsonld" not in self.truncated:
+        self.ld_blocks = ld.read_blocks(self.sel)
+        self.ld = ld.find_article(self.ld_blocks) or {}
+        if self.ld_blocks.oversized and "jsonld" not in self.truncated:
             self.truncated.append("jsonld")
         self.meta = read_meta(self.sel)
         self.layers: dict[str, str | int] = {}
@@ -294,14 +295,19 @@ class ArticleParser:
         return article_time_elements(self.sel)
 
     @cached_property
+    def _visible_dates(self) -> list[Dated]:
+        """The dates printed near the headline (read once: the zone and the dateline use them)."""
+        return list(visible_dates(self.sel))
+
+    @cached_property
     def timezone(self) -> str:
         """The zone of local times on the page: ``TIMEZONE``, else inferred from the page."""
         if self.TIMEZONE:
             return self.TIMEZONE
-        dated = [*ld.all_values(self.sel, "datePublished"), *ld.all_values(self.sel, "dateModified"),
+        dated = [*ld.all_values(self.ld_blocks, "datePublished"), *ld.all_values(self.ld_blocks, "dateModified"),
                  *(value for key in (*PUBLISHED_META, *MODIFIED_META) for value in self.meta.get(key, [])),
                  *(found.text for found in self._article_times)]
-        printed = (found.text for found in visible_dates(self.sel) if not found.other_item)
+        printed = (found.text for found in self._visible_dates if not found.other_item)
         return page_zone(self.url, dated, self.language, printed, self.fetched_at)
 
     # -- fields -----------------------------------------------------------------------------
@@ -500,7 +506,7 @@ class ArticleParser:
         return [
             *self._date_candidates("itemprop", itemprop_values(self.sel, "datePublished")),
             *self._date_candidates("time", self._article_times),
-            *self._date_candidates("jsonld_other", [value for value in ld.all_values(self.sel, "datePublished")
+            *self._date_candidates("jsonld_other", [value for value in ld.all_values(self.ld_blocks, "datePublished")
                                                     if value != article_date]),
         ]
 
@@ -508,7 +514,7 @@ class ArticleParser:
         """Dates printed near the headline up to the first that is the article's own (its dateline;
         other items' dates before it are candidates too, to be rejected)."""
         found: list[DateCandidate] = []
-        for dated in visible_dates(self.sel):
+        for dated in self._visible_dates:
             found += self._date_candidates("dateline", [dated])
             if found and not found[-1].other_item:
                 break
