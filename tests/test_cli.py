@@ -52,7 +52,7 @@ def test_parse_reads_gzipped_pages(tmp_path: Path) -> None:
 
 def test_unreadable_file_is_a_one_line_error(tmp_path: Path) -> None:
     result = run("parse", "--url", SEED_URL, str(tmp_path / "missing.html"))
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1 and "cannot read" in result.stderr
 

@@ -158,13 +158,36 @@ def test_a_lock_left_by_a_dead_run_does_not_block(env: dict[str, str], healthy: 
     assert result.returncode == 0 and "crawling, log" in result.stdout
 
 
-@pytest.mark.parametrize(("args", "message"), [(("run", "nosuchsite"), "unknown spider 'nosuchsite'"),
-                                               (("run", "unian", "--since", "18.02.2023"), "expected YYYY-MM-DD"),
-                                               (("run",), "name one spider or give --all")])
+@pytest.mark.parametrize(("args", "message"), [
+    (("run", "nosuchsite"), "unknown spider 'nosuchsite'"),
+    (("run", "unian", "--since", "18.02.2023", "--until", "2023-02-19"), "--since='18.02.2023': expected YYYY-MM-DD"),
+    (("run",), "name one spider or give --all"),
+    (("run", "unian", "--since", "2023-03-01", "--until", "2023-02-01"), "--since 2023-03-01 is after --until 2023-02-01"),
+    (("run", "unian", "--until", "2023-02-01"), "--until needs --since"),
+    (("run", "unian", "--since", "2023-02-01"), "--since needs --until"),
+    (("run", "unian", "-s", "NEWSCRAWL_REPLAY=no-such.warc.gz"), "NEWSCRAWL_REPLAY=no-such.warc.gz: no such file"),
+    (("run", "unian", "--workers", "two"), "argument --workers: invalid int value: 'two'"),
+    (("cron", "--every", "0"), "--every 0: cron runs a job every N minutes"),
+    (("cron", "--every", "90"), "--every 90: cron runs a job every N minutes"),
+    (("cron", "nosuch"), "unknown spider 'nosuch'"),
+    (("query", "--since", "someday"), "--since 'someday' is not a date"),
+    (("export", "--format", "xls", "--out", "x.xls"), "argument --format: invalid choice: 'xls'"),
+    (("parse", "no-such.html", "--url", "https://www.unian.info/x-1.html"), "cannot read no-such.html"),
+    (("parse", "tests/files/unian/article_en_2023-02-18_putin-belarus.reconstructed.html", "--url",
+      "https://www.unian.info/x-1.html", "--fetched-at", "soon"), "--fetched-at 'soon' is not a plausible date"),
+    (("nosuchcommand",), "invalid choice: 'nosuchcommand'"),
+])
 def test_configuration_errors_exit_3(env: dict[str, str], args: tuple[str, ...], message: str) -> None:
+    """Every bad argument: one line naming it, exit 3, nothing started (no database, no crawl)."""
     result = newscrawl(env, *args)
-    assert result.returncode == 3
-    assert message in result.stdout + result.stderr
+    assert result.returncode == 3, result.stdout + result.stderr
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], lines
+
+
+def test_cron_every_two_hours(env: dict[str, str]) -> None:
+    lines = newscrawl(env, "cron", "unian", "--every", "120").stdout.splitlines()
+    assert lines == [f"0 */2 * * * cd {ROOT} && .venv/bin/python -m newscrawl run unian >/dev/null 2>&1"]
 
 
 def test_cron_prints_staggered_lines_for_every_site_spider(env: dict[str, str]) -> None:

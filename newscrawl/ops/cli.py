@@ -23,7 +23,9 @@ import sys
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+from pymongo.errors import PyMongoError
 
 from newscrawl import settings as project_settings
 from newscrawl.crawl.integrity import BoundedGunzip, decompression_limit
@@ -37,6 +39,20 @@ from newscrawl.store.errors import StorageError
 from newscrawl.store.files import data_dir, to_json_line
 from newscrawl.store.server import EmbeddedServer, embedded_dir, free_port, port_is_free, shared_server_file
 from newscrawl.store.sink import ArticleSink
+
+#: the exit code of a bad argument (as ``run``'s configuration errors)
+BAD_ARGUMENT = 3
+
+
+class BadArgument(Exception):
+    """An argument the command cannot use; its message names it."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line and exits with :data:`BAD_ARGUMENT`."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(BAD_ARGUMENT, f"error: {self.prog}: {message} (see --help)\n")
 
 
 def _read_html(path: Path) -> str:
@@ -55,14 +71,12 @@ def cmd_parse(args: argparse.Namespace) -> int:
     try:
         html = _read_html(Path(args.file))
     except OSError as exc:
-        print(f"error: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        raise BadArgument(f"cannot read {args.file}: {exc.strerror or exc}") from None
     fetched_at = datetime.now(timezone.utc)
     if args.fetched_at:
         fetched_at = parse_date(args.fetched_at, tz="UTC")
         if fetched_at is None:
-            print(f"error: --fetched-at {args.fetched_at!r} is not a plausible date", file=sys.stderr)
-            return 1
+            raise BadArgument(f"--fetched-at {args.fetched_at!r} is not a plausible date")
     try:
         article = parser_for_url(args.url).parse(html, args.url, fetched_at=fetched_at,
                                                  max_bytes=project_settings.NEWSCRAWL_PARSE_MAX_BYTES)
@@ -79,8 +93,7 @@ def cmd_record(args: argparse.Namespace) -> int:
 
     fetched_at = parse_date(args.fetched_at, tz="UTC") if args.fetched_at else None
     if args.fetched_at and fetched_at is None:
-        print(f"error: --fetched-at {args.fetched_at!r} is not a plausible date", file=sys.stderr)
-        return 1
+        raise BadArgument(f"--fetched-at {args.fetched_at!r} is not a plausible date")
     try:
         fixture = site_fixtures.record_file(Path(args.file), url=args.url, fetched_at=fetched_at, site=args.site,
                                             name=args.name, note=args.note, root=Path(args.dir or site_fixtures.SITES_DIR))
@@ -125,7 +138,7 @@ def _day(args: argparse.Namespace, name: str) -> datetime | None:
         return None
     day = parse_date(value)
     if day is None:
-        raise SystemExit(f"error: --{name} {value!r} is not a date")
+        raise BadArgument(f"--{name} {value!r} is not a date")
     return day
 
 
@@ -137,9 +150,10 @@ def _filter(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_query(args: argparse.Namespace) -> int:
     """Print matching articles as JSON lines, newest first."""
+    wanted = _filter(args)
     storage = open_storage()
     try:
-        for doc in find_articles(storage, _filter(args), args.limit):
+        for doc in find_articles(storage, wanted, args.limit):
             print(to_json_line(doc))
     finally:
         storage.close()
@@ -148,10 +162,11 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write matching articles to a JSON-lines or CSV file."""
+    wanted = _filter(args)
     storage = open_storage()
     try:
         with open(args.out, "w", encoding="utf-8", newline="") as out:
-            count = write_articles(find_articles(storage, _filter(args), args.limit), out, args.format)
+            count = write_articles(find_articles(storage, wanted, args.limit), out, args.format)
     finally:
         storage.close()
     print(f"exported {count} articles to {args.out}", file=sys.stderr)
@@ -205,8 +220,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from newscrawl.sites import site_spiders
 
     if args.all == bool(args.spider):
-        print("name one spider or give --all", file=sys.stderr)
-        return 3
+        raise BadArgument("name one spider or give --all")
     names = [s.name for s in site_spiders() if s.name != "generic"] if args.all else [args.spider]
     codes = [run_spider(name, since=args.since, until=args.until, settings=args.set, workers=args.workers)
              for name in names]
@@ -215,11 +229,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_cron(args: argparse.Namespace) -> int:
     """Print crontab lines for the site spiders, start minutes spread out."""
-    from newscrawl.ops.cron import crontab_lines
+    from newscrawl.ops.cron import crontab_lines, every_problem
     from newscrawl.sites import site_spiders
 
-    names = args.spiders or [s.name for s in site_spiders() if s.name != "generic"]
-    print("\n".join(crontab_lines(names, args.every)))
+    known = [s.name for s in site_spiders() if s.name != "generic"]
+    unknown = [name for name in args.spiders if name not in known]
+    if unknown:
+        raise BadArgument(f"unknown spider {', '.join(map(repr, unknown))}; known: {', '.join(known)}")
+    problem = every_problem(args.every)
+    if problem:
+        raise BadArgument(problem)
+    print("\n".join(crontab_lines(args.spiders or known, args.every)))
     return 0
 
 
@@ -251,7 +271,7 @@ def _add_filters(command: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m newscrawl``."""
-    cli = argparse.ArgumentParser(prog="python -m newscrawl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    cli = ArgumentParser(prog="python -m newscrawl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = cli.add_subparsers(dest="command", required=True)
     db = commands.add_parser("db", help="keep the embedded MongoDB serving for other programs")
     db.add_argument("--port", type=int, default=27017, help="port (default 27017, else a free one)")
@@ -308,6 +328,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
+    except BadArgument as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return BAD_ARGUMENT
     except StorageError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except PyMongoError as exc:  # the database went away after it was opened
+        print(f"error: the database stopped answering: {str(exc).splitlines()[0][:300]}", file=sys.stderr)
         return 1

@@ -92,14 +92,11 @@ def run_spider(name: str, *, since: str | None = None, until: str | None = None,
     if name not in names:
         print(f"unknown spider {name!r}; known: {', '.join(sorted(names))}", file=out)
         return CONFIG_ERROR
-    for label, value in (("--since", since), ("--until", until)):
-        if value:
-            try:
-                date.fromisoformat(value)
-            except ValueError:
-                print(f"{label}={value!r}: expected YYYY-MM-DD", file=out)
-                return CONFIG_ERROR
     settings = settings or []
+    problem = window_problem(since, until) or replay_problem(settings)
+    if problem:
+        print(problem, file=out)
+        return CONFIG_ERROR
     if workers > 1 and not (os.getenv("NEWSCRAWL_REDIS_URL") or any(s.startswith("NEWSCRAWL_REDIS_URL=") for s in settings)):
         print("--workers needs NEWSCRAWL_REDIS_URL (a shared Redis queue)", file=out)
         return CONFIG_ERROR
@@ -113,6 +110,43 @@ def run_spider(name: str, *, since: str | None = None, until: str | None = None,
     except OSError as exc:
         print(f"data directory {base} unusable: {exc}", file=out)
         return CONFIG_ERROR
+
+
+def window_problem(since: str | None, until: str | None) -> str | None:
+    """What is wrong with a backfill window (both days, YYYY-MM-DD, in order), if anything."""
+    days = {}
+    for label, value in (("--since", since), ("--until", until)):
+        if value:
+            try:
+                days[label] = date.fromisoformat(value)
+            except ValueError:
+                return f"{label}={value!r}: expected YYYY-MM-DD"
+    if len(days) == 1:
+        given, missing = ("--since", "--until") if since else ("--until", "--since")
+        return f"{given} needs {missing}: a backfill covers the days from --since to --until"
+    if days and days["--since"] > days["--until"]:
+        return f"--since {since} is after --until {until}"
+    return None
+
+
+def replay_problem(settings: list[str]) -> str | None:
+    """What is wrong with a ``NEWSCRAWL_REPLAY`` archive named in ``settings`` or the environment, if anything."""
+    named = [item.split("=", 1)[1] for item in settings if item.startswith("NEWSCRAWL_REPLAY=")]
+    archive = named[-1] if named else os.getenv("NEWSCRAWL_REPLAY")
+    if archive and not Path(archive).is_file():
+        return f"NEWSCRAWL_REPLAY={archive}: no such file"
+    return None
+
+
+def every_problem(every_minutes: int) -> str | None:
+    """What is wrong with a cron interval, if anything: cron can run a job every N minutes when N
+    divides an hour, or every N hours when N divides a day."""
+    if 1 <= every_minutes <= 60 and 60 % every_minutes == 0:
+        return None
+    if every_minutes > 60 and every_minutes % 60 == 0 and 24 % (every_minutes // 60) == 0:
+        return None
+    return (f"--every {every_minutes}: cron runs a job every N minutes where N divides 60 (1, 2, 3, 4, 5, 6, 10, "
+            "12, 15, 20, 30, 60) or every N hours where N divides 24 (120, 180, 240, 360, 480, 720, 1440)")
 
 
 def _crawl(name: str, base: Path, since: str | None, until: str | None, settings: list[str], workers: int,
@@ -158,7 +192,11 @@ def _report(name: str, returncode: int, log_file: Path, summary_file: Path, out:
 
 
 def crontab_lines(names: list[str], every_minutes: int = 60, python: str = ".venv/bin/python") -> list[str]:
-    """Crontab lines running each spider every ``every_minutes``, start minutes spread out."""
+    """Crontab lines running each spider every ``every_minutes`` (see :func:`every_problem`), start
+    minutes spread out."""
+    problem = every_problem(every_minutes)
+    if problem:
+        raise ValueError(problem)
     lines = []
     step = max(1, min(every_minutes, 60) // max(1, len(names)))
     for index, name in enumerate(names):
