@@ -109,4 +109,7 @@ ITEM_PIPELINES = {
 MONGO_URI = os.getenv("MONGO_URI") or None  # may hold a password: read from the environment only
 MONGO_DATABASE = os.getenv("MONGO_DATABASE", "newscrawl")
 FEED_EXPORT_ENCODING = "utf-8"
+# -O out.csv / out.xml: one flat cell per field, no "None" (newscrawl/ops/exporters.py)
+FEED_EXPORTERS = {"csv": "newscrawl.ops.exporters.FlatCsvItemExporter",
+                  "xml": "newscrawl.ops.exporters.PlainXmlItemExporter"}
 LOG_LEVEL = os.getenv("LOG_LEVEL", "INFO")

@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 from pymongo import ASCENDING, DESCENDING
 
+from newscrawl.ops.exporters import flat_cell
 from newscrawl.store.database import Storage
 from newscrawl.store.files import to_json_line
 
@@ -60,11 +61,7 @@ def write_articles(articles: Iterable[dict[str, Any]], out: TextIO, file_format:
     count = 0
     for doc in articles:
         if writer:
-            row = json.loads(to_json_line(doc))
-            row["authors"] = "; ".join(row.get("authors") or [])
-            row["tags"] = "; ".join(row.get("tags") or [])
-            row["images"] = " ".join(image["url"] for image in row.get("images") or [])
-            writer.writerow(row)
+            writer.writerow({name: flat_cell(value) for name, value in json.loads(to_json_line(doc)).items()})
         else:
             out.write(to_json_line(doc) + "\n")
         count += 1
