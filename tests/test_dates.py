@@ -26,6 +26,11 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
+def kyiv_time(*args: int, fold: int = 0) -> datetime:
+    """A Kyiv wall-clock time as a UTC datetime (``fold=1``: the second 03:xx of an autumn switch)."""
+    return datetime(*args, tzinfo=KYIV, fold=fold).astimezone(UTC)
+
+
 FORMATS = [
     # numeric, day first (UNIAN article line and listings)
     ("06:24, 18.02.23", W, utc(2023, 2, 18, 4, 24)),
@@ -92,6 +97,43 @@ FORMATS = [
     ("12:00 Mon, 13 February 2023", W, utc(2023, 2, 13, 10, 0)),
     ("July 15, 2023 12:00 PM", S, utc(2023, 7, 15, 9, 0)),
     ("July 15, 2023 12:30 a.m.", S, utc(2023, 7, 14, 21, 30)),
+    # German
+    ("18. Februar 2023, 14:05 Uhr", W, utc(2023, 2, 18, 12, 5)),
+    ("Sa., 18. Feb. 2023", W, utc(2023, 2, 17, 22, 0)),
+    ("18.02.2023 um 14:05 Uhr", W, utc(2023, 2, 18, 12, 5)),
+    ("Mo., 13. Februar 2023, 10:00 Uhr", W, utc(2023, 2, 13, 8, 0)),
+    ("18. Mär. 2022", W, utc(2022, 3, 17, 22, 0)),
+    ("18. Jänner 2023", W, utc(2023, 1, 17, 22, 0)),
+    # no year: the latest year that puts the date not after now (W is 01:30 on 19 Feb in Kyiv)
+    ("18 лютого, 06:24", W, utc(2023, 2, 18, 4, 24)),
+    ("18 лютого о 06:24", W, utc(2023, 2, 18, 4, 24)),
+    ("06:24, 18 лютого", W, utc(2023, 2, 18, 4, 24)),
+    ("18 лютого", W, utc(2023, 2, 17, 22, 0)),
+    ("18 лютий", W, utc(2023, 2, 17, 22, 0)),
+    ("18 лют., 06:24", W, utc(2023, 2, 18, 4, 24)),
+    ("18 лют 06:24", W, utc(2023, 2, 18, 4, 24)),
+    ("субота, 18 лютого, 06:24", W, utc(2023, 2, 18, 4, 24)),
+    ("19 лютого, 01:30", W, utc(2023, 2, 18, 23, 30)),  # now itself
+    ("19 лютого, 01:31", W, utc(2022, 2, 18, 23, 31)),  # a minute after now: last year's
+    ("20 лютого", W, utc(2022, 2, 19, 22, 0)),
+    ("31 грудня", W, utc(2022, 12, 30, 22, 0)),
+    ("29 лютого", W, utc(2020, 2, 28, 22, 0)),  # the last leap year
+    ("18 февраля в 06:24", W, utc(2023, 2, 18, 4, 24)),
+    ("18 февраль", W, utc(2023, 2, 17, 22, 0)),
+    ("18 февр., 06:24", W, utc(2023, 2, 18, 4, 24)),
+    ("18-го февраля", W, utc(2023, 2, 17, 22, 0)),
+    ("15 июля, 12:00", S, utc(2023, 7, 15, 9, 0)),
+    ("16 липня, 00:31", S, utc(2022, 7, 15, 21, 31)),
+    ("Feb 18, 06:24", W, utc(2023, 2, 18, 4, 24)),
+    ("February 18 at 6:24 pm", W, utc(2023, 2, 18, 16, 24)),
+    ("18 February, 06:24", W, utc(2023, 2, 18, 4, 24)),
+    ("18th February, 06:24", W, utc(2023, 2, 18, 4, 24)),
+    ("Feb. 18", W, utc(2023, 2, 17, 22, 0)),
+    ("Sat, Feb 18, 6:24 PM", W, utc(2023, 2, 18, 16, 24)),
+    ("Sept. 5", W, utc(2022, 9, 4, 21, 0)),
+    ("18. Februar, 14:05", W, utc(2023, 2, 18, 12, 5)),
+    ("9:05, 1. Februar", W, utc(2023, 2, 1, 7, 5)),
+    ("18. März", W, utc(2022, 3, 17, 22, 0)),
     # today/yesterday: the calendar day in Kyiv at now (W is 01:30 on 19 Feb there, S 00:30 on 16 Jul)
     ("Сьогодні, 14:30", W, utc(2023, 2, 19, 12, 30)),
     ("сьогодні о 01:00", W, utc(2023, 2, 18, 23, 0)),
@@ -103,6 +145,10 @@ FORMATS = [
     ("Today", W, utc(2023, 2, 18, 22, 0)),
     ("Yesterday, 10:00", W, utc(2023, 2, 18, 8, 0)),
     ("yesterday at 11:30 pm", W, utc(2023, 2, 18, 21, 30)),
+    ("yesterday, 2:05 pm", W, utc(2023, 2, 18, 12, 5)),
+    ("gestern um 14:05 Uhr", W, utc(2023, 2, 18, 12, 5)),
+    ("Heute, 00:10", W, utc(2023, 2, 18, 22, 10)),
+    ("Vorgestern, 10:00", W, utc(2023, 2, 17, 8, 0)),
     ("Вчора, 23:50", S, utc(2023, 7, 15, 20, 50)),
     ("Сьогодні, 00:10", S, utc(2023, 7, 15, 21, 10)),
     # "N units ago" and "just now"
@@ -119,9 +165,18 @@ FORMATS = [
     ("an hour ago", W, W - timedelta(hours=1)),
     ("5 minutes ago", W, W - timedelta(minutes=5)),
     ("a day ago", W, W - timedelta(days=1)),
+    ("півгодини тому", W, W - timedelta(minutes=30)),
+    ("полчаса назад", W, W - timedelta(minutes=30)),
+    ("half an hour ago", W, W - timedelta(minutes=30)),
+    ("vor 5 Minuten", W, W - timedelta(minutes=5)),
+    ("vor einer Stunde", W, W - timedelta(hours=1)),
+    ("vor 2 Std.", W, W - timedelta(hours=2)),
+    ("vor 3 Tagen", W, W - timedelta(days=3)),
+    ("vor einer Woche", W, W - timedelta(weeks=1)),
     ("щойно", W, W),
     ("только что", W, W),
     ("just now", W, W),
+    ("gerade eben", W, W),
 ]
 
 
@@ -138,7 +193,6 @@ def test_formats_news_sites_print(text: str, now: datetime, expected: datetime) 
     [
         ("18 of February 2023 at 6:24 am", ["en"], utc(2023, 2, 18, 4, 24)),
         ("Sat, 18 Feb 2023 07:00:00 CET", None, utc(2023, 2, 18, 6, 0)),
-        ("18 лютого, 14:30", None, utc(2023, 2, 18, 12, 30)),  # no year: the latest past one
         # against the pinned now (not the clock), on the 1st of the month (PREFER_DAY_OF_MONTH)
         ("2 місяці тому", ["uk"], utc(2022, 11, 30, 23, 30)),
     ],
@@ -161,6 +215,9 @@ def test_fast_path_knows_all_three_languages_whatever_the_hints() -> None:
         "garbage",
         "hello 18.02.2023",  # a date inside a sentence is not a date string
         "31.02.2023",  # no such day
+        "31 квітня",  # no such day in any year
+        "30 лютого, 10:00",
+        "25:00, 18 лютого",
         "25:61, 18.02.2023",
         "1985-06-01",  # before the 1990 floor
         "01.06.1985 12:00",
@@ -215,6 +272,85 @@ def test_dst_switches_read_with_fold_0() -> None:
     assert parse_date("03:30, 29.10.2023", now=utc(2023, 10, 30)) == utc(2023, 10, 29, 0, 30)
 
 
+#: (text, now, expected): dates without a year and relative dates at midnight, the new year and the DST
+#: switches in Kyiv; dateparser gives the same unless a comment says otherwise (checked in the test)
+BOUNDARIES = [
+    # the new year: now is 00:30 on 1 January 2024 in Kyiv
+    ("31 грудня, 23:59", kyiv_time(2024, 1, 1, 0, 30), kyiv_time(2023, 12, 31, 23, 59)),
+    ("31 декабря в 23:59", kyiv_time(2024, 1, 1, 0, 30), kyiv_time(2023, 12, 31, 23, 59)),
+    ("Dec 31, 11:59 pm", kyiv_time(2024, 1, 1, 0, 30), kyiv_time(2023, 12, 31, 23, 59)),
+    ("вчора, 23:59", kyiv_time(2024, 1, 1, 0, 30), kyiv_time(2023, 12, 31, 23, 59)),
+    ("40 хвилин тому", kyiv_time(2024, 1, 1, 0, 30), kyiv_time(2023, 12, 31, 23, 50)),
+    ("1 січня", kyiv_time(2024, 1, 1, 0, 30), kyiv_time(2024, 1, 1)),
+    ("1 січня, 00:10", kyiv_time(2024, 1, 1, 0, 30), kyiv_time(2024, 1, 1, 0, 10)),
+    ("1 січня, 00:45", kyiv_time(2024, 1, 1, 0, 30), kyiv_time(2023, 1, 1, 0, 45)),  # not in the future
+    ("2 января", kyiv_time(2024, 1, 1, 0, 30), kyiv_time(2023, 1, 2)),
+    # midnight, and just after it
+    ("сьогодні, 00:00", kyiv_time(2023, 2, 19), kyiv_time(2023, 2, 19)),
+    ("19 лютого", kyiv_time(2023, 2, 19), kyiv_time(2023, 2, 19)),
+    ("19 лютого, 00:01", kyiv_time(2023, 2, 19), kyiv_time(2022, 2, 19, 0, 1)),
+    ("вчера, 23:59", kyiv_time(2023, 2, 19), kyiv_time(2023, 2, 18, 23, 59)),
+    ("вчора, 23:59", kyiv_time(2023, 2, 19, 0, 0, 30), kyiv_time(2023, 2, 18, 23, 59)),
+    ("yesterday, 11:59 pm", kyiv_time(2023, 2, 19, 0, 0, 30), kyiv_time(2023, 2, 18, 23, 59)),
+    ("сьогодні, 00:00", kyiv_time(2023, 2, 18, 23, 59, 59), kyiv_time(2023, 2, 18)),
+    # 29 February: back to the last leap year that is not after now
+    ("29 лютого", kyiv_time(2024, 2, 10), kyiv_time(2020, 2, 29)),
+    ("29 лютого", kyiv_time(2024, 3, 1), kyiv_time(2024, 2, 29)),
+    ("29 лютого, 12:00", kyiv_time(2024, 2, 29, 11), kyiv_time(2020, 2, 29, 12)),
+    ("29 февраля", kyiv_time(2100, 3, 1), kyiv_time(2096, 2, 29)),  # 2100 is not a leap year
+    # spring: on 26 March 2023 Kyiv clocks jump from 03:00 (UTC+2) to 04:00 (UTC+3)
+    ("2 години тому", kyiv_time(2023, 3, 26, 5, 30), utc(2023, 3, 26, 0, 30)),
+    ("3 часа назад", kyiv_time(2023, 3, 26, 5, 30), utc(2023, 3, 25, 23, 30)),
+    ("26 березня, 03:30", kyiv_time(2023, 3, 26, 5, 30), utc(2023, 3, 26, 1, 30)),  # no such time: fold=0
+    ("26 березня, 04:30", kyiv_time(2023, 3, 26, 5, 30), utc(2023, 3, 26, 1, 30)),
+    ("25 березня, 23:00", kyiv_time(2023, 3, 26, 5, 30), utc(2023, 3, 25, 21, 0)),
+    ("вчора, 10:00", kyiv_time(2023, 3, 27, 12), utc(2023, 3, 26, 7, 0)),
+    # autumn: on 29 October 2023 Kyiv clocks go back from 04:00 (UTC+3) to 03:00 (UTC+2)
+    ("2 години тому", kyiv_time(2023, 10, 29, 5, 30), utc(2023, 10, 29, 1, 30)),
+    ("вчора, 12:00", kyiv_time(2023, 10, 30, 12), utc(2023, 10, 29, 10, 0)),
+]
+
+
+@pytest.mark.parametrize(("text", "now", "expected"), BOUNDARIES)
+def test_relative_and_yearless_dates_at_the_boundaries(text: str, now: datetime, expected: datetime) -> None:
+    assert parse_date_fast(text, now=now) == expected
+    assert parse_date(text, now=now) == expected
+    assert dateparser_instant(text, ["uk", "ru", "en"], now) == expected
+
+
+SECOND_0320 = kyiv_time(2023, 10, 29, 3, 20, fold=1)  # 01:20 UTC, the second 03:20 in Kyiv that night
+
+
+@pytest.mark.parametrize(
+    ("text", "now", "expected", "dateparser_answer"),
+    [
+        # dateparser keeps now's UTC offset for "today/yesterday" across a switch: an hour off
+        ("сьогодні, 02:30", kyiv_time(2023, 3, 26, 5, 30), utc(2023, 3, 26, 0, 30), utc(2023, 3, 25, 23, 30)),
+        ("вчора, 02:30", kyiv_time(2023, 3, 27, 12), utc(2023, 3, 26, 0, 30), utc(2023, 3, 25, 23, 30)),
+        # a time that does not exist: fold=0 reads it at UTC+2 (as dateparser does with a date, not with "today")
+        ("сьогодні, 03:30", kyiv_time(2023, 3, 26, 5, 30), utc(2023, 3, 26, 1, 30), utc(2023, 3, 26, 0, 30)),
+        # a time that happens twice: fold=0 is the first, still UTC+3; dateparser takes the second
+        ("сьогодні, 03:30", kyiv_time(2023, 10, 29, 5), utc(2023, 10, 29, 0, 30), utc(2023, 10, 29, 1, 30)),
+        ("29 жовтня, 03:10", SECOND_0320, utc(2023, 10, 29, 0, 10), utc(2023, 10, 29, 1, 10)),
+        # now is the second 03:20; the first 03:30 was an hour ago, but dateparser compares wall clocks
+        # (03:30 after 03:20) and goes back a year: wrong
+        ("29 жовтня, 03:30", SECOND_0320, utc(2023, 10, 29, 0, 30), utc(2022, 10, 29, 0, 30)),
+    ],
+)
+def test_dst_switches_where_dateparser_differs(
+    text: str, now: datetime, expected: datetime, dateparser_answer: datetime
+) -> None:
+    assert parse_date_fast(text, now=now) == expected
+    assert dateparser_instant(text, ["uk"], now) == dateparser_answer
+
+
+def test_yearless_dates_in_the_zone_of_tz() -> None:
+    # W is 23:30 on 18 February in UTC, 01:30 on 19 February in Kyiv
+    assert parse_date("19 лютого", now=W) == kyiv_time(2023, 2, 19)
+    assert parse_date("19 лютого", now=W, tz="UTC") == utc(2022, 2, 19)
+    assert dateparser_instant("19 лютого", ["uk"], W, tz="UTC") == utc(2022, 2, 19)
+
+
 def test_absurd_relative_dates_do_not_raise() -> None:
     assert parse_date_fast("5 днів тому", now=utc(1, 1, 2)) is None
     assert parse_date("99999 тижнів тому", now=W) is None  # year 107: before the floor
@@ -227,9 +363,10 @@ def test_absurd_relative_dates_do_not_raise() -> None:
 # ("18 лютому", "18 феврале"), "18-го", the accusative weekday after "у"/"в" ("у суботу,
 # 18 лютого 2023"), English "Thur"/"Thurs", "Mon" right after the time ("12:00 Mon, 13 February
 # 2023": None), Russian time + space + one-digit day ("00:20 1 января 2023": dateparser says
-# 00:21), "тому назад", "тиждень/день/хвилина тому" without a number, and the "just now" words
-# other than English. Bare "today"/"yesterday" are left out on purpose: the fast path reads the
-# day (midnight), dateparser the current time minus days.
+# 00:21), "тому назад", "тиждень/день/хвилина тому" without a number, "half an hour ago" (None),
+# German "Sonnabend" (None), and the "just now" words other than English ("gerade eben": None).
+# Bare "today"/"yesterday" are left out on purpose: the fast path reads the day (midnight),
+# dateparser the current time minus days.
 
 #: after every generated moment, so that dateparser's "prefer the past" changes nothing
 PROPERTY_NOW = utc(2031, 1, 1)
@@ -277,6 +414,20 @@ MONTHS = {  # (full forms, abbreviations) per month, only forms dateparser knows
         (("November",), ("Nov",)),
         (("December",), ("Dec",)),
     ],
+    "de": [
+        (("Januar", "Jänner"), ("Jan",)),
+        (("Februar",), ("Feb",)),
+        (("März",), ("Mär",)),
+        (("April",), ("Apr",)),
+        (("Mai",), ()),
+        (("Juni",), ("Jun",)),
+        (("Juli",), ("Jul",)),
+        (("August",), ("Aug",)),
+        (("September",), ("Sept", "Sep")),
+        (("Oktober",), ("Okt",)),
+        (("November",), ("Nov",)),
+        (("Dezember",), ("Dez",)),
+    ],
 }
 WEEKDAYS = {  # (full, abbreviations...) from Monday
     "uk": [("понеділок", "пн"), ("вівторок", "вт"), ("середа", "ср"), ("четвер", "чт"), ("пʼятниця", "пт"),
@@ -285,15 +436,23 @@ WEEKDAYS = {  # (full, abbreviations...) from Monday
            ("суббота", "сб"), ("воскресенье", "вс")],
     "en": [("Monday", "Mon"), ("Tuesday", "Tue", "Tues"), ("Wednesday", "Wed"), ("Thursday", "Thu"), ("Friday", "Fri"),
            ("Saturday", "Sat"), ("Sunday", "Sun")],
+    "de": [("Montag", "Mo", "Mo."), ("Dienstag", "Di", "Di."), ("Mittwoch", "Mi", "Mi."), ("Donnerstag", "Do", "Do."),
+           ("Freitag", "Fr", "Fr."), ("Samstag", "Sa", "Sa."), ("Sonntag", "So", "So.")],
 }  # fmt: skip
-YEAR_WORDS = {"uk": ("", " року", " р."), "ru": ("", " года", " г."), "en": ("",)}
-AT_WORDS = {"uk": "о", "ru": "в", "en": "at"}
+YEAR_WORDS = {"uk": ("", " року", " р."), "ru": ("", " года", " г."), "en": ("",), "de": ("",)}
+AT_WORDS = {"uk": "о", "ru": "в", "en": "at", "de": "um"}
+LANGUAGES = sorted(MONTHS)
 CASES: list[Callable[[str], str]] = [str, str.lower, str.upper, str.title]
 RFC_ZONES = {"GMT": 0, "UT": 0, "UTC": 0, "Z": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "PST": -8, "PDT": -7}
 
 #: naive wall-clock times; two-digit years of 1990-2030 are unambiguous
 walls = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2030, 12, 31)).map(
     lambda value: value.replace(microsecond=0, fold=0)
+)
+#: naive wall-clock times to the minute in years when Kyiv's rules stayed the same (a date a year on is
+#: 365 or 366 days later)
+recent_walls = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2029, 12, 31)).map(
+    lambda value: value.replace(second=0, microsecond=0, fold=0)
 )
 #: UTC offsets in use somewhere (dateparser answers None for made-up ones such as +00:15)
 offsets = st.one_of(
@@ -391,23 +550,22 @@ def rfc822_dates(draw: st.DrawFn) -> tuple[str, str, datetime]:
     return f"{weekday}{day} {month} {year} {text} {zone}", "en", expected
 
 
-@st.composite
-def named_month_dates(draw: st.DrawFn) -> tuple[str, str, datetime]:
-    """Month names in Ukrainian, Russian or English, in any case, with or without a weekday
-    (full or abbreviated), "року"/"года" words, and a time before or after ("о"/"в"/"at")."""
-    lang = draw(st.sampled_from(["uk", "ru", "en"]))
-    wall = draw(walls).replace(second=0)
+def month_name_date(draw: st.DrawFn, lang: str, wall: datetime, with_year: bool) -> tuple[str, datetime]:
+    """``wall``'s date with the month's name, in any letter case, with or without a weekday (full or
+    abbreviated), "року"/"года" words and a time before or after ("о"/"в"/"at"/"um"); and the
+    wall-clock time it stands for (midnight when no time is printed)."""
     full, abbreviations = MONTHS[lang][wall.month - 1]
     month = draw(st.sampled_from(full + abbreviations))
     if month in abbreviations and draw(st.booleans()):
         month += "."
-    day = str(wall.day)
+    day = f"{wall.day}." if lang == "de" else str(wall.day)
     if lang == "en" and draw(st.booleans()):
         day += "th" if wall.day in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(wall.day % 10, "th")
+    year = f" {wall.year}" if with_year else ""
     if lang == "en" and draw(st.booleans()):
-        date = f"{month} {day}, {wall.year}"
+        date = f"{month} {day}" + (f",{year}" if with_year else "")
     else:
-        date = f"{day} {month} {wall.year}" + draw(st.sampled_from(YEAR_WORDS[lang]))
+        date = f"{day} {month}{year}" + (draw(st.sampled_from(YEAR_WORDS[lang])) if with_year else "")
     placement = draw(st.sampled_from(["before", "after", "none"]))
     weekday = draw(st.sampled_from(WEEKDAYS[lang][wall.weekday()])) if draw(st.booleans()) else None
     # excluded: dateparser answers None for "12:00 Mon, 15 February 2023"
@@ -417,19 +575,27 @@ def named_month_dates(draw: st.DrawFn) -> tuple[str, str, datetime]:
     if weekday:
         date = f"{weekday}, {date}"
     if placement == "none":
-        wall = wall.replace(hour=0, minute=0)
-        text = date
+        return draw(st.sampled_from(CASES))(date), wall.replace(hour=0, minute=0)
+    hours = clock(draw, wall, english=lang == "en")
+    if lang == "de" and draw(st.booleans()):
+        hours += " Uhr"
+    if placement == "before":
+        separator = draw(st.sampled_from([" ", ", "]))
+        # excluded: dateparser (ru) adds a one-digit day to the minutes: "00:20 1 января 2000" is 00:21
+        assume(not (lang == "ru" and separator == " " and not weekday and wall.day < 10))
+        text = f"{hours}{separator}{date}"
     else:
-        hours = clock(draw, wall, english=lang == "en")
-        if placement == "before":
-            separator = draw(st.sampled_from([" ", ", "]))
-            # excluded: dateparser (ru) adds a one-digit day to the minutes: "00:20 1 января 2000" is 00:21
-            assume(not (lang == "ru" and separator == " " and not weekday and wall.day < 10))
-            text = f"{hours}{separator}{date}"
-        else:
-            connector = draw(st.sampled_from([" ", ", ", f" {AT_WORDS[lang]} "]))
-            text = f"{date}{connector}{hours}"
-    return draw(st.sampled_from(CASES))(text), lang, kyiv(wall)
+        connector = draw(st.sampled_from([" ", ", ", f" {AT_WORDS[lang]} "]))
+        text = f"{date}{connector}{hours}"
+    return draw(st.sampled_from(CASES))(text), wall
+
+
+@st.composite
+def named_month_dates(draw: st.DrawFn) -> tuple[str, str, datetime]:
+    """Month names in Ukrainian, Russian, English or German, with the year (see :func:`month_name_date`)."""
+    lang = draw(st.sampled_from(LANGUAGES))
+    text, wall = month_name_date(draw, lang, draw(walls).replace(second=0), with_year=True)
+    return text, lang, kyiv(wall)
 
 
 def dateparser_instant(text: str, languages: list[str], now: datetime, tz: str = DEFAULT_TZ) -> datetime | None:
@@ -462,9 +628,11 @@ UNIT_WORDS = {  # (minutes, hours, days) forms per language
     "uk": (("хвилин", "хвилини", "хв"), ("годин", "години", "год"), ("днів", "дні")),
     "ru": (("минут", "минуты", "мин"), ("часов", "часа", "ч"), ("дней", "дня")),
     "en": (("minutes", "mins", "min"), ("hours", "hrs"), ("days",)),
+    "de": (("Minuten", "Min."), ("Stunden", "Std."), ("Tagen",)),
 }
-AGO = {"uk": "тому", "ru": "назад", "en": "ago"}
-DAY_WORDS = {"uk": ("Сьогодні", "Вчора", "Позавчора"), "ru": ("Сегодня", "Вчера", "Позавчера"), "en": ("Today", "Yesterday")}
+AGO = {"uk": "тому", "ru": "назад", "en": "ago"}  # German: "vor" first
+DAY_WORDS = {"uk": ("Сьогодні", "Вчора", "Позавчора"), "ru": ("Сегодня", "Вчера", "Позавчера"),
+             "en": ("Today", "Yesterday"), "de": ("Heute", "Gestern", "Vorgestern")}
 
 
 def comparable(answer: datetime, now: datetime) -> bool:
@@ -504,6 +672,59 @@ def test_relative_forms_agree_with_dateparser(
     assert fast == datetime.combine(local_day, wall, tzinfo=KYIV).astimezone(UTC), text
     if comparable(fast, now):
         assert dateparser_instant(text, [lang], now) == fast, text
+
+
+#: the moments the relative and year-less strategies fetch their pages at
+fetch_times = st.datetimes(min_value=datetime(2015, 1, 1), max_value=datetime(2030, 1, 1)).map(
+    lambda value: value.replace(tzinfo=UTC)
+)
+
+
+@st.composite
+def yearless_dates(draw: st.DrawFn) -> tuple[str, str, datetime, datetime]:
+    """Dates without a year as listings print them ("18 лютого, 06:24", "Feb 18", "18. Februar,
+    14:05") and the fetch time: up to a week after the date mostly, up to 364 days after it
+    otherwise, so that the date's year is the latest that is not after the fetch time."""
+    lang = draw(st.sampled_from(LANGUAGES))
+    text, wall = month_name_date(draw, lang, draw(recent_walls), with_year=False)
+    expected = kyiv(wall)
+    week, year = 7 * 86400, 364 * 86400
+    now = expected + timedelta(seconds=draw(st.one_of(st.integers(0, week), st.integers(0, year))))
+    # excluded: dateparser compares wall-clock times, which run backwards in the autumn's repeated hour
+    assume(now.astimezone(KYIV).replace(tzinfo=None) >= wall)
+    return text, lang, expected, now
+
+
+@st.composite
+def relative_dates(draw: st.DrawFn) -> tuple[str, str, datetime, datetime]:
+    """What listings print for recent stories ("5 хвилин тому", "вчора, 14:05", "vor 2 Stunden",
+    "Yesterday at 09:15") and the fetch time; only where dateparser can be right (see :func:`comparable`)."""
+    lang = draw(st.sampled_from(LANGUAGES))
+    now = draw(fetch_times)
+    if draw(st.booleans()):
+        unit = draw(st.integers(min_value=0, max_value=2))
+        count = draw(st.integers(min_value=1, max_value=(59, 23, 6)[unit]))
+        word = draw(st.sampled_from(UNIT_WORDS[lang][unit]))
+        text = f"vor {count} {word}" if lang == "de" else f"{count} {word} {AGO[lang]}"
+        expected = now - timedelta(**{("minutes", "hours", "days")[unit]: count})
+    else:
+        days_back = draw(st.integers(min_value=0, max_value=len(DAY_WORDS[lang]) - 1))
+        day = now.astimezone(KYIV).date() - timedelta(days=days_back)
+        wall = datetime.combine(day, draw(st.times()).replace(second=0, microsecond=0, fold=0))
+        connector = draw(st.sampled_from([", ", " ", f" {AT_WORDS[lang]} "]))
+        text = f"{DAY_WORDS[lang][days_back]}{connector}{clock(draw, wall, english=lang == 'en')}"
+        expected = wall.replace(tzinfo=KYIV).astimezone(UTC)
+        assume(expected <= now)  # a listing prints no time later than it was fetched
+    assume(comparable(expected, now))
+    return draw(st.sampled_from(CASES))(text), lang, expected, now
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(yearless_dates(), relative_dates()))
+def test_yearless_and_relative_dates_agree_with_dateparser(case: tuple[str, str, datetime, datetime]) -> None:
+    text, lang, expected, now = case
+    assert parse_date_fast(text, now=now) == expected, text
+    assert dateparser_instant(text, [lang], now) == expected, text
 
 
 # -- fuzz: no string makes parse_date raise or answer outside [floor, now + 1 day] --------------

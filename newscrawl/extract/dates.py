@@ -3,13 +3,19 @@
 :func:`parse_date` reads the dates news sites print and returns a timezone-aware UTC datetime. A
 fast path (precompiled patterns, :func:`parse_date_fast`) covers ISO 8601, RFC 822/1123/850 (feeds,
 HTTP headers), Unix timestamps (10 digits, seconds; 13, milliseconds: some JSON-LD has them),
-numeric day-first dates ("06:24, 18.02.23", "18.02.2023 06:24"), Ukrainian/Russian/English month
-names in every grammatical case and common abbreviations, with or without a weekday ("02:59
-воскресенье, 18 марта 2018"), "today/yesterday" words ("вчора, 14:30") and "N units ago" ("5 хвилин
-тому", "3 часа назад", "an hour ago"). Everything else goes to dateparser with pinned settings, so
-no answer depends on the machine's clock, locale or timezone. Local times (no offset in the string)
-are in ``tz`` (Europe/Kyiv, DST-aware; a time that does not exist or repeats at a DST switch is read
-with zoneinfo's ``fold=0``). Two-digit years 00-69 are 20xx, 70-99 are 19xx. Results more than a day
+numeric day-first dates ("06:24, 18.02.23", "18.02.2023 06:24"), Ukrainian/Russian/English/German
+month names in every grammatical case and common abbreviations, with or without a weekday ("02:59
+воскресенье, 18 марта 2018", "Sa., 18. Feb. 2023"), with or without a year ("18 лютого, 06:24",
+"Feb 18, 6:24 pm"), "today/yesterday" words ("вчора, 14:30", "gestern um 14:05 Uhr") and "N units
+ago" ("5 хвилин тому", "3 часа назад", "an hour ago", "vor 5 Minuten"). Everything else goes to
+dateparser with pinned settings, so no answer depends on the machine's clock, locale or timezone.
+
+Relative dates count from ``now`` (the page's fetch time): "N units ago" is that long before it,
+"yesterday" is the calendar day before now's in ``tz``, and a date without a year takes the latest
+year that puts it not after ``now`` (31 December fetched on 1 January is last year's; 29 February
+goes back to the last leap year). Local times (no offset in the string) are in ``tz``
+(Europe/Kyiv, DST-aware; a time that does not exist or repeats at a DST switch is read with
+zoneinfo's ``fold=0``). Two-digit years 00-69 are 20xx, 70-99 are 19xx. Results more than a day
 after ``now`` or before ``floor`` (1990 by default) are rejected: None, never a wrong date, and
 never an exception.
 """
@@ -19,7 +25,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -33,19 +39,19 @@ DEFAULT_LANGUAGES = ("uk", "ru", "en")
 MAX_FUTURE = timedelta(days=1)
 MAX_LENGTH = 200  # longer strings are not dates
 
-_MONTH_FORMS = {
-    1: "січень січня січні січ январь января январе янв january jan",
-    2: "лютий лютого лютому лютім лют февраль февраля феврале фев февр february feb",
-    3: "березень березня березні бер март марта марте мар march mar",
+_MONTH_FORMS = {  # Ukrainian, Russian, English, German
+    1: "січень січня січні січ январь января январе янв january jan januar jänner jän",
+    2: "лютий лютого лютому лютім лют февраль февраля феврале фев февр february feb februar",
+    3: "березень березня березні бер март марта марте мар march mar märz mär mrz",
     4: "квітень квітня квітні квіт кві апрель апреля апреле апр april apr",
-    5: "травень травня травні трав тра май мая мае may",
-    6: "червень червня червні черв чер июнь июня июне июн june jun",
-    7: "липень липня липні лип июль июля июле июл july jul",
+    5: "травень травня травні трав тра май мая мае may mai",
+    6: "червень червня червні черв чер июнь июня июне июн june jun juni",
+    7: "липень липня липні лип июль июля июле июл july jul juli",
     8: "серпень серпня серпні серп сер август августа августе авг august aug",
     9: "вересень вересня вересні вер сентябрь сентября сентябре сент сен september sept sep",
-    10: "жовтень жовтня жовтні жовт жов октябрь октября октябре окт october oct",
+    10: "жовтень жовтня жовтні жовт жов октябрь октября октябре окт october oct oktober okt",
     11: "листопад листопада листопаді лист лис ноябрь ноября ноябре нояб ноя november nov",
-    12: "грудень грудня грудні груд гру декабрь декабря декабре дек december dec",
+    12: "грудень грудня грудні груд гру декабрь декабря декабре дек december dec dezember dez",
 }
 MONTHS = {form: number for number, forms in _MONTH_FORMS.items() for form in forms.split()}
 _EN_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun"
@@ -53,26 +59,29 @@ WEEKDAYS = frozenset(
     (
         "понеділок вівторок середа середу четвер пʼятниця пʼятницю субота суботу неділя неділю "
         "понедельник вторник среда среду четверг пятница пятницу суббота субботу воскресенье "
+        "montag dienstag mittwoch donnerstag freitag samstag sonntag mo di mi do fr sa so "
         f"пн вт ср чт пт сб нд вс {_EN_WEEKDAYS}"
     ).split()
 )
-#: connectors and "year" words that may stand around the parts of a date ("о 14:30", "2023 року")
-FILLER = frozenset("о об у в во at on року рік р года год г".split())
+#: connectors and "year" words that may stand around the parts of a date ("о 14:30", "2023 року", "14:05 Uhr")
+FILLER = frozenset("о об у в во at on року рік р года год г um am uhr".split())
 DAY_WORDS = {
-    "сьогодні": 0, "сегодня": 0, "today": 0,
-    "вчора": 1, "вчера": 1, "yesterday": 1,
-    "позавчора": 2, "позавчера": 2,
+    "сьогодні": 0, "сегодня": 0, "today": 0, "heute": 0,
+    "вчора": 1, "вчера": 1, "yesterday": 1, "gestern": 1,
+    "позавчора": 2, "позавчера": 2, "vorgestern": 2,
 }  # fmt: skip
-NOW_WORDS = frozenset(("щойно", "зараз", "только что", "сейчас", "just now", "now"))
+NOW_WORDS = frozenset(("щойно", "зараз", "только что", "сейчас", "just now", "now", "gerade eben"))
 _UNIT_FORMS = {
-    "seconds": "секунда секунду секунди секунд сек с секунды second seconds sec secs s",
-    "minutes": "хвилина хвилину хвилини хвилин хв минута минуту минуты минут мин minute minutes min mins",
-    "hours": "година годину години годин год час часа часов ч hour hours hr hrs h",
-    "days": "день дні днів дня дней day days",
-    "weeks": "тиждень тижні тижнів неделю недели недель week weeks",
+    "seconds": "секунда секунду секунди секунд сек с секунды second seconds sec secs s sekunde sekunden",
+    "minutes": "хвилина хвилину хвилини хвилин хв минута минуту минуты минут мин minute minutes min mins minuten",
+    "hours": "година годину години годин год час часа часов ч hour hours hr hrs h stunde stunden std",
+    "days": "день дні днів дня дней day days tag tagen",
+    "weeks": "тиждень тижні тижнів неделю недели недель week weeks woche wochen",
 }
 UNITS = {form: unit for unit, forms in _UNIT_FORMS.items() for form in forms.split()}
+HALF_HOURS = frozenset(("півгодини", "пів години", "полчаса", "half an hour"))
 _ONE_WORDS = "a an one одну одна один одне"
+_GERMAN_ONE_WORDS = "eine einer einem einen ein"
 #: RFC 822 zone names (military zones other than Z are not used by anyone)
 _RFC_ZONES = {
     "gmt": 0, "ut": 0, "utc": 0, "z": 0,
@@ -102,15 +111,20 @@ _TIME = re.compile(
 _NUMERIC_DATE = re.compile(
     r"(?<![0-9])(?<![0-9][./-])([0-9]{1,2})([./-])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})(?![0-9]|[./-][0-9])"
 )
-_DAY_MONTH_YEAR = re.compile(
-    rf"(?<!\w)([0-9]{{1,2}})(?:-?го|st|nd|rd|th)?\s*({_MONTH_RE})\.?{_NOT_LETTER}\s*,?\s*([0-9]{{4}})(?![0-9])"
-)
+_DAY = r"(?<!\w)([0-9]{1,2})(?:-?го|st|nd|rd|th|\.)?"  # "18", "18-го", "18th", "18." (German)
+_DAY_MONTH_YEAR = re.compile(rf"{_DAY}\s*({_MONTH_RE})\.?{_NOT_LETTER}\s*,?\s*([0-9]{{4}})(?![0-9])")
 _MONTH_DAY_YEAR = re.compile(
     rf"(?<!\w)({_MONTH_RE})\.?\s*([0-9]{{1,2}})(?:st|nd|rd|th)?{_NOT_LETTER}\s*,?\s*([0-9]{{4}})(?![0-9])"
 )
+_DAY_MONTH = re.compile(rf"{_DAY}\s*({_MONTH_RE})\.?{_NOT_LETTER}")
+_MONTH_DAY = re.compile(rf"(?<!\w)({_MONTH_RE})\.?\s*([0-9]{{1,2}})(?:st|nd|rd|th)?(?![0-9]){_NOT_LETTER}")
 _AGO = re.compile(
-    rf"^(?:([0-9]{{1,5}})\s*|(?:{_alternatives(_ONE_WORDS.split())})\s+)?({_alternatives(UNITS)})\.?\s+"
-    r"(?:тому|назад|тому назад|ago)$"
+    rf"^(?:(?:(?P<count>[0-9]{{1,5}})\s*|(?:{_alternatives(_ONE_WORDS.split())})\s+)?"
+    rf"(?P<unit>{_alternatives(UNITS)})\.?|(?P<half_hour>{_alternatives(HALF_HOURS)}))\s+(?:тому|назад|тому назад|ago)$"
+)
+_VOR = re.compile(  # German puts "ago" first: "vor 5 Minuten", "vor einer Stunde"
+    rf"^vor\s+(?:(?P<count>[0-9]{{1,5}})\s*|(?:{_alternatives(_GERMAN_ONE_WORDS.split())})\s+)"
+    rf"(?P<unit>{_alternatives(UNITS)})\.?$"
 )
 _EPOCH = re.compile(r"^([0-9]{10}|[0-9]{13})$")
 _STATED_OFFSET = re.compile(
@@ -158,9 +172,11 @@ def parse_date_fast(text: str, *, tz: str = DEFAULT_TZ, now: datetime | None = N
             return datetime.fromtimestamp(int(match[1]) / (1000 if len(match[1]) == 13 else 1), timezone.utc)
         if text in NOW_WORDS:
             return now
-        if match := _AGO.match(text):
-            count, unit = match.groups()
-            return now - timedelta(**{UNITS[unit]: int(count or 1)})
+        if match := _AGO.match(text) or _VOR.match(text):
+            found = match.groupdict()
+            if found.get("half_hour"):
+                return now - timedelta(minutes=30)
+            return now - timedelta(**{UNITS[found["unit"]]: int(found["count"] or 1)})
         return _calendar(text, zone, now)
     except (ValueError, OverflowError):  # no such day or time, offset out of range, year out of range
         return None
@@ -200,7 +216,7 @@ def _rfc822(match: re.Match[str]) -> datetime | None:
 
 
 def _calendar(text: str, zone: ZoneInfo, now: datetime) -> datetime | None:
-    """Day + month (number or name) + year, or a today/yesterday word, with an optional time.
+    """Day + month (number or name) + optional year, or a today/yesterday word, with an optional time.
 
     Whatever is left after taking out the time and the date may only be weekday names,
     connectors, "year" words and punctuation.
@@ -219,12 +235,35 @@ def _calendar(text: str, zone: ZoneInfo, now: datetime) -> datetime | None:
         day, month, year = int(found[1]), MONTHS[found[2]], int(found[3])
     elif found := _MONTH_DAY_YEAR.search(text):
         day, month, year = int(found[2]), MONTHS[found[1]], int(found[3])
+    elif found := _DAY_MONTH.search(text):
+        day, month, year = int(found[1]), MONTHS[found[2]], None
+    elif found := _MONTH_DAY.search(text):
+        day, month, year = int(found[2]), MONTHS[found[1]], None
     else:
         return _day_word(text, zone, now, hour, minute, second)
     rest = f"{text[: found.start()]} {text[found.end() :]}"
     if _DIGIT.search(rest) or not all(word in FILLER or word in WEEKDAYS for word in _WORD.findall(rest)):
         return None
+    if year is None:
+        return _latest_year(month, day, time(hour, minute, second), zone, now)
     return datetime(year, month, day, hour, minute, second, tzinfo=zone).astimezone(timezone.utc)
+
+
+def _latest_year(month: int, day: int, clock: time, zone: ZoneInfo, now: datetime) -> datetime | None:
+    """A date printed without a year, in the latest year that puts it not after ``now``, else None.
+
+    Looks back as far as 29 February needs (eight years, across 2100); no such day in any of them
+    (31 April) is None.
+    """
+    this_year = now.astimezone(zone).year
+    for year in range(this_year, this_year - 9, -1):
+        try:
+            value = datetime.combine(date(year, month, day), clock, tzinfo=zone).astimezone(timezone.utc)
+        except ValueError:
+            continue
+        if value <= now:
+            return value
+    return None
 
 
 def _day_word(text: str, zone: ZoneInfo, now: datetime, hour: int, minute: int, second: int) -> datetime | None:
@@ -266,7 +305,8 @@ def parse_date(
 ) -> datetime | None:
     """Parse a date string as printed by news sites; return a tz-aware datetime in UTC, or None.
 
-    :param languages: hints for dateparser (default uk, ru, en); the fast path knows all three.
+    :param languages: hints for dateparser (default uk, ru, en); the fast path knows these three and
+        German whatever the hints.
     :param tz: the zone of local times (strings without an offset).
     :param now: the moment relative dates resolve against and the future limit (default: the
         current time; a naive value is a wall-clock time in ``tz``).
