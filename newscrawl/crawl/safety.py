@@ -181,6 +181,8 @@ class SafeTargets:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.policy = targets_for(crawler)
+        #: schemes besides http(s) the operator allowed (``scrapy shell`` allows ``file`` for a saved page)
+        self.schemes = ("http", "https", *crawler.settings.getlist("NEWSCRAWL_LOCAL_SCHEMES"))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SafeTargets:
@@ -190,7 +192,7 @@ class SafeTargets:
     async def process_request(self, request: Request) -> None:
         """Raise :class:`UnsafeRequest` for a request that must not be made."""
         self.policy.name_start_host(request)
-        reason = await self.policy.refusal(request.url)
+        reason = await self.policy.refusal(request.url, allowed_schemes=self.schemes)
         if reason is None:
             return
         self.crawler.stats.inc_value(f"newscrawl/unsafe/{reason}")

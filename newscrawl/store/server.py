@@ -3,9 +3,11 @@ SQLite, from PyPI) serving ``./data/mongo/``, and the one ``python -m newscrawl 
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -34,6 +36,20 @@ def port_is_free(port: int) -> bool:
     """Whether nothing listens on 127.0.0.1:``port``."""
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+#: ``prctl`` option: the signal a process gets when the thread that started it dies (Linux)
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child, before ``exec``: be sent SIGTERM when the parent dies, however it dies (SIGKILL
+    included), so that no server outlives its crawl. A no-op where ``prctl`` does not exist."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def _nx_command() -> str:
@@ -74,8 +90,11 @@ class EmbeddedServer:
             _nx_command(), "--data-dir", str(directory), "--port", str(server.port),
             "--pid-file", str(server.pid_file), "--log-file", str(server.log_file),
         ]  # fmt: skip
+        # its own session: a Ctrl-C meant for the crawl does not stop the server under it; it dies
+        # with the thread that starts it (the main thread, or a storage thread living as long as the crawl)
         server.process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True, preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
