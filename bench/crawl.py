@@ -1,7 +1,7 @@
 """Crawl benchmark: bare Scrapy, the project spider with validation, and the whole crawl into the
 embedded database, on the same real-size pages; prints a markdown table.
 
-Run: ``python bench/crawl.py [--pages 600] [--repeats 3] [--memory-pages 10000,100000] [--json FILE]``.
+Run: ``python bench/crawl.py [--pages 1000] [--repeats 3] [--memory-pages 10000,100000] [--json FILE]``.
 
 - Pages: ``bench/crawl_pages.py`` serves, from a process of its own on 127.0.0.1, the real regional
   captures of ``tests/sites/`` and the Fundus pages of ``tests/files/fundus/``, each under many URLs
@@ -209,11 +209,12 @@ def crawl_table(runs: list[Run], site: PageServer, pages: int, repeats: int) -> 
     bare_rate = statistics.median(run.rate for run in by_name["bare"])
     regional = sum(not t["path"].startswith("generic/") for t in site.templates)
     mean_kb = statistics.mean(t["bytes"] for t in site.templates) / 1024
+    listings = pages // PER_LISTING
     lines = [
         f"Each crawl: {pages:,} article pages ({len(site.templates)} real pages: {regional} regional captures read by "
         f"their site parsers, {len(site.templates) - regional} Fundus pages read by the generic parser; "
         f"{mean_kb:,.0f} KB of HTML on average, sent gzipped; each under many URLs with its body's words redrawn) "
-        f"and {math.ceil(pages / PER_LISTING)} listing pages, from a loopback HTTP server in its own process; "
+        f"and {listings} listing page{'s' if listings > 1 else ''}, from a loopback HTTP server in its own process; "
         f"{CONCURRENCY} concurrent requests; configurations alternated, {repeats} crawls of each; time and CPU "
         f"(/proc) from spider open to engine stop.",
         "",
@@ -252,7 +253,7 @@ def memory_table(runs: list[Run]) -> str:
 
 def main() -> None:
     cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    cli.add_argument("--pages", type=int, default=600, help="article pages a timed crawl (0: memory crawls only)")
+    cli.add_argument("--pages", type=int, default=1000, help="article pages a timed crawl (0: memory crawls only)")
     cli.add_argument("--repeats", type=int, default=3, help="crawls of each configuration, alternated")
     cli.add_argument("--memory-pages", default="", help="comma-separated sizes of full crawls for the peak RSS")
     cli.add_argument("--json", type=Path, help="write the figures here")

@@ -67,7 +67,7 @@ def main() -> None:
     args = cli.parse_args()
     sizes = {"crawl": "200", "memory": "2000,10000", "dates": "10000", "fuzz": "2000", "mongo": "2000",
              "dedupe": "20000", "redis": "200000"} if args.quick else {
-        "crawl": "600", "memory": "10000,100000", "dates": "10000", "fuzz": "10000", "mongo": "5000",
+        "crawl": "1000", "memory": "10000,100000", "dates": "10000", "fuzz": "10000", "mongo": "5000",
         "dedupe": "100000", "redis": "1000000"}
     sizes.update(dict(item.split("=", 1) for item in args.size))
     sections: list[tuple[str, str]] = []
