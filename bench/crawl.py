@@ -1,185 +1,320 @@
-"""Crawl benchmark: the full newscrawl path vs a bare Scrapy spider fetching the same pages.
+"""Crawl benchmark: bare Scrapy, the project spider with validation, and the whole crawl into the
+embedded database, on the same real-size pages; prints a markdown table.
 
-Run: ``python bench/crawl.py [--pages 10000] [--memory-pages 10000,100000]`` (``--pages 0``: the
-memory runs only). A local threaded
-HTTP server serves listing pages of 100 links and generated variations of the UNIAN article page
-(tests/variations.py: the real seed text's words in the documented markup). Each crawl is one
-``scrapy runspider`` process against the same pages:
+Run: ``python bench/crawl.py [--pages 1000] [--repeats 3] [--memory-pages 10000,100000] [--json FILE]``.
 
-- **newscrawl**: the UNIAN parser, validate, dedupe and the storage pipelines into a fresh embedded
-  MongoDB (nx-27017), incremental checks on;
-- **bare**: Scrapy with the same download settings, callbacks that parse nothing and store nothing.
+- Pages: ``bench/crawl_pages.py`` serves, from a process of its own on 127.0.0.1, the real regional
+  captures of ``tests/sites/`` and the Fundus pages of ``tests/files/fundus/``, each under many URLs
+  with the words of its body redrawn per URL (no two are duplicates or near-duplicates), gzipped,
+  and listing pages of 100 links to them. Every timed crawl fetches the same ``--pages`` articles.
+- Configurations, each one ``scrapy runspider`` process with 16 concurrent requests (per domain too),
+  no download delay, no robots.txt, log level INFO, logs in files:
+  1. **bare**: ``bench/crawl_bare_spider.py`` with Scrapy's default settings (fetch, yield URL and
+     body length);
+  2. **validate**: ``bench/crawl_project_spider.py`` (a newscrawl site spider: site parsers for the
+     regional pages, the generic parser for the Fundus pages) with the project's settings, the
+     validation pipeline only, no incremental checks, nothing stored;
+  3. **full**: the same spider with every pipeline, middleware and extension of the project, into
+     an embedded MongoDB (nx-27017) the benchmark starts (a fresh database per crawl).
+  They run alternated (1, 2, 3, 1, 2, 3, …), ``--repeats`` times each.
+- Figures (``bench/crawl_probe.py``, an extension in each crawl, from spider open to engine stop):
+  article pages per second; CPU milliseconds per article page of the crawler process and of the
+  nx-27017 process (``/proc``); database commands the crawler sent (pymongo command monitoring)
+  per stored article. ``--memory-pages``: full crawls of those sizes, the crawler's peak RSS.
 
-Prints pages/s of both and the ratio, and the peak RSS (the kernel's ``VmHWM`` of the crawler
-process) of newscrawl runs of each ``--memory-pages`` size. ``--json FILE`` writes the figures for ``bench/run_all.py``.
-Not a test.
+Stdout is the markdown table only; progress goes to stderr, logs to a temporary directory (kept,
+and named on stderr, when a crawl fails or with ``--keep``). ``--json FILE`` writes the figures for
+``bench/run_all.py``. Not a test.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
+import math
+import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
-import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(HERE)]
 
-from localsite import QuietHandler, crawl_env, serving, write_local_spider  # noqa: E402
-from variations import article_page  # noqa: E402
+from crawl_probe import tree_cpu_seconds  # noqa: E402
+from localsite import crawl_env  # noqa: E402
 
+from newscrawl import settings as project  # noqa: E402
 from newscrawl.store.server import EmbeddedServer  # noqa: E402
 
 PER_LISTING = 100
-BARE_SPIDER = '''
-import scrapy
+CONCURRENCY = 16
+PROBE = "crawl_probe.CrawlProbe"
 
 
-class BareSpider(scrapy.Spider):
-    name = "bench_bare"
-    start_urls = ["{base}/list?page=%d" % n for n in range(1, {listings} + 1)]
+@dataclass(frozen=True)
+class Configuration:
+    """One way of crawling the site: its spider module and its settings."""
 
-    def parse(self, response):
-        for href in response.css("a::attr(href)").getall():
-            yield response.follow(href, self.parse_article)
-
-    def parse_article(self, response):
-        return None
-'''
+    name: str
+    title: str
+    spider: Path
+    project: bool
+    settings: dict[str, object]
 
 
-class Site(QuietHandler):
-    """Listing pages of 100 links; article pages rendered once and cached."""
-
-    cache: dict[int, bytes] = {}
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        if match := re.fullmatch(r"/list\?page=(\d+)", self.path):
-            first = (int(match.group(1)) - 1) * PER_LISTING
-            links = "".join(f'<a href="/world/generated-story-number-{n}-{13000000 + n}.html">s</a>'
-                            for n in range(first, first + PER_LISTING))
-            data = f"<html><body>{links}</body></html>".encode()
-        elif match := re.fullmatch(r"/world/generated-story-number-(\d+)-\d+\.html", self.path):
-            number = int(match.group(1))
-            data = Site.cache.get(number) or Site.cache.setdefault(number, article_page(number).encode())
-        else:
-            self.send_error(404)
-            return
-        self.reply(200, data)
+CONFIGURATIONS = (
+    Configuration("bare", "bare Scrapy spider (fetch, yield url + length)", HERE / "crawl_bare_spider.py", False,
+                  {"EXTENSIONS": {PROBE: 0}}),
+    Configuration("validate", "project spider + validate, no storage", HERE / "crawl_project_spider.py", True,
+                  {"ITEM_PIPELINES": {"pipelines.validate.ValidatePipeline": 100}, "NEWSCRAWL_INCREMENTAL": False,
+                   "EXTENSIONS": {**project.EXTENSIONS, "newscrawl.ops.runs.RunRecorder": None, PROBE: 0}}),
+    Configuration("full", "all pipelines, embedded nx-27017", HERE / "crawl_project_spider.py", True,
+                  {"EXTENSIONS": {**project.EXTENSIONS, PROBE: 0}}),
+)
 
 
-def stats_of(log: Path) -> dict[str, float]:
-    """Numbers in the final stats dump of a Scrapy log."""
-    text = log.read_text(encoding="utf-8")
-    dump = text[text.rindex("Dumping Scrapy stats"):]
-    return {key: float(value) for key, value in re.findall(r"'([\w/.-]+)': (\d+(?:\.\d+)?)", dump)}
+@dataclass(frozen=True)
+class PageServer:
+    """The running page server: its process, base URL and templates (path, size in bytes)."""
+
+    process: subprocess.Popen[str]
+    base: str
+    templates: list[dict[str, Any]]
 
 
-def crawl(module: Path, pages: int, work: Path, mongo_uri: str, *, bare: bool) -> dict[str, float]:
-    """Run one crawl of ``pages`` article pages; its stats."""
-    log = work / f"{module.stem}-{pages}.log"
-    env = crawl_env(work, mongo_uri, f"bench_{module.stem}_{pages}", PYTHONPATH=str(ROOT),
-                    SCRAPY_SETTINGS_MODULE="newscrawl.settings", NEWSCRAWL_PLAYWRIGHT="0")
+@contextmanager
+def site_server(prerender: int) -> Iterator[PageServer]:
+    """``bench/crawl_pages.py`` in a process of its own, articles ``0..prerender-1`` rendered in advance."""
+    process = subprocess.Popen([sys.executable, str(HERE / "crawl_pages.py"), "--prerender", str(prerender)],
+                               stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the page server exited with {process.wait()}")
+        ready = json.loads(line)
+        yield PageServer(process, ready["base"], ready["templates"])
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@dataclass
+class Run:
+    """The figures of one crawl."""
+
+    configuration: Configuration
+    pages: int
+    figures: dict[str, Any]
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        return self.figures["stats"]
+
+    @property
+    def rate(self) -> float:
+        return self.pages / self.figures["seconds"]
+
+    @property
+    def crawler_ms(self) -> float:
+        return 1000 * self.figures["crawler_cpu_seconds"] / self.pages
+
+    @property
+    def db_ms(self) -> float:
+        return 1000 * self.figures["db_cpu_seconds"] / self.pages
+
+    @property
+    def kept(self) -> int:
+        """Articles validated (validate) or stored (full)."""
+        key = "newscrawl/mongo/inserted" if self.configuration.name == "full" else "item_scraped_count"
+        return int(self.stats.get(key, 0))
+
+    @property
+    def commands(self) -> int:
+        return sum(self.figures["commands"].values())
+
+
+def crawl(configuration: Configuration, pages: int, site: PageServer, database: EmbeddedServer, work: Path) -> Run:
+    """One crawl of ``pages`` article pages; its figures (raises when it did not fetch them all)."""
+    work.mkdir(parents=True)
+    listings = math.ceil(pages / PER_LISTING)
     settings: dict[str, object] = {
-        "LOG_FILE": log, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 16,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "ROBOTSTXT_OBEY": False, "NEWSCRAWL_LISTING_PAGES": pages // PER_LISTING,
-        "NEWSCRAWL_SITEMAPS": 0,
+        "LOG_FILE": work / "crawl.log", "LOG_LEVEL": "INFO", "BENCH_PROBE_FILE": work / "probe.json",
+        "CONCURRENT_REQUESTS": CONCURRENCY, "CONCURRENT_REQUESTS_PER_DOMAIN": CONCURRENCY,
     }
-    if bare:  # Scrapy as it comes: no pipelines, extensions or newscrawl middlewares
-        settings.update(ITEM_PIPELINES="{}", EXTENSIONS="{}", SPIDER_MIDDLEWARES="{}", ADDONS="{}",
-                        DOWNLOADER_MIDDLEWARES="{}", TWISTED_DNS_RESOLVER="scrapy.resolver.CachingThreadedResolver")
-    args = [sys.executable, "-m", "scrapy", "runspider", str(module)]
+    site_env = {"BENCH_SITE_URL": site.base, "BENCH_LISTINGS": str(listings)}
+    if configuration.project:
+        settings.update(DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=False, ROBOTSTXT_OBEY=False, NEWSCRAWL_SITEMAPS=False,
+                        NEWSCRAWL_LISTING_PAGES=listings, BENCH_DB_PID=database.process.pid if database.process else 0)
+        env = crawl_env(work, database.uri, f"bench_{configuration.name}", PYTHONPATH=os.pathsep.join([str(ROOT), str(HERE)]),
+                        SCRAPY_SETTINGS_MODULE="newscrawl.settings", NEWSCRAWL_PLAYWRIGHT="0", **site_env)
+        cwd = ROOT
+    else:  # Scrapy's defaults: no project settings module, no scrapy.cfg above the working directory
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SCRAPY_", "NEWSCRAWL_"))}
+        env.update(PYTHONPATH=str(HERE), **site_env)
+        cwd = work
+    settings.update(configuration.settings)
+    args = [sys.executable, "-m", "scrapy", "runspider", str(configuration.spider)]
     for name, value in settings.items():
-        args += ["-s", f"{name}={value}"]
-    process = subprocess.Popen(args, cwd=ROOT, env=env)
-    memory = watch_memory(process, log)
-    if process.returncode:
-        raise subprocess.CalledProcessError(process.returncode, args)
-    return {**stats_of(log), **memory}
+        args += ["-s", f"{name}={json.dumps(value) if isinstance(value, (dict, bool)) else value}"]
+    site_cpu = tree_cpu_seconds(site.process.pid)
+    with (work / "output.log").open("wb") as output:
+        code = subprocess.run(args, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, check=False).returncode
+    site_cpu = tree_cpu_seconds(site.process.pid) - site_cpu
+    probe = work / "probe.json"
+    if code or not probe.exists():
+        raise RuntimeError(f"{configuration.name} crawl failed (exit {code}); see {work}")
+    run = Run(configuration, pages, {**json.loads(probe.read_text(encoding="utf-8")), "site_cpu_seconds": site_cpu})
+    fetched = int(run.stats.get("response_received_count", 0)) - listings
+    if fetched != pages:
+        raise RuntimeError(f"{configuration.name} crawl fetched {fetched} of {pages} article pages; see {work}")
+    return run
 
 
-def watch_memory(process: subprocess.Popen[bytes], log: Path, every: float = 1.0) -> dict[str, float]:
-    """Sample the crawl's memory from /proc until it exits; print a line a minute.
-
-    Scrapy's ``memusage/*`` stats read ``ru_maxrss``, which a process started from this one
-    inherits (this process holds every page it serves), so they overstate a crawl's memory; the
-    kernel's ``VmHWM`` (peak) and ``VmRSS`` of the crawler itself do not.
-    """
-    status = Path(f"/proc/{process.pid}/status")
-    started = time.monotonic()
-    peak = startup = 0.0
-    next_report = 60.0
-    while process.poll() is None:
-        try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-        except OSError:
-            break
-        rss, peak = kib_to_mb(fields.get("VmRSS")), max(peak, kib_to_mb(fields.get("VmHWM")))
-        elapsed = time.monotonic() - started
-        startup = startup or (rss if log.exists() and "Spider opened" in log.read_text(encoding="utf-8") else 0.0)
-        if elapsed >= next_report:
-            crawled = re.findall(r"Crawled (\d+) pages", log.read_text(encoding="utf-8")) if log.exists() else []
-            print(f"  {elapsed:5.0f} s: {crawled[-1] if crawled else 0} pages, RSS {rss:,.0f} MB, peak {peak:,.0f} MB", flush=True)
-            next_report += 60.0
-        time.sleep(every)
-    process.wait()
-    return {"rss/peak_mb": peak, "rss/startup_mb": startup}
+def spread(values: list[float], digits: int = 1) -> str:
+    """``min / median / max``."""
+    return " / ".join(f"{value:,.{digits}f}" for value in (min(values), statistics.median(values), max(values)))
 
 
-def kib_to_mb(value: str | None) -> float:
-    """``"123456 kB"`` (a /proc status field) in MB."""
-    return int(value.split()[0]) / 1024 if value else 0.0
+def median_run(runs: list[Run]) -> Run:
+    """The run with the median number of database commands (the one whose breakdown is shown)."""
+    return sorted(runs, key=lambda run: run.commands)[len(runs) // 2]
+
+
+def commands_cell(runs: list[Run]) -> str:
+    """Database commands per kept article (median of the runs), the largest kinds of the median run."""
+    if not any(run.commands for run in runs):
+        return "0"
+    shown = median_run(runs)
+    per_article = statistics.median(run.commands / max(1, run.kept) for run in runs)
+    kinds = Counter(shown.figures["commands"]).most_common()
+    parts = [f"{name} {count / max(1, shown.kept):.2f}" for name, count in kinds[:4]]
+    if rest := sum(count for _, count in kinds[4:]):
+        parts.append(f"other {rest / max(1, shown.kept):.2f}")
+    return f"{per_article:.2f} ({', '.join(parts)})"
+
+
+def crawl_table(runs: list[Run], site: PageServer, pages: int, repeats: int) -> str:
+    """The markdown table of the alternated crawls, with a line on what was crawled."""
+    by_name = {c.name: [run for run in runs if run.configuration is c] for c in CONFIGURATIONS}
+    bare_rate = statistics.median(run.rate for run in by_name["bare"])
+    regional = sum(not t["path"].startswith("generic/") for t in site.templates)
+    mean_kb = statistics.mean(t["bytes"] for t in site.templates) / 1024
+    listings = pages // PER_LISTING
+    lines = [
+        f"Each crawl: {pages:,} article pages ({len(site.templates)} real pages: {regional} regional captures read by "
+        f"their site parsers, {len(site.templates) - regional} Fundus pages read by the generic parser; "
+        f"{mean_kb:,.0f} KB of HTML on average, sent gzipped; each under many URLs with its body's words redrawn) "
+        f"and {listings} listing page{'s' if listings > 1 else ''}, from a loopback HTTP server in its own process; "
+        f"{CONCURRENCY} concurrent requests; configurations alternated, {repeats} crawls of each; time and CPU "
+        f"(/proc) from spider open to engine stop.",
+        "",
+        "| configuration | pages/s (min / median / max) | share of bare's median rate | crawler CPU ms per page "
+        "(min / median / max) | nx-27017 CPU ms per page (min / median / max) | crawler + nx-27017 CPU ms per page "
+        "(median) | database commands per stored article (median; by command) | articles kept (min) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for configuration in CONFIGURATIONS:
+        group = by_name[configuration.name]
+        rates = [run.rate for run in group]
+        share = f"{statistics.median(rates) / bare_rate:.0%} ({min(rates) / bare_rate:.0%}–{max(rates) / bare_rate:.0%})"
+        uses_db = configuration.name == "full"
+        db = spread([run.db_ms for run in group]) if uses_db else "—"
+        total = statistics.median(run.crawler_ms + (run.db_ms if uses_db else 0) for run in group)
+        commands = commands_cell(group) if configuration.project else "—"
+        kept = "—" if not configuration.project else \
+            f"{min(run.kept for run in group):,} {'stored' if uses_db else 'validated'}"
+        lines.append(f"| {configuration.title} | {spread(rates)} | {share} | {spread([run.crawler_ms for run in group])} "
+                     f"| {db} | {total:,.1f} | {commands} | {kept} |")
+    return "\n".join(lines)
+
+
+def memory_table(runs: list[Run]) -> str:
+    """The markdown table of the memory crawls."""
+    lines = ["| articles crawled (all pipelines, embedded nx-27017) | crawler peak RSS | crawler RSS at spider open "
+             "| growth from the smallest crawl | pages/s | articles stored |",
+             "|---|---|---|---|---|---|"]
+    smallest = runs[0].figures["peak_rss_mb"]
+    for run in runs:
+        peak = run.figures["peak_rss_mb"]
+        lines.append(f"| {run.pages:,} | {peak:,.0f} MB | {run.figures['rss_at_open_mb']:,.0f} MB | "
+                     f"{peak - smallest:+,.0f} MB | {run.rate:,.1f} | {run.kept:,} |")
+    return "\n".join(lines)
 
 
 def main() -> None:
-    cli = argparse.ArgumentParser(description=__doc__)
-    cli.add_argument("--pages", type=int, default=10_000)
-    cli.add_argument("--memory-pages", default="10000,100000", help="comma-separated crawl sizes for peak RSS")
+    cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    cli.add_argument("--pages", type=int, default=1000, help="article pages a timed crawl (0: memory crawls only)")
+    cli.add_argument("--repeats", type=int, default=3, help="crawls of each configuration, alternated")
+    cli.add_argument("--memory-pages", default="", help="comma-separated sizes of full crawls for the peak RSS")
     cli.add_argument("--json", type=Path, help="write the figures here")
+    cli.add_argument("--keep", action="store_true", help="keep the logs and databases (named on stderr)")
     args = cli.parse_args()
-    results: dict[str, object] = {"pages": args.pages}
-    with tempfile.TemporaryDirectory() as tmp, serving(Site) as base:
-        work = Path(tmp)
-        mongo = EmbeddedServer.start(work / "mongo")
+    memory_sizes = sorted(int(n) for n in args.memory_pages.split(",") if n.strip())
+    if any(size % PER_LISTING for size in [args.pages, *memory_sizes]):
+        cli.error(f"crawl sizes are whole listing pages: multiples of {PER_LISTING}")
+    work = Path(tempfile.mkdtemp(prefix="bench-crawl-"))
+    failed = True
+    try:
+        database = EmbeddedServer.start(work / "mongo")
         try:
-            biggest = max([args.pages, *(int(n) for n in args.memory_pages.split(",") if n)])
-            full = write_local_spider(work / "full_spider.py", name="bench_full", base=base,
-                                      article_pattern=r"/world/generated-story-number-\d+-(?P<id>\d+)\.html$",
-                                      listing_path="/list?page={page}")
-            bare = work / "bare_spider.py"
-            bare.write_text(BARE_SPIDER.format(base=base, listings=args.pages // PER_LISTING), encoding="utf-8")
-            for n in range(biggest):  # render every page before timing anything
-                Site.cache.setdefault(n, article_page(n).encode())
-            full_stats: dict[str, float] = {}
-            if args.pages:
-                bare_stats = crawl(bare, args.pages, work, mongo.uri, bare=True)
-                full_stats = crawl(full, args.pages, work, mongo.uri, bare=False)
-                rate = {name: stats["response_received_count"] / stats["elapsed_time_seconds"]
-                        for name, stats in (("bare", bare_stats), ("newscrawl", full_stats))}
-                results.update(bare_pages_per_s=rate["bare"], newscrawl_pages_per_s=rate["newscrawl"],
-                               ratio=rate["newscrawl"] / rate["bare"], stored=full_stats.get("newscrawl/mongo/inserted", 0))
-                print(f"crawl of {args.pages:,} article pages: bare Scrapy {rate['bare']:,.0f} pages/s, newscrawl "
-                      f"{rate['newscrawl']:,.0f} pages/s ({results['ratio']:.0%} of bare), "
-                      f"{results['stored']:,.0f} articles stored")
-            memory = {}
-            for size in (int(n) for n in args.memory_pages.split(",") if n):
-                stats = full_stats if size == args.pages else crawl(full, size, work, mongo.uri, bare=False)
-                memory[size] = stats["rss/peak_mb"]
-                rate = stats["response_received_count"] / stats["elapsed_time_seconds"]
-                print(f"newscrawl crawl of {size:,} pages: peak RSS {memory[size]:,.0f} MB "
-                      f"(RSS when the spider opened {stats['rss/startup_mb']:,.0f} MB), {rate:,.0f} pages/s, "
-                      f"{stats.get('newscrawl/mongo/inserted', 0):,.0f} articles stored")
-            results["peak_rss_mb"] = memory
+            with site_server(args.pages) as site:
+                runs, memory_runs = [], []
+                schedule = [c for _ in range(args.repeats) for c in CONFIGURATIONS] if args.pages else []
+                for number, configuration in enumerate(schedule, 1):
+                    run = crawl(configuration, args.pages, site, database, work / f"{number:02d}-{configuration.name}")
+                    runs.append(run)
+                    print(f"crawl {number}/{len(schedule)} ({configuration.name}): {run.rate:,.1f} pages/s, CPU ms per "
+                          f"page: crawler {run.crawler_ms:,.1f}, nx-27017 {run.db_ms:,.1f}, "
+                          f"page server {1000 * run.figures['site_cpu_seconds'] / run.pages:,.1f}",
+                          file=sys.stderr, flush=True)
+                full = CONFIGURATIONS[-1]
+                for size in memory_sizes:
+                    run = crawl(full, size, site, database, work / f"memory-{size}")
+                    memory_runs.append(run)
+                    print(f"memory crawl of {size:,}: peak RSS {run.figures['peak_rss_mb']:,.0f} MB",
+                          file=sys.stderr, flush=True)
         finally:
-            mongo.stop()
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+            database.stop()
+        tables = ([crawl_table(runs, site, args.pages, args.repeats)] if runs else []) + \
+            ([memory_table(memory_runs)] if memory_runs else [])
+        print("\n\n".join(tables))
+        if args.json:
+            args.json.write_text(json.dumps(figures(runs, memory_runs), indent=2), encoding="utf-8")
+        failed = False
+    finally:
+        if failed or args.keep:
+            print(f"logs and databases kept in {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def figures(runs: list[Run], memory_runs: list[Run]) -> dict[str, Any]:
+    """The figures ``bench/run_all.py`` reads: median rates per configuration and the memory crawls."""
+    medians = {c.name: statistics.median(run.rate for run in runs if run.configuration is c) for c in CONFIGURATIONS} \
+        if runs else {}
+    full = [run for run in runs if run.configuration.name == "full"]
+    return {
+        "pages": runs[0].pages if runs else 0,
+        "pages_per_s": medians,
+        "bare_pages_per_s": medians.get("bare", 0),
+        "newscrawl_pages_per_s": medians.get("full", 0),
+        "ratio": medians["full"] / medians["bare"] if runs else 0,
+        "commands_per_article": statistics.median(run.commands / max(1, run.kept) for run in full) if full else 0,
+        "runs": [{"configuration": run.configuration.name, "pages_per_s": run.rate, "crawler_cpu_ms": run.crawler_ms,
+                  "db_cpu_ms": run.db_ms,
+                  "site_cpu_ms": 1000 * run.figures["site_cpu_seconds"] / run.pages, "kept": run.kept, "commands": run.figures["commands"]} for run in runs],
+        "peak_rss_mb": {run.pages: run.figures["peak_rss_mb"] for run in memory_runs},
+    }
 
 
 if __name__ == "__main__":
