@@ -118,6 +118,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     print(f"serving the databases in {server.directory}; Ctrl-C stops it", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print("nx-27017 answers some MongoDB queries differently: see docs/QUERYING.md for the forms that work", flush=True)
     try:
         while not stop.wait(1.0):
             if server.process and server.process.poll() is not None:
