@@ -67,7 +67,7 @@ def main() -> None:
             storage.db.articles.update_one({"url_key": doc["url_key"]}, {"$set": doc}, upsert=True)
         upserts = len(upsert_docs) / (time.perf_counter() - start)
         storage.db.articles.delete_many({})
-        store = ArticleStore(storage.db, storage.traits)
+        store = ArticleStore(storage.db)
         batches = [[dict(d) for d in docs[i : i + 200]] for i in range(0, len(docs), 200)]
         start = time.perf_counter()
         for batch in batches:

@@ -1,5 +1,9 @@
 """Store articles in MongoDB: batched unordered bulk writes, revisions, spill to disk on outage.
 
+Each batch of articles is followed by one write of their keys (``article_keys``: URL, story,
+text and SimHash band keys, see ``newscrawl/store/keys.py``), which dedupe and the incremental
+check read.
+
 Uses ``MONGO_URI`` / ``MONGO_DATABASE`` (environment or ``-s``); with no ``MONGO_URI`` the
 embedded server is used (see ``newscrawl/store/database.py``; the crawl's one storage
 service is ``newscrawl/store/service.py``). Works with or without the normalize and dedupe

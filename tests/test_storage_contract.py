@@ -12,11 +12,12 @@ import json
 import os
 import re
 from collections.abc import Callable
-from dataclasses import fields, replace
+from dataclasses import fields
 from datetime import datetime, timezone
 from typing import Any
 
 import pytest
+from pymongo import MongoClient, UpdateOne, monitoring
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
@@ -24,6 +25,7 @@ from newscrawl.extract.urls import url_key
 from newscrawl.store.database import Storage, index_models, redact_uri
 from newscrawl.store.dedupe import Deduper, add_bands
 from newscrawl.store.errors import DUPLICATE_KEY
+from newscrawl.store.keys import KeyIndex
 from newscrawl.store.nx import MONGODB, NX_27017, ServerTraits, server_traits
 from newscrawl.store.writer import ArticleStore
 
@@ -162,6 +164,17 @@ def _text_needs_index(storage: Storage) -> bool:
     return False
 
 
+def _set_dates_are_dates(storage: Storage) -> bool:
+    probe = storage.db.probe_set_dates
+    when = datetime(2023, 2, 18, 4, 24, tzinfo=UTC)
+    probe.insert_one({"_id": 1, "inserted": when})
+    probe.update_one({"_id": 1}, {"$set": {"whole": {"at": when}}})
+    stored = probe.find_one({"_id": 1})
+    assert stored["inserted"] == when and stored["whole"]["at"] == when  # what the project relies on
+    probe.update_one({"_id": 1}, {"$set": {"set": when}})
+    return probe.find_one({"_id": 1})["set"] == when
+
+
 #: trait -> what the server in use really does (True: as the trait's name says)
 OBSERVED: dict[str, Callable[[Storage], bool]] = {
     "secondary_in_is_indexed": _in_is_indexed,
@@ -175,6 +188,7 @@ OBSERVED: dict[str, Callable[[Storage], bool]] = {
     "compound_group_id": _groups_by_compound_id,
     "max_of_dates_is_date": _max_of_dates_is_date,
     "text_needs_index": _text_needs_index,
+    "set_dates_are_dates": _set_dates_are_dates,
 }
 
 
@@ -187,7 +201,7 @@ def test_the_adapter_claims_what_the_server_does(storage: Storage, trait: str) -
     assert OBSERVED[trait](storage) is getattr(storage.traits, trait), f"{storage.traits.server}: {trait}"
 
 
-# -- the query each trait chooses and its workaround answer alike -------------------------------
+# -- the key collection answers what the articles hold -------------------------------------------
 
 
 def _key(path: str) -> str:
@@ -200,32 +214,120 @@ def _article(path: str, source_id: str | None, simhash: int, **fields: Any) -> d
                       "source_id": source_id, "simhash": simhash, **fields})
 
 
-@pytest.mark.parametrize("indexed", [False, True], ids=["one lookup per key", "one $in/$or query"])
-def test_both_ways_of_looking_up_several_keys_agree(storage: Storage, indexed: bool) -> None:
-    """Whichever query the traits choose, the writer and the deduper find the same articles."""
-    store = ArticleStore(storage.db, replace(storage.traits, secondary_in_is_indexed=indexed, secondary_or_is_indexed=indexed))
+def test_keys_answer_what_the_articles_hold(storage: Storage) -> None:
+    """Existing articles, translations and SimHash band matches found through the key collection
+    (one ``$in`` on ``_id``) are the ones an equality query on the articles' own fields finds."""
+    store = ArticleStore(storage.db)
     store.write([
         _article("uk/1", "1", 0x0123_4567_89AB_CDEF, translations={"en": "https://s.ua/en/1"}),
         _article("en/1", "1", 0x0123_0000_0000_0000),
         _article("uk/2", "2", 0x7FFF_FFFF_FFFF_FFFF),
+        _article("uk/3", None, 0x0123_4567_0000_0000),
     ])
     stored = {doc["url_key"]: doc for doc in storage.db.articles.find()}
-    uk1, en1, uk2 = (stored[_key(path)] for path in ("uk/1", "en/1", "uk/2"))
+    uk1, en1, uk2, uk3 = (stored[_key(path)] for path in ("uk/1", "en/1", "uk/2", "uk/3"))
     assert (uk1["translation_ids"], en1["translation_ids"]) == ({"en": en1["_id"]}, {"uk": uk1["_id"]})
     assert "translation_ids" not in uk2
     assert store.ids_by_url_key({_key("uk/1"), _key("uk/2"), _key("uk/9")}) == {_key("uk/1"): uk1["_id"], _key("uk/2"): uk2["_id"]}
 
-    def existing(path: str, source_id: str | None) -> str | None:
-        found = store.find_existing(_article(path, source_id, 0))
-        return found["url_key"] if found else None
+    asked = [("uk/2", "1"), ("uk/other", "2"), ("uk/2", None), ("uk/9", "9")]
+    found = store.find_existing([_article(path, source_id, 0) for path, source_id in asked])
+    by_fields = [storage.db.articles.find_one({"url_key": _key(path)})
+                 or storage.db.articles.find_one({"story_key": f"s/uk/{source_id}"}) for path, source_id in asked]
+    assert [doc and doc["url_key"] for doc in found] == [doc and doc["url_key"] for doc in by_fields] == [
+        _key("uk/2"),  # the URL key wins over another (earlier) article's story
+        _key("uk/2"),  # the same story under another address
+        _key("uk/2"),
+        None,
+    ]
 
-    assert existing("uk/2", "1") == _key("uk/2")  # the URL key wins over another (earlier) article's story
-    assert existing("uk/other", "2") == _key("uk/2")  # the same story under another address
-    assert existing("uk/2", None) == _key("uk/2")
-    assert existing("uk/9", "9") is None
+    probe = _article("uk/9", None, 0x0123_4567_89AB_CDEE)
+    (near,) = Deduper(store).lookup_many([probe])
+    sharing = {doc["url_key"] for i in range(4) for doc in storage.db.articles.find({f"simhash_band{i}": probe[f"simhash_band{i}"]})
+               if doc["language"] == "uk"}
+    assert {match["url_key"] for match in near.band_matches} == sharing == {_key("uk/1"), _key("uk/3")}
 
-    near = Deduper(store).lookup(_article("uk/9", None, 0x0123_4567_89AB_CDEE)).band_matches
-    assert {match["url_key"] for match in near} == {_key("uk/1"), _key("en/1")}  # 3 bands and 1 band in common
+
+# -- the operations the key collection relies on ----------------------------------------------------
+
+
+def test_in_on_id_is_answered_from_the_primary_key_in_one_reply(storage: Storage) -> None:
+    index = KeyIndex(storage.db)
+    index.keys.insert_many([{"_id": f"url:https://s.ua/{n}", "n": n} for n in range(300)])
+    wanted = [f"url:https://s.ua/{n}" for n in range(0, 600, 2)]
+    assert not _scans_collection(index.keys, {"_id": {"$in": wanted}})
+    commands = _Commands()
+    counted = MongoClient(storage.uri, event_listeners=[commands])
+    try:
+        index.keys = counted[storage.db.name][index.keys.name]
+        found = index.find(wanted)  # 150 of 300 found: more than a default first batch (101)
+        sent = list(commands.names)
+    finally:
+        counted.close()
+    assert sorted(doc["n"] for doc in found.values()) == list(range(0, 300, 2))
+    assert sent == ["find"]
+    assert index.find([]) == {}
+
+
+class _Commands(monitoring.CommandListener):
+    """The names of the commands a client sent."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.names.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def test_key_writes_report_duplicates_and_grow_shared_buckets(storage: Storage) -> None:
+    keys = storage.db.probe_keys
+    keys.insert_many([{"_id": "url:a", "article_id": 1}, {"_id": "band0:uk:0001", "m": ["x"]}])
+    with pytest.raises(BulkWriteError) as caught:
+        keys.insert_many([{"_id": "url:b"}, {"_id": "url:a"}, {"_id": "band0:uk:0001", "m": ["y"]}], ordered=False)
+    assert sorted((e["index"], e["code"]) for e in caught.value.details["writeErrors"]) == [(1, DUPLICATE_KEY), (2, DUPLICATE_KEY)]
+    result = keys.bulk_write([UpdateOne({"_id": "band0:uk:0001"}, {"$addToSet": {"m": {"$each": ["x", "y", "z"]}}}),
+                              UpdateOne({"_id": "band9:none"}, {"$addToSet": {"m": {"$each": ["x"]}}}),
+                              UpdateOne({"_id": "url:a"}, {"$inc": {"n": 1}})], ordered=True)
+    assert result.matched_count == 2
+    assert keys.find_one({"_id": "band0:uk:0001"})["m"] == ["x", "y", "z"]
+    keys.update_one({"_id": "band0:uk:0001"}, {"$pull": {"m": "y"}})
+    assert keys.find_one({"_id": "band0:uk:0001"})["m"] == ["x", "z"]
+    assert keys.find_one({"_id": "url:a"})["n"] == 1
+
+
+def test_the_write_journal_is_struck_off_once(storage: Storage) -> None:
+    keys = storage.db.probe_keys
+    article_ids = storage.db.articles.insert_many([{"url_key": "a"}, {"url_key": "b"}]).inserted_ids
+    keys.insert_one({"_id": "meta", "articles": 0, "pending": {}})
+    keys.update_one({"_id": "meta"}, {"$set": {"pending.t1": {"ids": article_ids, "at": 1.5}}})
+    (entry,) = keys.find_one({"_id": "meta"})["pending"].values()
+    assert {doc["url_key"] for doc in storage.db.articles.find({"_id": {"$in": entry["ids"]}})} == {"a", "b"}
+    finish = ({"_id": "meta", "pending.t1": {"$exists": True}}, {"$unset": {"pending.t1": ""}, "$inc": {"articles": 2}})
+    assert keys.update_one(*finish).matched_count == 1
+    assert keys.update_one(*finish).matched_count == 0
+    assert keys.find_one({"_id": "meta"}) == {"_id": "meta", "articles": 2, "pending": {}}
+    claim = {"_id": "meta", "$or": [{"building": {"$exists": False}}, {"building_at": {"$lt": 1.0}}]}
+    assert keys.update_one(claim, {"$set": {"building": "x", "building_at": 2.0}}).matched_count == 1
+    assert keys.update_one(claim, {"$set": {"building": "y"}}).matched_count == 0
+    assert storage.db.articles.estimated_document_count() == 2
+
+
+def test_rekeying_touches_only_the_articles_own_keys(storage: Storage) -> None:
+    keys = storage.db.probe_keys
+    mine, other = storage.db.articles.insert_many([{"url_key": "a"}, {"url_key": "b"}]).inserted_ids
+    keys.insert_many([{"_id": "url:a", "article_id": mine}, {"_id": "content:h", "article_id": other},
+                      {"_id": "story:s", "article_id": mine}])
+    keys.update_many({"_id": {"$in": ["url:a", "content:h"]}, "article_id": {"$in": [mine]}}, {"$set": {"content_hash": "h2"}})
+    assert {doc["_id"] for doc in keys.find({"content_hash": "h2"})} == {"url:a"}
+    assert keys.delete_many({"_id": {"$in": ["story:s", "content:h"]}, "article_id": {"$in": [mine]}}).deleted_count == 1
+    assert keys.delete_many({"_id": {"$ne": "url:a"}}).deleted_count == 1
+    assert [doc["_id"] for doc in keys.find()] == ["url:a"]
 
 
 # -- operations the project uses on every server --------------------------------------------------

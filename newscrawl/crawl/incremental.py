@@ -1,18 +1,18 @@
 """Incremental crawling: never download an article page that is already stored and unchanged.
 
 - :class:`SkipStoredArticles` (spider middleware) holds back the article requests a feed, listing
-  or sitemap yields, asks MongoDB about all of them at once (``$in`` on the indexed ``url_key``
-  and ``fetched_key``: the canonical and the fetched address), and drops those already stored —
-  unless the listing says the story changed after the stored version (``listed_at`` later than
-  its ``modified_at``/``published_at``): those are fetched again, and the storage pipeline
-  records a revision. (Where the server answers ``$in`` by scanning the collection, as
-  :attr:`~newscrawl.store.nx.ServerTraits.secondary_in_is_indexed` says, the check is one indexed
-  equality lookup per link instead of two indexed ``$in`` lookups per batch.)
+  or sitemap yields, asks MongoDB about all of them at once (one ``$in`` on the ``_id`` of the key
+  collection, :mod:`newscrawl.store.keys`: the canonical and the fetched address of each link),
+  and drops those already stored — unless the listing says the story changed after the stored
+  version (``listed_at`` later than its ``modified_at``/``published_at``): those are fetched
+  again, and the storage pipeline records a revision. One query per page of links (up to
+  :data:`BATCH` links), on MongoDB and on nx-27017 alike.
 - :class:`ConditionalFeeds` (downloader middleware) sends ``If-None-Match``/``If-Modified-Since``
-  for feeds and sitemaps from the validators the server gave last time (collection ``feed_state``);
-  a ``304 Not Modified`` costs no parsing. New validators are saved only when the crawl ran out of
-  work and stored everything (:func:`newscrawl.ops.outcome.crawl_outcome`): after a crawl that stopped
-  early (a time limit too) or could not store its articles, the next run reads the feeds in full.
+  for feeds and sitemaps from the validators the server gave last time (collection ``feed_state``,
+  one lookup by ``_id`` per feed); a ``304 Not Modified`` costs no parsing. New validators are
+  saved, in one bulk write, only when the crawl ran out of work and stored everything
+  (:func:`newscrawl.ops.outcome.crawl_outcome`): after a crawl that stopped early (a time limit
+  too) or could not store its articles, the next run reads the feeds in full.
 
 Both do nothing when the database is unavailable (the dedupe pipeline still stops copies).
 """
@@ -25,13 +25,15 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
+from pymongo import UpdateOne
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from newscrawl.ops.outcome import OK, crawl_outcome
-from newscrawl.store.service import StorageService
 from newscrawl.extract.urls import url_key
+from newscrawl.ops.outcome import OK, crawl_outcome
+from newscrawl.store.keys import KeyIndex, fetched_id, url_id
+from newscrawl.store.service import StorageService
 
 logger = logging.getLogger(__name__)
 BATCH = 500
@@ -101,26 +103,20 @@ class SkipStoredArticles:
 
 def stored_times(storage: Any, requests: list[Request]) -> dict[str, datetime | None] | None:
     """URL key -> when the stored article last changed, for the articles of ``requests`` that are
-    stored; None when the database cannot answer (then everything is fetched: the dedupe pipeline
-    still stops copies)."""
-    keys = list({url_key(request.url) for request in requests})
-    articles = storage.db.articles
-    wanted = {"url_key": 1, "fetched_key": 1, "modified_at": 1, "published_at": 1}
-    stored: dict[str, datetime | None] = {}
+    stored (by canonical address, else by the address it was fetched from); None when the
+    database cannot answer (then everything is fetched: the dedupe pipeline still stops copies).
+    One lookup of the key collection for all of them."""
+    keys = {url_key(request.url) for request in requests}
     try:
-        if storage.traits.secondary_in_is_indexed:  # two indexed lookups per batch
-            docs = [(doc[field], doc) for field in ("url_key", "fetched_key")
-                    for doc in articles.find({field: {"$in": keys}}, wanted)]
-        else:  # $in would scan the collection (seconds at 70,000 articles); an indexed equality
-            # lookup per key costs about 1 ms whatever the size
-            found = ((key, articles.find_one({"url_key": key}, wanted) or articles.find_one({"fetched_key": key}, wanted))
-                     for key in keys)
-            docs = [(key, doc) for key, doc in found if doc is not None]
-        for key, doc in docs:
-            stored[key] = _utc(doc.get("modified_at") or doc.get("published_at"))
+        found = KeyIndex(storage.db).find([url_id(key) for key in keys] + [fetched_id(key) for key in keys])
     except Exception as exc:  # the database went away
         logger.warning("incremental check failed, fetching all: %s", exc)
         return None
+    stored: dict[str, datetime | None] = {}
+    for key in keys:
+        doc = found.get(url_id(key)) or found.get(fetched_id(key))
+        if doc is not None:
+            stored[key] = _utc(doc.get("modified_at") or doc.get("published_at"))
     return stored
 
 
@@ -180,9 +176,9 @@ class ConditionalFeeds:
             await asyncio.to_thread(self._save, state)
 
     def _save(self, state: Any) -> None:
-        for url, validators in self.fresh.items():
-            try:
-                state.update_one({"_id": url}, {"$set": validators}, upsert=True)
-            except Exception as exc:
-                logger.warning("could not remember the validators of %s: %s", url, exc)
-                return
+        """Save this run's validators, all feeds in one bulk write."""
+        try:
+            state.bulk_write([UpdateOne({"_id": url}, {"$set": validators}, upsert=True)
+                              for url, validators in self.fresh.items()], ordered=False)
+        except Exception as exc:
+            logger.warning("could not remember the validators of %d feeds: %s", len(self.fresh), exc)

@@ -3,16 +3,16 @@
 An article is a duplicate when it has the URL key (:func:`newscrawl.extract.urls.url_key`) or the
 (site, language, story id) of a stored article, the same normalized body (``content_hash``), or a
 body whose 64-bit SimHash over word 3-shingles lies within ``max_distance`` bits of a stored one
-(near-duplicate: the same agency story republished elsewhere). Near-duplicate candidates are found
-through four 16-bit band fields (``simhash_band0..3``), each indexed: two hashes within 3 bits
-share at least one band. Memory: a bounded LRU of recent keys (``memory_items``), never a set of
-everything seen.
+(near-duplicate: the same agency story republished elsewhere). Two hashes within 3 bits share at
+least one of four 16-bit bands, so near-duplicate candidates are the articles in the same band
+buckets. Everything stored is asked of the key collection (:mod:`newscrawl.store.keys`): one
+``$in`` on ``_id`` answers a whole batch of articles (:meth:`Deduper.lookup_many`). Memory: a
+bounded LRU of recent keys (``memory_items``), never a set of everything seen.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -20,13 +20,11 @@ from enum import Enum
 from typing import Any
 
 from newscrawl.store.database import SIMHASH_BANDS
-from newscrawl.store.writer import ArticleStore, is_newer_version, story_key
-
-logger = logging.getLogger(__name__)
+from newscrawl.store.keys import alias_id, band_ids, content_id, parse_band_entry, simhash_bands, story_id, url_id
+from newscrawl.store.writer import ArticleStore, Duplicate, is_newer_version, story_key
 
 _WORDS = re.compile(r"\w+")
 _MASK64 = (1 << 64) - 1
-BAND_BITS = 64 // SIMHASH_BANDS
 #: recent documents kept whole (to attach duplicates' URLs before they are written) and recent
 #: SimHashes scanned in memory (not yet queryable); older ones are in the database
 RECENT_DOCS = 5_000
@@ -81,12 +79,6 @@ def add_bands(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def simhash_bands(value: int) -> list[int]:
-    """The four 16-bit bands of a 64-bit SimHash."""
-    mask = (1 << BAND_BITS) - 1
-    return [value >> (BAND_BITS * i) & mask for i in range(SIMHASH_BANDS)]
-
-
 def hamming(a: int, b: int) -> int:
     """Number of differing bits."""
     return (a ^ b).bit_count()
@@ -119,20 +111,20 @@ class Decision:
 
 @dataclass
 class StoredMatches:
-    """What the database holds that may match a document: read by :meth:`Deduper.lookup`."""
+    """What the database holds that may match a document: read by :meth:`Deduper.lookup_many`."""
 
-    existing: dict[str, Any] | None = None  # the article with the same URL key or story key
+    existing: dict[str, Any] | None = None  # the summary of the article with the same URL key or story key
     aliased: bool = False  # the URL key is a stored duplicate's
     same_content: str | None = None  # url_key of an article with the same content hash
-    band_matches: list[dict[str, Any]] = field(default_factory=list)  # sharing a SimHash band
+    band_matches: list[dict[str, Any]] = field(default_factory=list)  # same language, sharing a SimHash band
 
 
 class Deduper:
     """Checks article documents against the database and a bounded in-run memory.
 
-    Two steps: :meth:`lookup` only reads the database (any thread may run it, several at once),
-    :meth:`decide` weighs its answer against the in-run memory and remembers what is kept (one
-    thread, in order). :meth:`check` does both.
+    Two steps: :meth:`lookup_many` only reads the database (any thread may run it), :meth:`decide`
+    weighs its answer against the in-run memory and remembers what is kept (one thread, in
+    order). :meth:`check` does both for one document.
     """
 
     def __init__(
@@ -153,45 +145,53 @@ class Deduper:
         self._recent_docs: OrderedDict[str, dict[str, Any]] = OrderedDict()  # url_key -> doc (pending ones)
         self._recent_hashes: OrderedDict[str, tuple[int, str | None]] = OrderedDict()  # url_key -> (simhash, lang)
         self._recent_bands: dict[tuple[int, int], set[str]] = {}  # (band, value) -> url_keys, for _recent_hashes
+        self._recent_aliases: OrderedDict[str, str] = OrderedDict()  # duplicate's url_key -> original's, to record
 
     def check(self, doc: dict[str, Any], *, use_database: bool = True) -> Decision:
-        """:meth:`lookup` then :meth:`decide`; ``use_database=False`` consults the in-run memory only."""
-        stored = self.lookup(doc) if use_database and self.store is not None else None
+        """:meth:`lookup_many` then :meth:`decide`; ``use_database=False`` consults the in-run memory only."""
+        stored = self.lookup_many([doc])[0] if use_database and self.store is not None else None
         return self.decide(doc, stored)
 
-    def lookup(self, doc: dict[str, Any]) -> StoredMatches:
-        """Read what the database holds that may match ``doc`` (no in-run state is touched).
+    def lookup_many(self, docs: list[dict[str, Any]]) -> list[StoredMatches]:
+        """Read what the database holds that may match each of ``docs`` (no in-run state is
+        touched): one ``$in`` on the key collection's ``_id`` for all of them.
 
-        ``doc`` carries ``url_key``, ``content_hash``, ``simhash`` and the band fields
-        (:func:`add_bands`). Stops at the first exact match. The bands are one ``$or`` where the
-        server answers it from the indexes, else one indexed lookup per band. A text with a SimHash
-        needs no content-hash query: the same words hash alike, so a copy shares all four bands.
+        Each doc carries ``url_key``, ``content_hash``, ``simhash`` and ``language``. The answer
+        for one doc stops at the first kind of match, in the order: same URL key or story
+        (``existing``), a stored duplicate's URL (``aliased``), the same text (by its content
+        hash, with or without a SimHash), texts in the same language sharing a SimHash band.
         """
         assert self.store is not None
-        found = StoredMatches(existing=self.store.find_existing(doc))
-        if found.existing is not None:
-            return found
-        found.aliased = self.store.aliases.find_one({"_id": doc["url_key"]}, {"_id": 1}) is not None
-        if found.aliased:
-            return found
-        if doc.get("simhash") is None:  # a short text: only its content hash can match
-            if doc.get("content_hash"):
-                same = self.store.articles.find_one({"content_hash": doc["content_hash"]}, {"url_key": 1})
-                found.same_content = same["url_key"] if same else None
-            return found
-        # the same words give the same SimHash: a same-content copy is among the band matches
-        bands = [{f"simhash_band{i}": doc[f"simhash_band{i}"]} for i in range(SIMHASH_BANDS)]
-        wanted = {"simhash": 1, "url_key": 1, "language": 1, "content_hash": 1}
-        if self.store.traits.secondary_or_is_indexed:
-            found.band_matches = list(self.store.articles.find({"$or": bands}, wanted))
-        else:
-            for band in bands:
-                found.band_matches += self.store.articles.find(band, wanted)
+        found = self.store.keys.find(key for doc in docs for key in self._stored_ids(doc))
+        return [self._matches(doc, found) for doc in docs]
+
+    @staticmethod
+    def _stored_ids(doc: dict[str, Any]) -> list[str]:
+        """Every key :meth:`lookup_many` asks about ``doc``."""
+        story = story_key(doc)
+        ids = [url_id(doc["url_key"]), alias_id(doc["url_key"]), *([story_id(story)] if story else [])]
         if doc.get("content_hash"):
-            found.same_content = next(
-                (m["url_key"] for m in found.band_matches if m.get("content_hash") == doc["content_hash"]), None
-            )
-        return found
+            ids.append(content_id(doc["content_hash"]))
+        if doc.get("simhash") is not None:
+            ids += band_ids(doc["simhash"], doc.get("language"))
+        return ids
+
+    @staticmethod
+    def _matches(doc: dict[str, Any], found: dict[str, dict[str, Any]]) -> StoredMatches:
+        """What ``found`` (key documents by key) says about ``doc``."""
+        story = story_key(doc)
+        existing = found.get(url_id(doc["url_key"])) or (found.get(story_id(story)) if story else None)
+        if existing is not None:
+            return StoredMatches(existing=existing)
+        if alias_id(doc["url_key"]) in found:
+            return StoredMatches(aliased=True)
+        same = found.get(content_id(doc["content_hash"])) if doc.get("content_hash") else None
+        matches = StoredMatches(same_content=same["url_key"] if same else None)
+        if doc.get("simhash") is not None and same is None:
+            entries = {entry for bucket in band_ids(doc["simhash"], doc.get("language")) for entry in found.get(bucket, {}).get("m", ())}
+            for value, key in map(parse_band_entry, sorted(entries)):
+                matches.band_matches.append({"simhash": value, "url_key": key, "language": doc.get("language")})
+        return matches
 
     def decide(self, doc: dict[str, Any], stored: StoredMatches | None) -> Decision:
         """Decide what ``doc`` is from the in-run memory and ``stored`` (None: the database is not
@@ -220,14 +220,15 @@ class Deduper:
                 return Decision(Verdict.SAME_CONTENT, original)
         return None
 
-    @staticmethod
-    def _from_store(doc: dict[str, Any], stored: StoredMatches | None) -> Decision | None:
+    def _from_store(self, doc: dict[str, Any], stored: StoredMatches | None) -> Decision | None:
+        """What the database's answer says; a duplicate's URL this run recorded counts as an
+        alias the database holds (it is written with the next batch)."""
         if stored is None:
             return None
         if stored.existing is not None:
             verdict = Verdict.UPDATE if is_newer_version(doc, stored.existing) else Verdict.UNCHANGED
             return Decision(verdict, stored.existing["url_key"])
-        if stored.aliased:
+        if stored.aliased or doc["url_key"] in self._recent_aliases:
             return Decision(Verdict.UNCHANGED, None)
         if stored.same_content is not None:
             return Decision(Verdict.SAME_CONTENT, stored.same_content)
@@ -281,17 +282,22 @@ class Deduper:
                 if not keys:
                     del self._recent_bands[(i, band)]
 
-    def record_duplicate(self, original_key: str, doc: dict[str, Any]) -> None:
-        """Keep ``doc``'s URL on the original: ``duplicate_urls`` (same site) or ``also_published_by``."""
+    def record_duplicate(self, original_key: str, doc: dict[str, Any]) -> Duplicate | None:
+        """Keep ``doc``'s URL on the original: ``duplicate_urls`` (same site) or ``also_published_by``.
+
+        An original not written yet carries it in its own insert (None is returned); for a
+        stored one, the :class:`~newscrawl.store.writer.Duplicate` to record with the next write
+        (:meth:`~newscrawl.store.writer.ArticleStore.add_aliases`) is returned, and the in-run
+        memory holds the URL as an alias meanwhile.
+        """
         pending = self._recent_docs.get(original_key)
         if pending is not None and "_id" not in pending:  # not written yet: the insert will carry it
             if doc.get("site") != pending.get("site"):
                 pending.setdefault("also_published_by", []).append({"site": doc.get("site"), "url": doc["url"]})
             else:
                 pending.setdefault("duplicate_urls", []).append(doc["url"])
-            return
-        original = self.store.articles.find_one({"url_key": original_key}) if self.store else None
-        if original is None:
-            logger.warning("original %s of duplicate %s is not stored", original_key, doc["url"])
-            return
-        self.store.add_alias(original, doc["url"], doc["url_key"], site=doc.get("site"))
+            return None
+        self._recent_aliases[doc["url_key"]] = original_key
+        while len(self._recent_aliases) > self.memory_items:
+            self._recent_aliases.popitem(last=False)
+        return Duplicate(original_key, doc["url"], doc["url_key"], doc.get("site"))

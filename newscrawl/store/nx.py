@@ -8,18 +8,20 @@ server lacks it; nothing else needs to know which server it talks to.
 
 Where each trait matters:
 
-- ``secondary_in_is_indexed``: :func:`newscrawl.crawl.incremental.stored_times` and
-  :meth:`newscrawl.store.writer.ArticleStore.link_translations` (one ``$in`` query, else one
-  indexed equality lookup per key);
-- ``secondary_or_is_indexed``: :meth:`~newscrawl.store.writer.ArticleStore.find_existing` and
-  :meth:`newscrawl.store.dedupe.Deduper.lookup` (one ``$or`` query, else one lookup per field);
+- ``secondary_in_is_indexed`` and ``secondary_or_is_indexed``: why every lookup of several
+  articles at once (dedupe, the incremental check, conflicts, translation links) asks the key
+  collection by ``_id`` (:mod:`newscrawl.store.keys`), which both servers answer from the primary
+  key, and never ``$in``/``$or`` on another field; the nx-27017 figures are below;
 - ``indexed_arrays_queryable``: :func:`newscrawl.store.database.index_models` (the ``tags`` index);
 - ``partial_indexes``: the unique ``story_key`` index is partial; without them it covers every
   document, which holds as long as documents without a story id never collide (they do not there);
 - avoided everywhere, so no code depends on them: ``push_subdocuments`` and
-  ``add_to_set_creates_field`` (aliases ``$set`` whole lists), ``object_id_equality`` (references
+  ``add_to_set_creates_field`` (aliases ``$set`` whole lists; a SimHash bucket is inserted with
+  its first strings and only then given more with ``$addToSet``), ``object_id_equality`` (references
   are looked up with ``$in``), ``compiled_regex_filters`` (``$regex`` strings), ``compound_group_id``
-  and ``max_of_dates_is_date`` (statistics query per site, sorted), ``text_needs_index`` (no ``$text``).
+  and ``max_of_dates_is_date`` (statistics query per site, sorted), ``text_needs_index`` (no ``$text``),
+  ``set_dates_are_dates`` (documents holding dates are inserted or replaced whole; the key
+  collection's journal keeps seconds since the epoch).
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ class ServerTraits:
     max_of_dates_is_date: bool
     #: ``$text`` needs a text index (False: it searches without one)
     text_needs_index: bool
+    #: ``$set`` of a date stores a date (False: its text; a date inside a ``$set`` subdocument stays a date)
+    set_dates_are_dates: bool
 
 
 MONGODB = ServerTraits(
@@ -73,6 +77,7 @@ MONGODB = ServerTraits(
     compound_group_id=True,
     max_of_dates_is_date=True,
     text_needs_index=True,
+    set_dates_are_dates=True,
 )
 
 NX_27017 = ServerTraits(
@@ -88,6 +93,7 @@ NX_27017 = ServerTraits(
     compound_group_id=False,
     max_of_dates_is_date=False,
     text_needs_index=False,
+    set_dates_are_dates=False,  # '2026-01-01 00:00:00'
 )
 
 

@@ -42,6 +42,8 @@ def sink_options(crawler: Crawler) -> SinkOptions:
         max_distance=settings.getint("NEWSCRAWL_DEDUPE_MAX_DISTANCE", 3),
         min_words=settings.getint("NEWSCRAWL_DEDUPE_MIN_WORDS", 50),
         memory_items=settings.getint("NEWSCRAWL_DEDUPE_MEMORY_ITEMS", 100_000),
+        lookup_batch=settings.getint("NEWSCRAWL_DEDUPE_BATCH", 200),
+        lookup_seconds=settings.getfloat("NEWSCRAWL_DEDUPE_BATCH_SECONDS", 0.2),
     )
 
 

@@ -1,5 +1,10 @@
 """The write path shared by the pipelines and ``flush-spill``: dedupe → buffer → bulk write → spill.
 
+Dedupe checks are batched: :meth:`ArticleSink.check_async` queues an article, and a lookup thread
+answers what gathered within ``lookup_seconds`` (up to ``lookup_batch`` articles) with one query
+of the key collection; the decisions are then taken in order on the sink's thread, so a copy in
+the same batch as its original is told apart exactly as it would be one at a time.
+
 Writes are batched (flushed by size, by age and at close) as unordered bulk inserts against the
 unique indexes. Every document of a batch ends stored, quarantined or spilled:
 
@@ -23,6 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -33,20 +40,20 @@ from pathlib import Path
 from typing import Any
 
 from bson.errors import BSONError
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from newscrawl.store.database import Storage, open_storage, redact_uri
 from newscrawl.store.dedupe import RECENT_DOCS, Decision, Deduper, StoredMatches, Verdict, add_bands
 from newscrawl.store.errors import StorageError, is_full_error
 from newscrawl.store.files import JsonLinesFile, QuarantineFile, SpillFile, read_spill, spill_files
 from newscrawl.store.identity import fill_identity
-from newscrawl.store.writer import ArticleStore, WriteResult
+from newscrawl.store.keys import KeyIndex
+from newscrawl.store.writer import ArticleStore, Duplicate, WriteResult
 
 logger = logging.getLogger(__name__)
 
 Counter = Callable[[str, int], None]
-#: concurrent dedupe lookups (reads) per crawl
-READER_THREADS = 4
+Lookup = list[StoredMatches] | ConnectionFailure | None
 #: errors that belong to one document (the driver cannot encode it), not to the server
 DOCUMENT_ERRORS = (BSONError, UnicodeError, OverflowError, ValueError, TypeError)
 
@@ -69,6 +76,8 @@ class SinkOptions:
     max_distance: int = 3
     min_words: int = 50
     memory_items: int = 100_000
+    lookup_batch: int = 200
+    lookup_seconds: float = 0.2
     spill_dir: Path | None = None
     quarantine_dir: Path | None = None
 
@@ -84,7 +93,7 @@ class ArticleSink:
         self.storage = storage
         self.options = options or SinkOptions()
         self.count = count
-        self.store = ArticleStore(storage.db, storage.traits) if storage else None
+        self.store = ArticleStore(storage.db) if storage else None
         self.deduper = Deduper(
             self.store,
             max_distance=self.options.max_distance,
@@ -103,23 +112,31 @@ class ArticleSink:
         self._passed: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._last_flush = time.monotonic()
         self._down_until = 0.0 if storage else float("inf")
+        #: stored originals' duplicates to record with the next write
+        self._duplicates: list[Duplicate] = []
         #: called after each flush, once the buffered documents are stored or spilled to disk
         self.flushed: list[Callable[[], None]] = []
         # one thread does all the database work of a crawl, in order: the reactor keeps fetching
         # and parsing while it waits for MongoDB, and the sink's state is never shared
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newscrawl-sink")
-        # dedupe lookups only read, so they may overlap: the database answers one while the next waits
-        self._readers = ThreadPoolExecutor(max_workers=READER_THREADS, thread_name_prefix="newscrawl-lookup")
+        # dedupe checks wait here to be looked up together (None: stop)
+        self._checks: queue.SimpleQueue[tuple[dict[str, Any], Future[Decision]] | None] = queue.SimpleQueue()
+        self._lookups = threading.Thread(target=self._look_up_batches, name="newscrawl-lookup", daemon=True)
+        self._lookups.start()
         self._closed = False
 
     @classmethod
     def open(cls, uri: str | None, database: str | None, options: SinkOptions | None = None, count: Counter = _ignore) -> ArticleSink:
         """Open storage (MONGO_URI, a `newscrawl db` server, or the embedded one); spill if it cannot."""
+        storage = None
         try:
             storage = open_storage(uri, database, timeout_ms=(options or SinkOptions()).timeout_ms)
-        except StorageError as exc:
+            KeyIndex(storage.db).ensure()
+        except (StorageError, PyMongoError) as exc:
             logger.error("MongoDB unavailable, articles will be spilled to disk: %s", exc)
             count("newscrawl/mongo/unavailable_at_start", 1)
+            if storage is not None:
+                storage.close()
             storage = None
         else:
             logger.info("storing articles in MongoDB at %s, database %s", redact_uri(storage.uri), storage.db.name)
@@ -135,28 +152,32 @@ class ArticleSink:
         logger.error("MongoDB unreachable (%s); spilling to disk for %.0fs before trying again", exc, self.options.down_seconds)
         self.count("newscrawl/mongo/outages", 1)
 
-    def lookup(self, doc: dict[str, Any]) -> StoredMatches | ConnectionFailure | None:
-        """The database's matches for ``doc`` (read-only: runs on the reader threads); None when
+    def lookup_many(self, docs: list[dict[str, Any]]) -> Lookup:
+        """The database's matches for ``docs`` (read-only: runs on the lookup thread); None when
         the database is down, the error when it just failed."""
         if not self.database_up:
             return None
         try:
-            return self.deduper.lookup(doc)
+            return self.deduper.lookup_many(docs)
         except ConnectionFailure as exc:
             return exc
 
-    def decide(self, doc: dict[str, Any], stored: StoredMatches | ConnectionFailure | None) -> Decision:
-        """Dedupe ``doc`` given its :meth:`lookup`; duplicates' URLs are kept on the original."""
+    def decide_many(self, docs: list[dict[str, Any]], stored: Lookup) -> list[Decision]:
+        """Dedupe ``docs`` in order given their :meth:`lookup_many`; duplicates' URLs are kept
+        on the original (on the sink's thread)."""
         if isinstance(stored, ConnectionFailure):
             if self.database_up:
                 self._mark_down(stored)
             stored = None
+        return [self.decide(doc, matches) for doc, matches in zip(docs, stored or [None] * len(docs))]
+
+    def decide(self, doc: dict[str, Any], stored: StoredMatches | None) -> Decision:
+        """Dedupe ``doc`` given what the database holds (None: not consulted)."""
         decision = self.deduper.decide(doc, stored)
         if decision.verdict in (Verdict.SAME_CONTENT, Verdict.NEAR_DUPLICATE) and decision.original_key:
-            try:
-                self.deduper.record_duplicate(decision.original_key, doc)
-            except ConnectionFailure as exc:  # the copy is still dropped; only its URL goes unrecorded
-                self._mark_down(exc)
+            duplicate = self.deduper.record_duplicate(decision.original_key, doc)
+            if duplicate is not None:
+                self._duplicates.append(duplicate)
         if decision.verdict in (Verdict.NEW, Verdict.UPDATE):
             self._passed[doc["url_key"]] = doc
             self._passed.move_to_end(doc["url_key"])
@@ -169,17 +190,68 @@ class ArticleSink:
         fill_identity(doc, min_words=self.options.min_words)
         return add_bands(doc)
 
+    def check_many(self, docs: list[dict[str, Any]]) -> list[Decision]:
+        """Dedupe ``docs`` on this thread, one lookup per ``lookup_batch`` of them."""
+        decisions: list[Decision] = []
+        for start in range(0, len(docs), self.options.lookup_batch):
+            batch = [self.prepare(doc) for doc in docs[start : start + self.options.lookup_batch]]
+            decisions += self.decide_many(batch, self.lookup_many(batch))
+        return decisions
+
     def check(self, doc: dict[str, Any]) -> Decision:
         """Dedupe ``doc`` on this thread: lookup, then decide."""
-        self.prepare(doc)
-        return self.decide(doc, self.lookup(doc))
+        return self.check_many([doc])[0]
 
     async def check_async(self, doc: dict[str, Any]) -> Decision:
-        """:meth:`check` from the crawler's event loop: the lookup on a reader thread (several
-        articles' lookups overlap), the decision on the sink's thread."""
-        self.prepare(doc)
-        stored = await asyncio.wrap_future(self._readers.submit(self.lookup, doc))
-        return await self.run(self.decide, doc, stored)
+        """Dedupe ``doc`` from the crawler's event loop: it waits (at most ``lookup_seconds``)
+        for other articles to be looked up with, off the reactor; the decision is taken on the
+        sink's thread."""
+        decided: Future[Decision] = Future()
+        self._checks.put((doc, decided))
+        return await asyncio.wrap_future(decided)
+
+    def _look_up_batches(self) -> None:
+        """The lookup thread: gather the queued checks into batches and look each batch up."""
+        while (first := self._checks.get()) is not None:
+            batch = [first]
+            deadline = time.monotonic() + self.options.lookup_seconds
+            while len(batch) < self.options.lookup_batch:
+                try:
+                    waiting = self._checks.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if waiting is None:
+                    self._checks.put(None)  # stop once this batch is answered
+                    break
+                batch.append(waiting)
+            self._answer(batch)
+
+    def _answer(self, batch: list[tuple[dict[str, Any], Future[Decision]]]) -> None:
+        """Look ``batch`` up here, decide it on the sink's thread, and hand each check its decision
+        (or its error: a document without the fields of an identity fails alone)."""
+        ready: list[tuple[dict[str, Any], Future[Decision]]] = []
+        for doc, future in batch:
+            try:
+                ready.append((self.prepare(doc), future))
+            except Exception as exc:
+                future.set_exception(exc)
+        docs = [doc for doc, _ in ready]
+        try:
+            decided = self._worker.submit(self.decide_many, docs, self.lookup_many(docs))
+        except Exception as exc:  # a fault of this code: the checks fail, not the lookup thread
+            for _, future in ready:
+                future.set_exception(exc)
+            return
+
+        def hand_out(done: Future[list[Decision]]) -> None:
+            error = done.exception()
+            for index, (_, future) in enumerate(ready):
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(done.result()[index])
+
+        decided.add_done_callback(hand_out)
 
     def add(self, doc: dict[str, Any]) -> None:
         """Queue ``doc`` for writing (its identity filled in); flush when the batch is full or old.
@@ -215,6 +287,7 @@ class ArticleSink:
             except Exception as exc:  # a fault of this code: keep the documents all the same
                 logger.error("writing %d articles failed unexpectedly (%s); spilling them", len(docs), describe(exc))
                 self._spill(docs)
+        self._record_duplicates()
         if self.unsaved == unsaved_before:
             for listener in self.flushed:
                 listener()
@@ -258,6 +331,25 @@ class ArticleSink:
             time.sleep(self.options.backoff_seconds * 2**attempt)
         self._spill(pending)
         return False
+
+    def _record_duplicates(self) -> None:
+        """Record the URLs of the duplicates met since the last flush on their stored originals;
+        never raises (an unrecorded URL is counted: the copy is dropped all the same)."""
+        duplicates, self._duplicates = self._duplicates, []
+        if not duplicates:
+            return
+        missing = duplicates
+        if self.store is not None and self.database_up:
+            try:
+                missing = self.store.add_aliases(duplicates)
+            except ConnectionFailure as exc:
+                self._mark_down(exc)
+            except Exception as exc:
+                logger.error("recording %d duplicates' URLs failed (%s)", len(duplicates), describe(exc))
+            else:
+                for duplicate in missing:
+                    logger.warning("original %s of duplicate %s is not stored", duplicate.original_key, duplicate.url)
+        self.count("newscrawl/dedupe/unrecorded_duplicate_urls", len(missing))
 
     def _counted(self, result: WriteResult) -> None:
         self.count("newscrawl/mongo/inserted", result.inserted)
@@ -341,7 +433,8 @@ class ArticleSink:
                 continue
             docs = list(read_spill(path))
             total += len(docs)
-            kept = [doc for doc in docs if self.check(doc).verdict in (Verdict.NEW, Verdict.UPDATE)]
+            kept = [doc for doc, decision in zip(docs, self.check_many(docs))
+                    if decision.verdict in (Verdict.NEW, Verdict.UPDATE)]
             unsaved_before = self.unsaved
             written = self._write(kept)
             if self.unsaved > unsaved_before:  # neither stored nor spilled again: keep the file
@@ -372,7 +465,8 @@ class ArticleSink:
         if self._closed:
             return
         self._closed = True
-        self._readers.shutdown(wait=True)
+        self._checks.put(None)
+        self._lookups.join()
         self._worker.submit(self.flush).result()
         self._worker.shutdown(wait=True)
         if self.storage:

@@ -1,5 +1,6 @@
-"""The bulk writer: article documents in unordered batches; a newer version of a stored article
-replaces it and its previous version becomes a revision (``article_revisions``)."""
+"""The bulk writer: article documents in unordered batches with their keys (``article_keys``); a
+newer version of a stored article replaces it and its previous version becomes a revision
+(``article_revisions``)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from bson import ObjectId
+from pymongo import UpdateOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from newscrawl.extract.urls import url_key
 from newscrawl.store.errors import DUPLICATE_KEY, StorageFull, is_storage_full
-from newscrawl.store.nx import ServerTraits
+from newscrawl.store.keys import KeyIndex, story_id, url_id
 
 #: fields a new version of an article may change (what a revision records)
 CONTENT_FIELDS = ("title", "lead", "body", "authors", "section", "tags", "images", "modified_at", "content_hash")
@@ -38,19 +41,24 @@ class WriteResult:
 
 
 class ArticleStore:
-    """Bulk writes of article documents; a conflicting newer version becomes an update + revision.
+    """Bulk writes of article documents and their keys (:mod:`newscrawl.store.keys`); a
+    conflicting newer version becomes an update + revision.
 
-    ``traits`` (what the server can do) choose how several keys are looked up at once.
+    Every lookup of several articles goes through the key collection (``$in`` on ``_id``), which
+    every server answers from its primary key.
     """
 
-    def __init__(self, db: Database[dict[str, Any]], traits: ServerTraits) -> None:
+    def __init__(self, db: Database[dict[str, Any]]) -> None:
         self.articles = db["articles"]
         self.revisions = db["article_revisions"]
         self.aliases = db["url_aliases"]
-        self.traits = traits
+        self.keys = KeyIndex(db)
+        #: writes of this store cut short (token -> article ids): keyed before the next write
+        self._cut_short: dict[str, list[ObjectId]] = {}
 
     def write(self, docs: list[dict[str, Any]]) -> WriteResult:
-        """Insert ``docs`` in one unordered bulk write; resolve duplicate keys one by one.
+        """Insert ``docs`` in one unordered bulk write, then their keys; resolve duplicate keys
+        as updates or unchanged copies (looked up together).
 
         Documents the server refuses for other reasons come back in ``refused``. Raises
         :class:`StorageFull` when the server's disk is full, :class:`pymongo.errors.ConnectionFailure`
@@ -60,11 +68,18 @@ class ArticleStore:
         result = WriteResult()
         if not docs:
             return result
+        for token, ids in list(self._cut_short.items()):
+            self.keys.finish_pending(token, ids)
+            del self._cut_short[token]
         for doc in docs:
-            doc.pop("_id", None)  # insert_many sets _id on the dicts; a retried batch must not reuse them
+            doc["_id"] = ObjectId()  # a retried batch gets new ids: the last attempt's may be stored
             key = story_key(doc)
             if key:
                 doc["story_key"] = key
+        ids = [doc["_id"] for doc in docs]
+        token = self.keys.begin(ids)
+        self._cut_short[token] = ids
+        stored, updated = docs, []
         try:
             result.inserted = len(self.articles.insert_many(docs, ordered=False).inserted_ids)
         except BulkWriteError as exc:
@@ -73,41 +88,71 @@ class ArticleStore:
             full = next((e for e in errors if is_storage_full(e.get("code"), e.get("errmsg"))), None)
             if full is not None:
                 raise StorageFull(f"code {full.get('code')}: {full.get('errmsg')}") from None
+            failed = {error["index"] for error in errors}
+            stored = [doc for index, doc in enumerate(docs) if index not in failed]
+            conflicts = [docs[e["index"]] for e in errors if e.get("code") == DUPLICATE_KEY]
             for error in errors:
-                doc = docs[error["index"]]
-                if error.get("code") == DUPLICATE_KEY:
-                    result += self._resolve_conflict(doc)
-                else:
+                if error.get("code") != DUPLICATE_KEY:
+                    doc = docs[error["index"]]
                     result.refused.append((doc, f"code {error.get('code')}: {str(error.get('errmsg'))[:300]}"))
-        self.link_translations([d for d in docs if d.get("translations") and d.get("_id")])
+            resolved, reinserted, updated = self._resolve_conflicts(conflicts)
+            result += resolved
+            stored = stored + reinserted
+        self.keys.add(stored, token=token, inserted=len(stored))
+        del self._cut_short[token]
+        self.link_translations([doc for doc in stored + updated if doc.get("translations")])
         return result
 
-    def find_existing(self, doc: dict[str, Any]) -> dict[str, Any] | None:
-        """The stored article with the same URL key, else the one with the same story key.
+    def find_existing(self, docs: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+        """For each of ``docs``, the stored article with its URL key, else the one with its story key.
 
-        One ``$or`` where the server answers it from the indexes, else two equality lookups.
+        Two lookups on ``_id`` for all of them: their keys, then the articles. A document whose
+        keys are missing (a write cut short, not yet keyed) is looked up by its fields.
         """
-        key = story_key(doc)
-        if key and self.traits.secondary_or_is_indexed:
-            matches = list(self.articles.find({"$or": [{"url_key": doc["url_key"]}, {"story_key": key}]}))
-            return next((m for m in matches if m.get("url_key") == doc["url_key"]), matches[0] if matches else None)
-        found = self.articles.find_one({"url_key": doc["url_key"]})
-        if found is None and key:
-            found = self.articles.find_one({"story_key": key})
+        keyed = self.keys.find(key for doc in docs for key in self._existing_ids(doc))
+        owners = [next((keyed[key]["article_id"] for key in self._existing_ids(doc) if key in keyed), None) for doc in docs]
+        articles = self.keys.articles_by_id(owner for owner in owners if owner is not None)
+        found: list[dict[str, Any] | None] = []
+        for doc, owner in zip(docs, owners):
+            article = articles.get(owner) if owner is not None else None
+            if article is None:
+                key = story_key(doc)
+                article = self.articles.find_one({"url_key": doc["url_key"]})
+                article = article or (self.articles.find_one({"story_key": key}) if key else None)
+            found.append(article)
         return found
 
-    def _resolve_conflict(self, doc: dict[str, Any]) -> WriteResult:
-        existing = self.find_existing(doc)
-        if existing is None:  # the conflicting document went away meanwhile: insert again
-            self.articles.insert_one(doc)
-            return WriteResult(inserted=1)
-        if not is_newer_version(doc, existing):
-            return WriteResult(unchanged=1)
-        self.update(existing, doc)
-        return WriteResult(updated=1)
+    @staticmethod
+    def _existing_ids(doc: dict[str, Any]) -> list[str]:
+        """The keys that name the stored version of ``doc``, in order of precedence."""
+        key = story_key(doc)
+        return [url_id(doc["url_key"]), *([story_id(key)] if key else [])]
 
-    def update(self, existing: dict[str, Any], doc: dict[str, Any]) -> None:
-        """Replace ``existing`` by ``doc``; keep its previous version in ``article_revisions``."""
+    def _resolve_conflicts(
+        self, docs: list[dict[str, Any]]
+    ) -> tuple[WriteResult, list[dict[str, Any]], list[dict[str, Any]]]:
+        """Settle documents that met a stored article's unique key: (what was done, documents
+        inserted after all because the conflicting article went away meanwhile, documents that
+        updated a stored article)."""
+        result, reinserted, updated = WriteResult(), [], []
+        current: dict[Any, dict[str, Any]] = {}  # _id -> the stored version, as this batch left it
+        for doc, existing in zip(docs, self.find_existing(docs)):
+            existing = current.get(existing["_id"], existing) if existing is not None else None
+            if existing is None:
+                self.articles.insert_one(doc)
+                reinserted.append(doc)
+                result.inserted += 1
+            elif not is_newer_version(doc, existing):
+                result.unchanged += 1
+            else:
+                current[existing["_id"]] = self.update(existing, doc)
+                updated.append(doc)
+                result.updated += 1
+        return result, reinserted, updated
+
+    def update(self, existing: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
+        """Replace ``existing`` by ``doc``; keep its previous version in ``article_revisions``
+        and re-key the article. The stored replacement."""
         revision = int(existing.get("revision") or 1)
         changed = [name for name in CONTENT_FIELDS if existing.get(name) != doc.get(name)]
         self.revisions.insert_one(
@@ -125,48 +170,92 @@ class ArticleStore:
         replacement["revision"] = revision + 1
         replacement["updated_at"] = datetime.now(timezone.utc)
         self.articles.replace_one({"_id": existing["_id"]}, replacement)
+        self.keys.replace(existing, replacement)
         doc["_id"] = existing["_id"]
+        return replacement
 
     def link_translations(self, docs: list[dict[str, Any]]) -> None:
-        """Point each story's editions at each other (``translation_ids``: {language: _id})."""
+        """Point each story's editions at each other (``translation_ids``: {language: _id}), in
+        one bulk write."""
         if not docs:
             return
         stored = self.ids_by_url_key({url_key(url) for doc in docs for url in doc["translations"].values()})
+        links: list[UpdateOne] = []
         for doc in docs:
             for lang, url in doc["translations"].items():
                 other_id = stored.get(url_key(url))
                 if other_id is None:
                     continue
-                self.articles.update_one({"_id": doc["_id"]}, {"$set": {f"translation_ids.{lang}": other_id}})
+                links.append(UpdateOne({"_id": doc["_id"]}, {"$set": {f"translation_ids.{lang}": other_id}}))
                 if doc.get("language"):
-                    self.articles.update_one({"_id": other_id}, {"$set": {f"translation_ids.{doc['language']}": doc["_id"]}})
+                    links.append(UpdateOne({"_id": other_id}, {"$set": {f"translation_ids.{doc['language']}": doc["_id"]}}))
+        if links:
+            self.articles.bulk_write(links, ordered=True)
 
     def ids_by_url_key(self, keys: set[str]) -> dict[str, Any]:
-        """URL key -> ``_id`` of the stored articles among ``keys``: one ``$in`` where the server
-        answers it from the index, else one equality lookup per key."""
-        if self.traits.secondary_in_is_indexed:
-            found = self.articles.find({"url_key": {"$in": sorted(keys)}}, {"_id": 1, "url_key": 1})
-            return {doc["url_key"]: doc["_id"] for doc in found}
-        lookups = ((key, self.articles.find_one({"url_key": key}, {"_id": 1})) for key in keys)
-        return {key: doc["_id"] for key, doc in lookups if doc is not None}
+        """URL key -> ``_id`` of the stored articles among ``keys`` (one lookup of their keys)."""
+        found = self.keys.find(url_id(key) for key in keys)
+        return {key: found[url_id(key)]["article_id"] for key in keys if url_id(key) in found}
 
-    def add_alias(self, article: dict[str, Any], url: str, key: str, *, site: str | None = None) -> None:
-        """Record ``url`` as another address of ``article`` (another site's copy goes to ``also_published_by``).
+    def add_aliases(self, duplicates: list[Duplicate]) -> list[Duplicate]:
+        """Record each duplicate's URL as another address of its stored original
+        (``duplicate_urls``, or ``also_published_by`` for another site's copy) and in
+        ``url_aliases``; the duplicates whose original is not stored.
 
-        Whole lists are ``$set``: ``$push``/``$addToSet`` are avoided (see
+        A handful of commands for all of them: the originals' keys, the originals, one bulk
+        update, the aliases. Whole lists are ``$set``: ``$push``/``$addToSet`` are avoided (see
         :attr:`~newscrawl.store.nx.ServerTraits.push_subdocuments`, ``add_to_set_creates_field``).
         """
-        if site and site != article.get("site"):
-            entries = list(article.get("also_published_by") or [])
-            if not any(e.get("url") == url for e in entries):
-                entries.append({"site": site, "url": url})
-                self.articles.update_one({"_id": article["_id"]}, {"$set": {"also_published_by": entries}})
-        else:
-            urls = list(article.get("duplicate_urls") or [])
-            if url not in urls:
-                urls.append(url)
-                self.articles.update_one({"_id": article["_id"]}, {"$set": {"duplicate_urls": urls}})
-        self.aliases.update_one({"_id": key}, {"$set": {"article_id": article["_id"]}}, upsert=True)
+        if not duplicates:
+            return []
+        owners = self.ids_by_url_key({duplicate.original_key for duplicate in duplicates})
+        wanted = {"site": 1, "duplicate_urls": 1, "also_published_by": 1}
+        originals = self.keys.articles_by_id(owners.values(), wanted)
+        changed: dict[Any, set[str]] = {}
+        aliases: dict[str, Any] = {}
+        missing: list[Duplicate] = []
+        for duplicate in duplicates:
+            article = originals.get(owners.get(duplicate.original_key))
+            if article is None:
+                missing.append(duplicate)
+                continue
+            if duplicate.site and duplicate.site != article.get("site"):
+                entries = article.get("also_published_by") or []
+                if not any(e.get("url") == duplicate.url for e in entries):
+                    article["also_published_by"] = [*entries, {"site": duplicate.site, "url": duplicate.url}]
+                    changed.setdefault(article["_id"], set()).add("also_published_by")
+            else:
+                urls = article.get("duplicate_urls") or []
+                if duplicate.url not in urls:
+                    article["duplicate_urls"] = [*urls, duplicate.url]
+                    changed.setdefault(article["_id"], set()).add("duplicate_urls")
+            aliases.setdefault(duplicate.key, article["_id"])
+        updates = [UpdateOne({"_id": _id}, {"$set": {name: originals[_id][name] for name in names}})
+                   for _id, names in changed.items()]
+        if updates:
+            self.articles.bulk_write(updates, ordered=False)
+        if aliases:
+            self._insert_aliases(aliases)
+            self.keys.add_aliases(aliases)
+        return missing
+
+    def _insert_aliases(self, aliases: dict[str, Any]) -> None:
+        """Add ``url_aliases`` entries (``_id`` = URL key); one already there stays."""
+        try:
+            self.aliases.insert_many([{"_id": key, "article_id": _id} for key, _id in aliases.items()], ordered=False)
+        except BulkWriteError as exc:
+            if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
+                raise
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A dropped copy whose URL is to be recorded on its stored original."""
+
+    original_key: str
+    url: str
+    key: str
+    site: str | None = None
 
 
 def story_key(doc: dict[str, Any]) -> str | None:
