@@ -10,6 +10,7 @@
 - ``run SPIDER|--all [--since D --until D]``: a crawl for cron (lock, log file, exit code 0/1/2/3).
 - ``cron [SPIDER…] [--every MINUTES]``: crontab lines for the site spiders.
 - ``flush-spill``: write articles spilled to ``./data/spill/`` during a database outage.
+- ``report [--out report.html] [--days 30] [--site S]``: one HTML page of articles, fill rates, runs and alerts.
 """
 
 from __future__ import annotations
@@ -261,6 +262,30 @@ def cmd_flush_spill(args: argparse.Namespace) -> int:
     return 1 if sink.unsaved else 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the operator's report of the last --days days to --out."""
+    from newscrawl.ops.report import MAX_DAYS, gather, render, site_known
+
+    if not 1 <= args.days <= MAX_DAYS:
+        raise BadArgument(f"--days {args.days}: give 1 to {MAX_DAYS}")
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise BadArgument(f"--out {args.out}: no directory {out.parent}")
+    storage = open_storage()
+    try:
+        if args.site and not site_known(storage, args.site):
+            raise BadArgument(f"--site {args.site!r}: no article or crawl run of that site in the database")
+        report = gather(storage, args.days, args.site)
+    finally:
+        storage.close()
+    try:
+        out.write_text(render(report), encoding="utf-8")
+    except OSError as exc:
+        raise BadArgument(f"--out {args.out}: cannot write it ({exc.strerror or exc})") from None
+    print(f"wrote {out}: {report.describe()}", file=sys.stderr)
+    return 0
+
+
 def _add_filters(command: argparse.ArgumentParser) -> None:
     command.add_argument("--site", help="site key, e.g. unian")
     command.add_argument("--language", help="edition: uk, ru, en")
@@ -304,6 +329,11 @@ def build_parser() -> argparse.ArgumentParser:
     cron.set_defaults(run=cmd_cron)
     flush = commands.add_parser("flush-spill", help="write articles spilled during a database outage")
     flush.set_defaults(run=cmd_flush_spill)
+    report = commands.add_parser("report", help="write one HTML page: articles, fill rates, runs and alerts per day")
+    report.add_argument("--out", default="report.html", help="output file (default report.html)")
+    report.add_argument("--days", type=int, default=30, help="the last N days, today included (default 30)")
+    report.add_argument("--site", help="one site (default all)")
+    report.set_defaults(run=cmd_report)
     parse = commands.add_parser("parse", help="parse one saved page and print the article as JSON")
     parse.add_argument("file", help="saved HTML page (.html or .html.gz)")
     parse.add_argument("--url", required=True, help="the page's URL (chooses the site parser)")
