@@ -75,9 +75,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         extraction, ex = run("extraction_speed.py", json_out=work / "extraction.json")
-        sections.append(("Extraction speed (goal: site parsers ≥ 3× trafilatura)", extraction))
+        extraction_title = "Extraction speed (goals: site parsers ≥ 5× trafilatura, generic parser ≥ 1.0×)"
+        sections.append((extraction_title, extraction))
+        if ex:
+            markdown.add(extraction_title)
         dates, _ = run("dates.py", "--cases", sizes["dates"], json_out=work / "dates.json")
-        sections.append(("Dates (goal: ≥ 50× dateparser, identical answers)", dates))
+        sections.append(("Dates (goal: ≥ 50× dateparser on a mix with relative and year-less strings, 0 wrong)", dates))
         crawl, cr = run("crawl.py", "--pages", sizes["crawl"], "--memory-pages", sizes["memory"],
                         json_out=work / "crawl.json")
         crawl_title = ("Crawl and memory (goals: all pipelines ≥ 50% of bare Scrapy's pages/s and ≤ 0.5 database "
