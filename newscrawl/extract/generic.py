@@ -15,6 +15,13 @@ logger = logging.getLogger(__name__)
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
 
+def looks_like_html(text: str, tree: HtmlElement) -> bool:
+    """Whether a page is HTML at all, as trafilatura judges a string (given a tree it does not): its
+    first 50 characters name ``html``, or it parsed into more than one top element (binary data
+    served as ``text/html`` does neither)."""
+    return "html" in text[:50].lower() or len(tree) >= 2
+
+
 def generic_body(page: str | HtmlElement, url: str | None = None) -> str | None:
     """The main text of an article ``page`` (its HTML, or its parsed tree: trafilatura works on a
     copy), paragraphs separated by blank lines; None if none found.

@@ -41,7 +41,7 @@ from newscrawl.extract.datesources import (
     url_date,
     visible_dates,
 )
-from newscrawl.extract.generic import generic_body
+from newscrawl.extract.generic import generic_body, looks_like_html
 from newscrawl.extract.language import guess_language, host_language
 from newscrawl.extract.published import DateCandidate, Decision, UrlDate, decide, local_time
 from newscrawl.extract.meta import canonical_link, first, hreflang_alternates, html_language, read_meta
@@ -417,7 +417,8 @@ class ArticleParser:
             "body",
             [
                 ("html", lambda: self._without_furniture(self._markup_body())),
-                ("generic", lambda: self._without_furniture(generic_body(self.sel.root, self.url))),
+                ("generic", lambda: self._without_furniture(generic_body(self.sel.root, self.url))
+                 if looks_like_html(self.html, self.sel.root) else None),
                 ("jsonld", lambda: self._without_furniture(
                     join_paragraphs(str(self.ld.get("articleBody") or "").split("\n")))),
             ],
