@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import trafilatura
 from lxml.html import HtmlElement
@@ -15,11 +16,16 @@ logger = logging.getLogger(__name__)
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
 
+#: the start of an HTML document, looked for in a page's first characters
+_HTML_START = re.compile(r"<(?:!doctype|html|head|body|meta|title)\b", re.IGNORECASE)
+_HTML_START_CHARS = 4096
+
+
 def looks_like_html(text: str, tree: HtmlElement) -> bool:
-    """Whether a page is HTML at all, as trafilatura judges a string (given a tree it does not): its
-    first 50 characters name ``html``, or it parsed into more than one top element (binary data
-    served as ``text/html`` does neither)."""
-    return "html" in text[:50].lower() or len(tree) >= 2
+    """Whether a page is HTML at all (trafilatura checks a string, not a tree): its first
+    characters open a document, or it parsed into more than one top element; binary data served
+    as ``text/html`` does neither. Pages that start with a server's warning pass."""
+    return bool(_HTML_START.search(text[:_HTML_START_CHARS])) or len(tree) >= 2
 
 
 def generic_body(page: str | HtmlElement, url: str | None = None) -> str | None:
