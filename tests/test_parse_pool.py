@@ -5,7 +5,8 @@
 - a crawl of a loopback site serving real pages stores the same articles with two workers as with
   none;
 - a worker killed while it parses a page costs nothing: the pool is restarted and the page parsed
-  again; a page that kills its worker itself is one parse error, logged once, and the crawl goes on.
+  again; a page that kills its worker itself is one parse error, logged once, and the crawl goes on;
+- a crawler killed outright leaves no worker (nor forkserver) behind.
 """
 
 from __future__ import annotations
@@ -179,6 +180,38 @@ def test_a_worker_killed_while_it_parses_costs_no_page(tmp_path: Path) -> None:
     assert stats.get_value("newscrawl/parse_pool/restarted") == 1
     assert stats.get_value("newscrawl/parse_pool/reparsed") >= 1
     assert pids and killed not in pids
+
+
+KILLED_CRAWLER = """
+import asyncio, multiprocessing.forkserver, os, signal
+from scrapy.utils.test import get_crawler
+from newscrawl.crawl.parsepool import ParsePool
+
+async def main():
+    pool = ParsePool(2, get_crawler().stats)
+    await asyncio.to_thread(pool.start)
+    print(*pool.pids(), multiprocessing.forkserver._forkserver._forkserver_pid, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+asyncio.run(main())
+"""
+
+
+def running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def test_a_crawler_killed_outright_leaves_no_parse_process_behind() -> None:
+    done = subprocess.run([sys.executable, "-c", KILLED_CRAWLER], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    pids = [int(pid) for pid in done.stdout.split()]
+    assert len(pids) == 3  # two workers and the forkserver
+    wait_for(lambda: not any(map(running, pids)), f"the parse processes {pids} to end")
 
 
 # -- crawls of a loopback site ----------------------------------------------------------------------

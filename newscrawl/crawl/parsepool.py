@@ -22,7 +22,8 @@ page in flight fails. The pool is then replaced (``newscrawl/parse_pool/restarte
 pages are parsed again one at a time in a worker of their own (``newscrawl/parse_pool/reparsed``):
 a page that kills that worker too is the culprit, and becomes a parse error; the others are parsed
 as if nothing had happened. A page takes as long as the parser's bounds allow
-(``NEWSCRAWL_PARSE_MAX_BYTES``).
+(``NEWSCRAWL_PARSE_MAX_BYTES``). A crawler that dies without closing its pool (SIGKILL, out of
+memory) takes its workers with it: each watches a pipe only the crawler can write to.
 """
 
 from __future__ import annotations
@@ -34,12 +35,14 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
 import traceback
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING
 
 from newscrawl.extract.encoding import decoded_text
@@ -153,11 +156,24 @@ class _LogCapture(logging.Handler):
 _capture = _LogCapture()
 
 
-def _start_worker(log_level: int) -> None:
-    """A worker's initializer: its log records are captured, from ``log_level`` up."""
+def _start_worker(log_level: int, lifeline: Connection) -> None:
+    """A worker's initializer: its log records are captured, from ``log_level`` up, and it ends
+    when the crawler does."""
     root = logging.getLogger()
     root.handlers[:] = [_capture]
     root.setLevel(log_level)
+    threading.Thread(target=_end_with_the_crawler, args=(lifeline,), name="lifeline", daemon=True).start()
+
+
+def _end_with_the_crawler(lifeline: Connection) -> None:
+    """Wait until the crawler's end of the pipe closes, then end the worker. A crawler killed
+    outright (SIGKILL, out of memory) never shuts its pool down, and an idle worker would wait for
+    pages for ever, and keep the forkserver, which holds on until its last worker is gone."""
+    try:
+        lifeline.recv_bytes()
+    except EOFError:
+        pass
+    os._exit(1)
 
 
 def _ready() -> int:
@@ -196,13 +212,14 @@ class ParsePool:
         self.log_level = log_level
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(PRELOAD)
+        self._lifeline_read, self._lifeline_write = self._context.Pipe(duplex=False)
         self._executor = self._new_executor(workers)
         self._alone: ProcessPoolExecutor | None = None  # parses the pages of a broken pool again, one at a time
         self._alone_turn = asyncio.Lock()
 
     def _new_executor(self, workers: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(workers, mp_context=self._context, initializer=_start_worker,
-                                   initargs=(self.log_level,))
+                                   initargs=(self.log_level, self._lifeline_read))
 
     def start(self) -> None:
         """Start every worker (and the forkserver, the first time), so no page waits for one."""
@@ -220,6 +237,8 @@ class ParsePool:
         for executor in (self._executor, self._alone):
             if executor is not None:
                 executor.shutdown(wait=True, cancel_futures=True)
+        self._lifeline_write.close()
+        self._lifeline_read.close()
 
     async def parse(self, parser: type[ParserProxy], page: Page) -> Parsed:
         """:func:`parse_page` in a worker; what the worker logged is logged here."""
@@ -255,7 +274,11 @@ class ParsePool:
         self.stats.inc_value("newscrawl/parse_pool/reparsed")
         async with self._alone_turn:
             self._alone = self._alone or self._new_executor(1)
-            future: Future[Parsed] = self._alone.submit(_work, ref, page)
+            try:
+                future: Future[Parsed] = self._alone.submit(_work, ref, page)
+            except BrokenProcessPool:  # its worker died while idle
+                self._alone = self._new_executor(1)
+                future = self._alone.submit(_work, ref, page)
             try:
                 return await asyncio.wrap_future(future)
             except BrokenProcessPool:

@@ -11,6 +11,10 @@ by :func:`newscrawl.sites.site_spider`. Arguments:
   news from the feeds, the first ``NEWSCRAWL_LISTING_PAGES`` listing pages and the pages of the
   last ``NEWSCRAWL_RECENT_DAYS`` days in the sitemaps robots.txt names (``NEWSCRAWL_SITEMAPS``).
 
+Article pages are parsed off the reactor, in ``NEWSCRAWL_PARSE_WORKERS`` worker processes (default:
+the machine's cores; 0: in the crawler's process), opened with the spider and closed with it (see
+:mod:`newscrawl.crawl.parsepool`); feeds, listings and sitemaps are read here.
+
 Every page is read within bounds, so no site can stall the crawl or fill its memory:
 
 - listings, home pages and feeds are parsed up to ``NEWSCRAWL_PARSE_MAX_BYTES`` (as article pages
