@@ -75,6 +75,9 @@ NEWSCRAWL_MAX_LINKS_PER_PAGE = int(os.getenv("NEWSCRAWL_MAX_LINKS_PER_PAGE", "20
 # bytes (UTF-8) of a page parsed at most, articles and listings alike (1 MiB): a longer page is read
 # without its scripts and styles, then cut (newscrawl/cut/html); `python -m newscrawl parse` too
 NEWSCRAWL_PARSE_MAX_BYTES = int(os.getenv("NEWSCRAWL_PARSE_MAX_BYTES", str(1024 * 1024)))
+# processes that parse article pages, off the reactor (newscrawl/crawl/parsepool.py); default: the
+# machine's cores; 0 parses in the crawler's own process
+NEWSCRAWL_PARSE_WORKERS = int(os.getenv("NEWSCRAWL_PARSE_WORKERS", str(os.cpu_count() or 1)))
 
 # -- archive / replay (see newscrawl/crawl/replay.py) ---------------------------------------------------
 NEWSCRAWL_WARC_OUT = os.getenv("NEWSCRAWL_WARC_OUT") or None

@@ -1,9 +1,12 @@
 """Give each article its identity: ``url_key``, ``fetched_key``, ``content_hash`` and ``simhash``.
 
 The keys and fingerprints dedupe and storage know an article by (see
-``newscrawl/store/identity.py``), computed once here, after validation has settled the text and
-the URLs. ``NEWSCRAWL_DEDUPE_MIN_WORDS`` (50): shorter texts get no SimHash. Without this
-pipeline the store computes them itself.
+``newscrawl/store/identity.py``), set here, after validation has settled the text and the URLs.
+The crawl's parser process already fingerprinted the text (``newscrawl/crawl/parsepool.py``): its
+SimHash, the costly part, is kept when its content hash is still that of the text (validation
+changed no word of it), else both are computed again, as they are for an item without them.
+``NEWSCRAWL_DEDUPE_MIN_WORDS`` (50, the spider reads it too): shorter texts get no SimHash.
+Without this pipeline the store computes them itself.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 
+from newscrawl.extract.urls import url_key
+from newscrawl.store.dedupe import content_hash
 from newscrawl.store.identity import identify
 
 if TYPE_CHECKING:
@@ -31,6 +36,12 @@ class NormalizePipeline:
         return cls(crawler.settings.getint("NEWSCRAWL_DEDUPE_MIN_WORDS", 50))
 
     def process_item(self, item: Any) -> Any:
-        """Return the item with its identity set."""
-        identify(ItemAdapter(item), min_words=self.min_words)
+        """Return the item with its identity set (its fingerprints kept when they are its text's)."""
+        adapter = ItemAdapter(item)
+        given = adapter.get("content_hash")
+        if given is not None and "simhash" in adapter and given == content_hash(adapter.get("body") or adapter.get("lead")):
+            adapter["url_key"] = url_key(adapter.get("canonical_url") or adapter["url"])
+            adapter["fetched_key"] = url_key(adapter["url"])
+        else:
+            identify(adapter, min_words=self.min_words)
         return item

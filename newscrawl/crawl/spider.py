@@ -11,6 +11,10 @@ by :func:`newscrawl.sites.site_spider`. Arguments:
   news from the feeds, the first ``NEWSCRAWL_LISTING_PAGES`` listing pages and the pages of the
   last ``NEWSCRAWL_RECENT_DAYS`` days in the sitemaps robots.txt names (``NEWSCRAWL_SITEMAPS``).
 
+Article pages are parsed off the reactor, in ``NEWSCRAWL_PARSE_WORKERS`` worker processes (default:
+the machine's cores; 0: in the crawler's process), opened with the spider and closed with it (see
+:mod:`newscrawl.crawl.parsepool`); feeds, listings and sitemaps are read here.
+
 Every page is read within bounds, so no site can stall the crawl or fill its memory:
 
 - listings, home pages and feeds are parsed up to ``NEWSCRAWL_PARSE_MAX_BYTES`` (as article pages
@@ -25,23 +29,26 @@ Every page is read within bounds, so no site can stall the crawl or fill its mem
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from lxml import etree
 from parsel import Selector
+from scrapy import signals
 from scrapy.http import Response, TextResponse
 from scrapy.utils.response import get_base_url
 
 from newscrawl.extract.dates import parse_date
-from newscrawl.extract.encoding import decoded_text
 from newscrawl.extract.site import Edition
 from newscrawl.crawl.integrity import CUT_STAT, BoundedGunzip, response_limit
-from newscrawl.extract.parser import PARSE_MAX_BYTES, FeedHint, NotAnArticle, ParserProxy, bounded_html, cut_utf8
+from newscrawl.crawl.parsepool import Page, Parsed, ParsePool, ParserRef, default_workers, parse_page
+from newscrawl.extract.parser import PARSE_MAX_BYTES, FeedHint, ParserProxy, bounded_html, cut_utf8
 from newscrawl.crawl.rendering import RENDERED, looks_script_rendered
 from newscrawl.crawl.sitemaps import (
     MAX_URLS,
@@ -55,6 +62,9 @@ from newscrawl.crawl.sitemaps import (
 )
 from newscrawl.extract.urls import absolute_url
 
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from typing_extensions import Self
 
 #: request meta of feeds and sitemaps: conditional requests, a 304 reaches the callback
 CONDITIONAL = {"conditional": True, "handle_httpstatus_list": [304]}
@@ -91,6 +101,8 @@ class NewsSpider(scrapy.Spider):
     page_param: ClassVar[str] = "page"
     #: the site's articles need JavaScript: fetch them through the browser (newscrawl.crawl.rendering)
     render: ClassVar[bool] = False
+    #: the worker processes that parse article pages, while the spider is open (None: parse here)
+    parse_pool: ParsePool | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """A site spider takes its name, editions, URL pattern and paths from its parser's :class:`Site`."""
@@ -390,27 +402,57 @@ class NewsSpider(scrapy.Spider):
 
     # -- articles ---------------------------------------------------------------------------
 
-    def parse_article(self, response: Response, hint: FeedHint | None = None) -> Iterator[Any]:
-        """Parse an article page with the site parser; count pages that are not articles."""
+    def parse_article(self, response: Response, hint: FeedHint | None = None) -> Iterator[Any] | AsyncIterator[Any]:
+        """Parse an article page with the site parser; count pages that are not articles.
+
+        With a parse pool open (``NEWSCRAWL_PARSE_WORKERS``) the page is parsed in a worker process
+        and the callback is asynchronous: the reactor serves other responses meanwhile. Without
+        one it is parsed here, by the same :func:`~newscrawl.crawl.parsepool.parse_page`."""
+        if self.parse_pool is None:
+            return self._parse_article_here(response, hint)
+        return self._parse_article_in_pool(response, hint)
+
+    def _parse_article_here(self, response: Response, hint: FeedHint | None) -> Iterator[Any]:
+        page = self._article_page(response, hint)
+        if page is not None:
+            yield from self._article_outputs(response, parse_page(self.parser, page))
+
+    async def _parse_article_in_pool(self, response: Response, hint: FeedHint | None) -> AsyncIterator[Any]:
+        page = self._article_page(response, hint)
+        if page is None or self.parse_pool is None:
+            return
+        parsed = await self.parse_pool.parse(self.parser, page)
+        for output in self._article_outputs(response, parsed):
+            yield output
+
+    def _article_page(self, response: Response, hint: FeedHint | None) -> Page | None:
+        """What parsing the page needs; None for a response that is not a page of text (counted)."""
         stats = self.crawler.stats
         stats.inc_value("newscrawl/article_responses")
         if not hasattr(response, "text"):
             stats.inc_value("newscrawl/not_html")
             self.logger.warning("not an HTML page: %s", response.url)
-            return
-        try:
-            article = self.parser.parse(decoded_text(response.body, response.encoding), response.url, fetched_at=fetched_at(response), hint=hint,
-                                        max_bytes=self.settings.getint("NEWSCRAWL_PARSE_MAX_BYTES", PARSE_MAX_BYTES))
-        except NotAnArticle as exc:
+            return None
+        return Page(
+            url=response.url, body=response.body, encoding=response.encoding, fetched_at=fetched_at(response),
+            hint=hint, max_bytes=self.settings.getint("NEWSCRAWL_PARSE_MAX_BYTES", PARSE_MAX_BYTES),
+            min_words=self.settings.getint("NEWSCRAWL_DEDUPE_MIN_WORDS", 50),
+        )
+
+    def _article_outputs(self, response: Response, parsed: Parsed) -> Iterator[Any]:
+        """The article, or the page again through the browser, or nothing; counted either way."""
+        stats = self.crawler.stats
+        article = parsed.article
+        if parsed.not_article is not None:
             if rendered := self.render_once(response):
                 yield rendered
                 return
             stats.inc_value("newscrawl/not_article")
-            self.logger.warning("%s", exc)
+            self.logger.warning("%s", parsed.not_article)
             return
-        except Exception:
+        if article is None:
             stats.inc_value("newscrawl/parse_error")
-            self.logger.exception("parser failed on %s", response.url)
+            self.logger.error("parser failed on %s\n%s", response.url, parsed.error)
             return
         if not article.body and (rendered := self.render_once(response)):
             yield rendered
@@ -427,6 +469,37 @@ class NewsSpider(scrapy.Spider):
             if getattr(article, field):
                 stats.inc_value(f"newscrawl/fill/{field}")
         yield article
+
+    # -- the parse pool -----------------------------------------------------------------------
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        """The spider, with its parse pool opened when the spider opens and closed when it closes."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.open_parse_pool, signal=signals.spider_opened)
+        crawler.signals.connect(spider.close_parse_pool, signal=signals.spider_closed)
+        return spider
+
+    async def open_parse_pool(self) -> None:
+        """Start ``NEWSCRAWL_PARSE_WORKERS`` workers (default: the machine's cores; 0: parse here)."""
+        workers = self.settings.getint("NEWSCRAWL_PARSE_WORKERS", default_workers())
+        if workers <= 0:
+            return
+        try:
+            ParserRef.of(self.parser)
+        except ValueError as exc:
+            self.logger.warning("pages are parsed in the crawler's process: %s", exc)
+            return
+        level = self.settings.get("LOG_LEVEL", "DEBUG")
+        pool = ParsePool(workers, self.crawler.stats, level if isinstance(level, int) else logging.getLevelName(level))
+        await asyncio.to_thread(pool.start)
+        self.parse_pool = pool
+
+    async def close_parse_pool(self) -> None:
+        """Stop the workers."""
+        pool, self.parse_pool = self.parse_pool, None
+        if pool is not None:
+            await asyncio.to_thread(pool.close)
 
 
 def page_link(response: Response, link: str) -> str | None:
