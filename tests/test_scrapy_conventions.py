@@ -47,3 +47,13 @@ def test_a_fixture_contract_fails_on_a_wrong_article() -> None:
         contract.post_process([article])
     with pytest.raises(ContractFail, match="expected one article"):
         contract.post_process([])
+
+
+def test_scrapy_parse_needs_no_callback(tmp_path: Path) -> None:
+    """``scrapy parse --spider=unian URL``: the spider's ``parse`` knows an article URL (replayed offline)."""
+    url = "https://www.unian.info/world/putin-absorbs-belarusian-factories-to-strengthen-his-army-isw-12149817.html"
+    result = scrapy(tmp_path, "parse", "--spider=unian", "-s", f"NEWSCRAWL_REPLAY={ROOT / 'tests/files/unian/unian-sample.warc.gz'}",
+                    url)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "# Scraped Items" in result.stdout and "'authors': ['Marta Gichko']" in result.stdout
+    assert "callback is not defined" not in result.stderr

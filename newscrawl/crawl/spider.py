@@ -402,6 +402,24 @@ class NewsSpider(scrapy.Spider):
 
     # -- articles ---------------------------------------------------------------------------
 
+    async def parse(self, response: Response, **kwargs: Any) -> AsyncIterator[Any]:
+        """The callback for a URL given alone (``scrapy parse --spider=SITE URL``): an article page
+        of the site is parsed as one, a feed read as a feed, any other page as a listing."""
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        outputs: Iterator[Any] | AsyncIterator[Any]
+        if self.is_article_url(response.url):
+            outputs = self.parse_article(response)
+        elif "xml" in content_type or "rss" in content_type or "atom" in content_type:
+            outputs = self.parse_feed(response)
+        else:
+            outputs = self.parse_listing(response, None)
+        if isinstance(outputs, AsyncIterator):
+            async for output in outputs:
+                yield output
+        else:
+            for output in outputs:
+                yield output
+
     def parse_article(self, response: Response, hint: FeedHint | None = None) -> Iterator[Any] | AsyncIterator[Any]:
         """Parse an article page with the site parser; count pages that are not articles.
 

@@ -163,6 +163,10 @@ def _crawl(name: str, base: Path, since: str | None, until: str | None, settings
         for arg, value in (("since", since), ("until", until)):
             if value:
                 command += ["-a", f"{arg}={value}"]
+        if workers > 1 and not os.getenv("NEWSCRAWL_PARSE_WORKERS") and \
+                not any(s.startswith("NEWSCRAWL_PARSE_WORKERS=") for s in settings):
+            # the workers share the machine's cores: each parses with its share
+            command += ["-s", f"NEWSCRAWL_PARSE_WORKERS={max(1, (os.cpu_count() or 1) // workers)}"]
         for setting in settings:
             command += ["-s", setting]
         print(f"{name}: crawling, log {log_file}", file=out)
