@@ -268,3 +268,33 @@ def test_both_middlewares_are_off_unless_configured() -> None:
         WarcReplayMiddleware.from_crawler(crawler)
     with pytest.raises(NotConfigured):
         WarcRecorderMiddleware.from_crawler(crawler)
+
+
+@pytest.mark.parametrize(("archive", "message"), [
+    ("half", "the archive is cut short (its gzip stream ends early)"),
+    ("missing", "no such file"),
+    ("text", "not a WARC file"),
+])
+def test_an_unusable_archive_is_one_line_and_exit_3(tmp_path: Path, archive: str, message: str) -> None:
+    """A WARC cut at half its length (warcio reads the first records and stops without a word), a
+    missing file, a file that is no WARC: ``scrapy crawl`` says so in one line before it starts."""
+    from conftest import FILES, ROOT
+    from newscrawl.crawl.replay import index_warc
+
+    sample = (FILES / "unian/unian-sample.warc.gz").read_bytes()
+    path = tmp_path / f"{archive}.warc.gz"
+    if archive == "half":
+        path.write_bytes(sample[: len(sample) // 2])
+        with pytest.raises(ValueError, match="cut short"):
+            index_warc(path)
+    elif archive == "text":
+        path.write_text("not an archive", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSCRAWL_")}
+    env.update(NEWSCRAWL_DATA_DIR=str(tmp_path / "data"))
+    env.pop("MONGO_URI", None)
+    result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "unian", "-s", f"NEWSCRAWL_REPLAY={path}"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 3
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    assert lines == [f"error: NEWSCRAWL_REPLAY={path}: {message}" + (" (it starts with b'not a')" if archive == "text" else "")]
+    assert not (tmp_path / "data/mongo").exists()

@@ -35,6 +35,9 @@ download, and counted as ``newscrawl/cut/decompression`` (one warning per record
 
 from __future__ import annotations
 
+import gzip
+import zlib
+
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -162,7 +165,36 @@ def index_warc(path: str | Path, max_body: int = FALLBACK_MAX_SIZE) -> tuple[dic
                 )
     except ArchiveLoadFailed as exc:
         raise ValueError(f"{path} is not a WARC file: {exc}") from exc
+    if magic.startswith(b"\x1f\x8b") and not gzip_complete(path):
+        raise ValueError(f"{path} is cut short (its gzip stream ends early): {len(index)} responses read before the cut")
     return index, oversized
+
+
+def archive_problem(path: str | Path) -> str | None:
+    """What makes ``path`` unusable as a replay archive (missing, not a WARC, cut short), if anything:
+    checked before a crawl starts, so that a bad archive is one line, not a traceback."""
+    path = Path(path)
+    if not path.is_file():
+        return f"NEWSCRAWL_REPLAY={path}: no such file"
+    with path.open("rb") as stream:
+        magic = stream.read(5)
+    if magic and not (magic.startswith(b"\x1f\x8b") or magic == b"WARC/"):
+        return f"NEWSCRAWL_REPLAY={path}: not a WARC file (it starts with {magic!r})"
+    if magic.startswith(b"\x1f\x8b") and not gzip_complete(path):
+        return f"NEWSCRAWL_REPLAY={path}: the archive is cut short (its gzip stream ends early)"
+    return None
+
+
+def gzip_complete(path: Path) -> bool:
+    """Whether the gzip file at ``path`` ends where its last member says it does (a copy or a
+    download cut short does not; warcio stops at the cut without a word)."""
+    try:
+        with gzip.open(path, "rb") as stream:
+            while stream.read(1 << 20):
+                pass
+    except (EOFError, OSError, zlib.error):
+        return False
+    return True
 
 
 class WarcReplayMiddleware:

@@ -25,6 +25,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import IO
 
+from newscrawl.crawl.replay import archive_problem
 from newscrawl.store.files import data_dir
 
 logger = logging.getLogger(__name__)
@@ -133,9 +134,7 @@ def replay_problem(settings: list[str]) -> str | None:
     """What is wrong with a ``NEWSCRAWL_REPLAY`` archive named in ``settings`` or the environment, if anything."""
     named = [item.split("=", 1)[1] for item in settings if item.startswith("NEWSCRAWL_REPLAY=")]
     archive = named[-1] if named else os.getenv("NEWSCRAWL_REPLAY")
-    if archive and not Path(archive).is_file():
-        return f"NEWSCRAWL_REPLAY={archive}: no such file"
-    return None
+    return archive_problem(archive) if archive else None
 
 
 def every_problem(every_minutes: int) -> str | None:

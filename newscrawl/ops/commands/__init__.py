@@ -3,8 +3,10 @@ code tells how the crawl ended (see :mod:`newscrawl.ops.outcome`)."""
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
+from newscrawl.crawl.replay import archive_problem
 from newscrawl.ops.outcome import report
 
 if TYPE_CHECKING:
@@ -25,6 +27,16 @@ class TruthfulExit:
     def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
         self._crawler = super()._create_crawler(spidercls)  # type: ignore[misc]
         return self._crawler
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Scrapy's options; then a replay archive that cannot be replayed stops the command in one
+        line (exit 3) before anything starts."""
+        super().process_options(args, opts)  # type: ignore[misc]
+        archive = self.settings.get("NEWSCRAWL_REPLAY")  # type: ignore[attr-defined]
+        problem = archive_problem(archive) if archive else None
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            raise SystemExit(3)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> Any:
         """Run the spider as Scrapy does; then set the exit code from its outcome."""
