@@ -55,6 +55,8 @@ def install(record: Path) -> None:
 
     def write() -> None:
         with lock:
+            if not counts:  # a process that never talked to MongoDB (the crawl's parse workers) leaves the record alone
+                return
             record.write_text(json.dumps({"total": sum(counts.values()), "by_kind": dict(counts)}), encoding="utf-8")
 
     monitoring.register(Counting())
