@@ -15,7 +15,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from newscrawl.extract.language import guess_language
-from newscrawl.extract.text import clean_line, join_paragraphs, plain_text, storable_text, word_count
+from newscrawl.extract.text import clean_line, plain_paragraphs, plain_text, storable_text, word_count
 from newscrawl.extract.urls import is_http_url
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ class ValidatePipeline:
             if adapter.get(name) is not None:
                 adapter[name] = clean_line(plain_text(adapter[name])) or None
         if adapter.get("body"):
-            adapter["body"] = join_paragraphs(plain_text(p) for p in adapter["body"].split("\n\n")) or None
+            adapter["body"] = plain_paragraphs(adapter["body"]) or None
         for name in ("authors", "tags"):
             values = (clean_line(plain_text(value)) for value in adapter.get(name) or [])
             adapter[name] = list(dict.fromkeys(filter(None, values)))

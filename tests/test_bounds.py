@@ -34,7 +34,7 @@ from scrapy.utils.test import get_crawler
 from conftest import FILES, ROOT
 from localsite import QuietHandler, QuietServer, assert_stayed_local, crawl_env, guarded_env
 from newscrawl.extract import jsonld
-from newscrawl.extract.text import plain_text
+from newscrawl.extract.text import plain_paragraphs, plain_text
 from newscrawl.crawl.integrity import FALLBACK_MAX_SIZE, BoundedGunzip, decompression_limit, gzip_state
 from newscrawl.extract.items import (
     BODY_MAX_CHARS,
@@ -586,3 +586,11 @@ def test_markup_left_open_thousands_of_times_keeps_the_text_around_it() -> None:
         markup = ("word " * 20 + piece) * 8000
         assert plain_text(markup).count("word") == words
         assert looks_script_rendered(markup) is False
+
+
+def test_a_tag_cut_in_two_by_a_blank_line_leaves_no_markup() -> None:
+    """Fuzz case 9420 (seed 7): an attribute holding markup and a blank line, on 24tv's page. The
+    two paragraphs the tag joined stay joined."""
+    body = ("Перший абзац. <meta itemprop=\"embedHTML\" href='<iframe src=\"https://24tv.ua/p?o=1&h=\"640\"\n\n"
+            "' /> Другий абзац.\n\nТретій <b>абзац</b>.")
+    assert plain_paragraphs(body) == "Перший абзац. Другий абзац.\n\nТретій абзац."

@@ -80,6 +80,14 @@ def plain_text(text: str) -> str:
     return replace_entities(_DANGLING.sub("", text))
 
 
+def plain_paragraphs(body: str) -> str:
+    """``body`` (paragraphs separated by blank lines) as plain paragraphs: each made plain text
+    and cleaned, then the whole once more, for a tag a blank line cut in two (an attribute holding
+    line breaks)."""
+    body = join_paragraphs(plain_text(paragraph) for paragraph in body.split("\n\n"))
+    return join_paragraphs(plain_text(body).split("\n\n")) if _TAG.search(body) else body
+
+
 def storable_text(text: str) -> str:
     """``text`` without lone surrogates and control characters: always encodable as UTF-8 and BSON."""
     return _UNSTORABLE.sub("", text)
