@@ -8,10 +8,12 @@ import re
 import struct
 import subprocess
 import sys
+import uuid
 import zlib
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,7 +26,7 @@ from newscrawl.ops.report import FIELDS, KYIV, rate_colour
 from newscrawl.ops.runs import HISTORY_RUNS, run_document
 from newscrawl.ops.site_fixtures import discover
 from newscrawl.sites import parser_for_url
-from newscrawl.store.database import Storage
+from newscrawl.store.database import Storage, open_storage
 from test_dedupe_store import Run
 
 CHROMIUM = Path(os.getenv("NEWSCRAWL_CHROMIUM", "/usr/bin/chromium"))
@@ -79,8 +81,20 @@ def crawl_stats(parsed: int, stored: int, *, without: tuple[str, ...] = ()) -> d
             **{f"newscrawl/fill/{name}": 0 if name in without else parsed for name in FIELDS}}
 
 
-@pytest.fixture
-def crawled(storage: Storage) -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def report_storage(mongo_uri: str) -> Iterator[Storage]:
+    """One database for the tests that read the crawled articles and runs (they only read it)."""
+    name = f"t_report_{uuid.uuid4().hex[:8]}"
+    opened = open_storage(mongo_uri, name)
+    try:
+        yield opened
+    finally:
+        opened.client.drop_database(name)
+        opened.close()
+
+
+@pytest.fixture(scope="module")
+def crawled(report_storage: Storage) -> dict[str, Any]:
     """Every site fixture's article stored through the crawl's pipelines (unian and pravda on
     several days, unian with a layout change on its newest two days), and the runs that stored them."""
     originals: dict[str, Article] = {}
@@ -89,7 +103,7 @@ def crawled(storage: Storage) -> dict[str, Any]:
         if fixture.site not in originals or filled(article) > filled(originals[fixture.site]):
             originals[fixture.site] = article
     expected: dict[tuple[str, date], int] = {}
-    run = Run(storage)
+    run = Run(report_storage)
     number = 0
     for days_ago, count in UNIAN_PER_DAY.items():
         for index in range(count):
@@ -111,12 +125,12 @@ def crawled(storage: Storage) -> dict[str, Any]:
     run.finish()
 
     for days_ago in range(10, 0, -1):
-        record_run(storage, "unian", kyiv_time(days_ago, 6), 4 + days_ago % 4 * 3,
+        record_run(report_storage, "unian", kyiv_time(days_ago, 6), 4 + days_ago % 4 * 3,
                    crawl_stats(8, UNIAN_PER_DAY.get(days_ago, 0),
                                without=("authors", "section") if days_ago in DRIFT_DAYS else ()))
     for days_ago in PRAVDA_DAYS:
-        record_run(storage, "pravda", kyiv_time(days_ago, 11), 2, crawl_stats(6, 1))
-    failed = record_run(storage, "pravda", kyiv_time(2, 11), 0.5,
+        record_run(report_storage, "pravda", kyiv_time(days_ago, 11), 2, crawl_stats(6, 1))
+    failed = record_run(report_storage, "pravda", kyiv_time(2, 11), 0.5,
                         {"newscrawl/network_failures/DNSLookupError": 5, "log_count/ERROR": 5})
     return {"expected": expected, "sites": sorted(originals), "failed": failed}
 
@@ -138,10 +152,10 @@ def fill_rates(page: str, site: str, name: str) -> dict[str, str]:
     return dict(found)
 
 
-def test_the_report_counts_articles_fill_rates_runs_and_alerts(crawled: dict[str, Any], storage: Storage,
+def test_the_report_counts_articles_fill_rates_runs_and_alerts(crawled: dict[str, Any], report_storage: Storage,
                                                                tmp_path: Path) -> None:
     out = tmp_path / "report.html"
-    result = report(storage, "--out", str(out))
+    result = report(report_storage, "--out", str(out))
     assert result.returncode == 0, result.stderr
     articles = sum(crawled["expected"].values())
     first = kyiv_day(29)
@@ -155,7 +169,7 @@ def test_the_report_counts_articles_fill_rates_runs_and_alerts(crawled: dict[str
     assert {key: n for key, n in counts.items() if n} == {(site, str(day)): n for (site, day), n in crawled["expected"].items()}
     assert counts[("unian", str(kyiv_day(10)))] == 0
     for site in crawled["sites"]:
-        stored = storage.db.articles.count_documents({"site": site})
+        stored = report_storage.db.articles.count_documents({"site": site})
         assert sum(n for (name, _), n in counts.items() if name == site) == stored
         assert f'<tr data-site="{site}" data-articles="{stored}">' in page
 
@@ -184,9 +198,9 @@ def test_the_report_counts_articles_fill_rates_runs_and_alerts(crawled: dict[str
     assert "<script" not in page and "<img" not in page and "onerror=\"" not in page
 
 
-def test_one_site(crawled: dict[str, Any], storage: Storage, tmp_path: Path) -> None:
+def test_one_site(crawled: dict[str, Any], report_storage: Storage, tmp_path: Path) -> None:
     out = tmp_path / "pravda.html"
-    result = report(storage, "--out", str(out), "--site", "pravda", "--days", "7")
+    result = report(report_storage, "--out", str(out), "--site", "pravda", "--days", "7")
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines()[-1] == (f"wrote {out}: 3 articles of site pravda published {kyiv_day(6)}.."
                                               f"{kyiv_day(0)} (7 days, Kyiv time), 4 runs, 0 alerts")
@@ -203,14 +217,15 @@ def test_an_empty_window_is_a_page_that_says_so(storage: Storage, tmp_path: Path
     assert "No articles published in the window." in page and "No crawl runs recorded in the window." in page
 
 
-def test_bad_arguments_are_one_line_and_exit_3(crawled: dict[str, Any], storage: Storage, tmp_path: Path) -> None:
+def test_bad_arguments_are_one_line_and_exit_3(crawled: dict[str, Any], report_storage: Storage,
+                                               tmp_path: Path) -> None:
     cases = {("--days", "0"): "error: --days 0: give 1 to 366",
              ("--days", "x"): "argument --days: invalid int value: 'x'",
              ("--site", "nosuch"): "error: --site 'nosuch': no article or crawl run of that site in the database",
              ("--out", str(tmp_path / "missing" / "r.html")): f"no directory {tmp_path / 'missing'}",
              ("--out", str(tmp_path)): f"--out {tmp_path}: cannot write it"}
     for args, message in cases.items():
-        result = report(storage, *args)
+        result = report(report_storage, *args)
         assert result.returncode == 3, (args, result.stderr)
         last = result.stderr.strip().splitlines()[-1]
         assert message in last and "Traceback" not in result.stderr, (args, result.stderr)
@@ -273,11 +288,12 @@ def near(found: set[bytes], hex_colour: str) -> bool:
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no browser at {CHROMIUM}: apt-get install chromium")
-def test_the_page_renders_in_chromium_offline(crawled: dict[str, Any], storage: Storage, tmp_path: Path) -> None:
+def test_the_page_renders_in_chromium_offline(crawled: dict[str, Any], report_storage: Storage,
+                                              tmp_path: Path) -> None:
     from playwright.sync_api import Route, sync_playwright
 
     out = tmp_path / "report.html"
-    assert report(storage, "--out", str(out)).returncode == 0
+    assert report(report_storage, "--out", str(out)).returncode == 0
     address = out.as_uri()
     requests: list[str] = []
     refused: list[str] = []
