@@ -89,6 +89,8 @@ ADDONS = {"newscrawl.distributed.addon.RedisAddon": 100, "newscrawl.crawl.render
 NEWSCRAWL_PLAYWRIGHT = os.getenv("NEWSCRAWL_PLAYWRIGHT", "auto")
 NEWSCRAWL_CHROMIUM = os.getenv("NEWSCRAWL_CHROMIUM", "/usr/bin/chromium")
 NEWSCRAWL_REDIS_IDLE_SECONDS = float(os.getenv("NEWSCRAWL_REDIS_IDLE_SECONDS", "10"))
+# a worker silent this long is dead: what it held goes back in the queue (renewed every third of it)
+NEWSCRAWL_REDIS_HEARTBEAT_SECONDS = int(os.getenv("NEWSCRAWL_REDIS_HEARTBEAT_SECONDS", "30"))
 # seconds a worker waits for an unavailable Redis before it closes with reason redis_unavailable (60)
 NEWSCRAWL_REDIS_OUTAGE_SECONDS = float(os.getenv("NEWSCRAWL_REDIS_OUTAGE_SECONDS", "60"))
 NEWSCRAWL_BLOOM_CAPACITY = int(os.getenv("NEWSCRAWL_BLOOM_CAPACITY", "10000000"))

@@ -106,7 +106,7 @@ def test_three_workers_one_killed(tmp_path: Path, site: str, mongo_uri: str) -> 
     database = env["MONGO_DATABASE"]
     settings = {"NEWSCRAWL_LISTING_PAGES": LISTINGS, "NEWSCRAWL_SITEMAPS": 0, "DOWNLOAD_DELAY": 0,
                 "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 8, "NEWSCRAWL_REDIS_IDLE_SECONDS": 3,
-                }
+                "NEWSCRAWL_REDIS_HEARTBEAT_SECONDS": 10}
     args = [sys.executable, "-m", "scrapy", "runspider", str(spider)]
     for key, value in settings.items():
         args += ["-s", f"{key}={value}"]
@@ -150,7 +150,8 @@ def test_a_stopped_crawl_resumes_without_losing_queued_requests(tmp_path: Path, 
     client = redis_or_skip()
     spider, env, name = shared_crawl(tmp_path, site, mongo_uri, "resume")
     database = env["MONGO_DATABASE"]
-    args = [sys.executable, "-m", "scrapy", "runspider", str(spider), "-s", "NEWSCRAWL_LISTING_PAGES=10",
+    listings = 6
+    args = [sys.executable, "-m", "scrapy", "runspider", str(spider), "-s", f"NEWSCRAWL_LISTING_PAGES={listings}",
             "-s", "NEWSCRAWL_SITEMAPS=0", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
             "-s", "NEWSCRAWL_REDIS_IDLE_SECONDS=1"]
     first = subprocess.Popen([*args, "-s", f"LOG_FILE={tmp_path / 'first.log'}"], cwd=ROOT, env=env)
@@ -164,13 +165,13 @@ def test_a_stopped_crawl_resumes_without_losing_queued_requests(tmp_path: Path, 
     subprocess.run([*args, "-s", f"LOG_FILE={tmp_path / 'second.log'}"], cwd=ROOT, env=env, check=True, timeout=300)
     assert "resuming, " in (tmp_path / "second.log").read_text(encoding="utf-8")
     pages = {path: n for path, n in Site.hits.items() if path.startswith(("/news/", "/list"))}
-    assert len(pages) == 10 * PER_LISTING + 10
+    assert len(pages) == listings * PER_LISTING + listings
     # every article once; a listing whose links were still being queued at the stop is read again
     assert {n for path, n in pages.items() if path.startswith("/news/")} == {1}
     assert max(pages.values()) <= 2
     mongo: MongoClient = MongoClient(mongo_uri)
     try:
-        assert mongo[database].articles.count_documents({}) == 10 * PER_LISTING
+        assert mongo[database].articles.count_documents({}) == listings * PER_LISTING
     finally:
         mongo.drop_database(database)
         mongo.close()

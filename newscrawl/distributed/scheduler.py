@@ -31,7 +31,6 @@ from newscrawl.store.database import redact_uri
 from newscrawl.store.service import StorageService
 
 logger = logging.getLogger(__name__)
-HEARTBEAT_SECONDS = 30
 TAKEN = "newscrawl_taken"  # request meta: the field of the worker's inflight hash that holds the request
 # KEYS: the crawl pointer, the Bloom filter, the queue (a sorted set). ARGV: the crawl id, the bit
 # positions, the request's score and data. -1 when the pointer no longer names the crawl (its state
@@ -122,6 +121,7 @@ class SharedScheduler(Scheduler):
         scheduler.awaiting_flush = []
         scheduler.lock = threading.Lock()
         scheduler.heartbeat = None
+        scheduler.heartbeat_seconds = settings.getint("NEWSCRAWL_REDIS_HEARTBEAT_SECONDS", 30)
         crawler._newscrawl_scheduler = scheduler  # type: ignore[attr-defined]
         crawler.signals.connect(scheduler.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(scheduler.left_downloader, signal=signals.request_left_downloader)
@@ -170,7 +170,7 @@ class SharedScheduler(Scheduler):
         """Renew this worker's heartbeat and look at the queue's length; False when the crawl's state is gone."""
         answer = self.link.call(self.beat_script, keys=[self.pointer, f"{self.prefix}:worker:{self.worker}",
                                                          f"{self.prefix}:requests"],
-                                args=[self.crawl, int(time.time()), HEARTBEAT_SECONDS])
+                                args=[self.crawl, int(time.time()), self.heartbeat_seconds])
         if answer == -1:
             return False
         self.last_queued = answer
@@ -179,7 +179,7 @@ class SharedScheduler(Scheduler):
     def start_heartbeat(self, spider: Spider) -> None:
         """Renew the heartbeat every third of its lifetime, however busy the worker is."""
         self.heartbeat = create_looping_call(self._heartbeat)
-        self.heartbeat.start(HEARTBEAT_SECONDS / 3, now=False)
+        self.heartbeat.start(self.heartbeat_seconds / 3, now=False)
 
     def _heartbeat(self) -> None:
         if self.joined and self.link.usable:
