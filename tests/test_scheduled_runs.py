@@ -153,7 +153,9 @@ def test_a_second_run_while_one_holds_the_lock_exits_0(env: dict[str, str], heal
 @pytest.mark.crawl
 def test_a_lock_left_by_a_dead_run_does_not_block(env: dict[str, str], healthy: Path) -> None:
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    Path(env["NEWSCRAWL_DATA_DIR"], "locks", "unian.lock").write_text(dead.stdout.strip(), encoding="utf-8")
+    locks = Path(env["NEWSCRAWL_DATA_DIR"], "locks")
+    locks.mkdir(parents=True, exist_ok=True)
+    (locks / "unian.lock").write_text(dead.stdout.strip(), encoding="utf-8")
     result = run_unian(env, healthy)
     assert result.returncode == 0 and "crawling, log" in result.stdout
 

@@ -17,6 +17,15 @@ _MARKERS = {
                                       r"|включите javascript", re.I),
     "consent_wall": re.compile(r"consent to (?:continue|the use)|accept (?:all )?cookies to continue|cookie wall", re.I),
 }
+#: for each marker, words one of which every match holds (lowercase): looked for first, with
+#: ``str.find``, so a page that has none of them (nearly every page) costs no regex scan
+_CUES = {
+    "captcha": ("captcha", "are you a ", "не робот"),
+    "bot_check": ("just a moment...", "checking your browser", "attention required", "cf-chl-", "challenge-platform",
+                  "access denied", "ddos protection"),
+    "javascript_required": ("enable javascript", "javascript is ", "увімкніть javascript", "включите javascript"),
+    "consent_wall": ("consent to ", "cookies to continue", "cookie wall"),
+}
 _TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
 #: a page with more visible words than this is content, whatever it mentions
 MAX_BLOCK_PAGE_WORDS = 300
@@ -38,7 +47,9 @@ def block_reason(response: Response) -> str | None:
         return None
     text = response.text
     start = text[:MARKER_CHARS]
-    reason = next((reason for reason, marker in _MARKERS.items() if marker.search(start)), None)
+    lowered = start.lower()
+    reason = next((reason for reason, marker in _MARKERS.items()
+                   if any(cue in lowered for cue in _CUES[reason]) and marker.search(start)), None)
     if reason is None or len(_TAGS.sub(" ", text).split()) > MAX_BLOCK_PAGE_WORDS:
         return None
     return reason
