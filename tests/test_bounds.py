@@ -35,7 +35,7 @@ from conftest import FILES, ROOT
 from localsite import QuietHandler, QuietServer, assert_stayed_local, crawl_env, guarded_env
 from newscrawl.extract import jsonld
 from newscrawl.extract.text import plain_paragraphs, plain_text
-from newscrawl.crawl.integrity import FALLBACK_MAX_SIZE, BoundedGunzip, decompression_limit, gzip_state
+from newscrawl.crawl.integrity import FALLBACK_MAX_SIZE, BoundedGunzip, decompression_limit, gunzipped
 from newscrawl.extract.items import (
     BODY_MAX_CHARS,
     MAX_AUTHORS,
@@ -357,9 +357,9 @@ def test_bounded_gunzip_stops_at_the_limit_on_a_real_page() -> None:
 
 
 def test_gzip_state_of_a_bomb(bomb: bytes) -> None:
-    assert gzip_state(bomb, 20 * MB) == "oversized"
-    assert gzip_state(gzip.compress(PRAVDA.encode()), 20 * MB) == "complete"
-    assert gzip_state(gzip.compress(PRAVDA.encode())[:-100], 20 * MB) == "truncated"
+    assert gunzipped(bomb, 20 * MB)[0] == "oversized"
+    assert gunzipped(gzip.compress(PRAVDA.encode()), 20 * MB) == ("complete", PRAVDA.encode())
+    assert gunzipped(gzip.compress(PRAVDA.encode())[:-100], 20 * MB)[0] == "truncated"
 
 
 def test_sitemap_bomb_is_read_up_to_the_limit(bomb: bytes) -> None:

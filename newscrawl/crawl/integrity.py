@@ -4,7 +4,8 @@ Scrapy's ``HttpCompressionMiddleware`` gunzips "as much as possible": a gzip bod
 half a page (parsed and stored as a shorter article), and one cut inside the gzip header raises
 from the middleware (logged as an error, counted nowhere). :class:`CompleteGzip` runs just before
 it (priority 595: above ``HttpCompressionMiddleware``'s 590) and refuses such responses, counted as
-``newscrawl/truncated/gzip``.
+``newscrawl/truncated/gzip``. A whole gzip body it hands on decoded, as ``HttpCompressionMiddleware``
+would (same response class, same ``httpcompression/*`` stats), so no body is gunzipped twice.
 
 Every decompression the crawler does is capped by :func:`decompression_limit`: ``DOWNLOAD_MAXSIZE``,
 or a smaller ``download_maxsize`` the request or the spider gives (0 there means "not given", never
@@ -19,10 +20,12 @@ from __future__ import annotations
 import logging
 import zlib
 from collections.abc import Iterator
+from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Request, Response
+from scrapy.http import Request, Response, TextResponse
+from scrapy.responsetypes import responsetypes
 
 logger = logging.getLogger(__name__)
 _CHUNK = 1 << 16
@@ -95,16 +98,15 @@ class BoundedGunzip:
         return b"".join(self)
 
 
-def gzip_state(body: bytes, max_size: int) -> str:
-    """``"complete"`` when ``body`` holds whole gzip data that decompresses to at most
-    ``max_size`` bytes, ``"oversized"`` when it decompresses to more, else ``"truncated"``
-    (checked without keeping the output)."""
+def gunzipped(body: bytes, max_size: int) -> tuple[str, bytes]:
+    """``body`` decompressed, and its state: ``"complete"`` when it holds whole gzip data that
+    decompresses to at most ``max_size`` bytes, ``"oversized"`` when it decompresses to more, else
+    ``"truncated"`` (the bytes then are what could be read, at most ``max_size``)."""
     stream = BoundedGunzip(body, max_size)
-    for _ in stream:
-        pass
+    decoded = b"".join(stream)
     if stream.cut:
-        return "oversized"
-    return "complete" if stream.complete else "truncated"
+        return "oversized", decoded
+    return ("complete" if stream.complete else "truncated"), decoded
 
 
 class TruncatedBody(IgnoreRequest):
@@ -128,14 +130,16 @@ class CompleteGzip:
         return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        """Pass the response on, or raise :class:`TruncatedBody` / :class:`OversizedBody`."""
+        """Pass the response on (a whole gzip body decoded), or raise :class:`TruncatedBody` /
+        :class:`OversizedBody`."""
         encoding = response.headers.get("Content-Encoding", b"").strip().lower()
         if encoding not in (b"gzip", b"x-gzip") or not response.body:
             return response
         limit = response_limit(self.crawler, request)
-        state = gzip_state(response.body, limit)
+        state, decoded = gunzipped(response.body, limit)
         if state == "complete":
-            return response
+            alone = len(response.headers.getlist("Content-Encoding")) == 1 and b"," not in encoding
+            return self._decoded(response, decoded) if alone else response  # else Scrapy decodes the rest
         assert self.crawler.stats is not None
         if state == "oversized":
             self.crawler.stats.inc_value(CUT_STAT)
@@ -144,3 +148,14 @@ class CompleteGzip:
         self.crawler.stats.inc_value("newscrawl/truncated/gzip")
         logger.warning("truncated gzip body (%d bytes): %s", len(response.body), response.url)
         raise TruncatedBody(f"truncated gzip body: {response.url}")
+
+    def _decoded(self, response: Response, body: bytes) -> Response:
+        """``response`` with its gzip body decoded, as ``HttpCompressionMiddleware`` makes it."""
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("httpcompression/response_bytes", len(body))
+        self.crawler.stats.inc_value("httpcompression/response_count")
+        headers = response.headers.copy()
+        del headers["Content-Encoding"]
+        cls = responsetypes.from_args(headers=headers, url=response.url, body=body)
+        kwargs: dict[str, Any] = {"encoding": None} if issubclass(cls, TextResponse) else {}
+        return response.replace(cls=cls, body=body, headers=headers, **kwargs)
