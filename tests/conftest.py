@@ -7,6 +7,7 @@ import re
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,15 +49,22 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture
-def storage(mongo_uri: str, request: pytest.FixtureRequest) -> Iterator[Storage]:
-    """An empty database of its own for one test (dropped afterwards)."""
+@contextmanager
+def scratch_storage(mongo_uri: str, prefix: str) -> Iterator[Storage]:
+    """An empty database named ``prefix`` and a random suffix, opened, and dropped afterwards."""
     from newscrawl.store.database import open_storage
 
-    name = "t_" + re.sub(r"\W+", "_", request.node.name)[:40] + f"_{uuid.uuid4().hex[:6]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:6]}"
     opened = open_storage(mongo_uri, name)
     try:
         yield opened
     finally:
         opened.client.drop_database(name)
         opened.close()
+
+
+@pytest.fixture
+def storage(mongo_uri: str, request: pytest.FixtureRequest) -> Iterator[Storage]:
+    """An empty database of its own for one test (dropped afterwards)."""
+    with scratch_storage(mongo_uri, "t_" + re.sub(r"\W+", "_", request.node.name)[:40]) as opened:
+        yield opened

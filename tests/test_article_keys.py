@@ -9,7 +9,6 @@ import asyncio
 import random
 import re
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -20,8 +19,8 @@ import pytest
 from bson import ObjectId
 from pymongo import MongoClient, monitoring
 
-from conftest import FILES
-from newscrawl.store.database import Storage, open_storage
+from conftest import FILES, scratch_storage
+from newscrawl.store.database import Storage
 from newscrawl.store.dedupe import Verdict
 from newscrawl.store.identity import identify
 from newscrawl.store.keys import META, STALE_WRITE, KeyIndex, url_id
@@ -113,13 +112,8 @@ def stored_state(storage: Storage) -> list[tuple[Any, ...]]:
 
 @pytest.fixture
 def other_storage(mongo_uri: str) -> Iterator[Storage]:
-    name = f"t_keys_other_{uuid.uuid4().hex[:8]}"
-    opened = open_storage(mongo_uri, name)
-    try:
+    with scratch_storage(mongo_uri, "t_keys_other") as opened:
         yield opened
-    finally:
-        opened.client.drop_database(name)
-        opened.close()
 
 
 def sink_of(storage: Storage, tmp_path: Path, **options: Any) -> ArticleSink:

@@ -8,7 +8,6 @@ import re
 import struct
 import subprocess
 import sys
-import uuid
 import zlib
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
@@ -19,14 +18,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, scratch_storage
 from newscrawl.extract.items import Article
 from newscrawl.ops.alerts import AlertRules, evaluate
 from newscrawl.ops.report import FIELDS, KYIV, rate_colour
 from newscrawl.ops.runs import HISTORY_RUNS, run_document
 from newscrawl.ops.site_fixtures import discover
 from newscrawl.sites import parser_for_url
-from newscrawl.store.database import Storage, open_storage
+from newscrawl.store.database import Storage
 from test_dedupe_store import Run
 
 CHROMIUM = Path(os.getenv("NEWSCRAWL_CHROMIUM", "/usr/bin/chromium"))
@@ -84,13 +83,8 @@ def crawl_stats(parsed: int, stored: int, *, without: tuple[str, ...] = ()) -> d
 @pytest.fixture(scope="module")
 def report_storage(mongo_uri: str) -> Iterator[Storage]:
     """One database for the tests that read the crawled articles and runs (they only read it)."""
-    name = f"t_report_{uuid.uuid4().hex[:8]}"
-    opened = open_storage(mongo_uri, name)
-    try:
+    with scratch_storage(mongo_uri, "t_report") as opened:
         yield opened
-    finally:
-        opened.client.drop_database(name)
-        opened.close()
 
 
 @pytest.fixture(scope="module")
