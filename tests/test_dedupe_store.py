@@ -174,3 +174,20 @@ def test_newer_modified_time_alone_is_an_update(storage: Storage, run: Run, seed
             third.feed(replace(seed, modified_at=datetime(2023, 2, 18, 6, 0, tzinfo=timezone.utc)))
         finally:
             third.finish()
+
+
+def test_a_copy_of_an_article_already_written_in_this_run_keeps_its_url(storage: Storage, run: Run,
+                                                                         seed: Article) -> None:
+    """The in-run memory lets a written article go (it holds only articles not written yet); a copy
+    met after the write is still found, and its URL recorded on the stored article."""
+    run.feed(seed)
+    sink = run.store.sink
+    sink.submit(sink.flush).result()
+    assert storage.db.articles.count_documents({}) == 1
+    assert sink.deduper._recent_docs == {}
+    other = "https://www.unian.info/society/putin-absorbs-belarusian-factories-copy-12149999.html"
+    with pytest.raises(SameContent):
+        run.feed(replace(seed, url=other, canonical_url=other, source_id="12149999"))
+    run.finish()
+    (stored,) = storage.db.articles.find()
+    assert stored["duplicate_urls"] == [other]

@@ -142,7 +142,7 @@ class Deduper:
         self.min_words = min_words
         self.memory_items = memory_items
         self._recent_keys: OrderedDict[str, str] = OrderedDict()  # url/story/content key -> url_key
-        self._recent_docs: OrderedDict[str, dict[str, Any]] = OrderedDict()  # url_key -> doc (pending ones)
+        self._recent_docs: OrderedDict[str, dict[str, Any]] = OrderedDict()  # url_key -> doc not written yet
         self._recent_hashes: OrderedDict[str, tuple[int, str | None]] = OrderedDict()  # url_key -> (simhash, lang)
         self._recent_bands: dict[tuple[int, int], set[str]] = {}  # (band, value) -> url_keys, for _recent_hashes
         self._recent_aliases: OrderedDict[str, str] = OrderedDict()  # duplicate's url_key -> original's, to record
@@ -269,6 +269,14 @@ class Deduper:
                 recent.popitem(last=False)
         while len(self._recent_hashes) > RECENT_DOCS:
             self._forget_hash(next(iter(self._recent_hashes)))
+
+    def written(self, docs: list[dict[str, Any]]) -> None:
+        """Forget the documents of ``docs`` a write was tried for (they have an ``_id``), as
+        :meth:`record_duplicate` would ignore them: only a document not written yet is held, for
+        copies met meanwhile to join its insert, so the memory holds a batch, not 5,000 bodies."""
+        for doc in docs:
+            if "_id" in doc and self._recent_docs.get(doc.get("url_key")) is doc:
+                del self._recent_docs[doc["url_key"]]
 
     def _forget_hash(self, key: str) -> None:
         """Drop ``key`` from the in-run SimHash memory and its band index."""

@@ -287,6 +287,7 @@ class ArticleSink:
             except Exception as exc:  # a fault of this code: keep the documents all the same
                 logger.error("writing %d articles failed unexpectedly (%s); spilling them", len(docs), describe(exc))
                 self._spill(docs)
+            self.deduper.written(docs)
         self._record_duplicates()
         if self.unsaved == unsaved_before:
             for listener in self.flushed:
