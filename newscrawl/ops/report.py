@@ -3,8 +3,9 @@
 Over the last ``days`` days (Kyiv time, today included) it shows, per site, the articles published
 each day, the share of them with each field (a site that changed its layout turns a row of the
 heatmap from green to red), each spider's longest and median run per day coloured by how the
-runs ended, the alerts they raised, and tables of the runs and of each site's newest articles. The charts are SVG written here; the page loads nothing and runs no script (its
-Content-Security-Policy forbids both) and every string from the database is escaped.
+runs ended, the alerts they raised, and tables of the runs and of each site's newest articles. The
+charts are SVG written here; the page loads nothing and runs no script (its Content-Security-Policy
+forbids both) and every string from the database is escaped.
 
 What it reads, all bounded by the window:
 
