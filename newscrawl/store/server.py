@@ -55,7 +55,7 @@ def _die_with_parent() -> None:
 def _nx_command() -> str:
     found = shutil.which("nx-27017") or str(Path(sys.executable).with_name("nx-27017"))
     if not Path(found).exists():
-        raise StorageError("the embedded MongoDB server nx-27017 is not installed (pip install -r requirements.txt)")
+        raise StorageError("the embedded MongoDB server nx-27017 is not installed (pip install --no-deps -r requirements.txt)")
     return found
 
 
