@@ -59,7 +59,6 @@ class UnianParser(ParserProxy):
         body_css = "div.article-text"
         body_exclude = (".read-also-slider", ".nts-video-wrapper", "figure", ".article__tags")
         body_stop_markers = ("Вас також можуть зацікавити новини", "Вас также могут заинтересовать новости")
-        body_drop_prefixes = ("Читайте також", "Читайте также", "Read also")
         figure_css = "figure.photo_block"
         caption_css = "figcaption.subscribe_photo_text"
         tags_css = "div.article__tags a"

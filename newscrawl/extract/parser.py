@@ -144,6 +144,11 @@ class FeedHint:
     image_url: str | None = None
 
 
+def _language_code(declared: str | None) -> str | None:
+    """The two-letter code of a declared language (``uk-UA``, ``ru_RU``, ``EN`` → ``uk``, ``ru``, ``en``)."""
+    return (declared or "").strip().lower().replace("_", "-").split("-")[0][:2] or None
+
+
 def _select(sel: Selector, query: str) -> Any:
     """Run a CSS selector, or XPath when the query starts with ``/`` or ``(``."""
     return sel.xpath(query) if query.startswith(("/", "(")) else sel.css(query)
@@ -180,8 +185,6 @@ class ArticleParser:
     body_exclude: ClassVar[tuple[str, ...]] = ()
     #: a body paragraph starting with one of these ends the body ("more news:" blocks)
     body_stop_markers: ClassVar[tuple[str, ...]] = ()
-    #: body paragraphs starting with one of these are dropped ("read also: ...")
-    body_drop_prefixes: ClassVar[tuple[str, ...]] = ()
     figure_css: ClassVar[str | None] = None
     figure_image_attrs: ClassVar[tuple[str, ...]] = ("data-src", "src")
     caption_css: ClassVar[str] = "figcaption"
@@ -258,17 +261,17 @@ class ArticleParser:
         """Whether ``url`` is on this page's site: its registrable domain, or the spider's editions."""
         return same_site(self.url, url, (prefix.partition("/")[0] for prefix in self.EDITIONS))
 
-    @property
+    @cached_property
     def language(self) -> str | None:
-        """The edition's language from the host; else the page's declared language (``<html lang>``,
-        JSON-LD ``inLanguage``, ``og:locale``); else a guess from the page's text."""
-        edition = edition_language(self.url, self.EDITIONS)
-        if edition:
-            return edition
-        declared = html_language(self.sel) or ld.text_value(self.ld.get("inLanguage")) or first(self.meta, "og:locale")
-        if declared:
-            return declared.strip().lower().replace("_", "-").split("-")[0][:2] or None
-        return self._guessed_language
+        """The edition's language from the URL; else the page's declared language (``<html lang>``,
+        JSON-LD ``inLanguage``, ``og:locale``); else a guess from the page's text (layer ``generic``)."""
+        return self._first("language", [
+            ("url", lambda: edition_language(self.url, self.EDITIONS)),
+            ("html", lambda: _language_code(html_language(self.sel))),
+            ("jsonld", lambda: _language_code(ld.text_value(self.ld.get("inLanguage")))),
+            ("meta", lambda: _language_code(first(self.meta, "og:locale"))),
+            ("generic", lambda: self._guessed_language),
+        ])
 
     @cached_property
     def _guessed_language(self) -> str | None:
@@ -390,22 +393,22 @@ class ArticleParser:
         if not nodes:
             return None
         text = element_text(nodes[0], exclude=(*self.body_exclude, CAPTION_CSS))
-        text = paragraphs_until(text, self.body_stop_markers)
-        if self.body_drop_prefixes:
-            text = "\n\n".join(p for p in text.split("\n\n") if not p.startswith(self.body_drop_prefixes))
-        return text or None
+        return paragraphs_until(text, self.body_stop_markers) or None
 
     def _without_furniture(self, text: str | None) -> str | None:
-        """Body text without paragraphs that repeat the headline or the byline, and without page
-        furniture ("read also" links, captions, copyright lines: see ``without_boilerplate``)."""
+        """Body text without paragraphs that repeat the headline, the byline or the printed
+        publication date, and without page furniture ("read also" links, captions, copyright
+        lines: see ``without_boilerplate``)."""
         if not text:
             return None
         headline = self.title()
         title = title_key(headline) if headline else None
         authors = self._author_names
+        dateline = self.published()[1]
         kept = [p for p in text.split("\n\n")
                 if not (len(p) <= _BYLINE_CHARS and is_byline(p, authors)
-                        or headline and len(p) <= 2 * len(headline) and title_key(p) == title)]
+                        or headline and len(p) <= 2 * len(headline) and title_key(p) == title
+                        or p == dateline)]
         return without_boilerplate("\n\n".join(kept)) or None
 
     def body(self) -> str | None:
