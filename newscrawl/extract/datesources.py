@@ -44,11 +44,12 @@ _DATE_IN_TEXT = re.compile(
     r"|[^\W\d_]{3,12}\.?\s\d{1,2}(?:st|nd|rd|th)?,?\s\d{4}(?:,?\s*(?:[^\W\d_]{1,3}\s)?\d{1,2}:\d{2}(?:\s?[ap]\.?m\.?)?)?"
     r")(?![\w])"
 )
+_DIGIT = re.compile(r"\d")
 #: elements whose short text may be a dateline
 _DATELINE_TAGS = frozenset(("time", "span", "div", "p", "li", "small", "dd"))
 _MAX_DATELINE = 80
 #: characters of an element's text read at most (before collapsing whitespace) to see if it is short
-_MAX_DATELINE_RAW = 2_000
+_MAX_DATELINE_RAW = 500
 #: elements after the headline looked at for a dateline: "near" it (a page of them would cost seconds)
 _MAX_DATELINE_ELEMENTS = 300
 
@@ -148,27 +149,30 @@ def article_time_elements(sel: Selector) -> list[Dated]:
 
 def _elements_after_headline(sel: Selector, tags: frozenset[str], limit: int) -> Iterator[Any]:
     """The first ``limit`` lxml elements named in ``tags`` after the first ``<h1>`` (outside it), in
-    page order; in the ``<body>`` when the page has no ``<h1>``. Read lazily: a dateline is near."""
+    page order; in the ``<body>`` when the page has no ``<h1>``. Read lazily: a dateline is near;
+    lxml filters the tags, so the elements in between cost nothing in Python."""
     headlines = sel.xpath("(//h1)[1]")
     if headlines:
-        start, after = headlines[0].root, False
-        skipped = set(start.iterdescendants())
+        following = _following(headlines[0].root, tags)
     else:
         bodies = sel.xpath("//body")
         if not bodies:
             return
-        start, after, skipped = bodies[0].root, True, set()
-    root = start if after else sel.root
-    count = 0
-    for element in root.iter():
-        if not after:
-            after = element is start
-            continue
-        if element.tag in tags and element not in skipped:
-            yield element
-            count += 1
-            if count >= limit:
-                return
+        following = bodies[0].root.iter(*tags)
+    for count, element in enumerate(following, 1):
+        yield element
+        if count >= limit:
+            return
+
+
+def _following(start: Any, tags: frozenset[str]) -> Iterator[Any]:
+    """The elements named in ``tags`` after ``start`` and outside it, in page order (XPath's
+    ``following`` axis): each later sibling's subtree, then those of its parent's later siblings."""
+    node = start
+    while node is not None:
+        for sibling in node.itersiblings():
+            yield from sibling.iter(*tags)
+        node = node.getparent()
 
 
 def _short_text(element: Any, limit: int) -> str | None:
@@ -193,7 +197,10 @@ def visible_dates(sel: Selector, limit: int = 8) -> Iterator[Dated]:
     headline = headline_containers(sel)
     seen = 0
     for node in _elements_after_headline(sel, _DATELINE_TAGS, _MAX_DATELINE_ELEMENTS):
-        text = clean_line(_short_text(node, _MAX_DATELINE_RAW))
+        raw = _short_text(node, _MAX_DATELINE_RAW)
+        if not raw or not _DIGIT.search(raw):  # every date form has digits: not worth cleaning
+            continue
+        text = clean_line(raw)
         if not text or len(text) > _MAX_DATELINE:
             continue
         match = _DATE_IN_TEXT.search(text)
