@@ -9,22 +9,22 @@ import re
 from scrapy.http import HtmlResponse, Response
 
 BLOCK_STATUSES = {403: "http_403", 429: "http_429"}
-_MARKERS = {
-    "captcha": re.compile(r"captcha|are you a (?:robot|human)|я не робот|не робот", re.I),
-    "bot_check": re.compile(r"just a moment\.\.\.|checking your browser|attention required|cf-chl-|challenge-platform"
-                            r"|access denied|ddos protection", re.I),
-    "javascript_required": re.compile(r"enable javascript|javascript is (?:disabled|required)|увімкніть javascript"
-                                      r"|включите javascript", re.I),
-    "consent_wall": re.compile(r"consent to (?:continue|the use)|accept (?:all )?cookies to continue|cookie wall", re.I),
-}
-#: for each marker, words one of which every match holds (lowercase): looked for first, with
-#: ``str.find``, so a page that has none of them (nearly every page) costs no regex scan
-_CUES = {
-    "captcha": ("captcha", "are you a ", "не робот"),
-    "bot_check": ("just a moment...", "checking your browser", "attention required", "cf-chl-", "challenge-platform",
-                  "access denied", "ddos protection"),
-    "javascript_required": ("enable javascript", "javascript is ", "увімкніть javascript", "включите javascript"),
-    "consent_wall": ("consent to ", "cookies to continue", "cookie wall"),
+#: each block reason: words one of which every match holds (lowercase), looked for first with
+#: ``str.find`` so that a page with none of them (nearly every page) costs no regex scan, and the
+#: pattern that decides
+_MARKERS: dict[str, tuple[tuple[str, ...], re.Pattern[str]]] = {
+    "captcha": (("captcha", "are you a ", "не робот"),
+                re.compile(r"captcha|are you a (?:robot|human)|я не робот|не робот", re.I)),
+    "bot_check": (("just a moment...", "checking your browser", "attention required", "cf-chl-",
+                   "challenge-platform", "access denied", "ddos protection"),
+                  re.compile(r"just a moment\.\.\.|checking your browser|attention required|cf-chl-"
+                             r"|challenge-platform|access denied|ddos protection", re.I)),
+    "javascript_required": (("enable javascript", "javascript is ", "увімкніть javascript", "включите javascript"),
+                            re.compile(r"enable javascript|javascript is (?:disabled|required)"
+                                       r"|увімкніть javascript|включите javascript", re.I)),
+    "consent_wall": (("consent to ", "cookies to continue", "cookie wall"),
+                     re.compile(r"consent to (?:continue|the use)|accept (?:all )?cookies to continue|cookie wall",
+                                re.I)),
 }
 _TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
 #: a page with more visible words than this is content, whatever it mentions
@@ -48,8 +48,8 @@ def block_reason(response: Response) -> str | None:
     text = response.text
     start = text[:MARKER_CHARS]
     lowered = start.lower()
-    reason = next((reason for reason, marker in _MARKERS.items()
-                   if any(cue in lowered for cue in _CUES[reason]) and marker.search(start)), None)
+    reason = next((reason for reason, (cues, marker) in _MARKERS.items()
+                   if any(cue in lowered for cue in cues) and marker.search(start)), None)
     if reason is None or len(_TAGS.sub(" ", text).split()) > MAX_BLOCK_PAGE_WORDS:
         return None
     return reason
