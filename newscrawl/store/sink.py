@@ -37,7 +37,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from bson.errors import BSONError
 from pymongo.errors import ConnectionFailure, PyMongoError
@@ -45,7 +45,7 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 from newscrawl.store.database import Storage, open_storage, redact_uri
 from newscrawl.store.dedupe import RECENT_DOCS, Decision, Deduper, StoredMatches, Verdict, add_bands
 from newscrawl.store.errors import StorageError, is_full_error
-from newscrawl.store.files import JsonLinesFile, QuarantineFile, SpillFile, read_spill, spill_files
+from newscrawl.store.files import BadLine, JsonLinesFile, QuarantineFile, SpillFile, claim, read_lines, spill_files, to_json_line
 from newscrawl.store.identity import fill_identity
 from newscrawl.store.keys import KeyIndex
 from newscrawl.store.writer import ArticleStore, Duplicate, WriteResult
@@ -425,27 +425,59 @@ class ArticleSink:
         return True
 
     def flush_spill(self) -> int:
-        """Write every waiting spill file (dedupe checks included); return how many documents were read."""
+        """Write every spill file no other process is still writing (dedupe checks included);
+        quarantine the lines that hold no document; return how many documents were read. Never
+        raises: a file that cannot be replayed now stays for the next attempt."""
         if not self.database_up:
             return 0
         total = 0
         for path in spill_files(self.spill.directory):
             if path == self.spill.path:
                 continue
-            docs = list(read_spill(path))
-            total += len(docs)
-            kept = [doc for doc, decision in zip(docs, self.check_many(docs))
-                    if decision.verdict in (Verdict.NEW, Verdict.UPDATE)]
-            unsaved_before = self.unsaved
-            written = self._write(kept)
-            if self.unsaved > unsaved_before:  # neither stored nor spilled again: keep the file
+            try:
+                with claim(path) as handle:
+                    if handle is None:  # still being written, or replayed by another process
+                        continue
+                    read, done = self._replay(path, handle)
+            except Exception as exc:  # a fault of this code or of the disk: the file waits
+                logger.error("could not replay spill file %s (%s); it is kept", path, describe(exc))
                 break
-            path.unlink()  # written, quarantined, or spilled again into this run's own spill file
-            logger.info("replayed spill file %s (%d articles, %d new or changed)", path, len(docs), len(kept))
-            if not written:
+            total += read
+            if not done:
                 break
         self.count("newscrawl/mongo/spill_replayed", total)
         return total
+
+    def _replay(self, path: Path, handle: BinaryIO) -> tuple[int, bool]:
+        """Write one claimed spill file and remove it; (documents read, whether to go on)."""
+        docs: list[dict[str, Any]] = []
+        bad: list[BadLine] = []
+        for number, entry in read_lines(handle, path.name):
+            if isinstance(entry, BadLine):
+                bad.append(entry)
+                continue
+            try:
+                docs.append(self.prepare(entry))
+            except Exception as exc:  # an object without an article's fields
+                bad.append(BadLine(path.name, number, to_json_line(entry), f"not an article ({describe(exc)})"))
+        if bad:
+            try:
+                self.count("newscrawl/spill/bad_lines", self.quarantine.write(bad))
+            except OSError as exc:
+                logger.error("could not quarantine the bad lines of %s (%s); the file is kept", path, exc.strerror or exc)
+                return len(docs), False
+            for line in bad:
+                logger.error("quarantined line %d of spill file %s: %s", line.number, path, line.reason)
+        unsaved_before = self.unsaved
+        kept = [doc for doc, decision in zip(docs, self.check_many(docs))
+                if decision.verdict in (Verdict.NEW, Verdict.UPDATE)]
+        written = self._write(kept)
+        if self.unsaved > unsaved_before:  # neither stored nor spilled again: keep the file
+            return len(docs), False
+        path.unlink()  # written, quarantined, or spilled again into this run's own spill file
+        logger.info("replayed spill file %s (%d articles, %d new or changed, %d bad lines quarantined)",
+                    path, len(docs), len(kept), len(bad))
+        return len(docs), written
 
     async def run(self, function: Callable[..., Any], *args: Any) -> Any:
         """Await ``function(*args)`` run on the sink's thread (from the crawler's event loop)."""
@@ -470,5 +502,7 @@ class ArticleSink:
         self._lookups.join()
         self._worker.submit(self.flush).result()
         self._worker.shutdown(wait=True)
+        self.spill.close()
+        self.quarantine.close()
         if self.storage:
             self.storage.close()
