@@ -32,7 +32,9 @@ logger = logging.getLogger(__name__)
 
 
 class DuplicateArticle(DropItem):
-    """Base of every duplicate drop reason (logged at INFO: an expected event)."""
+    """Base of every duplicate drop reason (logged at INFO: an expected event, not a failed page)."""
+
+    counts_as_failure = False
 
     def __init__(self, message: str) -> None:
         super().__init__(message, log_level="INFO")

@@ -27,6 +27,38 @@ def read_page(relative: str) -> str:
     return (FILES / relative).read_text(encoding="utf-8")
 
 
+#: what the tests must never touch: the data directory an operator of this checkout uses
+OPERATOR_DATA = ROOT / "data"
+
+
+def operator_files() -> set[str]:
+    """The files under ``./data`` that a test could have written (the embedded server's own
+    journal files come and go while an operator's `newscrawl db` serves them, and are left out)."""
+    if not OPERATOR_DATA.is_dir():
+        return set()
+    return {str(path.relative_to(OPERATOR_DATA)) for path in OPERATOR_DATA.rglob("*")
+            if path.is_file() and not path.name.endswith(("-wal", "-shm", "-journal", ".log", ".pid"))}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_data_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every process of the test run keeps its data in a temporary directory (``NEWSCRAWL_DATA_DIR``
+    for the whole run); afterwards, ``./data`` holds no file it did not hold before."""
+    before = operator_files()
+    directory = tmp_path_factory.mktemp("data")
+    previous = os.environ.get("NEWSCRAWL_DATA_DIR")
+    os.environ["NEWSCRAWL_DATA_DIR"] = str(directory)
+    try:
+        yield directory
+    finally:
+        if previous is None:
+            os.environ.pop("NEWSCRAWL_DATA_DIR", None)
+        else:
+            os.environ["NEWSCRAWL_DATA_DIR"] = previous
+    written = sorted(operator_files() - before)
+    assert not written, f"the tests wrote into {OPERATOR_DATA}: {written[:10]}"
+
+
 @pytest.fixture(scope="session")
 def files() -> Path:
     """The tests/files directory."""

@@ -35,6 +35,7 @@ class LocalParser(ParserProxy):
         editions={{"en": Edition("en", {base!r} + "/")}},
         article_url=re.compile({article_pattern!r}),
         listing_path={listing_path!r},
+        archive_path={archive_path!r},
     )
 
     class V1(UnianParser.V1_1):
@@ -93,6 +94,7 @@ def crawl_env(tmp_path: Path, mongo_uri: str, prefix: str = "t", **extra: str) -
 
 
 NETGUARD = Path(__file__).resolve().parent / "netguard"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def guarded_env(env: dict[str, str], record: Path) -> dict[str, str]:
@@ -109,8 +111,25 @@ def assert_stayed_local(record: Path) -> None:
     assert not attempts, f"reached beyond loopback: {attempts}"
 
 
-def write_local_spider(path: Path, *, name: str, base: str, article_pattern: str, listing_path: str) -> Path:
+def write_local_spider(path: Path, *, name: str, base: str, article_pattern: str, listing_path: str,
+                       archive_path: str | None = None) -> Path:
     """Write a spider module for a local site in UNIAN's markup; its path."""
     path.write_text(LOCAL_SPIDER.format(name=name, base=base, article_pattern=article_pattern,
-                                        listing_path=listing_path), encoding="utf-8")
+                                        listing_path=listing_path, archive_path=archive_path), encoding="utf-8")
     return path
+
+
+def local_project(tmp_path: Path, base: str, mongo_uri: str, prefix: str, *, archive_path: str | None = None,
+                  **extra_env: str) -> tuple[str, dict[str, str]]:
+    """A spider for the local site at ``base`` (articles at ``/news/story-<n>-<7-digit id>.html``,
+    listings at ``/list?page=N``) that ``python -m newscrawl run`` knows: a settings module adds
+    its module to ``SPIDER_MODULES``. Its name and the environment of its runs (``extra_env`` added)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    write_local_spider(tmp_path / f"{name}.py", name=name, base=base, archive_path=archive_path,
+                       article_pattern=r"/news/story-\d+-(?P<id>\d{7})\.html$", listing_path="/list?page={page}")
+    (tmp_path / f"{name}_settings.py").write_text(
+        f"from newscrawl.settings import *  # noqa: F403\n\nSPIDER_MODULES = [*SPIDER_MODULES, {name!r}]  # noqa: F405\n",
+        encoding="utf-8")
+    env = crawl_env(tmp_path, mongo_uri, prefix, PYTHONPATH=f"{ROOT}{os.pathsep}{tmp_path}",
+                    SCRAPY_SETTINGS_MODULE=f"{name}_settings", **extra_env)
+    return name, env

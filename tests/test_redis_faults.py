@@ -24,7 +24,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,7 +32,7 @@ import pytest
 from pymongo import MongoClient
 
 from conftest import ROOT
-from localsite import QuietHandler, assert_stayed_local, crawl_env, guarded_env, serving, write_local_spider
+from localsite import QuietHandler, assert_stayed_local, guarded_env, local_project, serving
 from variations import WORDS
 
 pytestmark = pytest.mark.crawl
@@ -152,20 +151,13 @@ def private_redis() -> Iterator[list[PrivateRedis]]:
 NETGUARD_RECORD = "netguard.jsonl"
 
 
-def local_project(tmp_path: Path, base: str, mongo_uri: str, redis_url: str) -> tuple[str, dict[str, str]]:
-    """A spider for ``base`` that ``python -m newscrawl run`` knows (a settings module adds its module to
-    ``SPIDER_MODULES``), and the environment of the run."""
-    name = f"redisfault_{uuid.uuid4().hex[:8]}"
-    write_local_spider(tmp_path / f"{name}.py", name=name, base=base,
-                       article_pattern=r"/news/story-\d+-(?P<id>\d{7})\.html$", listing_path="/list?page={page}")
-    (tmp_path / f"{name}_settings.py").write_text(
-        f"from newscrawl.settings import *  # noqa: F403\n\nSPIDER_MODULES = [*SPIDER_MODULES, {name!r}]  # noqa: F405\n",
-        encoding="utf-8")
-    env = crawl_env(tmp_path, mongo_uri, "redisfault", PYTHONPATH=f"{ROOT}:{tmp_path}",
-                    SCRAPY_SETTINGS_MODULE=f"{name}_settings", NEWSCRAWL_REDIS_URL=redis_url,
-                    NEWSCRAWL_REDIS_OUTAGE_SECONDS=str(OUTAGE_SECONDS), NEWSCRAWL_REDIS_IDLE_SECONDS="1",
-                    NEWSCRAWL_LISTING_PAGES=str(LISTINGS), NEWSCRAWL_SITEMAPS="0", DOWNLOAD_DELAY="0",
-                    CONCURRENT_REQUESTS="4", NEWSCRAWL_BLOOM_CAPACITY="100000")
+def redis_project(tmp_path: Path, base: str, mongo_uri: str, redis_url: str) -> tuple[str, dict[str, str]]:
+    """A local spider that ``python -m newscrawl run`` knows, sharing its crawl on ``redis_url``, and
+    the environment of its runs (under the network guard)."""
+    name, env = local_project(tmp_path, base, mongo_uri, "redisfault", NEWSCRAWL_REDIS_URL=redis_url,
+                              NEWSCRAWL_REDIS_OUTAGE_SECONDS=str(OUTAGE_SECONDS), NEWSCRAWL_REDIS_IDLE_SECONDS="1",
+                              NEWSCRAWL_LISTING_PAGES=str(LISTINGS), NEWSCRAWL_SITEMAPS="0", DOWNLOAD_DELAY="0",
+                              CONCURRENT_REQUESTS="4", NEWSCRAWL_BLOOM_CAPACITY="100000")
     return name, guarded_env(env, tmp_path / NETGUARD_RECORD)
 
 
@@ -241,7 +233,7 @@ def test_redis_killed_mid_crawl_closes_the_workers_and_releases_the_lock(
     tmp_path: Path, site: str, private_redis: list[PrivateRedis], mongo_uri: str
 ) -> None:
     private_redis.append(PrivateRedis(tmp_path))
-    name, env = local_project(tmp_path, site, mongo_uri, private_redis[0].url)
+    name, env = redis_project(tmp_path, site, mongo_uri, private_redis[0].url)
 
     def kill() -> None:
         assert private_redis[0].client.dbsize() > 0
@@ -277,7 +269,7 @@ def test_redis_restarted_empty_mid_crawl_says_the_shared_queue_was_lost(
     tmp_path: Path, site: str, private_redis: list[PrivateRedis], mongo_uri: str
 ) -> None:
     private_redis.append(PrivateRedis(tmp_path))
-    name, env = local_project(tmp_path, site, mongo_uri, private_redis[0].url)
+    name, env = redis_project(tmp_path, site, mongo_uri, private_redis[0].url)
     env["NEWSCRAWL_REDIS_OUTAGE_SECONDS"] = str(TIMEOUT)  # the restart is not an outage that ends the crawl
     def restart_empty() -> None:
         first = private_redis[0]
@@ -316,7 +308,7 @@ def test_redis_restarted_with_its_data_the_crawl_carries_on_and_loses_nothing(
     tmp_path: Path, site: str, private_redis: list[PrivateRedis], mongo_uri: str
 ) -> None:
     private_redis.append(PrivateRedis(tmp_path, persistent=True))
-    name, env = local_project(tmp_path, site, mongo_uri, private_redis[0].url)
+    name, env = redis_project(tmp_path, site, mongo_uri, private_redis[0].url)
     env["NEWSCRAWL_REDIS_OUTAGE_SECONDS"] = str(TIMEOUT)
     Site.hold_only_last_listing = True
     run = start_run(name, env)

@@ -189,7 +189,7 @@ def test_configuration_errors_exit_3(env: dict[str, str], args: tuple[str, ...],
 
 def test_cron_every_two_hours(env: dict[str, str]) -> None:
     lines = newscrawl(env, "cron", "unian", "--every", "120").stdout.splitlines()
-    assert lines == [f"0 */2 * * * cd {ROOT} && .venv/bin/python -m newscrawl run unian >/dev/null 2>&1"]
+    assert lines == [f"0 */2 * * * cd {ROOT} && .venv/bin/python -m newscrawl run unian --quiet"]
 
 
 def test_cron_prints_staggered_lines_for_every_site_spider(env: dict[str, str]) -> None:

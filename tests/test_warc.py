@@ -89,7 +89,8 @@ def run_spider(tmp_path: Path, start: str, *settings: str) -> tuple[list[dict], 
     plain = ("LOG_FILE=" + str(log), "DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "ITEM_PIPELINES={}")
     for setting in (*plain, *settings):
         args += ["-s", setting]
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings", "PYTHONPATH": str(ROOT),
+           "NEWSCRAWL_DATA_DIR": str(tmp_path / "data")}
     subprocess.run(args, cwd=ROOT, env=env, check=True, timeout=600)
     items = sorted((json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()), key=lambda i: i["url"])
     return items, log.read_text(encoding="utf-8")

@@ -15,6 +15,7 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.asyncio import sleep
 
+from newscrawl.crawl.failures import FailedPages
 from newscrawl.crawl.blocks import block_reason
 from newscrawl.extract.dates import parse_date
 from newscrawl.crawl.rendering import RENDERED
@@ -78,6 +79,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if reason and response.status == 200:  # a block page served as OK: retry it, never parse it
             retry = self._retry(request, reason)
             if retry is None:
+                self._failed(request, f"block page ({reason}) after every retry")
                 raise IgnoreRequest(f"block page ({reason}) at {request.url}")
             return await self._paused(retry, retry_after_seconds(response.headers.get("Retry-After")))
         result = super().process_response(request, response)
@@ -85,12 +87,19 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return response
         return await self._paused(result, retry_after_seconds(response.headers.get("Retry-After")))
 
+    def _failed(self, request: Request, reason: str) -> None:
+        """Note an article page given up on (for the run record)."""
+        failed = FailedPages.of(self.crawler)
+        if failed is not None and request.meta.get("article"):
+            failed.add(request.url, reason)
+
     async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:  # type: ignore[override]
         """Retry a network error after the backoff pause; after the last retry, count it
         (``newscrawl/network_failures/<error>``) and end it quietly (one log line, no traceback)."""
         result = super().process_exception(request, exception)
         if result is None and isinstance(exception, self.exceptions_to_retry) and not request.meta.get("dont_retry"):
             self.crawler.stats.inc_value(f"newscrawl/network_failures/{type(exception).__name__}")
+            self._failed(request, f"{type(exception).__name__}: {exception} (after every retry)")
             raise NetworkFailure(f"{type(exception).__name__}: {exception}") from None
         if result is None or not isinstance(result, type(request)):
             return result

@@ -44,6 +44,7 @@ from scrapy import signals
 from scrapy.http import Response, TextResponse
 from scrapy.utils.response import get_base_url
 
+from newscrawl.crawl.failures import FailedPages
 from newscrawl.extract.dates import parse_date
 from newscrawl.extract.site import Edition
 from newscrawl.crawl.integrity import CUT_STAT, BoundedGunzip, response_limit
@@ -298,6 +299,12 @@ class NewsSpider(scrapy.Spider):
             meta.update({"playwright": True, RENDERED: True})
         return scrapy.Request(url, self.parse_article, cb_kwargs={"hint": hint}, meta=meta)
 
+    def failed(self, url: str, reason: str) -> None:
+        """Note an article page that gave no article (for the run record)."""
+        failed = FailedPages.of(self.crawler)
+        if failed is not None:
+            failed.add(url, reason)
+
     def render_once(self, response: Response) -> scrapy.Request | None:
         """The article request again, through the browser, when the static page had no article
         but looks built by scripts (once per page, and only where a browser is available)."""
@@ -467,10 +474,12 @@ class NewsSpider(scrapy.Spider):
                 return
             stats.inc_value("newscrawl/not_article")
             self.logger.warning("%s", parsed.not_article)
+            self.failed(response.url, f"not an article: {parsed.not_article}")
             return
         if article is None:
             stats.inc_value("newscrawl/parse_error")
             self.logger.error("parser failed on %s\n%s", response.url, parsed.error)
+            self.failed(response.url, "parser failed: " + ((parsed.error or "").strip().splitlines() or ["?"])[-1])
             return
         if not article.body and (rendered := self.render_once(response)):
             yield rendered

@@ -55,6 +55,11 @@ def evaluate(run: dict[str, Any], history: list[dict[str, Any]], rules: AlertRul
         alerts.append(Alert("zero_items", f"no article parsed although feeds, listings and sitemaps "
                             f"listed {new_links} new links", {"new_links": new_links,
                                                              "article_responses": run["article_responses"]}))
+    backfill = run.get("backfill")
+    if backfill and parsed == 0 and not run.get("shared"):
+        alerts.append(Alert("backfill_empty", f"the backfill of {backfill['since']} to {backfill['until']} parsed "
+                            f"no article ({run['pages']} pages fetched, statuses {run['status_counts'] or 'none'})",
+                            {**backfill, "pages": run["pages"], "status_counts": run["status_counts"]}))
     if parsed >= rules.min_items:
         comparable = [r for r in history if r["items"]["parsed"] >= rules.min_items]
         alerts += _fill_alerts(run, comparable, rules)

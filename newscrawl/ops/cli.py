@@ -7,6 +7,7 @@
 - ``query --site unian --since 2023-02-01 --until 2023-02-28 --tag T --limit N``: JSON lines.
 - ``export --format jsonl|csv --out FILE`` (same filters as ``query``).
 - ``stats --runs [N]``: the newest runs of each spider (``crawl_runs``) with their alerts.
+- ``stats --failed [RUN]``: the failed article pages of a run (default: each spider's newest) and why.
 - ``run SPIDER|--all [--since D --until D]``: a crawl for cron (lock, log file, exit code 0/1/2/3).
 - ``cron [SPIDER…] [--every MINUTES]``: crontab lines for the site spiders.
 - ``flush-spill``: write articles spilled to ``./data/spill/`` during a database outage.
@@ -33,7 +34,7 @@ from newscrawl.crawl.integrity import BoundedGunzip, decompression_limit
 from newscrawl.extract.dates import parse_date
 from newscrawl.extract.encoding import decoded_text
 from newscrawl.extract.parser import NotAnArticle
-from newscrawl.ops.query import article_filter, find_articles, recent_runs, site_stats, write_articles
+from newscrawl.ops.query import article_filter, find_articles, recent_runs, runs_with_failures, site_stats, write_articles
 from newscrawl.sites import parser_for_url
 from newscrawl.store.database import Storage, open_storage
 from newscrawl.store.errors import StorageError
@@ -179,6 +180,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
     """Print per-site statistics (a table, or JSON with --json)."""
     storage = open_storage()
     try:
+        if args.failed is not None:
+            return _print_failed(storage, args.failed, args.json)
         if args.runs:
             return _print_runs(storage, args.runs, args.json)
         rows = site_stats(storage)
@@ -216,17 +219,39 @@ def _print_runs(storage: Storage, per_spider: int, as_json: bool) -> int:
     return 0
 
 
+def _print_failed(storage: Storage, run_id: str, as_json: bool) -> int:
+    """The failed article pages of a run (by id prefix), or of each spider's newest run, with their reasons."""
+    found = False
+    for run in runs_with_failures(storage, run_id):
+        found = True
+        failed = run.get("failed_pages") or {"pages": [], "more": 0}
+        if as_json:
+            for page in failed["pages"]:
+                print(to_json_line({"run_id": run["_id"], "spider": run["spider"], **page}))
+            continue
+        total = len(failed["pages"]) + failed["more"]
+        print(f"{run['spider']} run {run['_id'][:12]} {run['started_at']:%Y-%m-%d %H:%M} UTC: {total} failed pages")
+        for page in failed["pages"]:
+            print(f"  {page['url']}  {page['reason']}")
+        if failed["more"]:
+            print(f"  … and {failed['more']} more (only the first {len(failed['pages'])} are kept)")
+    if not found:
+        raise BadArgument(f"no run {run_id!r}" if run_id else "no crawl runs recorded yet")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one spider (or all) for cron: lock, log file, exit code."""
-    from newscrawl.ops.cron import run_spider
+    from newscrawl.ops.cron import run_spiders
     from newscrawl.sites import site_spiders
 
     if args.all == bool(args.spider):
         raise BadArgument("name one spider or give --all")
     names = [s.name for s in site_spiders() if s.name != "generic"] if args.all else [args.spider]
-    codes = [run_spider(name, since=args.since, until=args.until, settings=args.set, workers=args.workers)
-             for name in names]
-    return max(codes)
+    if args.quiet:  # cron mails what is printed: only a failure or an alert
+        logging.getLogger("newscrawl").setLevel(logging.ERROR)
+    return run_spiders(names, since=args.since, until=args.until, settings=args.set, workers=args.workers,
+                       quiet=args.quiet)
 
 
 def cmd_cron(args: argparse.Namespace) -> int:
@@ -306,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true", help="JSON lines instead of text")
     stats.add_argument("--runs", type=int, nargs="?", const=5, default=0,
                        help="the newest N runs of each spider with their alerts (default 5)")
+    stats.add_argument("--failed", nargs="?", const="", default=None, metavar="RUN",
+                       help="the failed article pages and why: of run RUN (an id or its start), else of each "
+                            "spider's newest run")
     stats.set_defaults(run=cmd_stats)
     query = commands.add_parser("query", help="print matching articles as JSON lines")
     _add_filters(query)
@@ -322,6 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--until", help="backfill until this day, inclusive")
     run.add_argument("--workers", type=int, default=1, help="worker processes sharing NEWSCRAWL_REDIS_URL's queue")
     run.add_argument("--set", "-s", action="append", default=[], metavar="NAME=VALUE", help="a Scrapy setting")
+    run.add_argument("--quiet", "-q", action="store_true",
+                     help="print nothing unless the run failed or raised an alert, then one line (for cron's mail)")
     run.set_defaults(run=cmd_run)
     cron = commands.add_parser("cron", help="print crontab lines for the site spiders")
     cron.add_argument("spiders", nargs="*", help="spider names (default: all site spiders)")

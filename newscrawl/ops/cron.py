@@ -3,12 +3,15 @@
 Exit codes (documented in the README):
 
 - 0: the crawl finished and raised no alert (also: a run of this spider is still going — say so, exit 0);
-- 1: the crawl failed or logged errors;
-- 2: an alert was raised (no items, layout drift, generic fallback, blocked);
+- 1: the crawl failed or logged errors (whatever alerts it raised too);
+- 2: an alert was raised (no items, empty backfill, layout drift, generic fallback, blocked);
 - 3: configuration error (unknown spider, bad date, unusable data directory).
 
-The lock is ``flock`` on ``data/locks/<spider>.lock``: the kernel drops it when the holder dies, so a
-lock left by a killed run never blocks the next one (the file's pid is only for the message).
+The lock is ``flock`` on ``data/locks/<spider>.lock``, held by ``run`` and inherited by its crawl
+processes: the kernel drops it when the last of them ends, so a lock left by a killed run never
+blocks the next one, and a crawl whose ``run`` was killed keeps it until it has stopped (the
+file's pid is only for the message). ``run`` owns its crawl processes and the embedded server
+they share: signals reach the crawls through it, and they get SIGTERM when it dies.
 """
 
 from __future__ import annotations
@@ -17,16 +20,20 @@ import fcntl
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import IO
 
 from newscrawl.crawl.replay import archive_problem
+from newscrawl.store.errors import StorageError
 from newscrawl.store.files import data_dir
+from newscrawl.store.server import EmbeddedServer, die_with_parent, shared_server_uri
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,8 +46,9 @@ class AlreadyRunning(RuntimeError):
 
 
 @contextmanager
-def spider_lock(name: str, directory: Path) -> Iterator[None]:
-    """Hold ``<directory>/<name>.lock`` for the duration; :class:`AlreadyRunning` if another process does."""
+def spider_lock(name: str, directory: Path) -> Iterator[IO[str]]:
+    """Hold ``<directory>/<name>.lock`` for the duration (the open lock file is yielded, for crawl
+    processes to inherit); :class:`AlreadyRunning` if another process holds it."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.lock"
     handle: IO[str] = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the whole run)
@@ -55,9 +63,67 @@ def spider_lock(name: str, directory: Path) -> Iterator[None]:
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
-        yield
+        yield handle
     finally:
         handle.close()
+
+
+class SignalForwarder:
+    """While installed, SIGTERM, SIGINT and SIGHUP reach the crawl processes instead of stopping
+    ``run``: the first asks them to stop gracefully (Scrapy finishes what is in flight, stores or
+    spills it, records the run), the second to stop sooner (what is buffered is still written), a
+    third kills them. ``run`` waits for them either way and reports."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+    def __init__(self) -> None:
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.received = 0
+
+    @contextmanager
+    def installed(self) -> Iterator[SignalForwarder]:
+        """Forward signals for the duration (the previous handlers are restored after)."""
+        previous = {number: signal.signal(number, self._forward) for number in self.SIGNALS}
+        try:
+            yield self
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+
+    def _forward(self, number: int, _frame: object) -> None:
+        self.received += 1
+        sent = signal.SIGKILL if self.received >= 3 else signal.SIGTERM if number == signal.SIGHUP else number
+        logger.warning("%s received: %s the crawl", signal.Signals(number).name,
+                       "killing" if sent == signal.SIGKILL else "stopping")
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(sent)
+
+
+def run_spiders(names: list[str], *, since: str | None = None, until: str | None = None,
+                settings: list[str] | None = None, workers: int = 1, quiet: bool = False,
+                out: IO[str] = sys.stdout) -> int:
+    """Run each spider in turn (see :func:`run_spider`); a signal stops the current one and skips
+    the rest. The highest exit code: failure (1) outranks alert (2), which outranks success."""
+    forwarder = SignalForwarder()
+    codes = []
+    with forwarder.installed():
+        for name in names:
+            if forwarder.received:
+                print(f"{name}: not started (stopped by a signal)", file=out)
+                codes.append(CRAWL_ERRORS)
+                continue
+            codes.append(run_spider(name, since=since, until=until, settings=settings, workers=workers,
+                                    quiet=quiet, out=out, forwarder=forwarder))
+    return worst(codes)
+
+
+def worst(codes: list[int]) -> int:
+    """The exit code of several runs: a configuration error, then a failure, then an alert."""
+    for code in (CONFIG_ERROR, CRAWL_ERRORS, ALERT):
+        if code in codes:
+            return code
+    return OK
 
 
 def rotate_logs(directory: Path, keep: int = KEEP_LOGS) -> None:
@@ -68,21 +134,22 @@ def rotate_logs(directory: Path, keep: int = KEEP_LOGS) -> None:
 
 
 def exit_code(returncode: int, summary: dict | None) -> int:
-    """The documented exit code from the crawl's return code and its run summary."""
-    if summary is None:
+    """The documented exit code from the crawl's return code and its run summary: a failure (1)
+    outranks an alert (2), which outranks success (0)."""
+    if summary is None or returncode != 0 or summary.get("errors") or (summary.get("outcome") or {}).get("code") \
+            or summary.get("finish_reason") != "finished":
         return CRAWL_ERRORS
     if summary.get("alerts"):
         return ALERT
-    if returncode != 0 or summary.get("errors") or (summary.get("outcome") or {}).get("code") \
-            or summary.get("finish_reason") != "finished":
-        return CRAWL_ERRORS
     return OK
 
 
 def run_spider(name: str, *, since: str | None = None, until: str | None = None,
-               settings: list[str] | None = None, workers: int = 1, out: IO[str] = sys.stdout) -> int:
+               settings: list[str] | None = None, workers: int = 1, quiet: bool = False, out: IO[str] = sys.stdout,
+               forwarder: SignalForwarder | None = None) -> int:
     """Run ``scrapy crawl name`` (``workers`` processes sharing a Redis queue) under the spider's
-    lock; return the documented exit code."""
+    lock; return the documented exit code. ``quiet``: print nothing unless the run failed or
+    alerted, then one line (for cron's mail)."""
     from scrapy.spiderloader import get_spider_loader
     from scrapy.utils.project import get_project_settings
 
@@ -102,15 +169,23 @@ def run_spider(name: str, *, since: str | None = None, until: str | None = None,
         print("--workers needs NEWSCRAWL_REDIS_URL (a shared Redis queue)", file=out)
         return CONFIG_ERROR
     base = data_dir().resolve()  # the crawl processes get it absolute
+    run = CrawlRun(name, base, since, until, settings, workers, forwarder or SignalForwarder())
     try:
-        with spider_lock(name, base / "locks"):
-            return _crawl(name, base, since, until, settings, workers, out)
+        with spider_lock(name, base / "locks") as lock:
+            code, lines = run.crawl(lock, out if not quiet else None)
     except AlreadyRunning as exc:
-        print(f"{exc}; not starting another run", file=out)
+        if not quiet:
+            print(f"{exc}; not starting another run", file=out)
         return OK
+    except StorageError as exc:
+        print(f"{name}: FAILED: {exc}", file=out)
+        return CRAWL_ERRORS
     except OSError as exc:
-        print(f"data directory {base} unusable: {exc}", file=out)
+        print(f"{name}: data directory {base} unusable: {exc}", file=out)
         return CONFIG_ERROR
+    if quiet and code != OK:
+        print(lines[0] if lines else f"{name}: exit {code}", file=out)
+    return code
 
 
 def window_problem(since: str | None, until: str | None) -> str | None:
@@ -148,50 +223,115 @@ def every_problem(every_minutes: int) -> str | None:
             "12, 15, 20, 30, 60) or every N hours where N divides 24 (120, 180, 240, 360, 480, 720, 1440)")
 
 
-def _crawl(name: str, base: Path, since: str | None, until: str | None, settings: list[str], workers: int,
-           out: IO[str]) -> int:
-    logs = base / "logs" / name
-    logs.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    runs = []
-    for worker in range(1, workers + 1):
-        suffix = f"-w{worker}" if workers > 1 else ""
-        log_file, summary_file = logs / f"{stamp}{suffix}.log", logs / f"{stamp}{suffix}.summary.json"
-        command = [sys.executable, "-m", "scrapy", "crawl", name, "-s", f"LOG_FILE={log_file}",
+@dataclass
+class CrawlRun:
+    """One run of a spider: its crawl processes (one per worker) and the embedded database server
+    they share, started, watched and reported by ``run``, which owns them: none outlives it (they
+    get SIGTERM when it dies, however it dies) and none outlives the spider's lock (they inherit it)."""
+
+    name: str
+    base: Path
+    since: str | None
+    until: str | None
+    settings: list[str]
+    workers: int
+    forwarder: SignalForwarder
+
+    def crawl(self, lock: IO[str], out: IO[str] | None) -> tuple[int, list[str]]:
+        """Run the crawl processes holding ``lock``; the exit code and, failures and alerts first,
+        one line per process that failed or alerted."""
+        logs = self.base / "logs" / self.name
+        logs.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        with self.database(out) as database_env:
+            runs = []
+            for worker in range(1, self.workers + 1):
+                suffix = f"-w{worker}" if self.workers > 1 else ""
+                log_file, summary_file = logs / f"{stamp}{suffix}.log", logs / f"{stamp}{suffix}.summary.json"
+                label = f"{self.name}{f' worker {worker}' if self.workers > 1 else ''}"
+                if out:
+                    print(f"{label}: crawling, log {log_file}", file=out, flush=True)
+                process = subprocess.Popen(
+                    self.command(log_file, summary_file), cwd=ROOT, pass_fds=(lock.fileno(),),
+                    env={**os.environ, **database_env, "NEWSCRAWL_DATA_DIR": str(self.base)},
+                    start_new_session=True, preexec_fn=die_with_parent,  # signals reach it through run only
+                )
+                self.forwarder.processes.append(process)
+                runs.append((label, process, log_file, summary_file))
+            results = [report_crawl(label, process.wait(), log_file, summary_file, out)
+                       for label, process, log_file, summary_file in runs]
+        rotate_logs(logs)
+        code = worst([code for code, _ in results])
+        lines = [line for wanted in (CRAWL_ERRORS, ALERT) for result, line in results if result == wanted and line]
+        return code, lines
+
+    def command(self, log_file: Path, summary_file: Path) -> list[str]:
+        """The ``scrapy crawl`` command of one crawl process."""
+        command = [sys.executable, "-m", "scrapy", "crawl", self.name, "-s", f"LOG_FILE={log_file}",
                    "-s", f"NEWSCRAWL_RUN_SUMMARY={summary_file}"]
-        for arg, value in (("since", since), ("until", until)):
+        for arg, value in (("since", self.since), ("until", self.until)):
             if value:
                 command += ["-a", f"{arg}={value}"]
-        if workers > 1 and not os.getenv("NEWSCRAWL_PARSE_WORKERS") and \
-                not any(s.startswith("NEWSCRAWL_PARSE_WORKERS=") for s in settings):
+        if self.workers > 1 and not self.setting("NEWSCRAWL_PARSE_WORKERS"):
             # the workers share the machine's cores: each parses with its share
-            command += ["-s", f"NEWSCRAWL_PARSE_WORKERS={max(1, (os.cpu_count() or 1) // workers)}"]
-        for setting in settings:
+            command += ["-s", f"NEWSCRAWL_PARSE_WORKERS={max(1, (os.cpu_count() or 1) // self.workers)}"]
+        for setting in self.settings:
             command += ["-s", setting]
-        print(f"{name}: crawling, log {log_file}", file=out)
-        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "NEWSCRAWL_DATA_DIR": str(base)})
-        runs.append((process, log_file, summary_file))
-    codes = [_report(name, process.wait(), log_file, summary_file, out) for process, log_file, summary_file in runs]
-    rotate_logs(logs)
-    return max(codes)
+        return command
+
+    def setting(self, name: str) -> str | None:
+        """A setting given to ``run`` (``-s NAME=VALUE``, else the environment)."""
+        given = [item.split("=", 1)[1] for item in self.settings if item.startswith(f"{name}=")]
+        return given[-1] if given else os.getenv(name) or None
+
+    @contextmanager
+    def database(self, out: IO[str] | None) -> Iterator[dict[str, str]]:
+        """The environment naming the crawl's database: when neither ``MONGO_URI`` nor a ``newscrawl db``
+        server names one, the embedded server this run starts for all its processes (stopped after)."""
+        if self.setting("MONGO_URI") or shared_server_uri():
+            yield {}
+            return
+        server = EmbeddedServer.start(self.base / "mongo")
+        if out:
+            print(f"{self.name}: MONGO_URI is not set: started the embedded MongoDB server at {server.uri}, "
+                  f"data in {server.directory}", file=out, flush=True)
+        try:
+            yield {"MONGO_URI": server.uri}
+        finally:
+            server.stop()
 
 
-def _report(name: str, returncode: int, log_file: Path, summary_file: Path, out: IO[str]) -> int:
-    """Print one crawl process's outcome; its exit code."""
+def report_crawl(label: str, returncode: int, log_file: Path, summary_file: Path,
+                 out: IO[str] | None) -> tuple[int, str | None]:
+    """Print one crawl process's outcome (unless ``out`` is None); its exit code and, when it failed
+    or alerted, one line saying so."""
     summary = json.loads(summary_file.read_text(encoding="utf-8")) if summary_file.exists() else None
     summary_file.unlink(missing_ok=True)
+    code = exit_code(returncode, summary)
+    printed: list[str] = []
     if summary is None:
-        print(f"{name}: the crawl ended without a run record (exit {returncode}); see {log_file}", file=out)
+        how = f"killed by {signal.Signals(-returncode).name}" if returncode < 0 else f"exit {returncode}"
+        printed.append(f"{label}: FAILED: the crawl ended without a run record ({how}); see {log_file}")
     else:
         items = summary["items"]
-        print(f"{name}: {summary['finish_reason']}, {items['parsed']} parsed, {items['stored']} stored, "
-              f"{items['updated']} updated, {len(summary['alerts'])} alerts, {summary['errors']} errors", file=out)
-        for alert in summary["alerts"]:
-            print(f"ALERT [{alert['rule']}] {alert['message']}", file=out)
+        printed.append(f"{label}: {summary['finish_reason']}, {items['parsed']} parsed, {items['stored']} stored, "
+                       f"{items['updated']} updated, {len(summary['alerts'])} alerts, {summary['errors']} errors")
+        printed += [f"ALERT [{alert['rule']}] {alert['message']}" for alert in summary["alerts"]]
         outcome = summary.get("outcome") or {}
         if outcome.get("code"):
-            print(f"{name}: FAILED: {outcome['cause']}", file=out)
-    return exit_code(returncode, summary)
+            printed.append(f"{label}: FAILED: {outcome['cause']}")
+    if out:
+        print("\n".join(printed), file=out, flush=True)
+    if code == OK:
+        return code, None
+    failed = [line for line in printed if "FAILED" in line]
+    if code == CRAWL_ERRORS and not failed:
+        failed = [f"{label}: FAILED: {summary['errors'] if summary else 0} errors logged"]
+    alerts = [line for line in printed if line.startswith("ALERT")]
+    first = failed[0] if code == CRAWL_ERRORS else f"{label}: {alerts[0]}"
+    more = len(alerts) - (code == ALERT)
+    extra = f" (+{more} alert{'s' if more > 1 else ''})" if more > 0 else ""
+    return code, f"{first}{extra}; log {log_file}"
 
 
 def crontab_lines(names: list[str], every_minutes: int = 60, python: str = ".venv/bin/python") -> list[str]:
@@ -209,5 +349,5 @@ def crontab_lines(names: list[str], every_minutes: int = 60, python: str = ".ven
             when = f"{minute} {hours} * * *"
         else:
             when = ",".join(str(m) for m in range(minute % every_minutes, 60, every_minutes)) + " * * * *"
-        lines.append(f"{when} cd {ROOT} && {python} -m newscrawl run {name} >/dev/null 2>&1")
+        lines.append(f"{when} cd {ROOT} && {python} -m newscrawl run {name} --quiet")
     return lines

@@ -82,6 +82,8 @@ def crawl_outcome(reason: str, stats: dict[str, Any]) -> Outcome:
         what = "nothing stored" if stored == 0 else f"{stored} articles stored"
         causes.append(f"{what}, {spilled} articles spilled to {spill_dir}; run `python -m newscrawl flush-spill` "
                       "once the database is back (the next crawl also writes them)")
+    elif _count(stats, "newscrawl/mongo/unavailable_at_start"):
+        causes.append("MongoDB was unreachable: nothing could be stored nor looked up")
     if causes:
         return Outcome(FAILED, "; ".join(causes))
     quarantined = _count(stats, "newscrawl/mongo/quarantined")

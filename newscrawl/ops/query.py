@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import csv
 import json
 from collections.abc import Iterable, Iterator
@@ -89,6 +91,14 @@ def site_stats(storage: Storage) -> list[dict[str, Any]]:
             "fill_rate": {name: round(filled[name] / total, 3) if total else 0.0 for name in STATS_FIELDS},
         })  # fmt: skip
     return rows
+
+
+def runs_with_failures(storage: Storage, run_id: str | None = None) -> Iterator[dict[str, Any]]:
+    """The run whose id starts with ``run_id``; without one, the newest run of each spider."""
+    if run_id:
+        yield from storage.db.crawl_runs.find({"_id": {"$regex": f"^{re.escape(run_id)}"}}).limit(1)
+    else:
+        yield from recent_runs(storage, 1)
 
 
 def recent_runs(storage: Storage, per_spider: int) -> Iterator[dict[str, Any]]:

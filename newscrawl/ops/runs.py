@@ -23,7 +23,9 @@ from urllib.parse import urlsplit
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 
+from newscrawl.crawl.failures import FailedPages
 from newscrawl.ops.alerts import Alert, AlertRules, evaluate
 from newscrawl.distributed.redis import redis_url
 from newscrawl.ops.outcome import crawl_outcome
@@ -57,9 +59,12 @@ def load_pending_runs(runs: Any, directory: Path) -> int:
 
 
 def run_document(spider_name: str, stats: dict[str, Any], started_at: datetime, finished_at: datetime,
-                 reason: str, *, shared: bool = False) -> dict[str, Any]:
+                 reason: str, *, shared: bool = False, backfill: dict[str, str] | None = None,
+                 failed: dict[str, Any] | None = None) -> dict[str, Any]:
     """The ``crawl_runs`` document of a run, from its Scrapy stats; ``shared``: one worker of a
-    crawl shared on Redis (the links it finds may be fetched by the others)."""
+    crawl shared on Redis (the links it finds may be fetched by the others); ``backfill``: the
+    window (``since``, ``until``) of a backfill; ``failed``: the failed article pages
+    (:class:`~newscrawl.crawl.failures.FailedPages`)."""
     def value(key: str) -> int:
         return int(stats.get(key, 0) or 0)
 
@@ -79,6 +84,7 @@ def run_document(spider_name: str, stats: dict[str, Any], started_at: datetime, 
         "finished_at": finished_at,
         "finish_reason": reason,
         "shared": shared,
+        "backfill": backfill,
         "pages": value("response_received_count"),
         "status_counts": statuses,
         "retries": value("retry/count"),
@@ -110,6 +116,7 @@ def run_document(spider_name: str, stats: dict[str, Any], started_at: datetime, 
         "blocked": value("newscrawl/blocked"),
         "errors": value("log_count/ERROR"),
         "outcome": crawl_outcome(reason, stats).as_dict(),
+        "failed_pages": failed or {"pages": [], "more": 0},
         "alerts": [],
     }
 
@@ -132,6 +139,8 @@ class RunRecorder:
     """Writes the run record and raises the alerts when the spider closes."""
 
     def __init__(self, crawler: Crawler) -> None:
+        if not crawler.settings.getbool("NEWSCRAWL_RECORD_RUN"):
+            raise NotConfigured("not a crawl run (NEWSCRAWL_RECORD_RUN is off)")
         self.crawler = crawler
         self.storage = StorageService.from_crawler(crawler)
         settings = crawler.settings
@@ -156,8 +165,11 @@ class RunRecorder:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         """Build the record, evaluate the alerts, store and announce them."""
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        since, until = getattr(spider, "since", None), getattr(spider, "until", None)
+        backfill = {"since": since.isoformat(), "until": until.isoformat()} if since and until else None
         run = run_document(spider.name, stats, self.started_at, datetime.now(timezone.utc), reason,
-                           shared=bool(redis_url(self.crawler.settings)))
+                           shared=bool(redis_url(self.crawler.settings)), backfill=backfill,
+                           failed=failed.as_dict() if (failed := FailedPages.of(self.crawler)) else None)
         opened_here = not self.storage.opened  # no pipeline used storage
         usable = self.storage.usable_storage
         runs = usable.db.crawl_runs if usable is not None else None

@@ -42,7 +42,7 @@ def port_is_free(port: int) -> bool:
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child, before ``exec``: be sent SIGTERM when the parent dies, however it dies (SIGKILL
     included), so that no server outlives its crawl. A no-op where ``prctl`` does not exist."""
     try:
@@ -94,7 +94,7 @@ class EmbeddedServer:
         # with the thread that starts it (the main thread, or a storage thread living as long as the crawl)
         server.process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=_die_with_parent,
+            start_new_session=True, preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

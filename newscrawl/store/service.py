@@ -85,6 +85,11 @@ class StorageService:
             if replayed:
                 logger.info("wrote %d articles spilled by earlier runs", replayed)
             self.crawler.signals.connect(self.close, signal=signals.spider_closed)
+            # a crawl stopped at once (a second SIGTERM) never closes its spider: what is buffered
+            # is written (or spilled) as the reactor stops
+            from twisted.internet import reactor
+
+            reactor.addSystemEventTrigger("before", "shutdown", self.close)
         return self._sink
 
     @property

@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
+from scrapy.settings import SETTINGS_PRIORITIES
+
 from newscrawl.crawl.replay import archive_problem
 from newscrawl.ops.outcome import report
 
@@ -17,9 +19,9 @@ if TYPE_CHECKING:
 
 
 class TruthfulExit:
-    """Mixin for a command that runs one spider: after the run, log its outcome as the last line
-    and exit 1 when no page was fetched, articles were not stored, or the crawl was stopped
-    (full database, lost Redis queue, a signal)."""
+    """Mixin for a command that runs one spider: the run is recorded (``NEWSCRAWL_RECORD_RUN``);
+    after it, log its outcome as the last line and exit 1 when no page was fetched, articles were
+    not stored, or the crawl was stopped (full database, lost Redis queue, a signal)."""
 
     exitcode: int
     _crawler: Crawler | None = None
@@ -32,7 +34,11 @@ class TruthfulExit:
         """Scrapy's options; then a replay archive that cannot be replayed stops the command in one
         line (exit 3) before anything starts."""
         super().process_options(args, opts)  # type: ignore[misc]
-        archive = self.settings.get("NEWSCRAWL_REPLAY")  # type: ignore[attr-defined]
+        settings = self.settings  # type: ignore[attr-defined]
+        # a crawl is a run of its spider (``scrapy parse``, ``check`` and ``shell`` are not)
+        if (settings.getpriority("NEWSCRAWL_RECORD_RUN") or 0) < SETTINGS_PRIORITIES["cmdline"]:
+            settings.set("NEWSCRAWL_RECORD_RUN", True, priority="cmdline")
+        archive = settings.get("NEWSCRAWL_REPLAY")
         problem = archive_problem(archive) if archive else None
         if problem:
             print(f"error: {problem}", file=sys.stderr)
