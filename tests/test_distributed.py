@@ -191,7 +191,7 @@ def test_run_with_workers_shares_one_crawl(tmp_path: Path, mongo_uri: str) -> No
                              f"NEWSCRAWL_REPLAY={sample}", "-s", "NEWSCRAWL_REDIS_IDLE_SECONDS=1"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("unian: crawling, log") == 2
+    assert len(re.findall(r"^unian worker \d: crawling, log", result.stdout, re.M)) == 2
     logs = sorted(Path(tmp_path, "data/logs/unian").glob("*-w*.log"))
     assert len(logs) == 2
     fetched = [int(m) for log in logs for m in re.findall(r"'newscrawl/replay/hits': (\d+)", log.read_text(encoding="utf-8"))]

@@ -95,3 +95,38 @@ def test_scrapy_shell_on_a_saved_page_answers_and_starts_no_server(tmp_path: Pat
     assert "(200, 'Парламент Молдовы" in result.stdout
     assert not (tmp_path / "data/mongo").exists(), "the shell started a database"
     assert "scrapy-playwright" not in result.stderr
+
+
+def test_two_servers_on_one_data_directory_store_each_article_once(tmp_path: Path) -> None:
+    """Two crawls of different spiders may run at once, each with its own embedded server on the
+    same ``data/mongo`` (a `newscrawl run` shares one server among its workers): the same articles
+    written concurrently through both are stored once each, none lost."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from newscrawl.store.database import open_storage
+    from newscrawl.store.server import EmbeddedServer
+    from newscrawl.store.sink import ArticleSink, SinkOptions
+    from test_storage_faults import document
+
+    servers = [EmbeddedServer.start(tmp_path / "mongo") for _ in range(2)]
+    storages = [open_storage(server.uri, "shared") for server in servers]
+    try:
+        def write_all(index: int) -> None:
+            sink = ArticleSink(storages[index], SinkOptions(batch_size=50, spill_dir=tmp_path / f"spill{index}",
+                                                             quarantine_dir=tmp_path / f"quarantine{index}"))
+            for number in range(500):
+                sink.add(document(number))
+            sink.storage = None  # closed below, with its server
+            sink.close()
+
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(write_all, range(2)))
+        for opened in storages:
+            keys = [doc["url_key"] for doc in opened.db.articles.find({}, {"url_key": 1})]
+            assert len(keys) == len(set(keys)) == 500
+        assert not list(tmp_path.glob("spill*/*.jsonl")) and not list(tmp_path.glob("quarantine*/*.jsonl"))
+    finally:
+        for opened in storages:
+            opened.close()
+        for server in servers:
+            server.stop()

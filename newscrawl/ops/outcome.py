@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Spider, signals
 from scrapy.utils.defer import deferred_from_coro
 
+from newscrawl.distributed.redis import redis_url
 from newscrawl.store.files import data_dir
 
 if TYPE_CHECKING:
@@ -64,8 +65,9 @@ def _network_failures(stats: dict[str, Any]) -> str:
     return ", ".join(f"{kind} {number}" for kind, number in sorted(kinds.items(), key=lambda kv: -kv[1]))
 
 
-def crawl_outcome(reason: str, stats: dict[str, Any]) -> Outcome:
-    """The outcome of a crawl closed with ``reason`` after collecting ``stats``."""
+def crawl_outcome(reason: str, stats: dict[str, Any], *, shared: bool = False) -> Outcome:
+    """The outcome of a crawl closed with ``reason`` after collecting ``stats``; ``shared``: one
+    worker of a crawl shared on Redis (which may find no page left to fetch)."""
     spill_dir = data_dir() / "spill"
     stored = _count(stats, "newscrawl/mongo/inserted") + _count(stats, "newscrawl/mongo/updated")
     spilled = _count(stats, "newscrawl/mongo/spilled")
@@ -75,7 +77,8 @@ def crawl_outcome(reason: str, stats: dict[str, Any]) -> Outcome:
         causes.append(f"closed ({reason}): {REASONS.get(reason, 'the crawl did not finish')}")
     if _count(stats, "response_received_count") == 0:
         failures = _network_failures(stats)
-        causes.append("no page could be fetched" + (f" ({failures})" if failures else ""))
+        if failures or not shared:
+            causes.append("no page could be fetched" + (f" ({failures})" if failures else ""))
     if unsaved:
         causes.append(f"{unsaved} articles could not be stored nor spilled; the next run fetches them again")
     if spilled:
@@ -118,7 +121,7 @@ class CrawlOutcome:
         """Decide the outcome."""
         if self.crawler.stats is None:
             return
-        outcome = crawl_outcome(reason, self.crawler.stats.get_stats())
+        outcome = crawl_outcome(reason, self.crawler.stats.get_stats(), shared=bool(redis_url(self.crawler.settings)))
         self.crawler.stats.set_value("newscrawl/exit_code", outcome.code)
         self.crawler.stats.set_value("newscrawl/exit_cause", outcome.cause)
 

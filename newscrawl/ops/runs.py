@@ -115,7 +115,7 @@ def run_document(spider_name: str, stats: dict[str, Any], started_at: datetime, 
         if parsed else {},
         "blocked": value("newscrawl/blocked"),
         "errors": value("log_count/ERROR"),
-        "outcome": crawl_outcome(reason, stats).as_dict(),
+        "outcome": crawl_outcome(reason, stats, shared=shared).as_dict(),
         "failed_pages": failed or {"pages": [], "more": 0},
         "alerts": [],
     }
