@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import threading
@@ -133,3 +134,14 @@ def local_project(tmp_path: Path, base: str, mongo_uri: str, prefix: str, *, arc
     env = crawl_env(tmp_path, mongo_uri, prefix, PYTHONPATH=f"{ROOT}{os.pathsep}{tmp_path}",
                     SCRAPY_SETTINGS_MODULE=f"{name}_settings", **extra_env)
     return name, env
+
+
+def lock_is_free(data: Path, spider: str) -> bool:
+    """Whether no process holds the run lock of ``spider`` in the data directory ``data``."""
+    with open(data / "locks" / f"{spider}.lock", "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return True

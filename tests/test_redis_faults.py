@@ -15,7 +15,6 @@ workers have requests in flight and more queued when Redis dies.
 
 from __future__ import annotations
 
-import fcntl
 import random
 import re
 import shutil
@@ -32,7 +31,7 @@ import pytest
 from pymongo import MongoClient
 
 from conftest import ROOT
-from localsite import QuietHandler, assert_stayed_local, guarded_env, local_project, serving
+from localsite import QuietHandler, assert_stayed_local, guarded_env, local_project, lock_is_free, serving
 from variations import WORDS
 
 pytestmark = pytest.mark.crawl
@@ -204,16 +203,6 @@ def worker_logs(tmp_path: Path, name: str) -> list[str]:
     return [log.read_text(encoding="utf-8") for log in sorted((tmp_path / "data/logs" / name).glob("*-w*.log"))]
 
 
-def lock_is_free(tmp_path: Path, name: str) -> bool:
-    with open(tmp_path / "data/locks" / f"{name}.lock", "a+", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return True
-
-
 def drop_database(env: dict[str, str]) -> None:
     client: MongoClient = MongoClient(env["MONGO_URI"])
     try:
@@ -251,7 +240,7 @@ def test_redis_killed_mid_crawl_closes_the_workers_and_releases_the_lock(
             assert 1 <= len(attempts) <= 6, attempts  # 0.5, 1, 2 s… within the 3 s allowed
         assert sum(Site.served.values()) < PAGES
         print(f"\nRedis killed: run returned {after_kill:.1f} s after the kill (outage allowed {OUTAGE_SECONDS} s)")
-        assert lock_is_free(tmp_path, name)
+        assert lock_is_free(tmp_path / "data", name)
         # the next cron run takes the lock; Redis is still down when it starts: the same bounded wait
         started = time.monotonic()
         again = subprocess.run([sys.executable, "-m", "newscrawl", "run", name, "--workers", "2"], cwd=ROOT,
@@ -297,7 +286,7 @@ def test_redis_restarted_empty_mid_crawl_says_the_shared_queue_was_lost(
         # each worker counts what it saw queued and what it held: never more than the crawl's pages
         assert max(never_done) > 0 and all(n <= PAGES for n in never_done), never_done
         assert private_redis[1].client.dbsize() == 0, "a worker wrote into the restarted, empty Redis"
-        assert lock_is_free(tmp_path, name)
+        assert lock_is_free(tmp_path / "data", name)
         print(f"\nRedis restarted empty: run returned {after_kill:.1f} s after the kill; never done per worker: "
               f"{never_done}; pages never fetched: {unfetched} of {PAGES}")
     finally:

@@ -9,7 +9,6 @@ once it has served some, so the crawl has requests in flight when the signal com
 
 from __future__ import annotations
 
-import fcntl
 import os
 import random
 import re
@@ -26,7 +25,7 @@ import pytest
 from pymongo import MongoClient
 
 from conftest import ROOT
-from localsite import QuietHandler, local_project, serving
+from localsite import QuietHandler, local_project, lock_is_free, serving
 from newscrawl.store.server import EmbeddedServer
 from variations import WORDS
 
@@ -159,16 +158,6 @@ def log_of(env: dict[str, str], name: str) -> str:
     return logs[-1].read_text(encoding="utf-8") if logs else ""
 
 
-def lock_is_free(env: dict[str, str], name: str) -> bool:
-    with open(Path(env["NEWSCRAWL_DATA_DIR"], "locks", f"{name}.lock"), "a+", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return True
-
-
 def database(env: dict[str, str]) -> Iterator[Any]:
     client: MongoClient = MongoClient(env["MONGO_URI"])
     try:
@@ -192,6 +181,17 @@ def runs_of(env: dict[str, str], name: str) -> list[dict[str, Any]]:
 def assert_all_stored_once(env: dict[str, str]) -> None:
     keys = stored_keys(env)
     assert len(keys) == len(set(keys)) == ARTICLES, (len(keys), len(set(keys)))
+
+
+def assert_gone_with_the_lock(processes: list[int], env: dict[str, str], name: str) -> None:
+    assert not [pid for pid in processes if alive(pid)], "a process of the run outlived it"
+    assert lock_is_free(Path(env["NEWSCRAWL_DATA_DIR"]), name)
+
+
+def assert_the_next_run_stores_the_rest(env: dict[str, str], name: str) -> None:
+    again = newscrawl(env, *run_args(name))
+    assert again.returncode == 0, again.stdout
+    assert_all_stored_once(env)
 
 
 def stop_mid_crawl(name: str, env: dict[str, str], signals: int) -> tuple[subprocess.Popen[str], str, list[int]]:
@@ -220,17 +220,14 @@ def test_sigterm_stops_the_crawl_gracefully_and_run_reports_it(tmp_path: Path, s
     assert run.returncode == 1, output
     assert f"{name}: FAILED: closed (shutdown): stopped by a signal before it finished" in output
     assert "Traceback" not in output
-    assert not [pid for pid in processes if alive(pid)], "a process of the run outlived it"
-    assert lock_is_free(env, name)
+    assert_gone_with_the_lock(processes, env, name)
     (record,) = runs_of(env, name)
     items = record["items"]
     assert record["finish_reason"] == "shutdown"
     assert 0 < items["parsed"] < ARTICLES
     assert items["stored"] + items["spilled"] + items["quarantined"] == items["parsed"]
     assert stored_keys(env) and len(stored_keys(env)) == items["stored"]
-    again = newscrawl(env, *run_args(name))
-    assert again.returncode == 0, again.stdout
-    assert_all_stored_once(env)
+    assert_the_next_run_stores_the_rest(env, name)
 
 
 def test_a_second_sigterm_stops_sooner_and_loses_nothing(tmp_path: Path, site: str, mongo_uri: str) -> None:
@@ -239,11 +236,8 @@ def test_a_second_sigterm_stops_sooner_and_loses_nothing(tmp_path: Path, site: s
     run, output, processes = stop_mid_crawl(name, env, signals=2)
     assert run.returncode == 1, output
     assert f"{name}: FAILED:" in output and "Traceback" not in output
-    assert not [pid for pid in processes if alive(pid)]
-    assert lock_is_free(env, name)
-    again = newscrawl(env, *run_args(name))
-    assert again.returncode == 0, again.stdout
-    assert_all_stored_once(env)
+    assert_gone_with_the_lock(processes, env, name)
+    assert_the_next_run_stores_the_rest(env, name)
 
 
 def test_a_killed_run_leaves_no_crawl_without_its_lock(tmp_path: Path, site: str, mongo_uri: str) -> None:
@@ -257,13 +251,13 @@ def test_a_killed_run_leaves_no_crawl_without_its_lock(tmp_path: Path, site: str
         run.wait()
         crawling = [pid for pid in processes if alive(pid)]
         if crawling:  # the crawl is stopping (it got SIGTERM as its run died): it holds the lock meanwhile
-            assert not lock_is_free(env, name)
+            assert not lock_is_free(Path(env["NEWSCRAWL_DATA_DIR"]), name)
             second = newscrawl(env, *run_args(name))
             assert second.returncode == 0 and "is still running" in second.stdout, second.stdout
             assert len(runs_of(env, name)) == 0, "a second crawl of the spider ran"
         Site.gate.set()
         wait_until(lambda: not any(alive(pid) for pid in processes), "the orphaned crawl to end")
-        assert lock_is_free(env, name)
+        assert lock_is_free(Path(env["NEWSCRAWL_DATA_DIR"]), name)
     finally:
         Site.gate.set()
         if run.poll() is None:
