@@ -97,9 +97,12 @@ NEWSCRAWL_BLOOM_CAPACITY = int(os.getenv("NEWSCRAWL_BLOOM_CAPACITY", "10000000")
 NEWSCRAWL_BLOOM_ERROR_RATE = float(os.getenv("NEWSCRAWL_BLOOM_ERROR_RATE", "0.001"))
 
 # -- run records and alerts (see newscrawl/ops/runs.py, newscrawl/ops/alerts.py) --------------------------
-EXTENSIONS = {"newscrawl.ops.runs.RunRecorder": 500, "newscrawl.ops.outcome.CrawlOutcome": 510}
+EXTENSIONS = {"newscrawl.ops.runs.RunRecorder": 500, "newscrawl.ops.outcome.CrawlOutcome": 510,
+              "newscrawl.ops.progress.ProgressFile": 520}
 NEWSCRAWL_WEBHOOK_URL = os.getenv("NEWSCRAWL_WEBHOOK_URL") or None  # may carry a token: never logged
 NEWSCRAWL_RUN_SUMMARY = os.getenv("NEWSCRAWL_RUN_SUMMARY") or None
+# the crawl's counts every second, for `newscrawl run`'s live line on a terminal (newscrawl/ops/progress.py)
+NEWSCRAWL_PROGRESS_FILE = None
 
 # -- items ----------------------------------------------------------------------------------------
 # each usable alone; identity is computed after validation has settled the text and URLs

@@ -20,7 +20,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import IO
@@ -30,6 +30,8 @@ from newscrawl.store.files import data_dir
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
+#: run from a checkout (its scrapy.cfg), not from an installed package
+CHECKOUT = (ROOT / "scrapy.cfg").is_file()
 OK, CRAWL_ERRORS, ALERT, CONFIG_ERROR = 0, 1, 2, 3
 KEEP_LOGS = 30  # per spider (a multi-worker run writes one log per worker)
 
@@ -80,9 +82,10 @@ def exit_code(returncode: int, summary: dict | None) -> int:
 
 
 def run_spider(name: str, *, since: str | None = None, until: str | None = None,
-               settings: list[str] | None = None, workers: int = 1, out: IO[str] = sys.stdout) -> int:
-    """Run ``scrapy crawl name`` (``workers`` processes sharing a Redis queue) under the spider's
-    lock; return the documented exit code."""
+               settings: list[str] | None = None, workers: int = 1, arguments: dict[str, str] | None = None,
+               out: IO[str] = sys.stdout) -> int:
+    """Run ``scrapy crawl name`` (``workers`` processes sharing a Redis queue, spider ``arguments``
+    as ``-a``) under the spider's lock; return the documented exit code."""
     from scrapy.spiderloader import get_spider_loader
     from scrapy.utils.project import get_project_settings
 
@@ -104,7 +107,7 @@ def run_spider(name: str, *, since: str | None = None, until: str | None = None,
     base = data_dir().resolve()  # the crawl processes get it absolute
     try:
         with spider_lock(name, base / "locks"):
-            return _crawl(name, base, since, until, settings, workers, out)
+            return _crawl(name, base, since, until, settings, workers, out, arguments or {})
     except AlreadyRunning as exc:
         print(f"{exc}; not starting another run", file=out)
         return OK
@@ -149,17 +152,23 @@ def every_problem(every_minutes: int) -> str | None:
 
 
 def _crawl(name: str, base: Path, since: str | None, until: str | None, settings: list[str], workers: int,
-           out: IO[str]) -> int:
+           out: IO[str], arguments: dict[str, str]) -> int:
+    from newscrawl.ops.progress import ProgressLine
+
     logs = base / "logs" / name
     logs.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    progress = ProgressLine.for_stream(out, name)
     runs = []
     for worker in range(1, workers + 1):
         suffix = f"-w{worker}" if workers > 1 else ""
+        label = f"{name} (worker {worker} of {workers})" if workers > 1 else name
         log_file, summary_file = logs / f"{stamp}{suffix}.log", logs / f"{stamp}{suffix}.summary.json"
         command = [sys.executable, "-m", "scrapy", "crawl", name, "-s", f"LOG_FILE={log_file}",
                    "-s", f"NEWSCRAWL_RUN_SUMMARY={summary_file}"]
-        for arg, value in (("since", since), ("until", until)):
+        if progress:
+            command += ["-s", f"NEWSCRAWL_PROGRESS_FILE={progress.add(logs / f'{stamp}{suffix}.progress.json')}"]
+        for arg, value in (("since", since), ("until", until), *arguments.items()):
             if value:
                 command += ["-a", f"{arg}={value}"]
         if workers > 1 and not os.getenv("NEWSCRAWL_PARSE_WORKERS") and \
@@ -168,10 +177,15 @@ def _crawl(name: str, base: Path, since: str | None, until: str | None, settings
             command += ["-s", f"NEWSCRAWL_PARSE_WORKERS={max(1, (os.cpu_count() or 1) // workers)}"]
         for setting in settings:
             command += ["-s", setting]
-        print(f"{name}: crawling, log {log_file}", file=out)
-        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "NEWSCRAWL_DATA_DIR": str(base)})
-        runs.append((process, log_file, summary_file))
-    codes = [_report(name, process.wait(), log_file, summary_file, out) for process, log_file, summary_file in runs]
+        print(f"{label}: crawling, log {log_file}", file=out)
+        # an installed package's crawl runs where the user is (relative paths in -s stay theirs)
+        process = subprocess.Popen(command, cwd=ROOT if CHECKOUT else None,
+                                   env={**os.environ, "NEWSCRAWL_DATA_DIR": str(base)})
+        runs.append((process, label, log_file, summary_file))
+    with progress or nullcontext():
+        returncodes = [process.wait() for process, *_ in runs]
+    codes = [_report(label, returncode, log_file, summary_file, out)
+             for returncode, (_, label, log_file, summary_file) in zip(returncodes, runs)]
     rotate_logs(logs)
     return max(codes)
 
@@ -209,5 +223,14 @@ def crontab_lines(names: list[str], every_minutes: int = 60, python: str = ".ven
             when = f"{minute} {hours} * * *"
         else:
             when = ",".join(str(m) for m in range(minute % every_minutes, 60, every_minutes)) + " * * * *"
-        lines.append(f"{when} cd {ROOT} && {python} -m newscrawl run {name} >/dev/null 2>&1")
+        lines.append(f"{when} {_command(python)} run {name} >/dev/null 2>&1")
     return lines
+
+
+def _command(python: str) -> str:
+    """The start of a crontab line: a checkout's ``python -m newscrawl`` in its root, else the installed
+    ``newscrawl`` command in this directory (with the data directory when one was named)."""
+    if CHECKOUT:
+        return f"cd {ROOT} && {python} -m newscrawl"
+    command = f"cd {Path.cwd()} && {Path(sys.executable).with_name('newscrawl')}"
+    return f"{command} --data-dir {data_dir().resolve()}" if os.getenv("NEWSCRAWL_DATA_DIR") else command
