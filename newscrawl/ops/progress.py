@@ -122,10 +122,10 @@ def progress_text(name: str, snapshots: list[Snapshot], now: float) -> str:
     elapsed = max(0.0, now - started)
     pages = sum(s.pages for s in snapshots)
     rate = pages * 60 / elapsed if elapsed >= 1 else 0.0
-    parts = [f"{pages} pages ({rate:.0f}/min)", f"{sum(s.stored for s in snapshots)} articles stored",
+    parts = [f"{pages} pages", f"{rate:.0f}/min", f"{sum(s.stored for s in snapshots)} articles stored",
              f"{sum(s.errors for s in snapshots)} errors"]
     if len(snapshots) == 1 and snapshots[0].days:  # each worker sees only its share of a shared window
-        parts.append(f"day {snapshots[0].days_done} of {snapshots[0].days} listed")
+        parts.append(f"days {snapshots[0].days_done}/{snapshots[0].days}")
     return f"{name}: " + ", ".join(parts) + f" · {_duration(elapsed)}"
 
 
