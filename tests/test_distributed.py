@@ -160,8 +160,14 @@ def test_a_stopped_crawl_resumes_without_losing_queued_requests(tmp_path: Path, 
         time.sleep(0.02)
     first.send_signal(signal.SIGTERM)  # Ctrl-C / a stop: finish what is in flight, keep the queue
     assert first.wait(timeout=600) == 1  # stopped before it finished (newscrawl/ops/outcome.py)
-    queued = client.zcard(f"newscrawl:{name}:{client.get(f'newscrawl:{name}:crawl').decode()}:requests")
+    crawl = client.get(f"newscrawl:{name}:crawl").decode()
+    queued = client.zcard(f"newscrawl:{name}:{crawl}:requests")
     assert queued > 0, "the stopped crawl keeps its queue in Redis"
+    # the keys docs/SCALING.md names: the pointer to the current crawl, and the crawl's own under its id
+    kept = {key.decode() for key in client.scan_iter(f"newscrawl:{name}:*")}
+    assert f"newscrawl:{name}:crawl" in kept and {f"newscrawl:{name}:{crawl}:requests", f"newscrawl:{name}:{crawl}:seen"} <= kept
+    assert all(re.fullmatch(rf"newscrawl:{name}:{crawl}:(requests|seen|inflight:[\w.-]+|worker:[\w.-]+)", key)
+               for key in kept - {f"newscrawl:{name}:crawl"}), kept
     subprocess.run([*args, "-s", f"LOG_FILE={tmp_path / 'second.log'}"], cwd=ROOT, env=env, check=True, timeout=300)
     assert "resuming, " in (tmp_path / "second.log").read_text(encoding="utf-8")
     pages = {path: n for path, n in Site.hits.items() if path.startswith(("/news/", "/list"))}
