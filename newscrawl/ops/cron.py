@@ -168,9 +168,11 @@ def _crawl(name: str, base: Path, since: str | None, until: str | None, settings
                    "-s", f"NEWSCRAWL_RUN_SUMMARY={summary_file}"]
         if progress:
             command += ["-s", f"NEWSCRAWL_PROGRESS_FILE={progress.add(logs / f'{stamp}{suffix}.progress.json')}"]
-        for arg, value in (("since", since), ("until", until), *arguments.items()):
+        for arg, value in (("since", since), ("until", until)):
             if value:
                 command += ["-a", f"{arg}={value}"]
+        for arg, value in arguments.items():
+            command += ["-a", f"{arg}={value}"]
         if workers > 1 and not os.getenv("NEWSCRAWL_PARSE_WORKERS") and \
                 not any(s.startswith("NEWSCRAWL_PARSE_WORKERS=") for s in settings):
             # the workers share the machine's cores: each parses with its share

@@ -22,7 +22,7 @@ STATS_FIELDS = ("title", "lead", "body", "authors", "published_at", "modified_at
 def article_filter(*, site: str | None = None, language: str | None = None, tag: str | None = None,
                    first_day: datetime | None = None, last_day: datetime | None = None) -> dict[str, Any]:
     """A MongoDB filter on the articles: site, edition, tag, and publication from ``first_day`` to
-    ``last_day`` inclusive (midnights, Kyiv time)."""
+    ``last_day`` inclusive (midnights in ``NEWSCRAWL_TIMEZONE``, Kyiv by default)."""
     query: dict[str, Any] = {}
     if site:
         query["site"] = site
