@@ -399,16 +399,16 @@ class _Columns:
                 middle = self.x(i) + self.width / 2
                 parts.append(f'<line x1="{middle:.1f}" x2="{middle:.1f}" y1="{y}" y2="{y + TICK}" class="rule"/>'
                              f'<text x="{middle:.1f}" y="{y + TICK + 11:.1f}" class="axis">{day:%m-%d}</text>')
+        first, last = self.window.first_day.year, self.window.last_day.year
+        years = str(first) if first == last else f"{first}–{last}"
         parts.append(f'<text x="{LABEL_WIDTH + PLOT_WIDTH / 2:.1f}" y="{y + AXIS_HEIGHT - 4:.1f}" class="axis title">'
-                     f'day ({_e(zone_label(self.window.zone))}), {self.window.first_day.year}'
-                     f'{"–" + str(self.window.last_day.year) if self.window.last_day.year != self.window.first_day.year else ""}'
-                     f'</text>')
+                     f'day ({_e(zone_label(self.window.zone))}), {years}</text>')
         return "".join(parts)
 
     def weekends(self, y: float, height: float) -> str:
         """Shading behind the Saturdays and Sundays of a row."""
-        return "".join(f'<rect x="{self.x(i):.1f}" y="{y:.1f}" width="{self.width:.1f}" height="{height}" class="weekend"/>'
-                       for i, day in enumerate(self.days) if day.weekday() >= 5)
+        return "".join(f'<rect x="{self.x(i):.1f}" y="{y:.1f}" width="{self.width:.1f}" height="{height}" '
+                       'class="weekend"/>' for i, day in enumerate(self.days) if day.weekday() >= 5)
 
 
 def _value_axis(top: float, base: float, ticks: list[tuple[float, str]]) -> str:
@@ -432,7 +432,8 @@ def _count_ticks(most: int) -> list[tuple[float, str]]:
 
 def _svg(width: int, height: float, label: str, body: str) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" height="{height:.0f}" '
-            f'viewBox="0 0 {width} {height:.0f}" style="max-width:{width}px" role="img" aria-label="{_e(label)}">{body}</svg>')
+            f'viewBox="0 0 {width} {height:.0f}" style="max-width:{width}px" role="img" '
+            f'aria-label="{_e(label)}">{body}</svg>')
 
 
 def _articles_chart(report: Report, columns: _Columns) -> str:
@@ -642,7 +643,8 @@ def render(report: Report) -> str:
          "of a spider that crawled the site.", articles_moved + _sites_table(report)),
         ("Articles per day", "Articles published each day, one row per site; the axis on the right is each row's "
          "own scale, in articles a day.",
-         articles_moved + (article_legend + _articles_chart(report, _Columns(window)) if report.sites else no_articles)),
+         articles_moved + (article_legend + _articles_chart(report, _Columns(window))
+                           if report.sites else no_articles)),
         ("Field fill rates per day", "Share of each day's articles with the field, one row per field; on the right, "
          "the share over all the days. A row turning red is a layout change.",
          articles_moved + (fill_legend + _fill_chart(report, _Columns(window)) if report.sites else no_articles)),
@@ -650,7 +652,8 @@ def render(report: Report) -> str:
          "row's own scale.",
          runs_moved + (run_legend + _runs_chart(report, _Columns(report.run_window)) if report.runs else no_runs)),
         ("Alerts", "Alerts the runs raised, newest first.", _alerts_table(report)),
-        ("Runs", "The newest runs first; the workers of one shared crawl are one run.", runs_moved + _runs_table(report)),
+        ("Runs", "The newest runs first; the workers of one shared crawl are one run.",
+         runs_moved + _runs_table(report)),
         ("Newest articles", f"The {NEWEST_SHOWN} newest of each site and the fields they lack.",
          articles_moved + _newest_table(report)),
     ]
