@@ -98,7 +98,7 @@ NEWSCRAWL_BLOOM_ERROR_RATE = float(os.getenv("NEWSCRAWL_BLOOM_ERROR_RATE", "0.00
 
 # -- run records and alerts (see newscrawl/ops/runs.py, newscrawl/ops/alerts.py) --------------------------
 EXTENSIONS = {"newscrawl.ops.runs.RunRecorder": 500, "newscrawl.ops.outcome.CrawlOutcome": 510,
-              "newscrawl.crawl.failures.FailedPages": 490}
+              "newscrawl.crawl.failures.FailedPages": 490, "newscrawl.ops.progress.ProgressFile": 520}
 # the failed article pages a run record keeps with their reason (the rest are counted): stats --failed
 NEWSCRAWL_FAILED_PAGES_KEEP = 100
 NEWSCRAWL_WEBHOOK_URL = os.getenv("NEWSCRAWL_WEBHOOK_URL") or None  # may carry a token: never logged
@@ -106,6 +106,8 @@ NEWSCRAWL_RUN_SUMMARY = os.getenv("NEWSCRAWL_RUN_SUMMARY") or None
 # a run record and alerts for this crawl: set by `scrapy crawl` and `scrapy runspider` (so `newscrawl
 # run` and cron); `scrapy parse`, `check` and `shell` record nothing and never count toward alerts
 NEWSCRAWL_RECORD_RUN = False
+# the crawl's counts every second, for `newscrawl run`'s live line on a terminal (newscrawl/ops/progress.py)
+NEWSCRAWL_PROGRESS_FILE = None
 
 # -- items ----------------------------------------------------------------------------------------
 # each usable alone; identity is computed after validation has settled the text and URLs

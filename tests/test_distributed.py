@@ -160,8 +160,14 @@ def test_a_stopped_crawl_resumes_without_losing_queued_requests(tmp_path: Path, 
         time.sleep(0.02)
     first.send_signal(signal.SIGTERM)  # Ctrl-C / a stop: finish what is in flight, keep the queue
     assert first.wait(timeout=600) == 1  # stopped before it finished (newscrawl/ops/outcome.py)
-    queued = client.zcard(f"newscrawl:{name}:{client.get(f'newscrawl:{name}:crawl').decode()}:requests")
+    crawl = client.get(f"newscrawl:{name}:crawl").decode()
+    queued = client.zcard(f"newscrawl:{name}:{crawl}:requests")
     assert queued > 0, "the stopped crawl keeps its queue in Redis"
+    # the keys docs/SCALING.md names: the pointer to the current crawl, and the crawl's own under its id
+    kept = {key.decode() for key in client.scan_iter(f"newscrawl:{name}:*")}
+    assert f"newscrawl:{name}:crawl" in kept and {f"newscrawl:{name}:{crawl}:requests", f"newscrawl:{name}:{crawl}:seen"} <= kept
+    assert all(re.fullmatch(rf"newscrawl:{name}:{crawl}:(requests|seen|inflight:[\w.-]+|worker:[\w.-]+)", key)
+               for key in kept - {f"newscrawl:{name}:crawl"}), kept
     subprocess.run([*args, "-s", f"LOG_FILE={tmp_path / 'second.log'}"], cwd=ROOT, env=env, check=True, timeout=300)
     assert "resuming, " in (tmp_path / "second.log").read_text(encoding="utf-8")
     pages = {path: n for path, n in Site.hits.items() if path.startswith(("/news/", "/list"))}
@@ -191,14 +197,29 @@ def test_run_with_workers_shares_one_crawl(tmp_path: Path, mongo_uri: str) -> No
                              f"NEWSCRAWL_REPLAY={sample}", "-s", "NEWSCRAWL_REDIS_IDLE_SECONDS=1"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert len(re.findall(r"^unian worker \d: crawling, log", result.stdout, re.M)) == 2
     logs = sorted(Path(tmp_path, "data/logs/unian").glob("*-w*.log"))
     assert len(logs) == 2
+    lines = result.stdout.splitlines()  # each worker's lines say which worker they are about
+    assert lines[:2] == [f"unian (worker {n} of 2): crawling, log {log}" for n, log in enumerate(logs, 1)]
+    assert [line.split(":")[0] for line in lines[2:]] == ["unian (worker 1 of 2)", "unian (worker 2 of 2)"]
+    assert all(": finished, " in line for line in lines[2:])
     fetched = [int(m) for log in logs for m in re.findall(r"'newscrawl/replay/hits': (\d+)", log.read_text(encoding="utf-8"))]
     assert sum(fetched) == 4, fetched  # the archive's 4 pages, each fetched by one of the two workers
     mongo: MongoClient = MongoClient(mongo_uri)
     try:
         assert mongo[database].articles.count_documents({}) == 1
+        records = list(mongo[database].crawl_runs.find({}, {"crawl_id": 1, "shared": 1, "pages": 1}))
+        # the two workers' records name their one crawl; `stats --runs` and the report show one run of two workers
+        assert len(records) == 2 and all(r["shared"] for r in records) and records[0]["crawl_id"]
+        assert records[0]["crawl_id"] == records[1]["crawl_id"]
+        runs = subprocess.run([sys.executable, "-m", "newscrawl", "stats", "--runs"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, check=True, timeout=300).stdout.splitlines()
+        pages = sum(r["pages"] for r in records)
+        assert len(runs) == 1 and runs[0].startswith("unian (2 workers) ") and f": {pages} pages, 1 parsed" in runs[0]
+        out = tmp_path / "report.html"
+        subprocess.run([sys.executable, "-m", "newscrawl", "report", "--out", str(out)], cwd=ROOT, env=env,
+                       capture_output=True, check=True, timeout=300)
+        assert re.findall(r'<tr class="\w+" data-workers="(\d+)">', out.read_text(encoding="utf-8")) == ["2"]
     finally:
         mongo.drop_database(database)
         mongo.close()

@@ -9,6 +9,7 @@ tests/files/regional; the home pages, feed, robots.txt and sitemap are small syn
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -109,3 +110,15 @@ def test_generic_crawl_of_two_unknown_sites(tmp_path: Path, port: int, mongo_uri
     assert "'newscrawl/feeds_announced': 1" in text
     assert "'newscrawl/sitemap_entries': 1" in text
     assert "'newscrawl/mongo/inserted': 4" in text
+    # its run record names the sites it crawled: the report and `stats --runs` name the run by them
+    page = tmp_path / "report.html"
+    reported = subprocess.run([sys.executable, "-m", "newscrawl", "report", "--out", str(page)], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=300)
+    assert reported.returncode == 0, reported.stderr
+    html = page.read_text(encoding="utf-8")
+    assert "<td>generic (127.0.0.1, localhost)</td>" in html
+    last_run = re.search(r'<tr data-site="127.0.0.1" data-articles="\d+">.*?<td class="last-run">([^<]*)</td>', html)
+    assert last_run and last_run.group(1).endswith(" ok"), html
+    runs = subprocess.run([sys.executable, "-m", "newscrawl", "stats", "--runs"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=True, timeout=300).stdout
+    assert runs.startswith("generic (127.0.0.1, localhost) "), runs

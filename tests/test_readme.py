@@ -101,12 +101,13 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str) -> Iterator[tuple[Run, Run, str, str]]:
-    """The README's offline demo: its crawl twice into one fresh database, then ``stats`` and
-    ``stats --runs``; both runs and both outputs."""
+def demo(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str) -> Iterator[tuple[Run, Run, str, str, str]]:
+    """The README's offline demo: its crawl twice into one fresh database, then ``stats``,
+    ``stats --runs`` and ``report``; both runs, both outputs and the report's page."""
     lines = code_lines(section(readme(), "The offline demo"))
     crawl = next(line for line in lines if "scrapy crawl" in line)
     stats = next(line for line in lines if line.endswith("-m newscrawl stats"))
+    report = next(line for line in lines if line.endswith("-m newscrawl report"))
     work = tmp_path_factory.mktemp("demo")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSCRAWL_", "MONGO_"))}
     database = f"readme_{uuid.uuid4().hex[:8]}"
@@ -119,7 +120,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str) -> Iterator[t
         runs.append(Run(done.returncode, done.stderr, stats_of(done.stderr), items))
     outputs = [subprocess.run(as_run(command, work / "unused"), cwd=ROOT, env=env, capture_output=True, text=True,
                               timeout=300, check=True).stdout for command in (stats, stats + " --runs")]
-    yield runs[0], runs[1], outputs[0], outputs[1]
+    page = work / "report.html"  # not the README's ./report.html: the test writes in its own directory
+    subprocess.run([*as_run(report, work / "unused"), "--out", str(page)], cwd=ROOT, env=env, capture_output=True,
+                   timeout=300, check=True)
+    yield runs[0], runs[1], outputs[0], outputs[1], page.read_text(encoding="utf-8")
     from pymongo import MongoClient
 
     with MongoClient(mongo_uri) as client:
@@ -147,8 +151,8 @@ def test_the_readme_links_every_docs_page() -> None:
 
 
 @pytest.mark.crawl
-def test_the_offline_demo_prints_the_readme_numbers(demo: tuple[Run, Run, str, str]) -> None:
-    first, second, stats, runs = demo
+def test_the_offline_demo_prints_the_readme_numbers(demo: tuple[Run, Run, str, str, str]) -> None:
+    first, second, stats, runs, report = demo
     text = section(readme(), "The offline demo")
     checked: list[tuple[int, int]] = []
 
@@ -197,8 +201,12 @@ def test_the_offline_demo_prints_the_readme_numbers(demo: tuple[Run, Run, str, s
                 int(re.search(r"listed (\d+) new links", second.log).group(1)))
     assert alert not in first.log
     # `stats --runs` shows both runs, the newer with the alert
-    assert len(re.findall(r"^unian \d{4}-\d\d-\d\d \d\d:\d\d finished", runs, re.M)) == 2
+    assert len(re.findall(r"^unian \d{4}-\d\d-\d\d \d\d:\d\d EES?T finished", runs, re.M)) == 2
     assert runs.count("ALERT [zero_items]") == 1
+    # the report's article charts end on the article's day, and say why
+    assert re.search(wrapped("end on the day of that article, older than the report's window, and say so"), text)
+    assert re.findall(r'data-site="unian" data-day="2023-02-18" data-count="(\d+)"', report) == ["1"]
+    assert '<p class="moved">No articles published in the 30 days to ' in report
 
     unchecked = [m.group(0) for m in re.finditer(r"\b\d+(?:\.\d+)?\b", prose(text))
                  if m.group(0) not in NOT_FIGURES and not any(s <= m.start() < e for s, e in checked)]

@@ -192,8 +192,8 @@ def run_through_fault(name: str, env: dict[str, str], fault: Callable[[], None])
 def both_workers_closed(run: subprocess.Popen[str], output: str, tmp_path: Path, name: str, reason: str) -> list[str]:
     """Assert that the run exited 1 with both workers closed for ``reason``; the workers' logs."""
     assert run.returncode == 1, output
-    assert len(re.findall(rf"{name} worker \d: {reason}, ", output)) == 2, output
-    assert len(re.findall(rf"{name} worker \d: FAILED: closed \({reason}\)", output)) == 2, output
+    assert [output.count(f"{name} (worker {n} of 2): {reason}, ") for n in (1, 2)] == [1, 1], output
+    assert [output.count(f"{name} (worker {n} of 2): FAILED: closed ({reason})") for n in (1, 2)] == [1, 1], output
     logs = worker_logs(tmp_path, name)
     assert len(logs) == 2
     return logs
@@ -247,7 +247,8 @@ def test_redis_killed_mid_crawl_closes_the_workers_and_releases_the_lock(
                                env=env, capture_output=True, text=True, timeout=TIMEOUT)
         print(f"next run with Redis down from the start: returned in {time.monotonic() - started:.1f} s")
         assert "still running" not in again.stdout
-        assert again.returncode == 1 and len(re.findall(rf"{name} worker \d: redis_unavailable, ", again.stdout)) == 2, again.stdout
+        assert again.returncode == 1 and [again.stdout.count(f"{name} (worker {n} of 2): redis_unavailable, ")
+                                          for n in (1, 2)] == [1, 1], again.stdout
         for log in worker_logs(tmp_path, name)[2:]:
             check_quiet(log, bound=12)
     finally:
@@ -318,7 +319,7 @@ def test_redis_restarted_with_its_data_the_crawl_carries_on_and_loses_nothing(
             run.kill()
     try:
         assert run.returncode == 0, output
-        assert len(re.findall(rf"{name} worker \d: finished, ", output)) == 2, output
+        assert [output.count(f"{name} (worker {n} of 2): finished, ") for n in (1, 2)] == [1, 1], output
         logs = worker_logs(tmp_path, name)
         for log in logs:
             check_quiet(log, bound=12)

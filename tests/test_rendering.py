@@ -53,9 +53,9 @@ def site() -> Iterator[str]:
         yield base
 
 
-def crawl(tmp_path: Path, mongo_uri: str, url: str) -> tuple[list[dict], str]:
+def crawl(tmp_path: Path, mongo_uri: str, url: str, chromium: Path = CHROMIUM) -> tuple[list[dict], str]:
     out, log = tmp_path / "items.jsonl", tmp_path / "crawl.log"
-    env = crawl_env(tmp_path, mongo_uri, "render", NEWSCRAWL_CHROMIUM=str(CHROMIUM))
+    env = crawl_env(tmp_path, mongo_uri, "render", NEWSCRAWL_CHROMIUM=str(chromium))
     subprocess.run([sys.executable, "-m", "scrapy", "crawl", "generic", "-a", f"url={url}", "-O", str(out),
                     "-s", f"LOG_FILE={log}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
                     "-s", "NEWSCRAWL_SITEMAPS=0"], cwd=ROOT, env=env, check=True, timeout=600)
@@ -90,3 +90,13 @@ def test_ordinary_pages_start_no_browser(tmp_path: Path, site: str, mongo_uri: s
     assert [item["title"] for item in items] == ['Полиция направила дело "минера" столичного метро в суд']
     assert "[scrapy-playwright] INFO: Starting download handler" in log  # installed…
     assert "playwright/browser_count" not in log and "newscrawl/rendered_retry" not in log  # …never used
+
+
+@pytest.mark.crawl
+def test_without_a_browser_a_script_built_page_is_not_an_article(tmp_path: Path, site: str, mongo_uri: str) -> None:
+    """As docs/SPIDERS.md says: no browser (NEWSCRAWL_PLAYWRIGHT=auto, NEWSCRAWL_CHROMIUM missing),
+    no handler, and a page whose article a script writes is counted as not an article."""
+    items, log = crawl(tmp_path, mongo_uri, site + "/", chromium=tmp_path / "no-chromium")
+    assert [item["title"] for item in items] == ['Полиция направила дело "минера" столичного метро в суд']
+    assert "'newscrawl/not_article': 1" in log
+    assert "scrapy-playwright" not in log and "newscrawl/rendered_retry" not in log

@@ -15,6 +15,7 @@ from pathlib import Path
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -62,11 +63,12 @@ def copy_of(article: Article, number: int, published_at: datetime, **changes: An
 
 
 def record_run(storage: Storage, spider: str, started_at: datetime, minutes: float, stats: dict[str, int],
-               reason: str = "finished") -> dict[str, Any]:
+               reason: str = "finished", **shared: Any) -> dict[str, Any]:
     """Store a run record as :class:`newscrawl.ops.runs.RunRecorder` does: the document of the
-    run's stats, the alerts against the spider's recent runs."""
+    run's stats (``shared``: ``shared=True, crawl_id=…`` for a worker of a shared crawl), the
+    alerts against the spider's recent runs."""
     runs = storage.db.crawl_runs
-    run = run_document(spider, stats, started_at, started_at + timedelta(minutes=minutes), reason)
+    run = run_document(spider, stats, started_at, started_at + timedelta(minutes=minutes), reason, **shared)
     history = list(runs.find({"spider": spider}).sort("started_at", -1).limit(HISTORY_RUNS))
     run["alerts"] = [alert.as_dict() for alert in evaluate(run, history, AlertRules())]
     runs.insert_one(run)
@@ -126,12 +128,18 @@ def crawled(report_storage: Storage) -> dict[str, Any]:
         record_run(report_storage, "pravda", kyiv_time(days_ago, 11), 2, crawl_stats(6, 1))
     failed = record_run(report_storage, "pravda", kyiv_time(2, 11), 0.5,
                         {"newscrawl/network_failures/DNSLookupError": 5, "log_count/ERROR": 5})
+    for worker in range(2):  # two workers of one crawl shared on Redis: one run in the report
+        record_run(report_storage, "liga", kyiv_time(2, 14, worker), 3 - worker, crawl_stats(1, worker),
+                   shared=True, crawl_id="c0ffee")
     return {"expected": expected, "sites": sorted(originals), "failed": failed}
 
 
-def report(storage: Storage, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MONGO_URI": storage.uri, "MONGO_DATABASE": storage.db.name}
-    return subprocess.run([sys.executable, "-m", "newscrawl", "report", *args], cwd=ROOT, env=env,
+def report(storage: Storage, *args: str, env: dict[str, str] | None = None, command: str = "report",
+           extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """``newscrawl report ARGS`` (or another ``command``) on ``storage``, with ``env`` added."""
+    environment = {k: v for k, v in os.environ.items() if k != "NEWSCRAWL_TIMEZONE"}
+    environment.update(MONGO_URI=storage.uri, MONGO_DATABASE=storage.db.name, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "newscrawl", command, *args, *extra], cwd=ROOT, env=environment,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -155,7 +163,7 @@ def test_the_report_counts_articles_fill_rates_runs_and_alerts(crawled: dict[str
     first = kyiv_day(29)
     assert result.stderr.splitlines()[-1] == (
         f"wrote {out}: {articles} articles of {len(crawled['sites'])} sites published {first}..{kyiv_day(0)} "
-        f"(30 days, Kyiv time), {10 + len(PRAVDA_DAYS) + 1} runs, 4 alerts")
+        f"(30 days, Kyiv time), {10 + len(PRAVDA_DAYS) + 1 + 1} runs, 4 alerts")
     page = out.read_text(encoding="utf-8")
 
     counts = bar_counts(page)
@@ -281,9 +289,18 @@ def near(found: set[bytes], hex_colour: str) -> bool:
     return any(all(abs(a - b) <= 3 for a, b in zip(pixel, want)) for pixel in found)
 
 
+#: what a reader must see in each chart's legend
+LEGENDS = {"articles": ["articles published that day", "none that day", "band: Saturday and Sunday"],
+           "fill": ["0%", "50%", "100%", "no articles that day"],
+           "runs": ["all runs ok", "a run raised alerts", "a run failed (exit 1)", "white tick: the median run",
+                    "band: Saturday and Sunday"]}
+
+
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no browser at {CHROMIUM}: apt-get install chromium")
-def test_the_page_renders_in_chromium_offline(crawled: dict[str, Any], report_storage: Storage,
-                                              tmp_path: Path) -> None:
+@pytest.mark.parametrize("width", [1400, 800])
+def test_the_page_renders_in_chromium_offline(crawled: dict[str, Any], report_storage: Storage, tmp_path: Path,
+                                              width: int) -> None:
+    """At 1400 and 800 px: nothing off the side, every chart whole with its legend and axes, loading nothing."""
     from playwright.sync_api import Route, sync_playwright
 
     out = tmp_path / "report.html"
@@ -304,32 +321,102 @@ def test_the_page_renders_in_chromium_offline(crawled: dict[str, Any], report_st
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
                                              args=["--no-sandbox", "--disable-background-networking"])
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page = browser.new_page(viewport={"width": width, "height": 900})
             page.on("request", lambda request: requests.append(request.url))
             page.on("console", lambda message: problems.append(f"{message.type}: {message.text}")
                     if message.type in ("error", "warning") else None)
             page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
             page.route("**/*", only_the_page)
             page.goto(address, wait_until="load")
+            # nothing scrolls sideways: the page and every table fit the window
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            assert page.evaluate("[...document.querySelectorAll('.wide')].every(b => b.scrollWidth <= b.clientWidth)")
             charts = page.locator("svg")
             assert charts.count() == 3
-            shots = []
-            for index in range(3):
-                box = charts.nth(index).bounding_box()
-                assert box is not None and box["width"] > 1000 and box["height"] > 60
-                shots.append(charts.nth(index).screenshot())
+            shots, legends = [], []
+            for index, name in enumerate(("articles", "fill", "runs")):
+                chart = charts.nth(index)
+                box = chart.bounding_box()
+                assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+                assert box["width"] == 980 if width > 1100 else width - 40 <= box["width"] < 980
+                shots.append(chart.screenshot())
+                legend = chart.locator("xpath=preceding-sibling::p[@class='legend'][1]")
+                legends.append(legend.screenshot())
+                for text in LEGENDS[name]:
+                    assert legend.get_by_text(text, exact=True).is_visible(), (name, text)
+                # the day axis: a tick and a label under about a dozen days, and its title, all on screen
+                labels = chart.locator("text.axis")
+                assert labels.count() >= 11 and labels.last.text_content() == "day (Kyiv time), " + str(kyiv_day(0).year)
+                assert chart.locator("text.axis").nth(0).is_visible()
+            # each row's value axis: 0 and the row's maximum (articles a day; a duration for runs)
+            ticks = charts.nth(0).locator("text.tick").all_text_contents()
+            assert ticks.count("0") == len(crawled["sites"]) and ["0", "2", "4"] == ticks[ticks.index("4") - 2:][:3]
+            assert "13 min 00 s" in charts.nth(2).locator("text.tick").all_text_contents()  # unian's longest run
             assert page.title().startswith("newscrawl report")
             assert page.evaluate("document.scripts.length") == 0
             assert page.get_by_text(HOSTILE).count() == 1  # shown as text in the newest articles
+            assert page.locator("tr[data-workers='2']").count() == 1  # the shared crawl's two workers: one run
             whole = page.screenshot(full_page=True)
         finally:
             browser.close()
+    (tmp_path / f"report-{width}.png").write_bytes(whole)
 
     assert problems == [] and refused == [] and requests == [address]
     articles, fill, runs = (colours(shot) for shot in shots)
     assert len(articles) > 20 and len(fill) > 50 and len(runs) > 20  # bars, cells, antialiased labels
-    assert near(articles, "#2e86c1")
+    assert near(articles, "#2e86c1") and near(articles, "#ececec")  # bars, weekend bands
     assert near(fill, rate_colour(0.0)) and near(fill, rate_colour(1.0))  # the layout change in red, the rest green
     assert near(runs, "#c0392b") and near(runs, "#e67e22") and near(runs, "#2e86c1")  # failed, alerts, ok
-    width, height = png_size(whole)
-    assert width == 1280 and height > 2000  # the whole page: tables, three charts
+    assert near(runs, "#ececec")
+    assert near(colours(legends[0]), "#ececec") and near(colours(legends[2]), "#ececec")  # the bands' swatch
+    page_width, height = png_size(whole)
+    assert page_width == width and height > 2000  # the whole page: tables, three charts
+
+
+def test_the_window_ends_at_the_newest_data_when_nothing_is_recent(storage: Storage, tmp_path: Path) -> None:
+    """As after the offline demo: the only article is from 2023, the runs are today's. The articles'
+    charts end on the article's day and say why; the runs' stay on today."""
+    fixture = next(f for f in discover() if f.site == "unian" and "putin" in f.json_path.name)
+    article = parser_for_url(fixture.url).parse(fixture.html(), fixture.url, fetched_at=fixture.fetched_at)
+    run = Run(storage)
+    run.feed(article)
+    run.finish()
+    record_run(storage, "unian", kyiv_time(0, 0, 1), 1, crawl_stats(1, 1))
+    published = article.published_at.astimezone(KYIV).date()
+    out = tmp_path / "demo.html"
+    result = report(storage, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        f"wrote {out}: 1 articles of 1 sites published {published - timedelta(days=29)}..{published} (30 days, "
+        f"Kyiv time; the newest articles: none in the 30 days to {kyiv_day(0)}), 1 runs started "
+        f"{kyiv_day(29)}..{kyiv_day(0)} (30 days, Kyiv time), 0 alerts")
+    page = out.read_text(encoding="utf-8")
+    assert {key: n for key, n in bar_counts(page).items() if n} == {("unian", str(published)): 1}
+    assert (f"No articles published in the 30 days to {kyiv_day(0)}: shown are the 30 days to the newest, "
+            f"{published - timedelta(days=29)} to {published}.") in page
+    assert "No articles published in the window." not in page and "No crawl runs recorded" not in page
+    assert re.findall(r'data-spider="unian" data-day="([\d-]+)"', page) == [str(kyiv_day(0))]
+
+
+def test_report_and_stats_runs_show_a_run_at_the_same_labelled_time(crawled: dict[str, Any], report_storage: Storage,
+                                                                     tmp_path: Path) -> None:
+    """One time zone across the report and ``stats --runs``, every time labelled; NEWSCRAWL_TIMEZONE changes both."""
+    failed = crawled["failed"]
+    for zone, label, abbreviations in (("Europe/Kyiv", "Kyiv time", ("EET", "EEST")), ("UTC", "UTC", ("UTC",))):
+        env = {"NEWSCRAWL_TIMEZONE": zone}
+        out = tmp_path / f"report-{label}.html"
+        result = report(report_storage, "--out", str(out), env=env)
+        assert result.returncode == 0 and "(30 days, " + label + ")" in result.stderr.splitlines()[-1]
+        started = failed["started_at"].astimezone(ZoneInfo(zone))
+        shown = f"{started:%Y-%m-%d %H:%M} {started.tzname()}"
+        assert started.tzname() in abbreviations
+        page = out.read_text(encoding="utf-8")
+        assert f'<tr class="failed" data-workers="1"><td>{shown}</td><td>pravda</td>' in page
+        runs = report(report_storage, env=env, command="stats", extra=("--runs", "10")).stdout
+        assert f"pravda {shown} finished: 0 pages" in runs
+        times = re.findall(r"^\S+(?: \([^)]*\))* (\d{4}-\d\d-\d\d \d\d:\d\d \S+) ", runs, re.M)
+        assert times and all(time.split()[-1] in abbreviations for time in times)
+    assert "liga (2 workers)" in report(report_storage, command="stats", extra=("--runs",)).stdout
+    bad = report(report_storage, "--out", str(tmp_path / "x.html"), env={"NEWSCRAWL_TIMEZONE": "Mars/Olympus"})
+    assert bad.returncode == 3 and bad.stderr.strip() == (
+        "error: NEWSCRAWL_TIMEZONE='Mars/Olympus' is not a time zone (e.g. Europe/Kyiv, UTC)")

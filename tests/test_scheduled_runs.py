@@ -169,6 +169,12 @@ def test_a_lock_left_by_a_dead_run_does_not_block(env: dict[str, str], healthy: 
     (("run", "unian", "--since", "2023-02-01"), "--since needs --until"),
     (("run", "unian", "-s", "NEWSCRAWL_REPLAY=no-such.warc.gz"), "NEWSCRAWL_REPLAY=no-such.warc.gz: no such file"),
     (("run", "unian", "--workers", "two"), "argument --workers: invalid int value: 'two'"),
+    (("run", "generic"), "error: generic needs -a url=https://site/ (comma-separated) or -a urls_file=FILE"),
+    (("run", "generic", "-a", "url=ftp://example.ua/"), "error: not an http(s) site URL: ftp://example.ua/"),
+    (("run", "unian", "-a", "editions=en,xx"), "error: -a editions: unknown xx; unian has uk, ru, en"),
+    (("run", "unian", "-a", "editions"), "error: -a 'editions': expected NAME=VALUE"),
+    (("run", "unian", "-a", "since=2023-02-01", "--since", "2023-02-01"), "error: give --since or -a since=, not both"),
+    (("run", "unian", "-a", "since=2023-02-01"), "--since needs --until"),
     (("cron", "--every", "0"), "--every 0: cron runs a job every N minutes"),
     (("cron", "--every", "90"), "--every 90: cron runs a job every N minutes"),
     (("cron", "nosuch"), "unknown spider 'nosuch'"),
@@ -185,6 +191,13 @@ def test_configuration_errors_exit_3(env: dict[str, str], args: tuple[str, ...],
     assert result.returncode == 3, result.stdout + result.stderr
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0], lines
+
+
+def test_version(env: dict[str, str]) -> None:
+    from newscrawl import __version__
+
+    result = newscrawl(env, "--version")
+    assert result.returncode == 0 and result.stdout == f"newscrawl {__version__}\n"
 
 
 def test_cron_every_two_hours(env: dict[str, str]) -> None:

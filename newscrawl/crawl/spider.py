@@ -142,6 +142,8 @@ class NewsSpider(scrapy.Spider):
             raise SpiderArgumentError(f"-a until={self.until} is before since={self.since}")
         self.allowed_domains = [edition.host for edition in self.editions.values()]
         self._sitemaps_followed = 0
+        #: per day of a backfill from daily archives, the editions whose archive is still being read
+        self._archives_open: dict[date, int] = {}
 
     # -- discovery --------------------------------------------------------------------------
 
@@ -172,13 +174,29 @@ class NewsSpider(scrapy.Spider):
             yield from self.sitemap_requests(recent, backfill=False)
 
     def archive_requests(self, since: date, until: date) -> Iterator[scrapy.Request]:
-        """The first page of each day's archive in every selected edition."""
-        day = since
-        while day <= until:
+        """The first page of each day's archive in every selected edition. A day is counted in
+        ``newscrawl/backfill/days_done`` (of ``newscrawl/backfill/days``) once every edition's
+        archive of it has been read to its last page, or failed."""
+        days = (until - since).days + 1
+        self.crawler.stats.set_value("newscrawl/backfill/days", days)
+        self._archives_open = {since + timedelta(days=i): len(self.selected) for i in range(days)}
+        for day in self._archives_open:
             for edition in self.selected:
                 url = urljoin(edition.base_url, self.archive_path.format(day=day))
-                yield scrapy.Request(url, self.parse_listing, cb_kwargs={"page": 1})
-            day += timedelta(days=1)
+                yield scrapy.Request(url, self.parse_listing, cb_kwargs={"page": 1, "day": day},
+                                     errback=self.archive_failed)
+
+    def archive_failed(self, failure: Any) -> None:
+        """An archive page that could not be read ends that edition's archive of its day."""
+        self._archive_read(failure.request.cb_kwargs.get("day"))
+
+    def _archive_read(self, day: date | None) -> None:
+        """One edition's archive of ``day`` has been read (or failed)."""
+        if day is None or day not in self._archives_open:
+            return
+        self._archives_open[day] -= 1
+        if self._archives_open[day] == 0:
+            self.crawler.stats.inc_value("newscrawl/backfill/days_done")
 
     def sitemap_requests(self, window: Window, *, backfill: bool) -> Iterator[scrapy.Request]:
         """robots.txt of every selected edition's host (for its ``Sitemap:`` lines)."""
@@ -375,9 +393,10 @@ class NewsSpider(scrapy.Spider):
             yield self.article_request(url, hint, listed_at=parse_date(changed) if changed else None)
 
     def parse_listing(self, response: Response, page: int | None,
-                      selector: Selector | None = None) -> Iterator[scrapy.Request]:
+                      selector: Selector | None = None, day: date | None = None) -> Iterator[scrapy.Request]:
         """A listing or archive page: every article link among the links read from it; archives
-        follow their pagination. ``selector``: the page's :meth:`page_selector`, when already made."""
+        follow their pagination. ``selector``: the page's :meth:`page_selector`, when already made;
+        ``day``: the day of an archive page."""
         self.crawler.stats.inc_value("newscrawl/listings_fetched")
         selector = selector if selector is not None else self.page_selector(response)
         root = selector.root
@@ -401,7 +420,10 @@ class NewsSpider(scrapy.Spider):
             yield self.article_request(url, FeedHint(title=title))
         self.crawler.stats.inc_value("newscrawl/listing_links", len(seen))
         if seen and next_url:
-            yield scrapy.Request(next_url, self.parse_listing, cb_kwargs={"page": page + 1})
+            yield scrapy.Request(next_url, self.parse_listing, cb_kwargs={"page": page + 1, "day": day},
+                                 errback=self.archive_failed if day else None)
+        else:
+            self._archive_read(day)
 
     def _page_pattern(self, number: int) -> re.Pattern[str]:
         """Where a listing's link to its page ``number`` carries the number (``?page=N``)."""

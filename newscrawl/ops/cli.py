@@ -1,4 +1,8 @@
-"""Command line: parse a saved page; serve, inspect, query and export the article database.
+"""Command line (``newscrawl``, or ``python -m newscrawl`` in a checkout): crawl for cron; parse a saved
+page; serve, inspect, query and export the article database.
+
+Global options: ``--version``; ``--data-dir DIR`` (else ``NEWSCRAWL_DATA_DIR``, else ``./data``): the
+embedded database, logs, locks and spill files.
 
 - ``parse --url URL FILE``: one saved page → one article as JSON.
 - ``record --url URL FILE``: save a page as a site fixture (``tests/sites/<site>/``) with its parsed fields.
@@ -8,7 +12,8 @@
 - ``export --format jsonl|csv --out FILE`` (same filters as ``query``).
 - ``stats --runs [N]``: the newest runs of each spider (``crawl_runs``) with their alerts.
 - ``stats --failed [RUN]``: the failed article pages of a run (default: each spider's newest) and why.
-- ``run SPIDER|--all [--since D --until D]``: a crawl for cron (lock, log file, exit code 0/1/2/3).
+- ``run SPIDER|--all [--since D --until D] [-a NAME=VALUE…]``: a crawl for cron (lock, log file, exit code
+  0/1/2/3); ``-a`` passes spider arguments as ``scrapy crawl -a`` does; on a terminal, one live progress line.
 - ``cron [SPIDER…] [--every MINUTES]``: crontab lines for the site spiders.
 - ``flush-spill``: write articles spilled to ``./data/spill/`` during a database outage.
 - ``report [--out report.html] [--days 30] [--site S]``: one HTML page of articles, fill rates, runs and alerts.
@@ -26,14 +31,17 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
 
 from pymongo.errors import PyMongoError
 
+from newscrawl import __version__
 from newscrawl import settings as project_settings
 from newscrawl.crawl.integrity import BoundedGunzip, decompression_limit
 from newscrawl.extract.dates import parse_date
 from newscrawl.extract.encoding import decoded_text
 from newscrawl.extract.parser import NotAnArticle
+from newscrawl.ops.clock import UnknownZone, display_zone, local_time
 from newscrawl.ops.query import article_filter, find_articles, recent_runs, runs_with_failures, site_stats, write_articles
 from newscrawl.sites import parser_for_url
 from newscrawl.store.database import Storage, open_storage
@@ -134,12 +142,21 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _zone() -> ZoneInfo:
+    """The time zone of the days and times the commands read and print (``NEWSCRAWL_TIMEZONE``)."""
+    try:
+        return display_zone()
+    except UnknownZone as exc:
+        raise BadArgument(str(exc)) from None
+
+
 def _day(args: argparse.Namespace, name: str) -> datetime | None:
-    """The day given as ``--since``/``--until`` (midnight, Kyiv time); exits with an error if it is not a date."""
+    """The day given as ``--since``/``--until`` (midnight in ``NEWSCRAWL_TIMEZONE``, Kyiv by default);
+    exits with an error if it is not a date."""
     value = getattr(args, name)
     if not value:
         return None
-    day = parse_date(value)
+    day = parse_date(value, tz=_zone().key)
     if day is None:
         raise BadArgument(f"--{name} {value!r} is not a date")
     return day
@@ -178,6 +195,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     """Print per-site statistics (a table, or JSON with --json)."""
+    _zone()  # a bad NEWSCRAWL_TIMEZONE is one line before the database is opened
     storage = open_storage()
     try:
         if args.failed is not None:
@@ -191,14 +209,18 @@ def cmd_stats(args: argparse.Namespace) -> int:
         for row in rows:
             print(to_json_line(row))
         return 0
+    zone = _zone()
     for row in rows:
-        print(f"{row['site']}: {row['articles']} articles, newest {row['newest']}, oldest {row['oldest']}")
+        newest, oldest = (local_time(row[end], zone) if row[end] else "–" for end in ("newest", "oldest"))
+        print(f"{row['site']}: {row['articles']} articles, newest {newest}, oldest {oldest}")
         print("  fill rate: " + ", ".join(f"{k} {v:.0%}" for k, v in row["fill_rate"].items()))
     return 0
 
 
 def _print_runs(storage: Storage, per_spider: int, as_json: bool) -> int:
-    """The newest runs of each spider with their alerts."""
+    """The newest runs of each spider with their alerts (the workers of a shared crawl as one run),
+    times in ``NEWSCRAWL_TIMEZONE``."""
+    zone = _zone()
     printed = 0
     for run in recent_runs(storage, per_spider):
         printed += 1
@@ -206,7 +228,11 @@ def _print_runs(storage: Storage, per_spider: int, as_json: bool) -> int:
             print(to_json_line(run))
             continue
         items = run["items"]
-        print(f"{run['spider']} {run['started_at']:%Y-%m-%d %H:%M} {run['finish_reason']}: {run['pages']} pages, "
+        sites = run.get("sites") or [run["spider"]]
+        name = run["spider"] if sites == [run["spider"]] else f"{run['spider']} ({', '.join(sites)})"
+        if run.get("workers", 1) > 1:
+            name += f" ({run['workers']} workers)"
+        print(f"{name} {local_time(run['started_at'], zone)} {run['finish_reason']}: {run['pages']} pages, "
               f"{items['parsed']} parsed, {items['stored']} stored, {items['updated']} updated, "
               f"{sum(items['dropped'].values())} dropped, {run['errors']} errors")
         outcome = run.get("outcome") or {}
@@ -221,6 +247,7 @@ def _print_runs(storage: Storage, per_spider: int, as_json: bool) -> int:
 
 def _print_failed(storage: Storage, run_id: str, as_json: bool) -> int:
     """The failed article pages of a run (by id prefix), or of each spider's newest run, with their reasons."""
+    zone = _zone()
     found = False
     for run in runs_with_failures(storage, run_id):
         found = True
@@ -230,7 +257,7 @@ def _print_failed(storage: Storage, run_id: str, as_json: bool) -> int:
                 print(to_json_line({"run_id": run["_id"], "spider": run["spider"], **page}))
             continue
         total = len(failed["pages"]) + failed["more"]
-        print(f"{run['spider']} run {run['_id'][:12]} {run['started_at']:%Y-%m-%d %H:%M} UTC: {total} failed pages")
+        print(f"{run['spider']} run {run['_id'][:12]} {local_time(run['started_at'], zone)}: {total} failed pages")
         for page in failed["pages"]:
             print(f"  {page['url']}  {page['reason']}")
         if failed["more"]:
@@ -240,6 +267,31 @@ def _print_failed(storage: Storage, run_id: str, as_json: bool) -> int:
     return 0
 
 
+def spider_arguments(pairs: list[str]) -> dict[str, str]:
+    """The ``-a NAME=VALUE`` arguments as a dict (the last of a name wins, as in ``scrapy crawl``)."""
+    arguments = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise BadArgument(f"-a {pair!r}: expected NAME=VALUE, e.g. -a editions=en")
+        arguments[name.strip()] = value
+    return arguments
+
+
+def check_spider_arguments(name: str, arguments: dict[str, str]) -> None:
+    """Raise :class:`BadArgument` when the spider ``name`` refuses ``arguments`` (a missing ``url``
+    of ``generic``, an unknown edition), before anything is started."""
+    from newscrawl.crawl.spider import SpiderArgumentError
+    from newscrawl.sites import site_spiders
+
+    for spider in site_spiders():
+        if spider.name == name:
+            try:
+                spider(**arguments)
+            except SpiderArgumentError as exc:
+                raise BadArgument(str(exc)) from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one spider (or all) for cron: lock, log file, exit code."""
     from newscrawl.ops.cron import run_spiders
@@ -247,11 +299,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.all == bool(args.spider):
         raise BadArgument("name one spider or give --all")
+    arguments = spider_arguments(args.spider_args)
+    for day in ("since", "until"):  # -a since=D is --since D: one window, checked once
+        if day in arguments:
+            if getattr(args, day):
+                raise BadArgument(f"give --{day} or -a {day}=, not both")
+            setattr(args, day, arguments.pop(day))
     names = [s.name for s in site_spiders() if s.name != "generic"] if args.all else [args.spider]
+    for name in names:
+        check_spider_arguments(name, arguments)
     if args.quiet:  # cron mails what is printed: only a failure or an alert
         logging.getLogger("newscrawl").setLevel(logging.ERROR)
     return run_spiders(names, since=args.since, until=args.until, settings=args.set, workers=args.workers,
-                       quiet=args.quiet)
+                       arguments=arguments, quiet=args.quiet)
 
 
 def cmd_cron(args: argparse.Namespace) -> int:
@@ -296,11 +356,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if not out.parent.is_dir():
         raise BadArgument(f"--out {args.out}: no directory {out.parent}")
+    zone = _zone()
     storage = open_storage()
     try:
         if args.site and not site_known(storage, args.site):
             raise BadArgument(f"--site {args.site!r}: no article or crawl run of that site in the database")
-        report = gather(storage, args.days, args.site)
+        report = gather(storage, args.days, args.site, zone=zone)
     finally:
         storage.close()
     try:
@@ -315,14 +376,22 @@ def _add_filters(command: argparse.ArgumentParser) -> None:
     command.add_argument("--site", help="site key, e.g. unian")
     command.add_argument("--language", help="edition: uk, ru, en")
     command.add_argument("--tag", help="articles with this tag")
-    command.add_argument("--since", help="first day (Kyiv time), e.g. 2023-02-01")
-    command.add_argument("--until", help="last day, inclusive (Kyiv time)")
+    command.add_argument("--since", help="first day (NEWSCRAWL_TIMEZONE, default Kyiv time), e.g. 2023-02-01")
+    command.add_argument("--until", help="last day, inclusive")
     command.add_argument("--limit", type=int, default=0, help="at most N articles (default all)")
 
 
+def program_name() -> str:
+    """How the user called the command line: ``newscrawl`` (installed) or ``python -m newscrawl``."""
+    return "newscrawl" if Path(sys.argv[0]).name == "newscrawl" else "python -m newscrawl"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``python -m newscrawl``."""
-    cli = ArgumentParser(prog="python -m newscrawl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    """The argument parser of ``newscrawl`` (``python -m newscrawl``)."""
+    cli = ArgumentParser(prog=program_name(), description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    cli.add_argument("--version", action="version", version=f"newscrawl {__version__}")
+    cli.add_argument("--data-dir", metavar="DIR",
+                     help="embedded database, logs, locks and spill files (default: NEWSCRAWL_DATA_DIR, else ./data)")
     commands = cli.add_subparsers(dest="command", required=True)
     db = commands.add_parser("db", help="keep the embedded MongoDB serving for other programs")
     db.add_argument("--port", type=int, default=27017, help="port (default 27017, else a free one)")
@@ -349,6 +418,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--since", help="backfill from this day (YYYY-MM-DD)")
     run.add_argument("--until", help="backfill until this day, inclusive")
     run.add_argument("--workers", type=int, default=1, help="worker processes sharing NEWSCRAWL_REDIS_URL's queue")
+    run.add_argument("-a", dest="spider_args", action="append", default=[], metavar="NAME=VALUE",
+                     help="a spider argument, as scrapy crawl -a: -a editions=en, -a url=https://site/ (generic)")
     run.add_argument("--set", "-s", action="append", default=[], metavar="NAME=VALUE", help="a Scrapy setting")
     run.add_argument("--quiet", "-q", action="store_true",
                      help="print nothing unless the run failed or raised an alert, then one line (for cron's mail)")
@@ -383,10 +454,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point."""
+    """Entry point of ``newscrawl`` and ``python -m newscrawl``."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("newscrawl").setLevel(logging.INFO)
+    # Scrapy finds the project by scrapy.cfg in a checkout; an installed package has none, from any directory
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "newscrawl.settings")
     args = build_parser().parse_args(argv)
+    if args.data_dir:
+        os.environ["NEWSCRAWL_DATA_DIR"] = args.data_dir  # read by every part, crawl processes included
     try:
         return args.run(args)
     except BadArgument as exc:

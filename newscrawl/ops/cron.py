@@ -24,19 +24,22 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import IO
 
 from newscrawl.crawl.replay import archive_problem
+from newscrawl.ops.progress import ProgressLine
 from newscrawl.store.errors import StorageError
 from newscrawl.store.files import data_dir
 from newscrawl.store.server import EmbeddedServer, die_with_parent, shared_server_uri
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
+#: run from a checkout (its scrapy.cfg), not from an installed package
+CHECKOUT = (ROOT / "scrapy.cfg").is_file()
 OK, CRAWL_ERRORS, ALERT, CONFIG_ERROR = 0, 1, 2, 3
 KEEP_LOGS = 30  # per spider (a multi-worker run writes one log per worker)
 
@@ -101,8 +104,8 @@ class SignalForwarder:
 
 
 def run_spiders(names: list[str], *, since: str | None = None, until: str | None = None,
-                settings: list[str] | None = None, workers: int = 1, quiet: bool = False,
-                out: IO[str] = sys.stdout) -> int:
+                settings: list[str] | None = None, workers: int = 1, arguments: dict[str, str] | None = None,
+                quiet: bool = False, out: IO[str] = sys.stdout) -> int:
     """Run each spider in turn (see :func:`run_spider`); a signal stops the current one and skips
     the rest. The highest exit code: failure (1) outranks alert (2), which outranks success."""
     forwarder = SignalForwarder()
@@ -114,7 +117,7 @@ def run_spiders(names: list[str], *, since: str | None = None, until: str | None
                 codes.append(CRAWL_ERRORS)
                 continue
             codes.append(run_spider(name, since=since, until=until, settings=settings, workers=workers,
-                                    quiet=quiet, out=out, forwarder=forwarder))
+                                    arguments=arguments, quiet=quiet, out=out, forwarder=forwarder))
     return worst(codes)
 
 
@@ -145,11 +148,11 @@ def exit_code(returncode: int, summary: dict | None) -> int:
 
 
 def run_spider(name: str, *, since: str | None = None, until: str | None = None,
-               settings: list[str] | None = None, workers: int = 1, quiet: bool = False, out: IO[str] = sys.stdout,
-               forwarder: SignalForwarder | None = None) -> int:
-    """Run ``scrapy crawl name`` (``workers`` processes sharing a Redis queue) under the spider's
-    lock; return the documented exit code. ``quiet``: print nothing unless the run failed or
-    alerted, then one line (for cron's mail)."""
+               settings: list[str] | None = None, workers: int = 1, arguments: dict[str, str] | None = None,
+               quiet: bool = False, out: IO[str] = sys.stdout, forwarder: SignalForwarder | None = None) -> int:
+    """Run ``scrapy crawl name`` (``workers`` processes sharing a Redis queue, spider ``arguments``
+    as ``-a``) under the spider's lock; return the documented exit code. ``quiet``: print nothing
+    unless the run failed or alerted, then one line (for cron's mail)."""
     from scrapy.spiderloader import get_spider_loader
     from scrapy.utils.project import get_project_settings
 
@@ -169,7 +172,7 @@ def run_spider(name: str, *, since: str | None = None, until: str | None = None,
         print("--workers needs NEWSCRAWL_REDIS_URL (a shared Redis queue)", file=out)
         return CONFIG_ERROR
     base = data_dir().resolve()  # the crawl processes get it absolute
-    run = CrawlRun(name, base, since, until, settings, workers, forwarder or SignalForwarder())
+    run = CrawlRun(name, base, since, until, settings, workers, arguments or {}, forwarder or SignalForwarder())
     try:
         with spider_lock(name, base / "locks") as lock:
             code, lines = run.crawl(lock, out if not quiet else None)
@@ -235,6 +238,7 @@ class CrawlRun:
     until: str | None
     settings: list[str]
     workers: int
+    arguments: dict[str, str]
     forwarder: SignalForwarder
 
     def crawl(self, lock: IO[str], out: IO[str] | None) -> tuple[int, list[str]]:
@@ -243,23 +247,30 @@ class CrawlRun:
         logs = self.base / "logs" / self.name
         logs.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        progress = ProgressLine.for_stream(out, self.name) if out else None
         with self.database(out) as database_env:
             runs = []
             for worker in range(1, self.workers + 1):
                 suffix = f"-w{worker}" if self.workers > 1 else ""
                 log_file, summary_file = logs / f"{stamp}{suffix}.log", logs / f"{stamp}{suffix}.summary.json"
-                label = f"{self.name}{f' worker {worker}' if self.workers > 1 else ''}"
+                label = f"{self.name} (worker {worker} of {self.workers})" if self.workers > 1 else self.name
+                command = self.command(log_file, summary_file)
+                if progress:
+                    command += ["-s", f"NEWSCRAWL_PROGRESS_FILE={progress.add(logs / f'{stamp}{suffix}.progress.json')}"]
                 if out:
                     print(f"{label}: crawling, log {log_file}", file=out, flush=True)
+                # an installed package's crawl runs where the user is (relative paths in -s stay theirs)
                 process = subprocess.Popen(
-                    self.command(log_file, summary_file), cwd=ROOT, pass_fds=(lock.fileno(),),
+                    command, cwd=ROOT if CHECKOUT else None, pass_fds=(lock.fileno(),),
                     env={**os.environ, **database_env, "NEWSCRAWL_DATA_DIR": str(self.base)},
                     start_new_session=True, preexec_fn=die_with_parent,  # signals reach it through run only
                 )
                 self.forwarder.processes.append(process)
                 runs.append((label, process, log_file, summary_file))
-            results = [report_crawl(label, process.wait(), log_file, summary_file, out)
-                       for label, process, log_file, summary_file in runs]
+            with progress or nullcontext():
+                returncodes = [process.wait() for _, process, _, _ in runs]
+            results = [report_crawl(label, returncode, log_file, summary_file, out)
+                       for returncode, (label, _, log_file, summary_file) in zip(returncodes, runs)]
         rotate_logs(logs)
         code = worst([code for code, _ in results])
         lines = [line for wanted in (CRAWL_ERRORS, ALERT) for result, line in results if result == wanted and line]
@@ -269,8 +280,8 @@ class CrawlRun:
         """The ``scrapy crawl`` command of one crawl process."""
         command = [sys.executable, "-m", "scrapy", "crawl", self.name, "-s", f"LOG_FILE={log_file}",
                    "-s", f"NEWSCRAWL_RUN_SUMMARY={summary_file}"]
-        for arg, value in (("since", self.since), ("until", self.until)):
-            if value:
+        for arg, value in (("since", self.since), ("until", self.until), *self.arguments.items()):
+            if value is not None:
                 command += ["-a", f"{arg}={value}"]
         if self.workers > 1 and not self.setting("NEWSCRAWL_PARSE_WORKERS"):
             # the workers share the machine's cores: each parses with its share
@@ -349,5 +360,14 @@ def crontab_lines(names: list[str], every_minutes: int = 60, python: str = ".ven
             when = f"{minute} {hours} * * *"
         else:
             when = ",".join(str(m) for m in range(minute % every_minutes, 60, every_minutes)) + " * * * *"
-        lines.append(f"{when} cd {ROOT} && {python} -m newscrawl run {name} --quiet")
+        lines.append(f"{when} {_command(python)} run {name} --quiet")
     return lines
+
+
+def _command(python: str) -> str:
+    """The start of a crontab line: a checkout's ``python -m newscrawl`` in its root, else the installed
+    ``newscrawl`` command in this directory (with the data directory when one was named)."""
+    if CHECKOUT:
+        return f"cd {ROOT} && {python} -m newscrawl"
+    command = f"cd {Path.cwd()} && {Path(sys.executable).with_name('newscrawl')}"
+    return f"{command} --data-dir {data_dir().resolve()}" if os.getenv("NEWSCRAWL_DATA_DIR") else command

@@ -1,9 +1,15 @@
 """Flat forms of an article for tabular and XML output: ``scrapy crawl -O out.csv``/``out.xml``
-and ``python -m newscrawl export --format csv`` write the same values.
+and ``newscrawl export --format csv``.
+
+The two CSV outputs write their cells by the same rules (:func:`flat_cell`) but not the same
+columns: a crawl's ``-O out.csv`` has one for every field of the item (29: the
+:class:`~newscrawl.extract.items.Article` fields), ``export --format csv`` the 14 of
+:data:`newscrawl.ops.query.CSV_COLUMNS`, read back from the database.
 
 CSV cells: no value is an empty cell (never "None"); dates are ISO 8601; a list of names or tags
 is joined with "; "; structured values (images, layers, other sites' copies) are JSON. XML: a field
-without a value is left out; pictures are ``<images><value><url>…</url><caption>…</caption>…``.
+without a value (None, an empty string, an empty list or mapping) is left out; pictures are
+``<images><value><url>…</url><caption>…</caption>…``.
 """
 
 from __future__ import annotations
@@ -57,6 +63,6 @@ class PlainXmlItemExporter(XmlItemExporter):
         return plain(value)
 
     def _export_xml_field(self, name: str, serialized_value: Any, depth: int) -> None:
-        if serialized_value is None or serialized_value == "":
+        if serialized_value is None or serialized_value in ("", [], {}):
             return
         super()._export_xml_field(name, serialized_value, depth)

@@ -24,7 +24,7 @@ STATS_FIELDS = ("title", "lead", "body", "authors", "published_at", "modified_at
 def article_filter(*, site: str | None = None, language: str | None = None, tag: str | None = None,
                    first_day: datetime | None = None, last_day: datetime | None = None) -> dict[str, Any]:
     """A MongoDB filter on the articles: site, edition, tag, and publication from ``first_day`` to
-    ``last_day`` inclusive (midnights, Kyiv time)."""
+    ``last_day`` inclusive (midnights in ``NEWSCRAWL_TIMEZONE``, Kyiv by default)."""
     query: dict[str, Any] = {}
     if site:
         query["site"] = site
@@ -99,10 +99,64 @@ def runs_with_failures(storage: Storage, run_id: str | None = None) -> Iterator[
         yield from storage.db.crawl_runs.find({"_id": {"$regex": f"^{re.escape(run_id)}"}}).limit(1)
     else:
         yield from recent_runs(storage, 1)
+#: records read per run asked for, so that the workers of a shared crawl fill one run
+WORKERS_READ = 8
 
 
 def recent_runs(storage: Storage, per_spider: int) -> Iterator[dict[str, Any]]:
-    """The newest ``per_spider`` run records of each spider (``crawl_runs``), spiders by name."""
+    """The newest ``per_spider`` runs of each spider (``crawl_runs``), spiders by name; the workers
+    of one shared crawl are one run (:func:`merge_shared_runs`)."""
     runs = storage.db.crawl_runs
     for spider in sorted(runs.distinct("spider")):
-        yield from runs.find({"spider": spider}).sort("started_at", DESCENDING).limit(per_spider)
+        records = list(runs.find({"spider": spider}).sort("started_at", DESCENDING).limit(per_spider * WORKERS_READ))
+        yield from merge_shared_runs(records)[:per_spider]
+
+
+def merge_shared_runs(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The run records with those of the workers of one shared crawl (same spider and ``crawl_id``)
+    made one, in the order of each crawl's first record. A merged run starts with its first worker
+    and ends with its last; counts are summed, rates weighted by articles parsed, alerts and sites
+    joined, and it fails when a worker failed; ``workers`` says how many records it joins."""
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for record in records:
+        key = (record["spider"], record["crawl_id"]) if record.get("crawl_id") else record["_id"]
+        groups.setdefault(key, []).append(record)
+    return [group[0] if len(group) == 1 else _merged(group) for group in groups.values()]
+
+
+def _parsed(record: dict[str, Any]) -> int:
+    return int((record.get("items") or {}).get("parsed") or 0)
+
+
+def _sum(values: list[Any], weights: list[int]) -> Any:
+    """Counts added, rates (floats) weighted by ``weights``, dicts field by field; else the first value."""
+    first = values[0]
+    if isinstance(first, bool) or not isinstance(first, (int, float, dict)):
+        return first
+    if isinstance(first, dict):
+        names = dict.fromkeys(name for value in values if isinstance(value, dict) for name in value)
+        return {name: _sum([value.get(name, 0) for value in values if isinstance(value, dict)], weights)
+                for name in names}
+    if isinstance(first, float):
+        total = sum(weights)
+        return round(sum(v * w for v, w in zip(values, weights)) / total, 4) if total else 0.0
+    return sum(int(value or 0) for value in values)
+
+
+def _merged(group: list[dict[str, Any]]) -> dict[str, Any]:
+    merged = {name: _sum([record.get(name, 0) for record in group], [_parsed(r) for r in group])
+              for name in group[0]}
+    failed = [record for record in group if (record.get("outcome") or {}).get("code")]
+    unfinished = [record["finish_reason"] for record in group if record.get("finish_reason") != "finished"]
+    merged.update(
+        _id=group[0]["_id"], workers=len(group), run_ids=[record["_id"] for record in group],
+        started_at=min(record["started_at"] for record in group),
+        finished_at=max(record["finished_at"] for record in group),
+        finish_reason=unfinished[0] if unfinished else "finished",
+        outcome=(failed or group)[0].get("outcome"),
+        alerts=[alert for record in group for alert in record.get("alerts") or []],
+        sites=sorted({site for record in group for site in record.get("sites") or [record["spider"]]}),
+        failed_pages={"pages": [page for record in group for page in (record.get("failed_pages") or {}).get("pages", [])],
+                      "more": sum((record.get("failed_pages") or {}).get("more", 0) for record in group)},
+    )
+    return merged

@@ -1,18 +1,24 @@
-"""The operator's picture behind ``python -m newscrawl report``: one self-contained HTML page.
+"""The operator's picture behind ``newscrawl report``: one self-contained HTML page.
 
-Over the last ``days`` days (Kyiv time, today included) it shows, per site, the articles published
-each day, the share of them with each field (a site that changed its layout turns a row of the
-heatmap from green to red), each spider's longest and median run per day coloured by how the
-runs ended, the alerts they raised, and tables of the runs and of each site's newest articles. The
-charts are SVG written here; the page loads nothing and runs no script (its Content-Security-Policy
-forbids both) and every string from the database is escaped.
+Over the last ``days`` days (calendar days in ``NEWSCRAWL_TIMEZONE``, Kyiv by default, today
+included) it shows, per site, the articles published each day, the share of them with each field (a
+site that changed its layout turns a row of the heatmap from green to red), each spider's longest
+and median run per day coloured by how the runs ended, the alerts they raised, and tables of the
+runs and of each site's newest articles. When no article was published in those days (a backfill
+of an old month, the offline demo's 2023 article), the articles' window ends on the day of the
+newest one instead, and the page says so; the runs' window likewise. A ``generic`` run is named by
+the sites it crawled; the workers of one shared crawl are one run. The charts are SVG written here,
+each with its legend and axes, scaled down to the window's width; the page loads nothing and runs
+no script (its Content-Security-Policy forbids both) and every string from the database is escaped.
 
-What it reads, all bounded by the window:
+What it reads, all bounded by the windows:
 
 - ``articles``: one range on ``published_at`` (index ``published``, or ``site_published`` with a
   site) projecting the short fields, newest first; one more on the same range returning only the
-  ids of the articles whose body is a non-empty string, so no body is sent;
-- ``crawl_runs``: per spider, one range on ``started_at`` (index ``spider_started``).
+  ids of the articles whose body is a non-empty string, so no body is sent; when that range is
+  empty, the newest article before it (one indexed ``find_one``);
+- ``crawl_runs``: per spider, one range on ``started_at`` (index ``spider_started``), and when
+  all are empty, each spider's newest run before it.
 
 Counting happens here, in Python (nx-27017 groups compound ``$group`` keys wrongly, see
 :mod:`newscrawl.store.nx`). Days are publication days: a backfill's articles count on the days
@@ -34,10 +40,11 @@ from zoneinfo import ZoneInfo
 from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
 
-from newscrawl.extract.dates import DEFAULT_TZ
+from newscrawl.ops.clock import DEFAULT_TIMEZONE, display_zone, local_time, zone_label
+from newscrawl.ops.query import merge_shared_runs
 from newscrawl.store.database import Storage
 
-KYIV = ZoneInfo(DEFAULT_TZ)
+KYIV = ZoneInfo(DEFAULT_TIMEZONE)
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 #: the fields whose fill rate the page charts, in its order
@@ -46,49 +53,70 @@ FIELDS = ("title", "lead", "body", "authors", "published_at", "section", "tags",
 NEWEST_SHOWN = 5
 RUNS_LISTED = 200
 ARTICLE_PROJECTION = {"site": 1, "url": 1, **{name: 1 for name in FIELDS if name != "body"}}
-RUN_PROJECTION = {name: 1 for name in ("spider", "started_at", "finished_at", "finish_reason", "pages", "items",
-                                       "errors", "outcome", "alerts")}
+RUN_PROJECTION = {name: 1 for name in ("spider", "sites", "crawl_id", "started_at", "finished_at", "finish_reason",
+                                       "pages", "items", "errors", "outcome", "alerts")}
 
-# chart geometry (pixels)
-LABEL_WIDTH = 150
-RIGHT_WIDTH = 110
-PLOT_WIDTH = 900
+# chart geometry (pixels at full size; a narrower window scales the charts down)
+LABEL_WIDTH = 130
+RIGHT_WIDTH = 90
+PLOT_WIDTH = 760
 BAR_ROW = 46
 BAR_HEIGHT = 34
 CELL_HEIGHT = 13
-AXIS_HEIGHT = 22
+AXIS_HEIGHT = 36
+TICK = 4
 
 
 @dataclass(frozen=True)
 class Window:
-    """The days a report covers, ``first_day`` to ``last_day`` inclusive (Kyiv calendar days)."""
+    """The days a chart covers, ``first_day`` to ``last_day`` inclusive (calendar days in ``zone``);
+    ``moved_from``: the day it would have ended (today) had that window held any data."""
 
     first_day: date
     last_day: date
+    zone: ZoneInfo = KYIV
+    moved_from: date | None = None
 
     @classmethod
-    def ending(cls, last_day: date, days: int) -> Window:
+    def ending(cls, last_day: date, days: int, zone: ZoneInfo = KYIV, moved_from: date | None = None) -> Window:
         """``days`` days up to ``last_day``."""
-        return cls(last_day - timedelta(days=days - 1), last_day)
+        return cls(last_day - timedelta(days=days - 1), last_day, zone, moved_from)
 
     @property
     def start(self) -> datetime:
         """Midnight starting the first day."""
-        return datetime.combine(self.first_day, time(), KYIV)
+        return datetime.combine(self.first_day, time(), self.zone)
 
     @property
     def end(self) -> datetime:
         """Midnight ending the last day."""
-        return datetime.combine(self.last_day + timedelta(days=1), time(), KYIV)
+        return datetime.combine(self.last_day + timedelta(days=1), time(), self.zone)
+
+    @property
+    def length(self) -> int:
+        """How many days."""
+        return (self.last_day - self.first_day).days + 1
 
     def days(self) -> list[date]:
         """Every day of the window, oldest first."""
-        return [self.first_day + timedelta(days=i) for i in range((self.last_day - self.first_day).days + 1)]
+        return [self.first_day + timedelta(days=i) for i in range(self.length)]
 
-    @staticmethod
-    def day_of(moment: datetime) -> date:
-        """The Kyiv calendar day of ``moment``."""
-        return moment.astimezone(KYIV).date()
+    def day_of(self, moment: datetime) -> date:
+        """The calendar day of ``moment`` in the window's zone."""
+        return moment.astimezone(self.zone).date()
+
+    def ending_at_newest(self, newest: datetime | None) -> Window:
+        """This window when it is not empty (``newest`` None), else as long a window ending on the day of ``newest``."""
+        if newest is None or self.day_of(newest) >= self.first_day:
+            return self
+        return Window.ending(self.day_of(newest), self.length, self.zone, moved_from=self.last_day)
+
+    def describe(self, what: str) -> str:
+        """``2026-11-05..2026-12-04 (30 days, Kyiv time)``, and why it ends earlier when it was moved."""
+        text = f"{self.first_day}..{self.last_day} ({self.length} days, {zone_label(self.zone)}"
+        if self.moved_from:
+            text += f"; the newest {what}: none in the {self.length} days to {self.moved_from}"
+        return text + ")"
 
 
 @dataclass(frozen=True)
@@ -110,9 +138,8 @@ class SiteFigures:
     filled: dict[date, Counter[str]] = field(default_factory=dict)
     newest: list[ArticleLine] = field(default_factory=list)
 
-    def add(self, published_at: datetime, filled: list[str], doc: dict[str, Any]) -> None:
-        """Count one article (articles come newest first: the first ones are listed)."""
-        day = Window.day_of(published_at)
+    def add(self, day: date, published_at: datetime, filled: list[str], doc: dict[str, Any]) -> None:
+        """Count one article published on ``day`` (articles come newest first: the first ones are listed)."""
         self.articles[day] += 1
         self.filled.setdefault(day, Counter()).update(filled)
         if len(self.newest) < NEWEST_SHOWN:
@@ -135,9 +162,12 @@ class SiteFigures:
 
 @dataclass(frozen=True)
 class RunFigures:
-    """One crawl run, from its ``crawl_runs`` record (:mod:`newscrawl.ops.runs`)."""
+    """One crawl run, from its ``crawl_runs`` record (:mod:`newscrawl.ops.runs`), or the records of
+    the ``workers`` of one shared crawl."""
 
     spider: str
+    sites: tuple[str, ...]
+    workers: int
     started_at: datetime
     finished_at: datetime
     finish_reason: str
@@ -154,12 +184,22 @@ class RunFigures:
         """The figures of a run record."""
         items = record.get("items") or {}
         outcome = record.get("outcome") or {}
-        return cls(spider=str(record["spider"]), started_at=record["started_at"], finished_at=record["finished_at"],
+        spider = str(record["spider"])
+        return cls(spider=spider, sites=tuple(record.get("sites") or [spider]), workers=int(record.get("workers") or 1),
+                   started_at=record["started_at"], finished_at=record["finished_at"],
                    finish_reason=str(record.get("finish_reason") or ""), pages=int(record.get("pages") or 0),
                    parsed=int(items.get("parsed") or 0), stored=int(items.get("stored") or 0),
                    updated=int(items.get("updated") or 0), errors=int(record.get("errors") or 0),
                    failure=str(outcome["cause"]) if outcome.get("code") else None,
                    alerts=tuple(record.get("alerts") or ()))
+
+    @property
+    def label(self) -> str:
+        """The spider, and the sites it crawled when they are not its own name (``generic (example.ua)``)."""
+        if self.sites == (self.spider,):
+            return self.spider
+        shown = ", ".join(self.sites[:3]) + (f" +{len(self.sites) - 3}" if len(self.sites) > 3 else "")
+        return f"{self.spider} ({shown})"
 
     @property
     def seconds(self) -> float:
@@ -174,13 +214,19 @@ class RunFigures:
 
 @dataclass
 class Report:
-    """Everything the page shows."""
+    """Everything the page shows: articles over ``window``, runs over ``run_window``."""
 
     window: Window
+    run_window: Window
     site: str | None
     generated_at: datetime
     sites: dict[str, SiteFigures]
     runs: list[RunFigures]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The zone of every day and time shown."""
+        return self.window.zone
 
     @property
     def articles(self) -> int:
@@ -194,24 +240,70 @@ class Report:
 
     def describe(self) -> str:
         """What the report covers, in one line."""
-        days = (self.window.last_day - self.window.first_day).days + 1
         scope = f"site {self.site}" if self.site else f"{len(self.sites)} sites"
-        return (f"{self.articles} articles of {scope} published {self.window.first_day}..{self.window.last_day} "
-                f"({days} days, Kyiv time), {len(self.runs)} runs, {len(self.alerts)} alerts")
+        runs = f"{len(self.runs)} runs"
+        if self.run_window != self.window:
+            runs += " started " + self.run_window.describe("runs")
+        return (f"{self.articles} articles of {scope} published {self.window.describe('articles')}, {runs}, "
+                f"{len(self.alerts)} alerts")
 
 
-def gather(storage: Storage, days: int = DEFAULT_DAYS, site: str | None = None, now: datetime | None = None) -> Report:
-    """The figures of the ``days`` days up to ``now`` (default: now), of one site or all."""
+def gather(storage: Storage, days: int = DEFAULT_DAYS, site: str | None = None, now: datetime | None = None,
+           zone: ZoneInfo | None = None) -> Report:
+    """The figures of the ``days`` days up to ``now`` (default: now) in ``zone`` (default
+    ``NEWSCRAWL_TIMEZONE``), of one site or all; each window ends at the newest data when it holds none."""
+    zone = zone or display_zone()
     now = now or datetime.now(timezone.utc)
-    window = Window.ending(Window.day_of(now), days)
-    return Report(window, site, now, _site_figures(storage.db.articles, window, site),
-                  _run_figures(storage.db.crawl_runs, window, site))
+    recent = Window.ending(now.astimezone(zone).date(), days, zone)
+    window = recent.ending_at_newest(_newest_article(storage.db.articles, recent, site))
+    spiders = _spiders(storage.db.crawl_runs, site)
+    runs = _run_figures(storage.db.crawl_runs, recent, spiders, site)
+    run_window = recent
+    if not runs:
+        run_window = recent.ending_at_newest(_newest_run(storage.db.crawl_runs, recent, spiders, site))
+        runs = _run_figures(storage.db.crawl_runs, run_window, spiders, site) if run_window != recent else runs
+    return Report(window, run_window, site, now, _site_figures(storage.db.articles, window, site), runs)
 
 
 def site_known(storage: Storage, site: str) -> bool:
-    """Whether the database holds an article of ``site`` or a run of a spider of that name."""
+    """Whether the database holds an article of ``site`` or a run of a spider of that name or that crawled it."""
     return (storage.db.articles.find_one({"site": site}, {"_id": 1}) is not None
-            or storage.db.crawl_runs.find_one({"spider": site}, {"_id": 1}) is not None)
+            or storage.db.crawl_runs.find_one({"spider": site}, {"_id": 1}) is not None
+            or storage.db.crawl_runs.find_one({"sites": site}, {"_id": 1}) is not None)
+
+
+def _newest_article(articles: Collection[dict[str, Any]], window: Window, site: str | None) -> datetime | None:
+    """The publication of the newest article before the window's end when the window has none."""
+    match: dict[str, Any] = {"site": site} if site else {}
+    if articles.find_one({**match, "published_at": {"$gte": window.start, "$lt": window.end}}, {"_id": 1}):
+        return None
+    newest = articles.find_one({**match, "published_at": {"$lt": window.end}}, {"published_at": 1},
+                               sort=[("published_at", DESCENDING)])
+    return newest["published_at"] if newest else None
+
+
+def _spiders(runs: Collection[dict[str, Any]], site: str | None) -> list[str]:
+    """The spiders whose runs the report reads: all, or those that crawled ``site``."""
+    if not site:
+        return sorted(runs.distinct("spider"))
+    return sorted({site} | set(runs.distinct("spider", {"sites": site})))
+
+
+def _of_site(record: dict[str, Any], site: str | None) -> bool:
+    return not site or record["spider"] == site or site in (record.get("sites") or ())
+
+
+def _newest_run(runs: Collection[dict[str, Any]], window: Window, spiders: list[str],
+                site: str | None) -> datetime | None:
+    """The start of the newest run before the window's end (the window has none)."""
+    starts = []
+    for spider in spiders:
+        match = {"spider": spider} if not site or spider == site else {"spider": spider, "sites": site}
+        newest = runs.find_one({**match, "started_at": {"$lt": window.end}}, {"started_at": 1},
+                               sort=[("started_at", DESCENDING)])
+        if newest:
+            starts.append(newest["started_at"])
+    return max(starts, default=None)
 
 
 def _filled(value: Any) -> bool:
@@ -226,16 +318,18 @@ def _site_figures(articles: Collection[dict[str, Any]], window: Window, site: st
     for doc in articles.find(match, ARTICLE_PROJECTION).sort("published_at", DESCENDING):
         filled = [name for name in FIELDS if (doc["_id"] in with_body if name == "body" else _filled(doc.get(name)))]
         site_name = str(doc.get("site"))
-        figures.setdefault(site_name, SiteFigures(site_name)).add(doc["published_at"], filled, doc)
+        day = window.day_of(doc["published_at"])
+        figures.setdefault(site_name, SiteFigures(site_name)).add(day, doc["published_at"], filled, doc)
     return dict(sorted(figures.items()))
 
 
-def _run_figures(runs: Collection[dict[str, Any]], window: Window, site: str | None) -> list[RunFigures]:
-    spiders = [site] if site else sorted(runs.distinct("spider"))
-    found = [RunFigures.from_record(doc)
-             for spider in spiders
-             for doc in runs.find({"spider": spider, "started_at": {"$gte": window.start, "$lt": window.end}},
-                                  RUN_PROJECTION).sort("started_at", ASCENDING)]
+def _run_figures(runs: Collection[dict[str, Any]], window: Window, spiders: list[str],
+                 site: str | None) -> list[RunFigures]:
+    records = [doc for spider in spiders
+               for doc in runs.find({"spider": spider, "started_at": {"$gte": window.start, "$lt": window.end}},
+                                    RUN_PROJECTION).sort("started_at", ASCENDING)
+               if _of_site(doc, site)]
+    found = [RunFigures.from_record(record) for record in merge_shared_runs(records)]
     return sorted(found, key=lambda run: run.started_at)
 
 
@@ -245,10 +339,6 @@ def _run_figures(runs: Collection[dict[str, Any]], window: Window, site: str | N
 def _e(value: object) -> str:
     """``value`` as text safe in HTML content and in quoted attributes."""
     return html.escape(str(value), quote=True)
-
-
-def _kyiv(moment: datetime) -> str:
-    return moment.astimezone(KYIV).strftime("%Y-%m-%d %H:%M")
 
 
 def _duration(seconds: float) -> str:
@@ -267,6 +357,7 @@ def _percent(rate: float | None) -> str:
 _RATE_STOPS = ((0.0, (178, 24, 43)), (0.5, (244, 208, 63)), (1.0, (26, 152, 80)))
 _NO_DATA = "#e8e8e8"
 _RESULT_COLOURS = {"ok": "#2e86c1", "alerts": "#e67e22", "failed": "#c0392b"}
+_BAR, _ZERO, _WEEKEND = "#2e86c1", "#bbbbbb", "#ececec"
 
 
 def rate_colour(rate: float) -> str:
@@ -281,13 +372,17 @@ def rate_colour(rate: float) -> str:
 
 @dataclass(frozen=True)
 class _Columns:
-    """The x axis shared by the charts: one column per day of the window."""
+    """The x axis of a chart: one column per day of its window."""
 
-    days: list[date]
+    window: Window
+
+    @property
+    def days(self) -> list[date]:
+        return self.window.days()
 
     @property
     def width(self) -> float:
-        return PLOT_WIDTH / len(self.days)
+        return PLOT_WIDTH / self.window.length
 
     def x(self, index: int) -> float:
         return LABEL_WIDTH + index * self.width
@@ -296,21 +391,49 @@ class _Columns:
         return LABEL_WIDTH + PLOT_WIDTH + RIGHT_WIDTH
 
     def axis(self, y: float) -> str:
-        """The axis line at ``y`` with about a dozen day labels under it."""
+        """The day axis at ``y``: a line, a tick and a label under about a dozen days, and its title."""
         step = max(1, math.ceil(len(self.days) / 12))
-        labels = [f'<text x="{self.x(i) + self.width / 2:.1f}" y="{y + 14:.1f}" class="axis">{day:%m-%d}</text>'
-                  for i, day in enumerate(self.days) if i % step == 0]
-        return f'<line x1="{LABEL_WIDTH}" x2="{LABEL_WIDTH + PLOT_WIDTH}" y1="{y}" y2="{y}" class="rule"/>' + "".join(labels)
+        parts = [f'<line x1="{LABEL_WIDTH}" x2="{LABEL_WIDTH + PLOT_WIDTH}" y1="{y}" y2="{y}" class="rule"/>']
+        for i, day in enumerate(self.days):
+            if i % step == 0:
+                middle = self.x(i) + self.width / 2
+                parts.append(f'<line x1="{middle:.1f}" x2="{middle:.1f}" y1="{y}" y2="{y + TICK}" class="rule"/>'
+                             f'<text x="{middle:.1f}" y="{y + TICK + 11:.1f}" class="axis">{day:%m-%d}</text>')
+        first, last = self.window.first_day.year, self.window.last_day.year
+        years = str(first) if first == last else f"{first}–{last}"
+        parts.append(f'<text x="{LABEL_WIDTH + PLOT_WIDTH / 2:.1f}" y="{y + AXIS_HEIGHT - 4:.1f}" class="axis title">'
+                     f'day ({_e(zone_label(self.window.zone))}), {years}</text>')
+        return "".join(parts)
 
     def weekends(self, y: float, height: float) -> str:
         """Shading behind the Saturdays and Sundays of a row."""
-        return "".join(f'<rect x="{self.x(i):.1f}" y="{y:.1f}" width="{self.width:.1f}" height="{height}" class="weekend"/>'
-                       for i, day in enumerate(self.days) if day.weekday() >= 5)
+        return "".join(f'<rect x="{self.x(i):.1f}" y="{y:.1f}" width="{self.width:.1f}" height="{height}" '
+                       'class="weekend"/>' for i, day in enumerate(self.days) if day.weekday() >= 5)
+
+
+def _value_axis(top: float, base: float, ticks: list[tuple[float, str]]) -> str:
+    """A row's value axis right of the plot: a line from ``base`` (0) to ``top`` (the row's maximum),
+    with a tick and a label at each (share of the way up, text)."""
+    x = LABEL_WIDTH + PLOT_WIDTH + 3
+    parts = [f'<line x1="{x}" x2="{x}" y1="{top:.1f}" y2="{base:.1f}" class="rule"/>']
+    for share, text in ticks:
+        y = base - (base - top) * share
+        parts.append(f'<line x1="{x}" x2="{x + TICK}" y1="{y:.1f}" y2="{y:.1f}" class="rule"/>'
+                     f'<text x="{x + TICK + 3}" y="{y + 3.5:.1f}" class="tick">{_e(text)}</text>')
+    return "".join(parts)
+
+
+def _count_ticks(most: int) -> list[tuple[float, str]]:
+    ticks = [(0.0, "0"), (1.0, str(most))]
+    if most >= 2 and most % 2 == 0:
+        ticks.insert(1, (0.5, str(most // 2)))
+    return ticks
 
 
 def _svg(width: int, height: float, label: str, body: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height:.0f}" '
-            f'viewBox="0 0 {width} {height:.0f}" role="img" aria-label="{_e(label)}">{body}</svg>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" height="{height:.0f}" '
+            f'viewBox="0 0 {width} {height:.0f}" style="max-width:{width}px" role="img" '
+            f'aria-label="{_e(label)}">{body}</svg>')
 
 
 def _articles_chart(report: Report, columns: _Columns) -> str:
@@ -322,7 +445,6 @@ def _articles_chart(report: Report, columns: _Columns) -> str:
         most = max(figures.articles.values())
         parts.append(columns.weekends(top, BAR_HEIGHT))
         parts.append(f'<text x="{LABEL_WIDTH - 8}" y="{base - 12}" class="label">{_e(figures.site)}</text>')
-        parts.append(f'<text x="{LABEL_WIDTH + PLOT_WIDTH + 6}" y="{base - 12}" class="note">max {most}/day</text>')
         for i, day in enumerate(columns.days):
             count = figures.articles[day]
             height = max(1.5, BAR_HEIGHT * count / most) if count else 1.0
@@ -330,6 +452,7 @@ def _articles_chart(report: Report, columns: _Columns) -> str:
                 f'<rect x="{columns.x(i) + 1:.1f}" y="{base - height:.1f}" width="{max(1.0, columns.width - 2):.1f}" '
                 f'height="{height:.1f}" class="{"bar" if count else "zero"}" data-site="{_e(figures.site)}" '
                 f'data-day="{day}" data-count="{count}"><title>{_e(figures.site)} {day}: {count} articles</title></rect>')
+        parts.append(_value_axis(top, base, _count_ticks(most)))
     height = len(report.sites) * BAR_ROW + 6
     return _svg(columns.svg_width(), height + AXIS_HEIGHT, "articles published per site per day",
                 "".join(parts) + columns.axis(height))
@@ -341,7 +464,8 @@ def _fill_chart(report: Report, columns: _Columns) -> str:
     top = 0.0
     block = len(FIELDS) * (CELL_HEIGHT + 1) - 1
     for figures in report.sites.values():
-        parts.append(f'<text x="0" y="{top + 13:.1f}" class="site">{_e(figures.site)}</text>')
+        parts.append(f'<text x="0" y="{top + 13:.1f}" class="site">{_e(figures.site)}</text>'
+                     f'<text x="{LABEL_WIDTH + PLOT_WIDTH + 6}" y="{top + 13:.1f}" class="tick">all days</text>')
         top += 18
         parts.append(f'<rect x="{LABEL_WIDTH}" y="{top:.1f}" width="{PLOT_WIDTH}" height="{block}" fill="{_NO_DATA}"/>')
         for name in FIELDS:
@@ -365,19 +489,18 @@ def _fill_chart(report: Report, columns: _Columns) -> str:
 
 
 def _runs_chart(report: Report, columns: _Columns) -> str:
-    """Per spider and day, a bar as high as the day's longest run with a tick at the median run,
-    coloured by the day's worst end (one row per spider, each on its own scale)."""
+    """Per spider (a generic one per site list) and day, a bar as high as the day's longest run with a
+    tick at the median run, coloured by the day's worst end (one row each, on its own scale)."""
     by_day: dict[str, dict[date, list[RunFigures]]] = {}
     for run in report.runs:
-        by_day.setdefault(run.spider, {}).setdefault(Window.day_of(run.started_at), []).append(run)
+        by_day.setdefault(run.label, {}).setdefault(columns.window.day_of(run.started_at), []).append(run)
     parts = []
-    for row, (spider, days) in enumerate(sorted(by_day.items())):
+    for row, (label, days) in enumerate(sorted(by_day.items())):
         top = row * BAR_ROW + 6
         base = top + BAR_HEIGHT
         scale = max(run.seconds for runs in days.values() for run in runs) or 1.0
         parts.append(columns.weekends(top, BAR_HEIGHT))
-        parts.append(f'<text x="{LABEL_WIDTH - 8}" y="{base - 12}" class="label">{_e(spider)}</text>')
-        parts.append(f'<text x="{LABEL_WIDTH + PLOT_WIDTH + 6}" y="{base - 12}" class="note">max {_duration(scale)}</text>')
+        parts.append(f'<text x="{LABEL_WIDTH - 8}" y="{base - 12}" class="label">{_e(label)}</text>')
         for i, day in enumerate(columns.days):
             runs = days.get(day)
             if not runs:
@@ -389,11 +512,13 @@ def _runs_chart(report: Report, columns: _Columns) -> str:
             ended = ", ".join(f"{count} {name}" for name, count in Counter(run.result for run in runs).items())
             parts.append(
                 f'<rect x="{x:.1f}" y="{base - height:.1f}" width="{width:.1f}" height="{height:.1f}" '
-                f'fill="{_RESULT_COLOURS[result]}" data-spider="{_e(spider)}" data-day="{day}" data-runs="{len(runs)}" '
-                f'data-longest="{longest:.0f}" data-median="{middle:.0f}" data-result="{result}"><title>{_e(spider)} '
+                f'fill="{_RESULT_COLOURS[result]}" data-spider="{_e(runs[0].spider)}" data-day="{day}" data-runs="{len(runs)}" '
+                f'data-longest="{longest:.0f}" data-median="{middle:.0f}" data-result="{result}" '
+                f'data-sites="{_e(" ".join(runs[0].sites))}"><title>{_e(label)} '
                 f'{day}: {len(runs)} runs ({ended}), longest {_duration(longest)}, median {_duration(middle)}</title></rect>'
                 f'<line x1="{x:.1f}" x2="{x + width:.1f}" y1="{base - BAR_HEIGHT * middle / scale:.1f}" '
                 f'y2="{base - BAR_HEIGHT * middle / scale:.1f}" class="median"/>')
+        parts.append(_value_axis(top, base, [(0.0, "0"), (0.5, _duration(scale / 2)), (1.0, _duration(scale))]))
     height = len(by_day) * BAR_ROW + 6
     return _svg(columns.svg_width(), height + AXIS_HEIGHT, "crawl run durations per spider per day",
                 "".join(parts) + columns.axis(height))
@@ -409,8 +534,8 @@ def _link(url: str, text: str) -> str:
 def _table(headers: list[str], rows: list[str], empty: str) -> str:
     if not rows:
         return f'<p class="empty">{_e(empty)}</p>'
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    return f'<table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    head = "".join(f"<th>{_e(h).replace('_', '_<wbr>')}</th>" for h in headers)  # published_at may break
+    return f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
 
 
 def _rate_cell(rate: float | None) -> str:
@@ -421,21 +546,21 @@ def _rate_cell(rate: float | None) -> str:
 
 
 def _sites_table(report: Report) -> str:
-    last_runs = {run.spider: run for run in report.runs}
     rows = []
     for figures in report.sites.values():
         newest = figures.newest[0].published_at if figures.newest else None
-        last = last_runs.get(figures.site)
-        last_text = f"{_kyiv(last.started_at)} {last.result}" if last else "–"
+        last = next((run for run in reversed(report.runs) if figures.site in run.sites), None)
+        last_text = f"{local_time(last.started_at, report.zone)} {last.result}" if last else "–"
         rows.append(f'<tr data-site="{_e(figures.site)}" data-articles="{figures.total}"><td>{_e(figures.site)}</td>'
                     f'<td class="num">{figures.total}</td>{"".join(_rate_cell(figures.rate(n)) for n in FIELDS)}'
-                    f'<td>{_kyiv(newest) if newest else "–"}</td><td>{_e(last_text)}</td></tr>')
+                    f'<td>{local_time(newest, report.zone) if newest else "–"}</td>'
+                    f'<td class="last-run">{_e(last_text)}</td></tr>')
     return _table(["site", "articles", *FIELDS, "newest published", "last run"], rows,
                   "No articles published in the window.")
 
 
 def _alerts_table(report: Report) -> str:
-    rows = [f'<tr class="alert"><td>{_kyiv(run.finished_at)}</td><td>{_e(run.spider)}</td>'
+    rows = [f'<tr class="alert"><td>{local_time(run.finished_at, report.zone)}</td><td>{_e(run.label)}</td>'
             f'<td>{_e(alert.get("rule", ""))}</td><td>{_e(alert.get("message", ""))}</td></tr>'
             for run, alert in report.alerts]
     return _table(["finished", "spider", "rule", "message"], rows, "No alerts in the window.")
@@ -445,7 +570,9 @@ def _runs_table(report: Report) -> str:
     rows = []
     for run in list(reversed(report.runs))[:RUNS_LISTED]:
         end = f"FAILED: {run.failure}" if run.failure else run.finish_reason
-        rows.append(f'<tr class="{run.result}"><td>{_kyiv(run.started_at)}</td><td>{_e(run.spider)}</td>'
+        workers = f" ({run.workers} workers)" if run.workers > 1 else ""
+        rows.append(f'<tr class="{run.result}" data-workers="{run.workers}"><td>{local_time(run.started_at, report.zone)}</td>'
+                    f'<td>{_e(run.label + workers)}</td>'
                     f'<td class="num">{_duration(run.seconds)}</td><td class="num">{run.pages}</td>'
                     f'<td class="num">{run.parsed}</td><td class="num">{run.stored}</td><td class="num">{run.updated}</td>'
                     f'<td class="num">{run.errors}</td><td>{_e(end)}</td><td class="num">{len(run.alerts)}</td></tr>')
@@ -456,61 +583,88 @@ def _runs_table(report: Report) -> str:
 
 
 def _newest_table(report: Report) -> str:
-    rows = [f'<tr><td>{_kyiv(line.published_at)}</td><td>{_e(figures.site)}</td>'
+    rows = [f'<tr><td>{local_time(line.published_at, report.zone)}</td><td>{_e(figures.site)}</td>'
             f'<td>{_link(line.url, line.title[:200] or line.url)}</td><td>{_e(", ".join(line.missing))}</td></tr>'
             for figures in report.sites.values() for line in figures.newest]
     return _table(["published", "site", "title", "missing fields"], rows, "No articles published in the window.")
 
 
 def _legend(items: list[tuple[str, str]]) -> str:
-    return '<p class="legend">' + "".join(f'<span><i style="background:{colour}"></i>{_e(text)}</span>'
-                                          for colour, text in items) + "</p>"
+    """Swatches (a CSS background) and what they mean."""
+    return '<p class="legend">' + "".join(f'<span><i style="background:{swatch}"></i>{_e(text)}</span>'
+                                          for swatch, text in items) + "</p>"
 
+
+_WEEKEND_ITEM = (_WEEKEND, "band: Saturday and Sunday")
+_MEDIAN = f"linear-gradient({_RESULT_COLOURS['ok']} 42%,#fff 42%,#fff 62%,{_RESULT_COLOURS['ok']} 62%)"
 
 _STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;background:#fff}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #ddd}
+.wide{max-width:100%;overflow-x:auto}
 table{border-collapse:collapse;font-size:13px}th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:left}
+td:not(.num){overflow-wrap:anywhere}
 th{background:#f5f5f5}td.num{text-align:right}tr.failed td{background:#fdecea}tr.alerts td{background:#fff4e5}
-tr.alert td{background:#fff4e5}.summary{color:#444}.empty,.note{color:#777}
-.legend span{margin-right:16px}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}
+tr.alert td{background:#fff4e5}.summary{color:#444}.empty,.note{color:#777}.moved{background:#fff4e5;padding:6px 10px}
+.legend{display:flex;flex-wrap:wrap;gap:4px 16px;margin:6px 0}
+.legend i{display:inline-block;width:14px;height:12px;margin-right:5px;vertical-align:-1px;border:1px solid #ccc}
+svg.chart{display:block;width:100%;height:auto}
 svg text{font:11px system-ui,sans-serif;fill:#333}svg text.label{text-anchor:end}svg text.site{font-weight:bold}
-svg text.axis{text-anchor:middle;fill:#666;font-size:10px}svg text.note{fill:#666}
-svg .bar{fill:#2e86c1}svg .zero{fill:#bbb}svg .weekend{fill:#f3f3f3}svg .rule{stroke:#999}
+svg text.axis{text-anchor:middle;fill:#555;font-size:10px}svg text.title{font-size:11px}
+svg text.note,svg text.tick{fill:#555;font-size:10px}
+svg .bar{fill:#2e86c1}svg .zero{fill:#bbb}svg .weekend{fill:#ececec}svg .rule{stroke:#888}
 svg .median{stroke:#fff;stroke-width:2}
+@media (max-width:900px){body{margin:10px;font-size:13px}table{font-size:12px}th,td{padding:2px 4px}}
 """
+
+
+def _moved_notice(window: Window, what: str) -> str:
+    if not window.moved_from:
+        return ""
+    return (f'<p class="moved">No {what} in the {window.length} days to {window.moved_from}: shown are the '
+            f'{window.length} days to the newest, {window.first_day} to {window.last_day}.</p>')
 
 
 def render(report: Report) -> str:
     """The page: one HTML document with its charts inline, loading nothing."""
-    window = report.window
-    columns = _Columns(window.days())
+    window, zone = report.window, report.zone
     title = f"newscrawl report {window.first_day} – {window.last_day}" + (f" ({report.site})" if report.site else "")
     no_articles = '<p class="empty">No articles published in the window.</p>'
     no_runs = '<p class="empty">No crawl runs recorded in the window.</p>'
-    fill_legend = _legend([(rate_colour(r), f"{r:.0%}") for r in (0.0, 0.25, 0.5, 0.75, 1.0)] + [(_NO_DATA, "no articles")])
-    run_legend = _legend([(_RESULT_COLOURS["ok"], "all ok"), (_RESULT_COLOURS["alerts"], "a run raised alerts"),
-                          (_RESULT_COLOURS["failed"], "a run failed (exit 1)")])
+    article_legend = _legend([(_BAR, "articles published that day"), (_ZERO, "none that day"), _WEEKEND_ITEM])
+    fill_legend = _legend([(rate_colour(r), f"{r:.0%}") for r in (0.0, 0.25, 0.5, 0.75, 1.0)]
+                          + [(_NO_DATA, "no articles that day")])
+    run_legend = _legend([(_RESULT_COLOURS["ok"], "all runs ok"), (_RESULT_COLOURS["alerts"], "a run raised alerts"),
+                          (_RESULT_COLOURS["failed"], "a run failed (exit 1)"), (_MEDIAN, "white tick: the median run"),
+                          _WEEKEND_ITEM])
+    articles_moved, runs_moved = _moved_notice(window, "articles published"), _moved_notice(report.run_window, "runs")
     sections = [
-        ("Sites", "Articles published in the window and the share with each field.", _sites_table(report)),
-        ("Articles per day", "Articles published each day (Kyiv time); grey: none. Each site on its own scale.",
-         _articles_chart(report, columns) if report.sites else no_articles),
-        ("Field fill rates per day", "Share of each day's articles with the field (grey: no articles that day): "
-         "a row turning red is a layout change.",
-         fill_legend + _fill_chart(report, columns) if report.sites else no_articles),
-        ("Run durations", "Per day, the longest run (the white tick: the median one), coloured by the day's "
-         "worst end. Each spider on its own scale.",
-         run_legend + _runs_chart(report, columns) if report.runs else no_runs),
+        ("Sites", "Articles published in the window, the share with each field, the newest, and the last run "
+         "of a spider that crawled the site.", articles_moved + _sites_table(report)),
+        ("Articles per day", "Articles published each day, one row per site; the axis on the right is each row's "
+         "own scale, in articles a day.",
+         articles_moved + (article_legend + _articles_chart(report, _Columns(window))
+                           if report.sites else no_articles)),
+        ("Field fill rates per day", "Share of each day's articles with the field, one row per field; on the right, "
+         "the share over all the days. A row turning red is a layout change.",
+         articles_moved + (fill_legend + _fill_chart(report, _Columns(window)) if report.sites else no_articles)),
+        ("Run durations", "Per day, the longest run, coloured by the day's worst end; the axis on the right is each "
+         "row's own scale.",
+         runs_moved + (run_legend + _runs_chart(report, _Columns(report.run_window)) if report.runs else no_runs)),
         ("Alerts", "Alerts the runs raised, newest first.", _alerts_table(report)),
-        ("Runs", "The newest runs first.", _runs_table(report)),
-        ("Newest articles", f"The {NEWEST_SHOWN} newest of each site and the fields they lack.", _newest_table(report)),
+        ("Runs", "The newest runs first; the workers of one shared crawl are one run.",
+         runs_moved + _runs_table(report)),
+        ("Newest articles", f"The {NEWEST_SHOWN} newest of each site and the fields they lack.",
+         articles_moved + _newest_table(report)),
     ]
     body = "".join(f'<section><h2>{_e(heading)}</h2><p class="note">{_e(note)}</p>{content}</section>'
                    for heading, note, content in sections)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
         f"<title>{_e(title)}</title><style>{_STYLE}</style></head><body>"
         f'<h1>{_e(title)}</h1><p class="summary">{_e(report.describe())}. '
-        f"Generated {_kyiv(report.generated_at)} Kyiv time.</p>{body}</body></html>\n"
+        f"Days and times are {_e(zone_label(zone))} ({_e(zone.key)}; NEWSCRAWL_TIMEZONE). "
+        f"Generated {local_time(report.generated_at, zone)}.</p>{body}</body></html>\n"
     )

@@ -58,13 +58,25 @@ def load_pending_runs(runs: Any, directory: Path) -> int:
     return loaded
 
 
+def spider_sites(spider: Spider) -> list[str]:
+    """The site keys of the articles a spider stores: its declared site, or for ``generic`` the
+    hosts it was given (an undeclared site's key is its host without ``www.``)."""
+    parser = getattr(spider, "parser", None)
+    site = getattr(parser, "site", None)
+    if site is not None:
+        return [site.name]
+    return sorted({edition.host for edition in getattr(spider, "selected", ())}) or [spider.name]
+
+
 def run_document(spider_name: str, stats: dict[str, Any], started_at: datetime, finished_at: datetime,
-                 reason: str, *, shared: bool = False, backfill: dict[str, str] | None = None,
+                 reason: str, *, shared: bool = False, crawl_id: str | None = None,
+                 sites: list[str] | None = None, backfill: dict[str, str] | None = None,
                  failed: dict[str, Any] | None = None) -> dict[str, Any]:
     """The ``crawl_runs`` document of a run, from its Scrapy stats; ``shared``: one worker of a
-    crawl shared on Redis (the links it finds may be fetched by the others); ``backfill``: the
-    window (``since``, ``until``) of a backfill; ``failed``: the failed article pages
-    (:class:`~newscrawl.crawl.failures.FailedPages`)."""
+    crawl shared on Redis (the links it finds may be fetched by the others), ``crawl_id`` that
+    crawl's id (the same in every worker's record); ``sites``: the site keys it crawled (default:
+    the spider's name); ``backfill``: the window (``since``, ``until``) of a backfill; ``failed``:
+    the failed article pages (:class:`~newscrawl.crawl.failures.FailedPages`)."""
     def value(key: str) -> int:
         return int(stats.get(key, 0) or 0)
 
@@ -80,10 +92,12 @@ def run_document(spider_name: str, stats: dict[str, Any], started_at: datetime, 
     return {
         "_id": uuid.uuid4().hex,
         "spider": spider_name,
+        "sites": sites or [spider_name],
         "started_at": started_at,
         "finished_at": finished_at,
         "finish_reason": reason,
         "shared": shared,
+        "crawl_id": crawl_id,
         "backfill": backfill,
         "pages": value("response_received_count"),
         "status_counts": statuses,
@@ -165,11 +179,13 @@ class RunRecorder:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         """Build the record, evaluate the alerts, store and announce them."""
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        scheduler = getattr(self.crawler, "_newscrawl_scheduler", None)  # a shared crawl's (distributed.scheduler)
         since, until = getattr(spider, "since", None), getattr(spider, "until", None)
         backfill = {"since": since.isoformat(), "until": until.isoformat()} if since and until else None
+        failed = FailedPages.of(self.crawler)
         run = run_document(spider.name, stats, self.started_at, datetime.now(timezone.utc), reason,
-                           shared=bool(redis_url(self.crawler.settings)), backfill=backfill,
-                           failed=failed.as_dict() if (failed := FailedPages.of(self.crawler)) else None)
+                           shared=bool(redis_url(self.crawler.settings)), crawl_id=getattr(scheduler, "crawl", None),
+                           sites=spider_sites(spider), backfill=backfill, failed=failed.as_dict() if failed else None)
         opened_here = not self.storage.opened  # no pipeline used storage
         usable = self.storage.usable_storage
         runs = usable.db.crawl_runs if usable is not None else None
