@@ -539,8 +539,9 @@ def clean(value: str | None) -> str | None:
 
 
 def fetched_at(response: Response) -> datetime:
-    """When the page was fetched: the response's ``Date`` header (so replays keep their time), else now."""
+    """When the page was fetched: the response's ``Date`` header (so replays keep their time), else
+    now; never later than now (a server's clock ahead would let its pages date themselves in the future)."""
     now = datetime.now(timezone.utc)
     header = response.headers.get("Date")
     served = parse_date(header.decode("latin-1"), now=now) if header else None
-    return served or now
+    return min(served, now) if served else now

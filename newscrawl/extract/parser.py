@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property, partial
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -28,7 +28,7 @@ from htmldate import find_date
 from parsel import Selector
 
 from newscrawl import __version__
-from newscrawl.extract.dates import DEFAULT_LANGUAGES, DEFAULT_TZ, parse_date
+from newscrawl.extract.dates import DEFAULT_LANGUAGES, DEFAULT_TZ, MAX_FUTURE, parse_date
 from newscrawl.extract import jsonld as ld
 from newscrawl.extract.authors import byline_names, clean_authors, is_byline
 from newscrawl.extract.datesources import (
@@ -287,10 +287,11 @@ class ArticleParser:
         country = host_language(self.url)
         return list(dict.fromkeys([*DEFAULT_LANGUAGES, country])) if country else None
 
-    def _date(self, raw: str | None) -> datetime | None:
+    def _date(self, raw: str | None, max_future: timedelta | None = MAX_FUTURE) -> datetime | None:
         if not raw:
             return None
-        return parse_date(raw, languages=self._date_languages(), tz=self.timezone, now=self.fetched_at)
+        return parse_date(raw, languages=self._date_languages(), tz=self.timezone, now=self.fetched_at,
+                          max_future=max_future)
 
     @cached_property
     def _article_times(self) -> list[Dated]:
@@ -479,7 +480,7 @@ class ArticleParser:
         candidates: dict[str, DateCandidate] = {}
         for entry in found:
             text, other_item = entry if isinstance(entry, Dated) else (entry, False)
-            value = self._date(text) if text and text not in candidates else None
+            value = self._date(text, max_future=None) if text and text not in candidates else None
             if value is not None:
                 local_day = local_time(value, text, self.timezone).date()
                 timed = bool(_TIME_OF_DAY.search(text))
