@@ -58,7 +58,7 @@ from newscrawl.extract.text import (
 from newscrawl.extract.timezones import page_zone
 from newscrawl.extract.site import Site
 from newscrawl.extract.title import choose_title, document_title, site_names, strip_decoration, title_key
-from newscrawl.extract.items import Article, Image, within_limits
+from newscrawl.extract.items import Article, Image, plausible_body, within_limits
 from newscrawl.extract.urls import absolute_url, edition_language, is_http_url, same_site
 
 logger = logging.getLogger(__name__)
@@ -413,18 +413,23 @@ class ArticleParser:
         return without_boilerplate("\n\n".join(kept)) or None
 
     def body(self) -> str | None:
-        """Article text: site markup, then the generic extractor, then JSON-LD ``articleBody``.
+        """Article text: site markup, then the generic extractor, then JSON-LD ``articleBody``;
+        from each only a text that can be a body (``plausible_body``: not a heading, a site's name
+        or a navigation line).
 
         ``articleBody`` comes last: sites usually flatten it to one paragraph without sub-headings.
         """
+        def plausible(text: str | None) -> str | None:
+            return text if plausible_body(text) else None
+
         return self._first(
             "body",
             [
-                ("html", lambda: self._without_furniture(self._markup_body())),
-                ("generic", lambda: self._without_furniture(generic_body(self.sel.root, self.url))
+                ("html", lambda: plausible(self._without_furniture(self._markup_body()))),
+                ("generic", lambda: plausible(self._without_furniture(generic_body(self.sel.root, self.url)))
                  if looks_like_html(self.html, self.sel.root) else None),
-                ("jsonld", lambda: self._without_furniture(
-                    join_paragraphs(str(self.ld.get("articleBody") or "").split("\n")))),
+                ("jsonld", lambda: plausible(self._without_furniture(
+                    join_paragraphs(str(self.ld.get("articleBody") or "").split("\n"))))),
             ],
         )
 

@@ -358,7 +358,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("newscrawl").setLevel(logging.INFO)
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:  # the reader stopped reading (`| head -1`): the rest goes nowhere, quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except BadArgument as exc:
         print(f"error: {exc}", file=sys.stderr)
         return BAD_ARGUMENT
