@@ -112,14 +112,14 @@ def _ipv4(host: str) -> ipaddress.IPv4Address | None:
     """``host`` (lower case, no trailing dot, its last label a number) as the IPv4 address inet_aton
     and the URL standard read: one to four parts, the last filling the bytes left; None when invalid."""
     parts = host.split(".")
-    numbers = [_ipv4_number(part) if _NUMBER.match(part) else None for part in parts]
-    if len(parts) > 4 or any(n is None for n in numbers):
+    read = [_ipv4_number(part) if _NUMBER.match(part) else None for part in parts]
+    numbers = [number for number in read if number is not None]
+    if len(parts) > 4 or len(numbers) < len(parts):
         return None
     *leading, last = numbers
-    if any(n > 255 for n in leading) or last >= 256 ** (4 - len(leading)):  # type: ignore[operator]
+    if any(number > 255 for number in leading) or last >= 256 ** (4 - len(leading)):
         return None
-    value = last + sum(n << 8 * (3 - i) for i, n in enumerate(leading))  # type: ignore[operator]
-    return ipaddress.IPv4Address(value)
+    return ipaddress.IPv4Address(last + sum(number << 8 * (3 - i) for i, number in enumerate(leading)))
 
 
 def canonical_host(host: str) -> str | None:

@@ -319,21 +319,12 @@ class NewsSpider(scrapy.Spider):
             meta.update({"playwright": True, RENDERED: True})
         return scrapy.Request(url, self.parse_article, cb_kwargs={"hint": hint}, meta=meta)
 
-    def render_once(self, response: Response) -> scrapy.Request | bool:
-        """For a page that yielded no plausible article body: the article request again, through
-        the browser, when the page carries script-built content (:func:`looks_script_rendered`;
-        once per page). True when it does but no browser can render it (the page is dropped, counted
-        as ``newscrawl/not_rendered``); False when it does not, or was rendered already."""
-        if response.meta.get(RENDERED) or not looks_script_rendered(response.text):
-            return False
-        if not self.settings.getbool("NEWSCRAWL_RENDERING") or response.request is None:
-            self.crawler.stats.inc_value("newscrawl/not_rendered")
-            self.logger.warning("no article body in the static page, whose scripts build it, and rendering is off: "
-                                "%s", response.url)
-            return True
+    def rendered_request(self, request: scrapy.Request, url: str) -> scrapy.Request:
+        """``request`` again, through the browser (counted as ``newscrawl/rendered_retry``); ``url``:
+        the page its static answer came from."""
         self.crawler.stats.inc_value("newscrawl/rendered_retry")
-        self.logger.info("no article body in the static page, rendering it: %s", response.url)
-        return response.request.replace(meta={**response.meta, "playwright": True, RENDERED: True}, dont_filter=True)
+        self.logger.info("no article body in the static page, rendering it: %s", url)
+        return request.replace(meta={**request.meta, "playwright": True, RENDERED: True}, dont_filter=True)
 
     def page_selector(self, response: TextResponse, kind: str = "html") -> Selector:
         """A selector over the part of the page the spider reads: the first
@@ -492,12 +483,17 @@ class NewsSpider(scrapy.Spider):
         the text its scripts build."""
         stats = self.crawler.stats
         article = parsed.article
-        if parsed.not_article is not None or (article is not None and not article.body):
-            rendered = self.render_once(response)
-            if isinstance(rendered, scrapy.Request):
-                yield rendered
-            if rendered:
-                return
+        request = response.request  # None for a page given alone (a test, ``scrapy parse``)
+        no_body = parsed.not_article is not None or (article is not None and not article.body)
+        rendered = request is not None and request.meta.get(RENDERED)
+        if no_body and not rendered and looks_script_rendered(response.text):
+            if request is not None and self.settings.getbool("NEWSCRAWL_RENDERING"):
+                yield self.rendered_request(request, response.url)
+            else:
+                stats.inc_value("newscrawl/not_rendered")
+                self.logger.warning("no article body in the static page, whose scripts build it, and rendering is "
+                                    "off: %s", response.url)
+            return
         if parsed.not_article is not None:
             stats.inc_value("newscrawl/not_article")
             self.logger.warning("%s", parsed.not_article)
