@@ -27,6 +27,7 @@ from pymongo import MongoClient
 from conftest import FILES, ROOT
 from localsite import crawl_env, serving
 from newscrawl.extract.parser import GenericParser
+from newscrawl.extract.items import plausible_body
 from newscrawl.ops.exporters import FORMULA_STARTS
 from test_hostile_sites import article, crawl, handler, home, html, stat
 
@@ -154,3 +155,26 @@ def test_a_page_dated_tomorrow_is_dropped_as_undated(tmp_path: Path, mongo_uri: 
     assert stat(log, "newscrawl/articles_parsed") == len(pages), log[-3000:]
     assert stat(log, "item_dropped_reasons_count/MissingRequiredField") == len(pages), log[-3000:]
     assert db_articles(mongo_uri, env["MONGO_DATABASE"]) == []
+
+
+HINDI = ("समस्तीपुर के बंगरा थाना क्षेत्र के रहीमाबाद गांव में 2 दिन पहले हुए मोहम्मद तबरेज के घर चोरी मामले का पुलिस ने "
+         "बुधवार को खुलासा कर लिया है। पुलिस ने इस मामले में छापेमारी कर 2 बदमाशों को गिरफ्तार किया।")  # Fundus ind/Bhaskar
+
+
+@pytest.mark.parametrize(("text", "plausible"), [
+    ("Local News", False),  # a site's name
+    ("Council approves the new river bridge", False),  # a heading
+    ("Local News\n\nHome\n\n|\n\nCity\n\n|\n\nSport\n\n|\n\nAbout us", False),  # a site's header and menu
+    (" | ".join(["Home", "World", "Politics", "Economy", "Sport", "Culture", "Science", "Health", "Opinion",
+                 "Video", "Photo", "Archive", "Contacts", "Advertising", "About us", "Subscribe"]), False),
+    ("\n\n".join(f"{title} 02:37 воскресенье, 18 марта 2018" for title in ("Экс-замглавы ФБР передал данные",
+                                                                        "В Крыму родителям школьников",
+                                                                        "Facebook заблокировал компанию")), False),
+    ("The council approved the money for the bridge.", False),  # prose, shorter than an article
+    (PARAGRAPHS[0], True),
+    ("\n\n".join(PARAGRAPHS[:3]), True),
+    (HINDI, True),  # sentences end with a danda
+    (" ".join(PARAGRAPHS[1].replace(".", "").split()[:45]), True),  # a long paragraph without a stop
+])
+def test_only_an_articles_text_is_a_body(text: str, plausible: bool) -> None:
+    assert plausible_body(text) is plausible
