@@ -4,7 +4,8 @@
 ``-a urls_file=sites.txt`` with one URL a line). For each site it reads the home page's feed
 autodiscovery links — or, when there are none, tries the usual feed paths and follows the home
 page's article-looking links — plus the sitemaps robots.txt names; ``-a since=`` backfills from the
-sitemaps. Articles are extracted by :class:`~newscrawl.extract.parser.GenericParser`.
+sitemaps. Articles are extracted by :class:`~newscrawl.extract.parser.GenericParser`. ``-a render=1``
+fetches the home pages and every article page through the browser (it needs one).
 """
 
 from __future__ import annotations
@@ -40,21 +41,35 @@ def site_urls(url: str | None, urls_file: str | None) -> list[str]:
     return list(dict.fromkeys(urls))
 
 
+def switch(value: str | None, name: str) -> bool:
+    """An on/off ``-a`` argument: ``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off`` (absent: off)."""
+    if value is None:
+        return False
+    word = value.strip().lower()
+    if word in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        return word in ("1", "true", "yes", "on")
+    raise SpiderArgumentError(f"-a {name}={value!r}: expected 1 or 0")
+
+
 class GenericSpider(NewsSpider):
     """Feeds, sitemaps and home-page links of the sites given with ``-a url=``."""
 
     name = "generic"
     parser = GenericParser
 
-    def __init__(self, *args: Any, url: str | None = None, urls_file: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, url: str | None = None, urls_file: str | None = None, render: str | None = None,
+                 **kwargs: Any) -> None:
         self.editions = {urlsplit(u).hostname or u: Edition(None, u) for u in site_urls(url, urls_file)}
         super().__init__(*args, **kwargs)
+        self.render_pages = switch(render, "render")
 
     def first_requests(self) -> Iterator[scrapy.Request]:
-        """Each site's home page (latest news only), then the base discovery (sitemaps)."""
+        """Each site's home page (latest news only; through the browser with ``-a render=1``),
+        then the base discovery (sitemaps)."""
         if not self.since:
+            meta = {"playwright": True} if self.render_pages and self.settings.getbool("NEWSCRAWL_RENDERING") else {}
             for edition in self.selected:
-                yield scrapy.Request(edition.base_url, self.parse_home)
+                yield scrapy.Request(edition.base_url, self.parse_home, meta=meta)
         yield from super().first_requests()
 
     def parse_home(self, response: Response) -> Iterator[scrapy.Request]:

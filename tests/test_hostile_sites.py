@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import pytest
 from playwright.async_api import async_playwright
 from pymongo import MongoClient
+from scrapy import Request
 from scrapy.utils.test import get_crawler
 
 from conftest import ROOT
@@ -160,6 +161,48 @@ def test_redirects_to_internal_addresses_are_refused_at_every_hop(tmp_path: Path
     # start request's); the feed's never scheduled, as Scrapy keeps a spider's links on its domains
     assert stat(log, "newscrawl/unsafe/private_address") == 2
     assert stat(log, "offsite/filtered") == 1
+
+
+@pytest.mark.crawl
+def test_redirects_to_other_spellings_of_internal_addresses_are_refused_without_the_offsite_filter(
+        tmp_path: Path, mongo_uri: str, bait: str) -> None:
+    """Scrapy's offsite filter is off, so only the project's guard stands. robots.txt (both
+    requests), every feed path the spider tries and two article pages redirect to internal
+    addresses spelt as resolvers and browsers read them: a trailing dot, decimal, hex, octal,
+    shortened, IPv4-mapped, ``0.0.0.0``, ``[::]`` and the bait server as ``127.2``. Every hop is
+    refused and counted; nothing is looked up or reached (nor any robots.txt of those hosts)."""
+    from newscrawl import settings as project_settings
+
+    bait_port = bait.rsplit(":", 1)[1]
+    site = handler("Spellings")
+    with serving(site) as base:
+        own, port = base.removeprefix("http://"), base.rsplit(":", 1)[1]
+        targets = {
+            "/robots.txt": "http://169.254.169.254./latest/meta-data/",
+            "/feed": "http://169.254.169.254./",
+            "/rss": "http://2852039166/latest/",
+            "/rss.xml": "http://0xA9FEA9FE/latest/",
+            "/feed.xml": "http://0251.0376.0251.0376/latest/",
+            "/atom.xml": "http://169.254.43518/latest/",
+            "/index.xml": "http://[::ffff:169.254.169.254]/latest/",
+            "/rss/all.xml": f"http://127.2:{bait_port}/",
+            "/2024/05/01/zero-address-story/": f"http://0.0.0.0:{port}/",
+            "/2024/05/02/unspecified-address-story/": f"http://[::]:{port}/",
+        }
+        site.routes.update({(own, path): redirect(target) for path, target in targets.items()})
+        site.routes[(own, "/")] = home(*[path for path in targets if path.startswith("/2024/")])
+        middlewares = {**project_settings.DOWNLOADER_MIDDLEWARES, "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None}
+        env = crawl_env(tmp_path, mongo_uri, "spellings", NEWSCRAWL_PLAYWRIGHT="0")
+        log = crawl(tmp_path, env, "spellings", "-a", f"url={base}/", "-s", f"DOWNLOADER_MIDDLEWARES={json.dumps(middlewares)}")
+    assert Bait.seen == []
+    assert site.seen.count(f"{own}/robots.txt") == 2 and all(f"{own}{path}" in site.seen for path in targets)
+    assert not [seen for seen in site.seen if not seen.startswith(own)], site.seen  # 0.0.0.0 and [::] reach no one
+    for path, target in targets.items():
+        written = Request(target).url  # as Scrapy writes it (the host in lower case)
+        assert f"refused private address: {written} (redirected from {base}{path})" in log, (written, log[-4000:])
+    assert stat(log, "newscrawl/unsafe/private_address") == len(targets) + 1  # robots.txt twice
+    assert stat(log, "offsite/filtered") == 0
+    assert "robots.txt" not in "".join(line for line in log.splitlines() if "169.254" in line and "refused" not in line)
 
 
 def crawl_storing(tmp_path: Path, env: dict[str, str], name: str, url: str) -> str:

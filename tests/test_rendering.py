@@ -8,18 +8,25 @@ fetched again through the browser and extracted; the second never starts a brows
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime, timezone
+from html import escape
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
+from pymongo import MongoClient
 
 from conftest import FILES, ROOT
 from localsite import QuietHandler, crawl_env, serving
 from newscrawl.crawl.rendering import looks_script_rendered
+from newscrawl.extract.parser import GenericParser, NotAnArticle
 
 CHROMIUM = Path(os.getenv("NEWSCRAWL_CHROMIUM", "/usr/bin/chromium"))
 SEED = (FILES / "unian/article_en_seed.txt").read_text(encoding="utf-8").split("\n\n")
@@ -92,11 +99,206 @@ def test_ordinary_pages_start_no_browser(tmp_path: Path, site: str, mongo_uri: s
     assert "playwright/browser_count" not in log and "newscrawl/rendered_retry" not in log  # …never used
 
 
+# -- script-built article pages: rendered with Chromium, dropped and counted without ------------------
+
+#: real article pages whose text the script-built pages carry (tests/files/*/README.md: where each is from)
+REAL_PAGES = sorted([*FILES.glob("regional/*.html"), *FILES.glob("fundus/*.html.gz"), *FILES.glob("dates/*.html.gz"),
+                     *FILES.glob("unian/article_*.html")], key=lambda path: ("reconstructed" in path.name, path.name))
+HEADER = ('<header><a href="/">Local News</a><nav><a href="/">Home</a> | <a href="/city/">City</a> | '
+          '<a href="/sport/">Sport</a> | <a href="/about/">About us</a></nav></header>')
+#: how each kind of page builds its article: the element it fills, the data it reads
+KINDS = {
+    "article": ('<div id="article"></div><script type="application/json" id="story-data">{data}</script>',
+                'JSON.parse(document.getElementById("story-data").textContent)', "article"),
+    "root": ('<div id="root"></div><script>const STORY = {data};</script>', "STORY", "root"),
+    "next": ('<div id="__next"></div><script id="__NEXT_DATA__" type="application/json">{{"props": {{"pageProps": '
+             '{{"story": {data}}}}}}}</script>', 'JSON.parse(document.getElementById("__NEXT_DATA__").textContent)'
+             '.props.pageProps.story', "__next"),
+    "nuxt": ('<div id="__nuxt"></div><script>window.__NUXT__ = {{"data": [{data}]}};</script>',
+             "window.__NUXT__.data[0]", "__nuxt"),
+}
+BUILDER = """<script>
+const story = {source};
+const host = document.getElementById("{target}");
+const article = document.createElement("article");
+const heading = document.createElement("h1");
+heading.textContent = story.title;
+const time = document.createElement("time");
+time.setAttribute("datetime", story.published);
+time.textContent = story.published.slice(0, 10);
+article.append(heading, time);
+for (const text of story.paragraphs) {{
+  const paragraph = document.createElement("p");
+  paragraph.textContent = text;
+  article.append(paragraph);
+}}
+host.append(article);
+</script>"""
+
+
+def real_stories(count: int) -> list[dict]:
+    """Title, date, language and paragraphs of ``count`` real articles (read by the generic parser)."""
+    stories = []
+    for path in REAL_PAGES:
+        raw = path.read_bytes()
+        html = (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode("utf-8", "replace")
+        try:
+            article = GenericParser.parse(html, f"https://source.example/{path.name}",
+                                          fetched_at=datetime(2026, 2, 1, tzinfo=timezone.utc))
+        except NotAnArticle:
+            continue
+        if article.body and article.published_at and len((article.title or "").split()) >= 3:
+            stories.append({"title": article.title, "published": article.published_at.isoformat(),
+                            "language": article.language, "paragraphs": article.body.split("\n\n")})
+    assert len(stories) >= count, f"only {len(stories)} real articles to build pages from"
+    return stories[:count]
+
+
+def script_built_page(story: dict, kind: str) -> bytes:
+    """The article's page as a script builds it: a static site header, an empty element, the
+    story as data in a script, and a script that writes it into the element."""
+    data = json.dumps(story, ensure_ascii=False).replace("</", "<\\/")
+    holder, source, target = KINDS[kind]
+    lang = f' lang="{story["language"]}"' if story["language"] else ""
+    return (f'<!doctype html><html{lang}><head><meta charset="utf-8"><title>{escape(story["title"])} | Local News'
+            f'</title></head><body>{HEADER}{holder.format(data=data)}{BUILDER.format(source=source, target=target)}'
+            "</body></html>").encode()
+
+
+class ScriptSite(QuietHandler):
+    """A home page linking script-built article pages (``pages``: path -> page)."""
+
+    pages: ClassVar[dict[str, bytes]] = {}
+
+    def do_GET(self) -> None:
+        if self.path == "/":
+            links = "".join(f'<a href="{path}">story</a>' for path in self.pages)
+            self.reply(200, f"<html><body>{HEADER}<h1>Local News</h1>{links}</body></html>".encode())
+        elif self.path in self.pages:
+            self.reply(200, self.pages[self.path])
+        else:
+            self.send_error(404)
+
+
+@pytest.fixture(scope="module")
+def script_site() -> Iterator[tuple[str, list[dict]]]:
+    """20 script-built article pages, five of each kind, each a different real article."""
+    stories = real_stories(20)
+    kinds = list(KINDS)
+    ScriptSite.pages = {f"/news/{kinds[n % 4]}-story-{1000 + n}/": script_built_page(story, kinds[n % 4])
+                        for n, story in enumerate(stories)}
+    with serving(ScriptSite) as base:
+        yield base, stories
+
+
+def words(text: str) -> str:
+    return " ".join(text.replace("\xa0", " ").split())
+
+
+def test_script_built_pages_are_seen_as_such() -> None:
+    """Each kind of page yields no body from its static HTML (the header and menu are no body) and
+    is recognised as script-built; real pages are not."""
+    story = real_stories(1)[0]
+    for kind in KINDS:
+        page = script_built_page(story, kind).decode()
+        assert looks_script_rendered(page), kind
+        with pytest.raises(NotAnArticle):
+            GenericParser.parse(page, "http://127.0.0.1:8000/news/story-1000/")
+    assert not looks_script_rendered('<div id="article"></div><script>console.log("article list")</script>' + "<p>x</p>")
+
+
+@pytest.fixture
+def short_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A temporary directory with a short path: Chromium's socket path in it must stay under 108 bytes."""
+    return tmp_path_factory.mktemp("t")
+
+
+def generic_crawl(tmp_path: Path, mongo_uri: str, url: str, *args: str, temporary: Path,
+                  **env: str) -> tuple[str, list[dict], Path]:
+    """A generic crawl of ``url`` with ``temporary`` as its TMPDIR; its log, its stored articles
+    and that directory."""
+    tmp_path.mkdir(exist_ok=True)
+    log = tmp_path / "crawl.log"
+    environment = crawl_env(tmp_path, mongo_uri, "scripted", TMPDIR=str(temporary), **env)
+    done = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "generic", "-a", f"url={url}", *args,
+                           "-s", f"LOG_FILE={log}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
+                           "-s", "NEWSCRAWL_SITEMAPS=0"], cwd=ROOT, env=environment, timeout=900,
+                          capture_output=True, text=True)
+    text = log.read_text(encoding="utf-8") if log.exists() else ""
+    assert "Dumping Scrapy stats" in text, f"exit {done.returncode}: {done.stderr[-3000:]}{text[-3000:]}"
+    client: MongoClient = MongoClient(mongo_uri)
+    try:
+        stored = list(client[environment["MONGO_DATABASE"]].articles.find({}, {"_id": 0}))
+    finally:
+        client.close()
+    return text, stored, temporary
+
+
+def stat(log: str, name: str) -> int:
+    found = re.findall(rf"'{re.escape(name)}': (\d+)", log)
+    return int(found[-1]) if found else 0
+
+
 @pytest.mark.crawl
-def test_without_a_browser_a_script_built_page_is_not_an_article(tmp_path: Path, site: str, mongo_uri: str) -> None:
-    """As docs/SPIDERS.md says: no browser (NEWSCRAWL_PLAYWRIGHT=auto, NEWSCRAWL_CHROMIUM missing),
-    no handler, and a page whose article a script writes is counted as not an article."""
-    items, log = crawl(tmp_path, mongo_uri, site + "/", chromium=tmp_path / "no-chromium")
-    assert [item["title"] for item in items] == ['Полиция направила дело "минера" столичного метро в суд']
-    assert "'newscrawl/not_article': 1" in log
-    assert "scrapy-playwright" not in log and "newscrawl/rendered_retry" not in log
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no browser at {CHROMIUM}: apt-get install chromium")
+def test_twenty_script_built_pages_are_stored_with_their_real_bodies(
+        tmp_path: Path, short_tmp: Path, mongo_uri: str, script_site: tuple[str, list[dict]]) -> None:
+    base, stories = script_site
+    log, stored, temporary = generic_crawl(tmp_path, mongo_uri, base + "/", temporary=short_tmp,
+                                           NEWSCRAWL_CHROMIUM=str(CHROMIUM))
+    assert stat(log, "newscrawl/rendered_retry") == 20, log[-3000:]
+    assert len(stored) == 20, log[-3000:]
+    by_title = {doc["title"]: doc for doc in stored}
+    for story in stories:
+        doc = by_title[story["title"]]
+        body, source = words(doc["body"]), [words(p) for p in story["paragraphs"]]
+        assert source[0] in body and source[-1] in body, story["title"]
+        assert doc["word_count"] >= 0.9 * sum(len(p.split()) for p in source), story["title"]
+        assert "Local News" not in body and "About us" not in body
+        assert doc["published_at"].isoformat().startswith(story["published"][:16])
+    assert not list(temporary.glob("playwright*")), list(temporary.iterdir())
+
+
+@pytest.mark.crawl
+@pytest.mark.parametrize("setting", ["auto", "0"])
+def test_without_a_browser_script_built_pages_are_dropped_and_counted(
+        tmp_path: Path, short_tmp: Path, mongo_uri: str, script_site: tuple[str, list[dict]], setting: str) -> None:
+    """No browser (``auto``: none at NEWSCRAWL_CHROMIUM; ``0``: off): not one page is stored with
+    the header or menu as its body; each is dropped and counted; ``auto`` says once that
+    rendering is off; nothing is left in the temporary directory."""
+    base, _ = script_site
+    log, stored, temporary = generic_crawl(tmp_path, mongo_uri, base + "/", temporary=short_tmp,
+                                           NEWSCRAWL_PLAYWRIGHT=setting, NEWSCRAWL_CHROMIUM=str(tmp_path / "no-chromium"))
+    assert stored == []
+    assert stat(log, "newscrawl/not_rendered") == 20, log[-3000:]
+    assert stat(log, "newscrawl/articles_parsed") == 0 and stat(log, "newscrawl/fill/body") == 0
+    assert log.count("rendering is off: no browser at") == (setting == "auto")
+    assert "Traceback" not in log
+    assert list(temporary.iterdir()) == []
+
+
+TEASER = ("The council met on Tuesday evening to decide about the bridge, and this short teaser stands in the page "
+          "until the script replaces it with the full story.")
+
+
+@pytest.mark.crawl
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no browser at {CHROMIUM}: apt-get install chromium")
+def test_render_argument_sends_every_article_page_through_the_browser(tmp_path: Path, short_tmp: Path,
+                                                                      mongo_uri: str) -> None:
+    """A page whose static HTML has a plausible teaser, which its script replaces with the story:
+    the generic spider keeps the teaser, and with ``-a render=1`` stores the story."""
+    story = next(story for story in real_stories(20) if story["language"] == "en")  # the teaser's language
+    page = script_built_page(story, "article").decode().replace('<div id="article"></div>',
+                                                                f'<div id="article"><p>{TEASER}</p></div>')
+    page = page.replace("host.append(article);", "host.replaceChildren(article);")
+    ScriptSite.pages = {"/news/teaser-story-1000/": page.encode()}
+    with serving(ScriptSite) as base:
+        plain_log, plain, _ = generic_crawl(tmp_path / "plain", mongo_uri, base + "/", temporary=short_tmp,
+                                            NEWSCRAWL_CHROMIUM=str(CHROMIUM))
+        rendered_log, rendered, temporary = generic_crawl(tmp_path / "rendered", mongo_uri, base + "/", "-a", "render=1",
+                                                          temporary=short_tmp, NEWSCRAWL_CHROMIUM=str(CHROMIUM))
+    assert [words(doc["body"]) for doc in plain] == [TEASER], plain_log[-3000:]
+    assert len(rendered) == 1 and words(story["paragraphs"][-1]) in words(rendered[0]["body"]), rendered_log[-3000:]
+    assert TEASER not in words(rendered[0]["body"])
+    assert stat(rendered_log, "playwright/page_count") == 2  # the home page and the article
+    assert not list(temporary.glob("playwright*")), list(temporary.iterdir())

@@ -1,12 +1,14 @@
 """JavaScript rendering only where needed: scrapy-playwright with Debian's Chromium.
 
 :class:`PlaywrightAddon` installs scrapy-playwright's download handler when a browser is there
-(``NEWSCRAWL_PLAYWRIGHT``: ``auto`` — the default, when ``NEWSCRAWL_CHROMIUM`` exists —, ``1`` or
-``0``). The handler starts the browser only for a request with ``meta["playwright"]``: ordinary
-pages keep Scrapy's own HTTP client and no browser is launched. Requests opt in when their site
-declares ``render = True``, and :func:`looks_script_rendered` sends an article page back once
-through the browser when its static HTML has no article but looks built by scripts
-(``newscrawl/rendered_retry`` in the stats).
+(``NEWSCRAWL_PLAYWRIGHT``: ``auto`` — the default, when ``NEWSCRAWL_CHROMIUM`` exists, else one
+warning that rendering is off —, ``1`` or ``0``). ``1`` without a browser is a configuration error
+(:func:`browser_problem`: the commands stop in one line, exit 3, before anything starts). The
+handler starts the browser only for a request with ``meta["playwright"]``: ordinary pages keep
+Scrapy's own HTTP client and no browser is launched. Requests opt in when their site declares
+``render = True`` (the generic spider: ``-a render=1``), and an article page goes back once through
+the browser when its static HTML yields no plausible article body and carries script-built content
+(:func:`looks_script_rendered`; ``newscrawl/rendered_retry`` in the stats).
 
 The browser goes only where the crawl may go (``newscrawl.crawl.safety``): the installed handler,
 ``GuardedPlaywrightHandler``, checks every request a rendered page makes (the document, scripts,
@@ -21,6 +23,7 @@ fetch holds a whole body in memory), and WebRTC kept off UDP.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,25 +51,61 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 #: a request meta key: this request already went through the browser
 RENDERED = "newscrawl_rendered"
 _APP_ROOT = re.compile(r"<(?:div|main|section)[^<>]+id=[\"'](?:root|app|__next|__nuxt|svelte)[\"'][^<>]*>\s*</", re.I)
+#: an empty element with an id (``<div id="article"></div>``): a script may fill it
+_EMPTY_WITH_ID = re.compile(r"<(div|main|section|article)\b[^<>]*?\sid=[\"']([^\"'<>]{1,100})[\"'][^<>]*>\s*</\1\s*>", re.I)
+#: a string in a script that reads as text: eight words or more
+_TEXT_STRING = re.compile(r"\"((?:[^\"\\\n]|\\.){40,})\"")
+#: the words of text in a page's scripts from which they carry its content
+SCRIPT_TEXT_WORDS = 100
 _SCRIPT_OPEN = re.compile(r"<script\b[^<>]*>", re.I)
 _SCRIPT_CLOSE = re.compile(r"</script\s*>", re.I)
 _TAG = re.compile(r"<[^<>]*>")
 _NEEDS_JS = re.compile(r"enable javascript|javascript is (?:disabled|required)|увімкніть javascript|включите javascript", re.I)
 
 
+def _wanted(settings: BaseSettings) -> str:
+    """``NEWSCRAWL_PLAYWRIGHT`` as ``auto``, ``off`` or ``on``."""
+    wanted = str(settings.get("NEWSCRAWL_PLAYWRIGHT", "auto")).strip().lower()
+    return "auto" if wanted == "auto" else "off" if wanted in ("0", "false", "off", "no") else "on"
+
+
+def browser_path(settings: BaseSettings) -> Path:
+    """Where the browser is expected (``NEWSCRAWL_CHROMIUM``)."""
+    return Path(settings.get("NEWSCRAWL_CHROMIUM", "/usr/bin/chromium"))
+
+
+def browser_found(settings: BaseSettings) -> bool:
+    """Whether a browser that can be run is at :func:`browser_path`."""
+    path = browser_path(settings)
+    return path.is_file() and os.access(path, os.X_OK)
+
+
 def rendering_enabled(settings: BaseSettings) -> bool:
-    """Whether the browser handler is (to be) installed."""
-    wanted = str(settings.get("NEWSCRAWL_PLAYWRIGHT", "auto")).lower()
-    if wanted in ("0", "false", "off", "no"):
-        return False
-    return wanted != "auto" or Path(settings.get("NEWSCRAWL_CHROMIUM", "/usr/bin/chromium")).exists()
+    """Whether the browser handler is (to be) installed: asked for, and a browser there."""
+    return _wanted(settings) != "off" and browser_found(settings)
+
+
+def browser_problem(settings: BaseSettings) -> str | None:
+    """Why a crawl that requires the browser (``NEWSCRAWL_PLAYWRIGHT=1``) cannot start, in one line
+    that says how to install one; None when it does not require it or the browser is there."""
+    if _wanted(settings) != "on" or browser_found(settings):
+        return None
+    return (f"NEWSCRAWL_PLAYWRIGHT=1 needs a browser and there is none at {browser_path(settings)}: "
+            "install Debian's Chromium (apt-get install chromium), or point NEWSCRAWL_CHROMIUM at one")
 
 
 class PlaywrightAddon:
     """Scrapy add-on: scrapy-playwright's handler (browser on demand) when rendering is enabled."""
 
     def update_settings(self, settings: BaseSettings) -> None:
-        """Install the handler and the browser's launch options."""
+        """Install the handler and the browser's launch options; without a browser, say once that
+        rendering is off (``auto``) or refuse to go on (required)."""
+        problem = browser_problem(settings)
+        if problem:
+            raise RuntimeError(problem)
+        if _wanted(settings) == "auto" and not browser_found(settings):
+            logger.warning("rendering is off: no browser at %s (apt-get install chromium); pages that scripts build "
+                           "are dropped and counted as newscrawl/not_rendered", browser_path(settings))
         if not rendering_enabled(settings):
             return
         handlers = settings.getdict("DOWNLOAD_HANDLERS")
@@ -206,16 +245,35 @@ def __getattr__(name: str) -> Any:
 
 
 def looks_script_rendered(html: str) -> bool:
-    """Whether a page without an article looks like one that scripts fill in: an empty app root
-    (``<div id="root"></div>``), a "please enable JavaScript" note, or scripts outweighing text."""
+    """Whether a page carries content that scripts build: an empty app root (``<div id="root">``,
+    ``__next``, ``__nuxt``, ``app``, ``svelte``); an empty element a script of the page names by its
+    id (``<div id="article"></div>`` and ``getElementById("article")``) while its scripts carry
+    more text than the page shows (``SCRIPT_TEXT_WORDS`` words or more in strings: the story as
+    data, JSON-LD aside); a "please enable JavaScript" note; or scripts outweighing the text
+    (under 150 words shown, over 2,000 characters of script)."""
     if _APP_ROOT.search(html) or _NEEDS_JS.search(html):
         return True
-    script_chars, position = 0, 0  # one forward pass: a script left open runs to the end
+    code, data = [], []  # the scripts, and those that are not JSON-LD
+    position = 0  # one forward pass: a script left open runs to the end
     while opening := _SCRIPT_OPEN.search(html, position):
         closing = _SCRIPT_CLOSE.search(html, opening.end())
-        script_chars += (closing.start() if closing else len(html)) - opening.end()
+        script = html[opening.end():closing.start() if closing else len(html)]
+        code.append(script)
+        if "ld+json" not in opening.group().lower():
+            data.append(script)
         if closing is None:
             break
         position = closing.end()
     visible_words = len(_TAG.sub(" ", without_hidden_elements(html)).split())
-    return visible_words < 150 and script_chars > 2_000
+    scripts = "\n".join(data)
+    if any(re.search(rf"[\"'`]#?{re.escape(match[2])}[\"'`]", scripts) for match in _EMPTY_WITH_ID.finditer(html)):
+        text_words = script_text_words(scripts)
+        if text_words >= SCRIPT_TEXT_WORDS and text_words > visible_words:
+            return True
+    return visible_words < 150 and sum(map(len, code)) > 2_000
+
+
+def script_text_words(code: str) -> int:
+    """The words of text (strings of eight words or more) in a page's scripts: the story a script
+    writes into the page is data in one of them (JSON, a variable)."""
+    return sum(count for string in _TEXT_STRING.findall(code) if (count := len(string.split())) >= 8)

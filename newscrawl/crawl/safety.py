@@ -20,8 +20,18 @@ The rule is applied at every hop, without blocking the reactor:
   too: the host is then refused for the rest of the crawl.
 - the browser (``newscrawl.crawl.rendering``) checks every request a rendered page makes.
 
-Refusals are counted (``newscrawl/unsafe/<reason>``: ``scheme``, ``private_address``) and logged
-one line each. Scrapy's ``file``, ``data``, ``ftp`` and ``s3`` download handlers are off (settings).
+A host is judged as the network reads it (:func:`canonical_host`): lower case, without its trailing
+dot, in IDNA's ASCII form, and an IP address in any of the spellings resolvers and browsers accept
+(``2852039166``, ``0xA9FEA9FE``, ``0251.0376.0251.0376``, ``169.254.43518``, ``127.1``,
+``[::ffff:169.254.169.254]``) as that address. :meth:`TargetPolicy.host_refusal` is the one place a
+host becomes a decision; an address is internal when it, or the IPv4 address an IPv6 one carries
+(IPv4-mapped, -compatible or -translated, 6to4, NAT64), is not on the public internet
+(:func:`is_internal`). A host no network can read (an IPv4 address out of range, a broken IDNA
+label) is refused as ``invalid_host``.
+
+Refusals are counted (``newscrawl/unsafe/<reason>``: ``scheme``, ``private_address``,
+``invalid_host``) and logged one line each. Scrapy's ``file``, ``data``, ``ftp`` and ``s3`` download
+handlers are off (settings).
 """
 
 from __future__ import annotations
@@ -29,14 +39,16 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import re
 import socket
 import urllib.request
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
+import idna
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.resolver import CachingThreadedResolver
@@ -63,26 +75,88 @@ class UnsafeAddress(DNSLookupError):
     """A DNS answer the resolver refused: an internal address for a host nobody named."""
 
 
-def is_internal(address: str) -> bool:
-    """Whether an IP address is not on the public internet."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+#: IPv6 prefixes whose last 32 bits are an IPv4 address the network may reach (IPv4-compatible,
+#: IPv4-translated, NAT64); IPv4-mapped and 6to4 addresses are read by ``ipaddress`` itself
+_CARRIES_IPV4 = tuple(ipaddress.IPv6Network(prefix) for prefix in ("::/96", "::ffff:0:0:0/96", "64:ff9b::/96"))
+#: NAT64 for a local network (RFC 8215): whatever it reaches is the operator's
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+#: a host label that makes it an IPv4 address: digits, or ``0x`` and hex digits
+_NUMBER = re.compile(r"^(?:[0-9]+|0x[0-9a-f]*)$")
+
+
+def is_internal(address: str | IPAddress) -> bool:
+    """Whether an IP address is not on the public internet (nor is the IPv4 address it carries)."""
+    ip = address if isinstance(address, (ipaddress.IPv4Address, ipaddress.IPv6Address)) \
+        else ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _LOCAL_NAT64:
+            return True
+        carried = ip.ipv4_mapped or ip.sixtofour or next(
+            (ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) for net in _CARRIES_IPV4 if ip in net and int(ip) > 1), None)
+        if carried is not None and is_internal(carried):
+            return True
     return not ip.is_global or ip.is_multicast
 
 
-def _bare(host: str) -> str:
-    """A host as hosts are compared here: lower case, no trailing dot, no ``www.``."""
-    return host.lower().rstrip(".").removeprefix("www.")
+def _ipv4_number(part: str) -> int | None:
+    """One part of an IPv4 address as resolvers read it: decimal, ``0x`` hex, ``0`` octal."""
+    if part.startswith("0x"):
+        return int(part[2:] or "0", 16)
+    if len(part) > 1 and part.startswith("0"):
+        return int(part, 8) if set(part) <= set("01234567") else None
+    return int(part)
 
 
-def _literal_address(host: str) -> str | None:
-    """``host`` when it is an IP address (``[::1]`` arrives as ``::1``), else None."""
+def _ipv4(host: str) -> ipaddress.IPv4Address | None:
+    """``host`` (lower case, no trailing dot, its last label a number) as the IPv4 address inet_aton
+    and the URL standard read: one to four parts, the last filling the bytes left; None when invalid."""
+    parts = host.split(".")
+    read = [_ipv4_number(part) if _NUMBER.match(part) else None for part in parts]
+    numbers = [number for number in read if number is not None]
+    if len(parts) > 4 or len(numbers) < len(parts):
+        return None
+    *leading, last = numbers
+    if any(number > 255 for number in leading) or last >= 256 ** (4 - len(leading)):
+        return None
+    return ipaddress.IPv4Address(last + sum(number << 8 * (3 - i) for i, number in enumerate(leading)))
+
+
+def canonical_host(host: str) -> str | None:
+    """``host`` as the network reads it, or None when no network can: lower case, percent-escapes
+    decoded, brackets, zone and trailing dots dropped, IDNA's ASCII form (UTS #46: full-width
+    digits and dots too), an IP address in any accepted spelling written the standard way."""
+    name = unquote(host).strip().lower()
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+    if ":" in name:
+        try:
+            return ipaddress.IPv6Address(name.split("%", 1)[0]).compressed
+        except ValueError:
+            return None
+    name = name.rstrip(".")
+    if not name.isascii():
+        try:
+            name = idna.encode(name, uts46=True).decode("ascii").rstrip(".")
+        except idna.IDNAError:
+            return None
+    if _NUMBER.match(name.rsplit(".", 1)[-1]):
+        address = _ipv4(name)
+        return str(address) if address is not None else None
+    return name
+
+
+def literal_address(host: str) -> IPAddress | None:
+    """The IP address a canonical host is, if it is one."""
     try:
-        ipaddress.ip_address(host.split("%", 1)[0])
+        return ipaddress.ip_address(host)
     except ValueError:
         return None
-    return host
+
+
+def _bare(host: str) -> str:
+    """A host as hosts are compared here: canonical (else as given, lower case), no ``www.``."""
+    return (canonical_host(host) or host.lower()).removeprefix("www.")
 
 
 def proxy_hosts() -> set[str]:
@@ -131,25 +205,35 @@ class TargetPolicy:
                 self.start_hosts.add(_bare(split.hostname))
 
     async def refusal(self, url: str, *, allowed_schemes: Sequence[str] = ("http", "https")) -> str | None:
-        """Why ``url`` must not be requested (``scheme``, ``private_address``), or None."""
+        """Why ``url`` must not be requested (``scheme``, ``private_address``, ``invalid_host``), or None."""
         try:
             split = urlsplit(url)
-            host = (split.hostname or "").lower()
+            host = split.hostname or ""
         except ValueError:
             return "scheme"
         if split.scheme not in allowed_schemes:
             return "scheme"
-        if split.scheme not in ("http", "https") or self.offline or not host or self.is_named(host):
+        if split.scheme not in ("http", "https") or self.offline or not host:
             return None
-        if _bare(host) in self.refused_at_connect:
+        return await self.host_refusal(host)
+
+    async def host_refusal(self, host: str) -> str | None:
+        """Why ``host`` must not be reached (``private_address``, ``invalid_host``), or None: the
+        one place a host becomes a decision (see the module docstring)."""
+        canonical = canonical_host(host)
+        if canonical is None:
+            return "invalid_host"
+        if canonical.removeprefix("www.") in self.named_hosts():
+            return None
+        if canonical.removeprefix("www.") in self.refused_at_connect:
             return "private_address"
-        return "private_address" if await self._resolves_internal(host) else None
+        return "private_address" if await self._resolves_internal(canonical) else None
 
     async def _resolves_internal(self, host: str) -> bool:
-        """Whether ``host`` is, or resolves to, any internal address (looked up on a thread;
-        unresolvable: no, the download fails on its own)."""
-        literal = _literal_address(host)
-        if literal:
+        """Whether canonical ``host`` is, or resolves to, any internal address (looked up on a
+        thread; unresolvable: no, the download fails on its own)."""
+        literal = literal_address(host)
+        if literal is not None:
             return is_internal(literal)
         known = self._resolved.get(host)
         if known is not None:

@@ -50,7 +50,7 @@ from newscrawl.extract.site import Edition
 from newscrawl.crawl.integrity import CUT_STAT, BoundedGunzip, response_limit
 from newscrawl.crawl.parsepool import Page, Parsed, ParsePool, ParserRef, default_workers, parse_page
 from newscrawl.extract.parser import PARSE_MAX_BYTES, FeedHint, ParserProxy, bounded_html, cut_utf8
-from newscrawl.crawl.rendering import RENDERED, looks_script_rendered
+from newscrawl.crawl.rendering import RENDERED, browser_found, browser_path, looks_script_rendered, rendering_enabled
 from newscrawl.crawl.sitemaps import (
     MAX_URLS,
     SitemapStream,
@@ -65,6 +65,7 @@ from newscrawl.extract.urls import absolute_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
     from typing_extensions import Self
 
 #: request meta of feeds and sitemaps: conditional requests, a 304 reaches the callback
@@ -144,6 +145,26 @@ class NewsSpider(scrapy.Spider):
         self._sitemaps_followed = 0
         #: per day of a backfill from daily archives, the editions whose archive is still being read
         self._archives_open: dict[date, int] = {}
+        #: article pages go through the browser (the site's ``render``; the generic spider's ``-a render=1``)
+        self.render_pages = self.render
+
+    def check_settings(self, settings: BaseSettings) -> None:
+        """Raise :class:`SpiderArgumentError` when the arguments ask for what ``settings`` cannot
+        give: ``-a render=1`` without the browser."""
+        if self.render_pages and not type(self).render and not rendering_enabled(settings):
+            why = "NEWSCRAWL_PLAYWRIGHT=0 turns it off" if browser_found(settings) else \
+                f"there is none at {browser_path(settings)}: install Debian's Chromium (apt-get install chromium)"
+            raise SpiderArgumentError(f"-a render=1 needs the browser, and {why}")
+
+    @classmethod
+    def argument_problem(cls, settings: BaseSettings, **arguments: Any) -> str | None:
+        """What is wrong with the spider's ``-a`` arguments under ``settings``, if anything (the
+        commands ask before a crawl starts: one line and exit 3, not a traceback)."""
+        try:
+            cls(**arguments).check_settings(settings)
+        except SpiderArgumentError as exc:
+            return str(exc)
+        return None
 
     # -- discovery --------------------------------------------------------------------------
 
@@ -313,7 +334,7 @@ class NewsSpider(scrapy.Spider):
         """A request for an article page carrying what the feed/listing said about it; ``listed_at``:
         when the listing says the story last changed (a stored older version is fetched again)."""
         meta = {"article": True, "listed_at": listed_at}
-        if self.render and self.settings.getbool("NEWSCRAWL_RENDERING"):
+        if self.render_pages and self.settings.getbool("NEWSCRAWL_RENDERING"):
             meta.update({"playwright": True, RENDERED: True})
         return scrapy.Request(url, self.parse_article, cb_kwargs={"hint": hint}, meta=meta)
 
@@ -323,16 +344,12 @@ class NewsSpider(scrapy.Spider):
         if failed is not None:
             failed.add(url, reason)
 
-    def render_once(self, response: Response) -> scrapy.Request | None:
-        """The article request again, through the browser, when the static page had no article
-        but looks built by scripts (once per page, and only where a browser is available)."""
-        if not self.settings.getbool("NEWSCRAWL_RENDERING") or response.request is None or response.meta.get(RENDERED):
-            return None
-        if not looks_script_rendered(response.text):
-            return None
+    def rendered_request(self, request: scrapy.Request, url: str) -> scrapy.Request:
+        """``request`` again, through the browser (counted as ``newscrawl/rendered_retry``); ``url``:
+        the page its static answer came from."""
         self.crawler.stats.inc_value("newscrawl/rendered_retry")
-        self.logger.info("no article in the static page, rendering it: %s", response.url)
-        return response.request.replace(meta={**response.meta, "playwright": True, RENDERED: True}, dont_filter=True)
+        self.logger.info("no article body in the static page, rendering it: %s", url)
+        return request.replace(meta={**request.meta, "playwright": True, RENDERED: True}, dont_filter=True)
 
     def page_selector(self, response: TextResponse, kind: str = "html") -> Selector:
         """A selector over the part of the page the spider reads: the first
@@ -487,13 +504,27 @@ class NewsSpider(scrapy.Spider):
         )
 
     def _article_outputs(self, response: Response, parsed: Parsed) -> Iterator[Any]:
-        """The article, or the page again through the browser, or nothing; counted either way."""
+        """The article, or the page again through the browser, or nothing; counted either way.
+
+        A page that yields no plausible article body (no body: the parser keeps none that is not
+        plausible) and carries script-built content goes through the browser once; where no
+        browser can render it, it is dropped (``newscrawl/not_rendered``), never stored without
+        the text its scripts build."""
         stats = self.crawler.stats
         article = parsed.article
+        request = response.request  # None for a page given alone (a test, ``scrapy parse``)
+        no_body = parsed.not_article is not None or (article is not None and not article.body)
+        rendered = request is not None and request.meta.get(RENDERED)
+        if no_body and not rendered and looks_script_rendered(response.text):
+            if request is not None and self.settings.getbool("NEWSCRAWL_RENDERING"):
+                yield self.rendered_request(request, response.url)
+            else:
+                stats.inc_value("newscrawl/not_rendered")
+                self.logger.warning("no article body in the static page, whose scripts build it, and rendering is "
+                                    "off: %s", response.url)
+                self.failed(response.url, "not rendered: its scripts build the article and rendering is off")
+            return
         if parsed.not_article is not None:
-            if rendered := self.render_once(response):
-                yield rendered
-                return
             stats.inc_value("newscrawl/not_article")
             self.logger.warning("%s", parsed.not_article)
             self.failed(response.url, f"not an article: {parsed.not_article}")
@@ -502,9 +533,6 @@ class NewsSpider(scrapy.Spider):
             stats.inc_value("newscrawl/parse_error")
             self.logger.error("parser failed on %s\n%s", response.url, parsed.error)
             self.failed(response.url, "parser failed: " + ((parsed.error or "").strip().splitlines() or ["?"])[-1])
-            return
-        if not article.body and (rendered := self.render_once(response)):
-            yield rendered
             return
         stats.inc_value("newscrawl/articles_parsed")
         for left_out in article.truncated:
@@ -525,6 +553,7 @@ class NewsSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         """The spider, with its parse pool opened when the spider opens and closed when it closes."""
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.check_settings(crawler.settings)
         crawler.signals.connect(spider.open_parse_pool, signal=signals.spider_opened)
         crawler.signals.connect(spider.close_parse_pool, signal=signals.spider_closed)
         return spider
@@ -570,8 +599,9 @@ def clean(value: str | None) -> str | None:
 
 
 def fetched_at(response: Response) -> datetime:
-    """When the page was fetched: the response's ``Date`` header (so replays keep their time), else now."""
+    """When the page was fetched: the response's ``Date`` header (so replays keep their time), else
+    now; never later than now (a server's clock ahead would let its pages date themselves in the future)."""
     now = datetime.now(timezone.utc)
     header = response.headers.get("Date")
     served = parse_date(header.decode("latin-1"), now=now) if header else None
-    return served or now
+    return min(served, now) if served else now

@@ -13,7 +13,8 @@ dateparser with pinned settings, so no answer depends on the machine's clock, lo
 Relative dates count from ``now`` (the page's fetch time): "N units ago" is that long before it,
 "yesterday" is the calendar day before now's in ``tz``, and a date without a year takes the latest
 year that puts it not after ``now`` (31 December fetched on 1 January is last year's; 29 February
-goes back to the last leap year). Local times (no offset in the string) are in ``tz``
+goes back to the last leap year). Nothing else comes from ``now``: a bare time of day ("14:30"),
+a month and year, a year or a day number alone is no date (None). Local times (no offset in the string) are in ``tz``
 (Europe/Kyiv, DST-aware; a time that does not exist or repeats at a DST switch is read with
 zoneinfo's ``fold=0``). Two-digit years 00-69 are 20xx, 70-99 are 19xx. Results more than a day
 after ``now`` or before ``floor`` (1990 by default) are rejected: None, never a wrong date, and
@@ -277,7 +278,8 @@ def _day_word(text: str, zone: ZoneInfo, now: datetime, hour: int, minute: int, 
 
 
 def _dateparser(text: str, languages: Sequence[str], tz: str, now: datetime) -> datetime | None:
-    """dateparser with pinned settings: nothing is taken from the machine's clock, locale or zone."""
+    """dateparser with pinned settings: nothing is taken from the machine's clock, locale or zone,
+    and no part of an absolute date from ``now`` (a bare time, month or year is no date)."""
     settings = {
         "RELATIVE_BASE": now.astimezone(_zone(tz)).replace(tzinfo=None),
         "TIMEZONE": tz,
@@ -286,6 +288,7 @@ def _dateparser(text: str, languages: Sequence[str], tz: str, now: datetime) -> 
         "PREFER_DAY_OF_MONTH": "first",
         "DATE_ORDER": "DMY",
         "PREFER_DATES_FROM": "past",
+        "REQUIRE_PARTS": ["day", "month", "year"],
     }
     try:
         value = dateparser.parse(text, languages=list(languages), settings=settings)
@@ -302,6 +305,7 @@ def parse_date(
     tz: str = DEFAULT_TZ,
     now: datetime | None = None,
     floor: datetime | None = None,
+    max_future: timedelta | None = MAX_FUTURE,
 ) -> datetime | None:
     """Parse a date string as printed by news sites; return a tz-aware datetime in UTC, or None.
 
@@ -311,6 +315,8 @@ def parse_date(
     :param now: the moment relative dates resolve against and the future limit (default: the
         current time; a naive value is a wall-clock time in ``tz``).
     :param floor: the oldest acceptable result (default 1990-01-01 UTC; naive: in ``tz``).
+    :param max_future: how far after ``now`` a result may be (None: any date; the publication date's
+        rules reject a later one themselves, and want to know the page gives one).
     """
     if not text or not isinstance(text, str) or len(text) > MAX_LENGTH:
         return None
@@ -319,7 +325,7 @@ def parse_date(
     value = parse_date_fast(text, tz=tz, now=now) or _dateparser(text, languages or DEFAULT_LANGUAGES, tz, now)
     if value is None:
         return None
-    if value > now + MAX_FUTURE or value < _to_utc(floor or DEFAULT_FLOOR, zone):
+    if (max_future is not None and value > now + max_future) or value < _to_utc(floor or DEFAULT_FLOOR, zone):
         logger.debug("rejected implausible date %s from %r", value.isoformat(), text)
         return None
     return value

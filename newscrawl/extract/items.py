@@ -13,10 +13,15 @@ a longer value is cut at a word boundary and the field named in ``Article.trunca
 ``truncated`` also names what the parser left out of the page itself: ``html`` (markup past
 ``NEWSCRAWL_PARSE_MAX_BYTES``, scripts and styles aside) and ``jsonld`` (a JSON-LD block over
 1,000,000 characters, skipped).
+
+An article's body is at least ``BODY_MIN_WORDS`` words with a paragraph of prose in it (words that
+end a sentence: ``.``, ``!``, ``?``, ``…``, ``。``, ``।``…; or a paragraph of 40 words): a heading, a
+site's name or a navigation line is no body (:func:`plausible_body`), whichever layer found it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -45,6 +50,29 @@ CAPTION_MAX_CHARS = 1_000
 MAX_AUTHORS = 50
 MAX_TAGS = 100
 MAX_IMAGES = 100
+#: the fewest words of an article's body
+BODY_MIN_WORDS = 20
+#: the fewest words of a paragraph of prose that ends a sentence in it
+PROSE_MIN_WORDS = 5
+#: the words from which a paragraph is prose without a sentence's stop (scripts that write none)
+LONG_PARAGRAPH_WORDS = 40
+#: the stops that end a sentence (Latin, Cyrillic, CJK, Devanagari, Arabic, Urdu, Armenian,
+#: Ethiopic, Burmese, Khmer), then closing quotes or brackets, then a space or the paragraph's end
+_SENTENCE_END = re.compile(r"\w[\w\"'»”’)\]]*[.!?…。！？｡।॥؟۔։።။។][\"'»”’)\]]*(?:\s|$)")
+
+
+def plausible_body(text: str | None) -> bool:
+    """Whether ``text`` can be an article's body: ``BODY_MIN_WORDS`` words or more, one paragraph
+    of them prose (``PROSE_MIN_WORDS`` words or more with a sentence ended in them, or
+    ``LONG_PARAGRAPH_WORDS`` words). A heading, a site's name, a navigation line or a menu of links
+    is not."""
+    if word_count(text) < BODY_MIN_WORDS:
+        return False
+    for paragraph in (text or "").split("\n\n"):
+        words = word_count(paragraph)
+        if words >= LONG_PARAGRAPH_WORDS or (words >= PROSE_MIN_WORDS and _SENTENCE_END.search(paragraph)):
+            return True
+    return False
 
 
 @dataclass

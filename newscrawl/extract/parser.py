@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property, partial
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -28,7 +28,7 @@ from htmldate import find_date
 from parsel import Selector
 
 from newscrawl import __version__
-from newscrawl.extract.dates import DEFAULT_LANGUAGES, DEFAULT_TZ, parse_date
+from newscrawl.extract.dates import DEFAULT_LANGUAGES, DEFAULT_TZ, MAX_FUTURE, parse_date
 from newscrawl.extract import jsonld as ld
 from newscrawl.extract.authors import byline_names, clean_authors, is_byline
 from newscrawl.extract.datesources import (
@@ -58,7 +58,7 @@ from newscrawl.extract.text import (
 from newscrawl.extract.timezones import page_zone
 from newscrawl.extract.site import Site
 from newscrawl.extract.title import choose_title, document_title, site_names, strip_decoration, title_key
-from newscrawl.extract.items import Article, Image, within_limits
+from newscrawl.extract.items import Article, Image, plausible_body, within_limits
 from newscrawl.extract.urls import absolute_url, edition_language, is_http_url, same_site
 
 logger = logging.getLogger(__name__)
@@ -287,10 +287,11 @@ class ArticleParser:
         country = host_language(self.url)
         return list(dict.fromkeys([*DEFAULT_LANGUAGES, country])) if country else None
 
-    def _date(self, raw: str | None) -> datetime | None:
+    def _date(self, raw: str | None, max_future: timedelta | None = MAX_FUTURE) -> datetime | None:
         if not raw:
             return None
-        return parse_date(raw, languages=self._date_languages(), tz=self.timezone, now=self.fetched_at)
+        return parse_date(raw, languages=self._date_languages(), tz=self.timezone, now=self.fetched_at,
+                          max_future=max_future)
 
     @cached_property
     def _article_times(self) -> list[Dated]:
@@ -412,18 +413,23 @@ class ArticleParser:
         return without_boilerplate("\n\n".join(kept)) or None
 
     def body(self) -> str | None:
-        """Article text: site markup, then the generic extractor, then JSON-LD ``articleBody``.
+        """Article text: site markup, then the generic extractor, then JSON-LD ``articleBody``;
+        from each only a text that can be a body (``plausible_body``: not a heading, a site's name
+        or a navigation line).
 
         ``articleBody`` comes last: sites usually flatten it to one paragraph without sub-headings.
         """
+        def plausible(text: str | None) -> str | None:
+            return text if plausible_body(text) else None
+
         return self._first(
             "body",
             [
-                ("html", lambda: self._without_furniture(self._markup_body())),
-                ("generic", lambda: self._without_furniture(generic_body(self.sel.root, self.url))
+                ("html", lambda: plausible(self._without_furniture(self._markup_body()))),
+                ("generic", lambda: plausible(self._without_furniture(generic_body(self.sel.root, self.url)))
                  if looks_like_html(self.html, self.sel.root) else None),
-                ("jsonld", lambda: self._without_furniture(
-                    join_paragraphs(str(self.ld.get("articleBody") or "").split("\n")))),
+                ("jsonld", lambda: plausible(self._without_furniture(
+                    join_paragraphs(str(self.ld.get("articleBody") or "").split("\n"))))),
             ],
         )
 
@@ -479,7 +485,7 @@ class ArticleParser:
         candidates: dict[str, DateCandidate] = {}
         for entry in found:
             text, other_item = entry if isinstance(entry, Dated) else (entry, False)
-            value = self._date(text) if text and text not in candidates else None
+            value = self._date(text, max_future=None) if text and text not in candidates else None
             if value is not None:
                 local_day = local_time(value, text, self.timezone).date()
                 timed = bool(_TIME_OF_DAY.search(text))

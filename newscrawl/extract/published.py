@@ -6,7 +6,9 @@ copyright line. The parser collects every date it finds as a :class:`DateCandida
 where, and on which local day that is) and :func:`decide` picks one:
 
 1. ``after_fetch``: a date after the page was fetched is not when it was published (rejected, never
-   clamped; nor is htmldate's day of it, which only restates the page's data without the time).
+   clamped). On a page that gives one, htmldate's day is rejected too: it restates that date
+   without its time, or, told that no date comes after the fetch, reads it another way (day and
+   month swapped, a month as its first day). A page whose only date is in the future has no date.
 2. ``url_bound``: a year, month and day in the URL pin the local day to within a day either side (the
    URL's day is the site's, the candidate's day may be read in another zone); a year and month pin
    the month, with a day either side; when no candidate fits that month, the page is newer than its
@@ -178,8 +180,8 @@ def decide(candidates: Sequence[DateCandidate], *, fetched_at: datetime, url_dat
             rejected.append((candidate, rule))
         else:
             kept.append(candidate)
-    late_days = {c.local_day for c, rule in rejected if rule == "after_fetch" and c.kind in HTMLDATE_READS}
-    kept = _split(kept, "after_fetch", lambda c: c.kind == "htmldate" and c.local_day in late_days, rejected)
+    late = any(rule == "after_fetch" for _, rule in rejected)
+    kept = _split(kept, "after_fetch", lambda c: late and c.kind == "htmldate", rejected)
     given_days = {c.local_day for c in candidates if c.kind != "htmldate"}
     kept = _split(kept, "year_only", lambda c: c.kind == "htmldate" and (c.local_day.month, c.local_day.day) == (1, 1)
                   and c.local_day not in given_days, rejected)

@@ -280,16 +280,14 @@ def spider_arguments(pairs: list[str]) -> dict[str, str]:
 
 def check_spider_arguments(name: str, arguments: dict[str, str]) -> None:
     """Raise :class:`BadArgument` when the spider ``name`` refuses ``arguments`` (a missing ``url``
-    of ``generic``, an unknown edition), before anything is started."""
-    from newscrawl.crawl.spider import SpiderArgumentError
+    of ``generic``, an unknown edition, ``render=1`` without a browser), before anything is started."""
+    from scrapy.utils.project import get_project_settings
+
     from newscrawl.sites import site_spiders
 
     for spider in site_spiders():
-        if spider.name == name:
-            try:
-                spider(**arguments)
-            except SpiderArgumentError as exc:
-                raise BadArgument(str(exc)) from None
+        if spider.name == name and (problem := spider.argument_problem(get_project_settings(), **arguments)):
+            raise BadArgument(problem)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -463,7 +461,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.data_dir:
         os.environ["NEWSCRAWL_DATA_DIR"] = args.data_dir  # read by every part, crawl processes included
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:  # the reader stopped reading (`| head -1`): the rest goes nowhere, quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except BadArgument as exc:
         print(f"error: {exc}", file=sys.stderr)
         return BAD_ARGUMENT

@@ -138,7 +138,10 @@ def rotate_logs(directory: Path, keep: int = KEEP_LOGS) -> None:
 
 def exit_code(returncode: int, summary: dict | None) -> int:
     """The documented exit code from the crawl's return code and its run summary: a failure (1)
-    outranks an alert (2), which outranks success (0)."""
+    outranks an alert (2), which outranks success (0); a crawl that refused its configuration
+    before it started (exit 3, no run record) is a configuration error."""
+    if summary is None and returncode == CONFIG_ERROR:
+        return CONFIG_ERROR
     if summary is None or returncode != 0 or summary.get("errors") or (summary.get("outcome") or {}).get("code") \
             or summary.get("finish_reason") != "finished":
         return CRAWL_ERRORS

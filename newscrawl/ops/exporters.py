@@ -7,9 +7,12 @@ columns: a crawl's ``-O out.csv`` has one for every field of the item (29: the
 :data:`newscrawl.ops.query.CSV_COLUMNS`, read back from the database.
 
 CSV cells: no value is an empty cell (never "None"); dates are ISO 8601; a list of names or tags
-is joined with "; "; structured values (images, layers, other sites' copies) are JSON. XML: a field
-without a value (None, an empty string, an empty list or mapping) is left out; pictures are
-``<images><value><url>…</url><caption>…</caption>…``.
+is joined with "; "; structured values (images, layers, other sites' copies) are JSON. A text cell
+that a spreadsheet would run as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return) starts with a ``'`` instead, as OWASP's guidance on CSV injection says: the
+spreadsheet shows the text. :func:`flat_cell` is the one place a stored value becomes a CSV cell.
+JSON lines, XML and the database keep the true text. XML: a field without a value is left out;
+pictures are ``<images><value><url>…</url><caption>…</caption>…``.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from typing import Any
 from scrapy.exporters import CsvItemExporter, XmlItemExporter
 
 LIST_SEPARATOR = "; "
+#: how a cell a spreadsheet runs as a formula starts (OWASP, CSV injection)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def plain(value: Any) -> Any:
@@ -37,16 +42,23 @@ def plain(value: Any) -> Any:
     return value
 
 
+def inert_text(text: str) -> str:
+    """``text`` as a spreadsheet shows it and never runs it: a leading ``'`` when it starts like a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def flat_cell(value: Any) -> str:
-    """One CSV cell for ``value`` (see the module's rules)."""
+    """One CSV cell for ``value`` (see the module's rules); a number stays a number."""
     value = plain(value)
     if value is None:
         return ""
+    if isinstance(value, (bool, int, float)):
+        return str(value)
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return LIST_SEPARATOR.join(value)
+        return inert_text(LIST_SEPARATOR.join(value))
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
+    return inert_text(str(value))
 
 
 class FlatCsvItemExporter(CsvItemExporter):
