@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from htmldate import find_date
+from lxml import etree
+from lxml.html import HtmlElement, HTMLParser
 from parsel import Selector
 
 from newscrawl import __version__
@@ -129,6 +131,15 @@ def bounded_html(html: str, max_bytes: int = PARSE_MAX_BYTES) -> tuple[str, list
     return kept, [name for name, left_out in (("html", cut), ("jsonld", dropped_ld)) if left_out]
 
 
+def page_tree(html: str) -> HtmlElement:
+    """The parsed page, without its comments: a comment's text is never shown, and the text after
+    it stays where it was (React separates inline parts with ``<!-- -->``; a layer that removes
+    comment nodes itself, as trafilatura does, would take their tails with them)."""
+    parser = HTMLParser(recover=True, encoding="utf-8", huge_tree=True, remove_comments=True)
+    root = etree.fromstring(html.strip().encode("utf-8", "replace") or b"<html/>", parser=parser)
+    return root if root is not None else etree.fromstring(b"<html/>", parser=parser)
+
+
 class NotAnArticle(ValueError):
     """The page has no article on it (no title, or neither body nor lead)."""
 
@@ -204,7 +215,7 @@ class ArticleParser:
         # control characters are not XML: lxml refuses them in attribute names (fuzzing found it)
         self.html = _CONTROL_CHARS.sub(" ", html or "")
         self.url = url
-        self.sel = Selector(text=self.html or "<html></html>", type="html")
+        self.sel = Selector(root=page_tree(self.html), type="html")
         self.fetched_at = fetched_at or datetime.now(timezone.utc)
         self.hint = hint or FeedHint()
         self.ld_blocks = ld.read_blocks(self.sel)
