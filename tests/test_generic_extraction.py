@@ -110,6 +110,23 @@ def test_a_layout_table_is_read_as_text_not_as_a_table() -> None:
     assert not any(p.startswith(("Login", "Top-15", "meist-")) for p in paragraphs)
 
 
+@pytest.mark.parametrize(("name", "url"), [
+    ("werkzeugforum.de-heizjacke.html.gz", "https://www.werkzeugforum.de/heizjacken-von-bosch/"),  # the form's "Name *"
+    ("mein-haustier.de-hund.html.gz", "https://www.mein-haustier.de/hund/eat-small/"),  # a commenter, "Unbenannt"
+    ("japantimes.co.jp.surgical.html.gz",  # <meta name="author" content="No Author">
+     "https://www.japantimes.co.jp/news/2020/02/18/national/crime-legal/6000-surgical-masks-stolen/"),
+])
+def test_comment_forms_commenters_and_placeholders_are_no_authors(name: str, url: str) -> None:
+    """None of these pages names its author; their byline-looking markup is a comment form's label,
+    a comment's author or a placeholder."""
+    assert dates_page(name, url).authors == []
+
+
+def test_labels_placeholders_and_commenters_are_no_names() -> None:
+    assert clean_authors(["Name *", "Name", "admin", "No Author", "Jane Doe says", "Max Muster sagt:"]) == []
+    assert clean_authors(["Jane Doe", "By Adam Smith"]) == ["Jane Doe", "Adam Smith"]
+
+
 def test_language_guessed_when_the_page_declares_none() -> None:
     """football.ua's page has no ``<html lang>``, JSON-LD or og:locale; its text is Russian."""
     html = (FILES / "regional" / "football_ua_ru_2016-08-15.html").read_bytes().decode("utf-8", "replace")
