@@ -64,6 +64,8 @@ _OTHER_ITEM_WORD = re.compile(
     r"(?:^|[-_])(?:comments?|commentlist|respond|replies|related|recommended|recommendations|sidebar|widget"
     r"|popular|trending|mostread|most-read|readalso|read-also|more-news|more-stories|similar|caption)(?:$|[-_])"
 )
+#: a class or id word of an ``<aside>`` that holds the article's own data ("aside.meta": its date, its author)
+_ARTICLE_META_WORD = re.compile(r"(?:^|[-_])(?:meta|byline|dateline|info)(?:$|[-_])")
 #: a date in a URL's path: ``/2023/04/28/``, ``/2023-04-28-slug``, ``/20230428/``; a year and month: ``/2023/04/``
 #: (a one-digit day must end the path segment: ``/2023/10/3-fragen`` is a slug)
 _URL_DAYS = (
@@ -88,8 +90,8 @@ def headline_containers(sel: Selector) -> set[Any]:
 
 
 def belongs_to_other_item(element: Any, headline: set[Any] | frozenset[Any] = frozenset()) -> bool:
-    """Whether an lxml element sits in comments, a related-articles list, a side bar (``<aside>``,
-    ``<nav>``, a container named so), a picture's caption (``<figure>``, ``<figcaption>``, a container
+    """Whether an lxml element sits in comments, a related-articles list, a side bar (``<aside>``
+    but one named for the article's data, "aside.meta"; ``<nav>``, a container named so), a picture's caption (``<figure>``, ``<figcaption>``, a container
     named so), the page's footer (a ``<footer>`` outside any ``<article>`` or ``<main>``) or another
     item's microdata (an ``itemscope`` that is no article): dates there are other items', the
     picture's or the copyright's. Containers that also hold the headline (``headline``: see
@@ -104,13 +106,14 @@ def belongs_to_other_item(element: Any, headline: set[Any] | frozenset[Any] = fr
             scoped = True
             if not any(kind.rsplit("/", 1)[-1] in ARTICLE_TYPES for kind in (node.get("itemtype") or "").split()):
                 return True
-        if tag in ("aside", "nav", "figure", "figcaption"):
+        words = f"{node.get('class') or ''} {node.get('id') or ''}".lower().split()
+        if tag in ("nav", "figure", "figcaption") or tag == "aside" and not any(
+                _ARTICLE_META_WORD.search(word) for word in words):
             return True
         if tag == "footer":
             in_footer = True
         elif tag in ("article", "main"):
             in_footer = False
-        words = f"{node.get('class') or ''} {node.get('id') or ''}".lower().split()
         if any(_OTHER_ITEM_WORD.search(word) for word in words):
             return True
     return in_footer

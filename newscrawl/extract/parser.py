@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property, partial
 from datetime import date, datetime, timezone
@@ -30,7 +30,7 @@ from lxml.html import HtmlElement, HTMLParser
 from parsel import Selector
 
 from newscrawl import __version__
-from newscrawl.extract.dates import DEFAULT_LANGUAGES, DEFAULT_TZ, parse_date
+from newscrawl.extract.dates import DEFAULT_LANGUAGES, DEFAULT_TZ, parse_date, stated_offset
 from newscrawl.extract import jsonld as ld
 from newscrawl.extract.authors import byline_names, clean_authors, is_byline
 from newscrawl.extract.datesources import (
@@ -321,8 +321,22 @@ class ArticleParser:
         dated = [*ld.all_values(self.ld_blocks, "datePublished"), *ld.all_values(self.ld_blocks, "dateModified"),
                  *(value for key in (*PUBLISHED_META, *MODIFIED_META) for value in self.meta.get(key, [])),
                  *(found.text for found in self._article_times)]
-        printed = (found.text for found in self._visible_dates if not found.other_item)
-        return page_zone(self.url, dated, self.language, printed, self.fetched_at)
+        printed = [found.text for found in self._visible_dates if not found.other_item]
+        locales = (self.sel.xpath("/html/@lang").get(), first(self.meta, "og:locale"),
+                   ld.text_value(self.ld.get("inLanguage")))
+        return page_zone(self.url, dated, self.language, printed, self.fetched_at, locales, self._given_days(printed))
+
+    def _given_days(self, printed: Iterable[str]) -> Iterator[date]:
+        """The days the page gives as written: its URL's, and those of the dates it prints (without
+        an offset: a printed date is the page's wall clock)."""
+        day = url_date(self.url)
+        if day and day.day:
+            yield date(day.year, day.month, day.day)
+        languages = self._date_languages()
+        for text in printed:
+            if stated_offset(text) is None and (value := parse_date(text, languages=languages, tz="UTC",
+                                                                      now=self.fetched_at)):
+                yield value.date()
 
     # -- fields -----------------------------------------------------------------------------
 

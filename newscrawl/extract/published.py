@@ -32,6 +32,7 @@ sources give it: the parser then looks no further (visible datelines and htmldat
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -64,9 +65,16 @@ HTMLDATE_READS = ("jsonld", "meta", "itemprop", "jsonld_other")
 URL_DAY_SLACK = 1
 
 
+#: midnight in UTC: how many sites write a day alone as an instant ("2020-01-10T00:00:00+00:00")
+_UTC_MIDNIGHT = re.compile(r"[t ]00:00(?::00(?:[.,]0+)?)?\s*(?:z|[+-]00:?00)$", re.IGNORECASE)
+
+
 def local_time(value: datetime, raw: str, zone: str) -> datetime:
     """``value`` on the clock of the page: at the UTC offset ``raw`` states when it states one other
-    than zero (a zero offset or a "Z" is how many sites print UTC, not where they are), else in ``zone``."""
+    than zero (a zero offset or a "Z" is how many sites print UTC, not where they are), else in ``zone``;
+    midnight in UTC stays in UTC (it is the day alone, written as an instant)."""
+    if _UTC_MIDNIGHT.search(raw.strip()):
+        return value.astimezone(timezone.utc)
     offset = stated_offset(raw)
     return value.astimezone(timezone(offset) if offset else ZoneInfo(zone))
 
