@@ -10,8 +10,9 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import date
+from dataclasses import dataclass
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 
@@ -64,6 +65,18 @@ _OTHER_ITEM_WORD = re.compile(
     r"(?:^|[-_])(?:comments?|commentlist|respond|replies|related|recommended|recommendations|sidebar|widget"
     r"|popular|trending|mostread|most-read|readalso|read-also|more-news|more-stories|similar|caption)(?:$|[-_])"
 )
+#: a label that says a date is the page's last update: "Aktualisiert am", "Updated:", "Stand:",
+#: "Mis à jour le", "Last modified"
+_UPDATE_LABEL = re.compile(
+    r"(?:updated?|last modified|modified|revised|aktualisiert|aktualisierung|geändert|stand|mis à jour|mise à jour"
+    r"|actualizado|actualización|aggiornato|aggiornamento|bijgewerkt|oppdatert|opdateret|uppdaterad|päivitetty"
+    r"|zaktualizowano|aktualizace|оновлено|обновлено)(?:\s+(?:am|on|le|el|il|op|den|the))?\s*[:.,-]?\s*$",
+    re.IGNORECASE,
+)
+#: characters before a date read for its label
+_MAX_LABEL = 40
+#: a class word of a ``<time>`` element holding the update (WordPress: ``time.updated``)
+_UPDATE_CLASS = re.compile(r"(?:^|[-_])(?:updated|modified|update|last-modified)(?:$|[-_])")
 #: a class or id word of an ``<aside>`` that holds the article's own data ("aside.meta": its date, its author)
 _ARTICLE_META_WORD = re.compile(r"(?:^|[-_])(?:meta|byline|dateline|info)(?:$|[-_])")
 #: a date in a URL's path: ``/2023/04/28/``, ``/2023-04-28-slug``, ``/20230428/``; a year and month: ``/2023/04/``
@@ -74,13 +87,38 @@ _URL_DAYS = (
     re.compile(r"/(?P<year>(?:19|20)[0-9]{2})(?P<month>0[1-9]|1[0-2])(?P<day>0[1-9]|[12][0-9]|3[01])(?=[/_.-]|$)"),
 )
 _URL_MONTH = re.compile(r"/((?:19|20)[0-9]{2})/(0?[1-9]|1[0-2])/")
+#: the path of a site's archive of a day, a month or a year: ``/2019/12/09/``, ``/hemeroteca/2024-10-15/``
+_DATE_ARCHIVE = re.compile(r"/(?:19|20)[0-9]{2}(?:[/-][0-9]{1,2}){0,2}/?$")
 
 
 class Dated(NamedTuple):
-    """A date string the page gives, and whether it sits where other items' dates are."""
+    """A date string the page gives, whether it sits where other items' dates are, and whether the
+    page labels it as an update ("Aktualisiert am", "Updated:", ``<time class="updated">``)."""
 
     text: str
     other_item: bool = False
+    updated: bool = False
+
+
+def labels_update(before: str) -> bool:
+    """Whether the text just before a date (``before``) says it is when the page was updated."""
+    return bool(_UPDATE_LABEL.search(before[-_MAX_LABEL:]))
+
+
+def _text_before(element: Any) -> str:
+    """The last characters of text before ``element`` (lxml) inside its parent: its label."""
+    parts: list[str] = []
+    size = 0
+    node = element
+    while (previous := node.getprevious()) is not None and size < _MAX_LABEL:
+        for piece in (previous.tail or "", previous.text_content() if isinstance(previous.tag, str) else ""):
+            parts.append(piece)
+            size += len(piece)
+        node = previous
+    parent = element.getparent()
+    if size < _MAX_LABEL and parent is not None:
+        parts.append(parent.text or "")
+    return "".join(reversed(parts))[-_MAX_LABEL:]
 
 
 def headline_containers(sel: Selector) -> set[Any]:
@@ -89,19 +127,63 @@ def headline_containers(sel: Selector) -> set[Any]:
     return {headline[0].root, *headline[0].root.iterancestors()} if headline else set()
 
 
-def belongs_to_other_item(element: Any, headline: set[Any] | frozenset[Any] = frozenset()) -> bool:
+def _address(url: str) -> str:
+    """A URL as compared with the page's own: host without ``www.``, path without a final slash, query."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    return f"{host}{parts.path.rstrip('/')}{'?' + parts.query if parts.query else ''}"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where the article is on its page: what holds its headline, and the addresses that are its own."""
+
+    #: the elements that hold the page's first ``<h1>``, it included (see :func:`headline_containers`)
+    headline: frozenset[Any] = frozenset()
+    #: the headline sits in an ``<article>``: the page's other ``<article>`` elements are other items
+    in_article: bool = False
+    #: the page's URL and the URL it declares (canonical), as :func:`_address` writes them
+    own: frozenset[str] = frozenset()
+    #: the URL links are read against
+    base: str | None = None
+
+    def links_elsewhere(self, link: Any) -> bool:
+        """Whether an ``<a href>`` (lxml) leads to another page: not to this one, a part of it or a
+        date archive (a blog's "posted on" date links its day's archive)."""
+        href = (link.get("href") or "").strip()
+        if self.base is None or not href or href.startswith(("#", "javascript:", "mailto:")):
+            return False
+        url = urljoin(self.base, href)
+        return _address(url) not in self.own and not _DATE_ARCHIVE.search(urlsplit(url).path)
+
+
+def article_scope(sel: Selector, url: str | None = None, declared: str | None = None) -> Scope:
+    """The :class:`Scope` of the article on the page at ``url`` (``declared``: the URL it gives itself)."""
+    headline = headline_containers(sel)
+    own = frozenset(_address(link) for link in (url, declared) if link)
+    in_article = any(getattr(node, "tag", None) == "article" for node in headline)
+    return Scope(frozenset(headline), in_article, own, url)
+
+
+def belongs_to_other_item(element: Any, scope: Scope = Scope()) -> bool:
     """Whether an lxml element sits in comments, a related-articles list, a side bar (``<aside>``
-    but one named for the article's data, "aside.meta"; ``<nav>``, a container named so), a picture's caption (``<figure>``, ``<figcaption>``, a container
+    but one named for the article's data, "aside.meta"; ``<nav>``, a container named so), a link to
+    another page (a teaser: see :meth:`Scope.links_elsewhere`), another ``<article>`` than the
+    headline's, a picture's caption (``<figure>``, ``<figcaption>``, a container
     named so), the page's footer (a ``<footer>`` outside any ``<article>`` or ``<main>``) or another
     item's microdata (an ``itemscope`` that is no article): dates there are other items', the
-    picture's or the copyright's. Containers that also hold the headline (``headline``: see
-    :func:`headline_containers`) are the article's and its page's, whatever their names."""
+    picture's or the copyright's. Containers that also hold the headline (``scope.headline``) are the
+    article's and its page's, whatever their names."""
     in_footer = False
     scoped = False
-    for node in element.iterancestors():
+    for node in (element, *element.iterancestors()):
         tag = node.tag if isinstance(node.tag, str) else ""
-        if node in headline or tag in ("body", "html"):
+        if node in scope.headline or tag in ("body", "html"):
             break
+        if tag == "a" and scope.links_elsewhere(node) or tag == "article" and scope.in_article:
+            return True
+        if node is element:
+            continue
         if not scoped and node.get("itemscope") is not None:
             scoped = True
             if not any(kind.rsplit("/", 1)[-1] in ARTICLE_TYPES for kind in (node.get("itemtype") or "").split()):
@@ -119,34 +201,37 @@ def belongs_to_other_item(element: Any, headline: set[Any] | frozenset[Any] = fr
     return in_footer
 
 
-def itemprop_values(sel: Selector, prop: str) -> list[Dated]:
-    """Values of elements with ``itemprop=prop``: ``datetime``/``content`` attribute, else the text."""
+def itemprop_values(sel: Selector, prop: str, scope: Scope | None = None) -> list[Dated]:
+    """Values of elements with ``itemprop=prop``: ``datetime``/``content`` attribute, else the text
+    (``scope``: the article's, see :func:`article_scope`)."""
     found: list[Dated] = []
     nodes = sel.xpath(f'//*[@itemprop="{prop}"]')
-    headline = headline_containers(sel) if nodes else set()
+    scope = scope or (article_scope(sel) if nodes else Scope())
     for node in nodes:
         value = node.root.get("datetime") or node.root.get("content") or clean_line(node.xpath("string()").get())
         if value and value.strip():
-            found.append(Dated(value.strip(), belongs_to_other_item(node.root, headline)))
+            found.append(Dated(value.strip(), belongs_to_other_item(node.root, scope)))
     return found
 
 
-def article_time_elements(sel: Selector) -> list[Dated]:
+def article_time_elements(sel: Selector, scope: Scope | None = None) -> list[Dated]:
     """``datetime`` of ``<time>`` elements in the article's header: inside ``<article>`` or
-    ``<header>``, or right after the ``<h1>``, in page order; ``pubdate`` ones first."""
+    ``<header>``, or right after the ``<h1>``, in page order; ``pubdate`` ones first (``scope``:
+    the article's, see :func:`article_scope`)."""
     queries = (
         "//time[@pubdate][@datetime]",
         "(//article|//header|//main)//time[@datetime]",
         "(//h1)[position() <= 3]/following::time[@datetime][position() <= 3]",  # the first h1s: each h1 scans the rest
     )
     found: dict[str, Dated] = {}
-    headline: set[Any] | None = None
     for query in queries:
         for node in sel.xpath(query):
             value = node.root.get("datetime", "").strip()
             if value and value not in found:
-                headline = headline_containers(sel) if headline is None else headline
-                found[value] = Dated(value, belongs_to_other_item(node.root, headline))
+                scope = scope or article_scope(sel)
+                updated = any(_UPDATE_CLASS.search(word) for word in (node.root.get("class") or "").lower().split()) \
+                    or labels_update(_text_before(node.root))
+                found[value] = Dated(value, belongs_to_other_item(node.root, scope), updated)
     return list(found.values())
 
 
@@ -191,13 +276,14 @@ def _short_text(element: Any, limit: int) -> str | None:
     return "".join(parts)
 
 
-def visible_dates(sel: Selector, limit: int = 8) -> Iterator[Dated]:
+def visible_dates(sel: Selector, limit: int = 8, scope: Scope | None = None) -> Iterator[Dated]:
     """Dates printed in short elements near the headline ("Datum 28.04.2023", "27. Januar 2026").
 
     Looks at up to ``limit`` short elements after the ``<h1>`` (the whole page without one)
-    whose text holds something shaped like a date, and yields that part of their text.
+    whose text holds something shaped like a date, and yields that part of their text (``scope``:
+    the article's, see :func:`article_scope`).
     """
-    headline = headline_containers(sel)
+    scope = scope or article_scope(sel)
     seen = 0
     for node in _elements_after_headline(sel, _DATELINE_TAGS, _MAX_DATELINE_ELEMENTS):
         raw = _short_text(node, _MAX_DATELINE_RAW)
@@ -206,21 +292,25 @@ def visible_dates(sel: Selector, limit: int = 8) -> Iterator[Dated]:
         text = clean_line(raw)
         if not text or len(text) > _MAX_DATELINE:
             continue
-        match = _DATE_IN_TEXT.search(text)
-        if match:
-            yield Dated(match.group(), belongs_to_other_item(node, headline) or _captions_a_picture(node, text))
+        other_item: bool | None = None
+        for match in _DATE_IN_TEXT.finditer(text):  # "Veröffentlicht am 3.5.2023, aktualisiert am 5.5.2023"
+            if other_item is None:
+                other_item = belongs_to_other_item(node, scope) or _captions_a_picture(node, text)
+            before = text[:match.start()] or _text_before(node)
+            yield Dated(match.group(), other_item, labels_update(before))
             seen += 1
             if seen >= limit:
                 return
 
 
-def printed_dates(sel: Selector, limit: int = _MAX_PRINTED_DATES) -> list[Dated]:
+def printed_dates(sel: Selector, limit: int = _MAX_PRINTED_DATES, scope: Scope | None = None) -> list[Dated]:
     """Dates printed anywhere in the page's ``<body>`` text, in page order: the first ``limit`` in
-    its first ``_MAX_PRINTED_CHARS`` characters (scripts and styles left out)."""
+    its first ``_MAX_PRINTED_CHARS`` characters (scripts and styles left out; ``scope``: the
+    article's, see :func:`article_scope`)."""
     bodies = sel.xpath("//body")
     if not bodies:
         return []
-    headline = headline_containers(sel)
+    scope = scope or article_scope(sel)
     found: list[Dated] = []
     read = 0
     for element in bodies[0].root.iter():
@@ -232,7 +322,8 @@ def printed_dates(sel: Selector, limit: int = _MAX_PRINTED_DATES) -> list[Dated]
                 continue
             read += len(piece)
             for match in _DATE_IN_TEXT.finditer(piece):
-                found.append(Dated(match.group(), belongs_to_other_item(holder, headline)))
+                found.append(Dated(match.group(), belongs_to_other_item(holder, scope),
+                                   labels_update(piece[:match.start()])))
                 if len(found) >= limit:
                     return found
             if read > _MAX_PRINTED_CHARS:

@@ -37,6 +37,8 @@ from newscrawl.extract.datesources import (
     MODIFIED_META,
     PUBLISHED_META,
     Dated,
+    Scope,
+    article_scope,
     article_time_elements,
     itemprop_values,
     printed_dates,
@@ -304,14 +306,19 @@ class ArticleParser:
         return parse_date(raw, languages=self._date_languages(), tz=self.timezone, now=self.fetched_at)
 
     @cached_property
+    def _scope(self) -> Scope:
+        """Where the article is on the page: its headline's containers, its own addresses."""
+        return article_scope(self.sel, self.url, self._declared_url)
+
+    @cached_property
     def _article_times(self) -> list[Dated]:
         """The ``<time datetime>`` elements of the article's header (read once: the zone and the date use them)."""
-        return article_time_elements(self.sel)
+        return article_time_elements(self.sel, self._scope)
 
     @cached_property
     def _visible_dates(self) -> list[Dated]:
         """The dates printed near the headline (read once: the zone and the dateline use them)."""
-        return list(visible_dates(self.sel))
+        return list(visible_dates(self.sel, scope=self._scope))
 
     @cached_property
     def timezone(self) -> str:
@@ -503,12 +510,13 @@ class ArticleParser:
         """The strings in ``found`` that parse to a plausible date, as candidates of ``kind`` (once each)."""
         candidates: dict[str, DateCandidate] = {}
         for entry in found:
-            text, other_item = entry if isinstance(entry, Dated) else (entry, False)
+            dated = entry if isinstance(entry, Dated) else Dated(entry or "")
+            text = dated.text
             value = self._date(text) if text and text not in candidates else None
             if value is not None:
                 local_day = local_time(value, text, self.timezone).date()
                 timed = bool(_TIME_OF_DAY.search(text))
-                candidates[text] = DateCandidate(kind, text, value, local_day, timed, other_item)
+                candidates[text] = DateCandidate(kind, text, value, local_day, timed, dated.other_item, dated.updated)
         return list(candidates.values())
 
     def _stated_date_candidates(self, day: UrlDate | None) -> list[DateCandidate]:
@@ -533,7 +541,7 @@ class ArticleParser:
         """Publication dates in the page's structure: ``itemprop``/``<time>`` elements, its other JSON-LD objects."""
         article_date = ld.text_value(self.ld.get("datePublished"))
         return [
-            *self._date_candidates("itemprop", itemprop_values(self.sel, "datePublished")),
+            *self._date_candidates("itemprop", itemprop_values(self.sel, "datePublished", self._scope)),
             *self._date_candidates("time", self._article_times),
             *self._date_candidates("jsonld_other", [value for value in ld.all_values(self.ld_blocks, "datePublished")
                                                     if value != article_date]),
@@ -541,19 +549,19 @@ class ArticleParser:
 
     def _dateline_candidates(self) -> list[DateCandidate]:
         """Dates printed near the headline up to the first that is the article's own (its dateline;
-        other items' dates before it are candidates too, to be rejected)."""
+        other items' dates and updates before it are candidates too, to be rejected)."""
         found: list[DateCandidate] = []
         for dated in self._visible_dates:
             found += self._date_candidates("dateline", [dated])
-            if found and not found[-1].other_item:
+            if found and not (found[-1].other_item or found[-1].updated):
                 break
         return found
 
     def _url_bound_candidates(self, day: UrlDate) -> list[DateCandidate]:
         """The first date printed anywhere on the page that fits the URL's date ``day`` (a page that
         gives no other date of that time, as a blog's "posted on" line in its footer)."""
-        for candidate in self._date_candidates("printed", printed_dates(self.sel)):
-            if day.admits(candidate.local_day) and not candidate.other_item:
+        for candidate in self._date_candidates("printed", printed_dates(self.sel, scope=self._scope)):
+            if day.admits(candidate.local_day) and not (candidate.other_item or candidate.updated):
                 return [candidate]
         return []
 
@@ -623,7 +631,7 @@ class ArticleParser:
                 ("jsonld", lambda: [ld.text_value(self.ld.get("dateModified"))]),
                 ("meta", lambda: self._meta_values(MODIFIED_META)),
                 ("html", lambda: [self._markup_text(self.modified_css)]),
-                ("generic", lambda: [found.text for found in itemprop_values(self.sel, "dateModified")]),
+                ("generic", lambda: [found.text for found in itemprop_values(self.sel, "dateModified", self._scope)]),
             ],
         )
 

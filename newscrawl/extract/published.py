@@ -16,10 +16,12 @@ where, and on which local day that is) and :func:`decide` picks one:
    "since 1998") read as a day.
 4. ``other_item``: a date printed in comments, related-article lists, side bars or the page footer
    belongs to something else.
-5. ``modified``: a date equal (to the minute) to the page's ``dateModified`` loses when the page states
+5. ``updated``: a date the page labels as its update ("Aktualisiert am", "Updated:", "Stand:",
+   ``<time class="updated">``) loses to a date of an earlier day that it does not so label.
+6. ``modified``: a date equal (to the minute) to the page's ``dateModified`` loses when the page states
    an earlier publication date (its most trusted JSON-LD, meta or microdata candidate): the page itself
    tells them apart. (Pages that give the same instant for both were never updated: nothing is suspect.)
-6. ``agreement``: of the local days left, the one that the most independent sources (see
+7. ``agreement``: of the local days left, the one that the most independent sources (see
    :data:`FAMILIES`) give wins; a tie goes to the day of the most trusted candidate (see :data:`KINDS`).
    htmldate reads the page's JSON-LD, meta tags and microdata first: its day adds a source only where
    none of those gives it. The answer is the most trusted candidate of that day that gives a time of
@@ -114,6 +116,7 @@ class DateCandidate:
     :param local_day: the day it is on the page's clock
     :param timed: whether it gives a time of day
     :param other_item: found where other items' dates are (comments, related lists, footer)
+    :param updated: labelled as the page's update ("Aktualisiert am", ``<time class="updated">``)
     """
 
     kind: str
@@ -122,6 +125,7 @@ class DateCandidate:
     local_day: date
     timed: bool
     other_item: bool = False
+    updated: bool = False
 
     @property
     def source(self) -> str:
@@ -191,6 +195,8 @@ def decide(candidates: Sequence[DateCandidate], *, fetched_at: datetime, url_dat
     given_days = {c.local_day for c in candidates if c.kind != "htmldate"}
     kept = _split(kept, "year_only", lambda c: c.kind == "htmldate" and (c.local_day.month, c.local_day.day) == (1, 1)
                   and c.local_day not in given_days, rejected)
+    first_day = min((c.local_day for c in kept if not c.updated), default=None)
+    kept = _split(kept, "updated", lambda c: c.updated and first_day is not None and c.local_day > first_day, rejected)
     order = {id(c): position for position, c in enumerate(candidates)}
     kept.sort(key=lambda c: (c.rank, order[id(c)]))
     stated = next((c for c in kept if c.kind in STATED_KINDS), None)
