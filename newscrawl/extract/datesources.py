@@ -46,6 +46,13 @@ _DATE_IN_TEXT = re.compile(
     r")(?![\w])"
 )
 _DIGIT = re.compile(r"\d")
+#: a press dateline opening a paragraph: "Karlsruhe, (12.11.2021). …", "BERLIN (dpa), 5. März 2023 – …"
+_LEAD_DATELINE = re.compile(
+    r"^(?:[^\W\d_][^\W\d_'.-]*(?:[ /-][^\W\d_]+){0,3}\s*(?:\([^()]{1,20}\))?\s*[,:]\s*)?"
+    rf"\(?({_DATE_IN_TEXT.pattern})\)?\s*[.:–—-]\s"
+)
+#: characters at the start of a paragraph read for a press dateline
+_LEAD_CHARS = 120
 #: elements whose short text may be a dateline
 _DATELINE_TAGS = frozenset(("time", "span", "div", "p", "li", "small", "dd"))
 _MAX_DATELINE = 80
@@ -60,11 +67,16 @@ _MAX_PRINTED_DATES = 60
 _MAX_PRINTED_CHARS = 300_000
 _UNPRINTED_TAGS = frozenset(("script", "style", "noscript", "template"))
 
-#: a class or id word of a container of other items' dates: comments, related articles, side bars
+#: a class or id word of a container of other items' dates: comments, related articles, side bars,
+#: lists of teasers and of events
 _OTHER_ITEM_WORD = re.compile(
     r"(?:^|[-_])(?:comments?|commentlist|respond|replies|related|recommended|recommendations|sidebar|widget"
-    r"|popular|trending|mostread|most-read|readalso|read-also|more-news|more-stories|similar|caption)(?:$|[-_])"
+    r"|popular|trending|mostread|most-read|readalso|read-also|more-news|more-stories|similar|caption"
+    r"|teasers|teaser-list|event-list|events-list|calendar|kalender|termine|agenda|veranstaltungen)(?:$|[-_])"
 )
+#: a class word that files the page in a category or under a tag (WordPress: ``category-veranstaltungen``),
+#: whatever word follows
+_TAXONOMY_CLASS = re.compile(r"^(?:category|tag|cat|post_tag|topic)-")
 #: a label that says a date is the page's last update: "Aktualisiert am", "Updated:", "Stand:",
 #: "Mis à jour le", "Last modified"
 _UPDATE_LABEL = re.compile(
@@ -196,7 +208,7 @@ def belongs_to_other_item(element: Any, scope: Scope = Scope()) -> bool:
             in_footer = True
         elif tag in ("article", "main"):
             in_footer = False
-        if any(_OTHER_ITEM_WORD.search(word) for word in words):
+        if any(_OTHER_ITEM_WORD.search(word) and not _TAXONOMY_CLASS.match(word) for word in words):
             return True
     return in_footer
 
@@ -276,21 +288,40 @@ def _short_text(element: Any, limit: int) -> str | None:
     return "".join(parts)
 
 
-def visible_dates(sel: Selector, limit: int = 8, scope: Scope | None = None) -> Iterator[Dated]:
-    """Dates printed in short elements near the headline ("Datum 28.04.2023", "27. Januar 2026").
+def _leading_text(element: Any, limit: int) -> str:
+    """The first ``limit`` characters or so of an lxml element's text."""
+    parts: list[str] = []
+    size = 0
+    for piece in element.itertext():
+        parts.append(piece)
+        size += len(piece)
+        if size >= limit:
+            break
+    return "".join(parts)[:limit]
 
-    Looks at up to ``limit`` short elements after the ``<h1>`` (the whole page without one)
-    whose text holds something shaped like a date, and yields that part of their text (``scope``:
+
+def visible_dates(sel: Selector, limit: int = 8, scope: Scope | None = None) -> Iterator[Dated]:
+    """Dates printed in short elements near the headline ("Datum 28.04.2023", "27. Januar 2026"),
+    and press datelines that open a paragraph ("Karlsruhe, (12.11.2021). …").
+
+    Looks at the elements after the ``<h1>`` (the whole page without one) and yields up to
+    ``limit`` dates: every date in a short element's text, the date opening a longer one (``scope``:
     the article's, see :func:`article_scope`).
     """
     scope = scope or article_scope(sel)
     seen = 0
     for node in _elements_after_headline(sel, _DATELINE_TAGS, _MAX_DATELINE_ELEMENTS):
         raw = _short_text(node, _MAX_DATELINE_RAW)
-        if not raw or not _DIGIT.search(raw):  # every date form has digits: not worth cleaning
+        if raw is not None and not _DIGIT.search(raw):  # every date form has digits: not worth cleaning
             continue
-        text = clean_line(raw)
-        if not text or len(text) > _MAX_DATELINE:
+        text = clean_line(raw if raw is not None else _leading_text(node, _LEAD_CHARS))
+        if raw is None or len(text) > _MAX_DATELINE:  # a paragraph or more: a press dateline may open it
+            lead = _LEAD_DATELINE.match(text[:_LEAD_CHARS])
+            if lead:
+                yield Dated(lead.group(1), belongs_to_other_item(node, scope))
+                seen += 1
+                if seen >= limit:
+                    return
             continue
         other_item: bool | None = None
         for match in _DATE_IN_TEXT.finditer(text):  # "Veröffentlicht am 3.5.2023, aktualisiert am 5.5.2023"
