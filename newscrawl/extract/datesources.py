@@ -369,6 +369,25 @@ def _captions_a_picture(element: Any, text: str) -> bool:
     return any(clean_line(picture.get(name)) == text for picture in pictures for name in ("alt", "title"))
 
 
+#: a numeric date written with slashes: "25/10/2023", "10/25/23"
+_SLASHED_DATE = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/(?:\d{4}|\d{2})(?![\d/])")
+#: characters of a page searched for its way of writing numeric dates
+_MAX_ORDER_CHARS = 500_000
+
+
+def slashed_day_first(text: str) -> bool | None:
+    """How ``text`` (a page) writes numeric dates with slashes, where one shows it: True for day
+    first ("25/10/2023"), False for month first ("10/25/2023"), by the majority; None when none shows it."""
+    day_first = month_first = 0
+    for match in _SLASHED_DATE.finditer(text[:_MAX_ORDER_CHARS]):
+        first, second = int(match[1]), int(match[2])
+        if 12 < first <= 31 and 1 <= second <= 12:
+            day_first += 1
+        elif 12 < second <= 31 and 1 <= first <= 12:
+            month_first += 1
+    return None if day_first == month_first else day_first > month_first
+
+
 def url_date(url: str) -> UrlDate | None:
     """The date the URL's path gives (a day, else a year and month), if any."""
     path = urlsplit(url).path

@@ -30,7 +30,7 @@ from lxml.html import HtmlElement, HTMLParser
 from parsel import Selector
 
 from newscrawl import __version__
-from newscrawl.extract.dates import DEFAULT_LANGUAGES, DEFAULT_TZ, parse_date, stated_offset
+from newscrawl.extract.dates import DEFAULT_LANGUAGES, DEFAULT_TZ, MONTH_FIRST_COUNTRIES, parse_date, stated_offset
 from newscrawl.extract import jsonld as ld
 from newscrawl.extract.authors import byline_names, clean_authors, is_byline
 from newscrawl.extract.datesources import (
@@ -42,6 +42,7 @@ from newscrawl.extract.datesources import (
     article_time_elements,
     itemprop_values,
     printed_dates,
+    slashed_day_first,
     url_date,
     visible_dates,
 )
@@ -59,7 +60,7 @@ from newscrawl.extract.text import (
     without_boilerplate,
     word_count,
 )
-from newscrawl.extract.timezones import page_zone
+from newscrawl.extract.timezones import declared_country, page_zone
 from newscrawl.extract.site import Site
 from newscrawl.extract.title import choose_title, document_title, site_names, strip_decoration, title_key
 from newscrawl.extract.items import Article, Image, within_limits
@@ -79,6 +80,8 @@ Candidate = tuple[str, Callable[[], Any]]
 _BYLINE_CHARS = 300
 #: a date string that gives a time of day
 _TIME_OF_DAY = re.compile(r"[0-9]:[0-9]{2}")
+#: a numeric date whose day and month could be read either way ("11/01/2023", "03-04-21")
+_AMBIGUOUS_NUMERIC = re.compile(r"(?<![0-9])(?:0?[1-9]|1[0-2])[/-](?:0?[1-9]|1[0-2])[/-][0-9]{2,4}(?![0-9])")
 
 
 def cut_utf8(text: str, max_bytes: int) -> tuple[str, bool]:
@@ -303,7 +306,26 @@ class ArticleParser:
     def _date(self, raw: str | None) -> datetime | None:
         if not raw:
             return None
-        return parse_date(raw, languages=self._date_languages(), tz=self.timezone, now=self.fetched_at)
+        day_first = self._day_first if _AMBIGUOUS_NUMERIC.search(raw) else True
+        return parse_date(raw, languages=self._date_languages(), tz=self.timezone, now=self.fetched_at,
+                          day_first=day_first)
+
+    @cached_property
+    def _locales(self) -> tuple[str | None, ...]:
+        """The language tags the page declares: ``<html lang>``, ``og:locale``, JSON-LD ``inLanguage``."""
+        return (self.sel.xpath("/html/@lang").get(), first(self.meta, "og:locale"),
+                ld.text_value(self.ld.get("inLanguage")))
+
+    @cached_property
+    def _day_first(self) -> bool:
+        """Whether the page writes numeric dates day first: as the unambiguous ones it prints do
+        ("25/10/2023"), else as its locale does (month first in the US: ``en-US``, a ``.us`` domain)."""
+        shown = slashed_day_first(self.html)
+        if shown is not None:
+            return shown
+        tld = (urlsplit(self.url).hostname or "").rsplit(".", 1)[-1].lower()
+        country = tld if tld == "us" else declared_country(self._locales, self.language)
+        return country not in MONTH_FIRST_COUNTRIES
 
     @cached_property
     def _scope(self) -> Scope:
@@ -329,9 +351,8 @@ class ArticleParser:
                  *(value for key in (*PUBLISHED_META, *MODIFIED_META) for value in self.meta.get(key, [])),
                  *(found.text for found in self._article_times)]
         printed = [found.text for found in self._visible_dates if not found.other_item]
-        locales = (self.sel.xpath("/html/@lang").get(), first(self.meta, "og:locale"),
-                   ld.text_value(self.ld.get("inLanguage")))
-        return page_zone(self.url, dated, self.language, printed, self.fetched_at, locales, self._given_days(printed))
+        return page_zone(self.url, dated, self.language, printed, self.fetched_at, self._locales,
+                         self._given_days(printed))
 
     def _given_days(self, printed: Iterable[str]) -> Iterator[date]:
         """The days the page gives as written: its URL's, and those of the dates it prints (without
@@ -341,8 +362,9 @@ class ArticleParser:
             yield date(day.year, day.month, day.day)
         languages = self._date_languages()
         for text in printed:
+            day_first = self._day_first if _AMBIGUOUS_NUMERIC.search(text) else True
             if stated_offset(text) is None and (value := parse_date(text, languages=languages, tz="UTC",
-                                                                      now=self.fetched_at)):
+                                                                      now=self.fetched_at, day_first=day_first)):
                 yield value.date()
 
     # -- fields -----------------------------------------------------------------------------
@@ -575,7 +597,26 @@ class ArticleParser:
         except Exception:  # htmldate raises assorted errors on hostile markup
             logger.debug("htmldate failed on %s", self.url, exc_info=True)
             return []
-        return self._date_candidates("htmldate", [found])
+        return self._date_candidates("htmldate", [self._in_page_order(found)])
+
+    def _in_page_order(self, day: str | None) -> str | None:
+        """htmldate's ``day`` (``YYYY-MM-DD``) as this page means it: htmldate reads a numeric date in
+        the order of the language it detects, so "11/01/2023" on a Swiss page with English words in
+        it can come back as 1 November. When the page writes the day only that way round and writes
+        numeric dates day first, it is 11 January."""
+        try:
+            found = date.fromisoformat(day) if day else None
+        except ValueError:
+            return day
+        if found is None or found.day > 12 or found.day == found.month or not self._day_first:
+            return day
+        year = rf"(?:{found.year}|{found.year % 100:02d})"
+        written = (rf"(?<![0-9./-])0?{{}}([/.-])0?{{}}\1{year}(?![0-9])")
+        as_month_first = re.search(written.format(found.month, found.day), self.html)
+        as_day_first = re.search(written.format(found.day, found.month), self.html)
+        if as_month_first and not as_day_first:
+            return date(found.year, found.day, found.month).isoformat()
+        return day
 
     @cached_property
     def _published_decision(self) -> Decision:
