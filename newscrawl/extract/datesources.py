@@ -369,18 +369,35 @@ def _captions_a_picture(element: Any, text: str) -> bool:
     return any(clean_line(picture.get(name)) == text for picture in pictures for name in ("alt", "title"))
 
 
-#: a numeric date written with slashes: "25/10/2023", "10/25/23"
-_SLASHED_DATE = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/(?:\d{4}|\d{2})(?![\d/])")
-#: characters of a page searched for its way of writing numeric dates
-_MAX_ORDER_CHARS = 500_000
+#: a numeric date: "25/10/2023", "10/25/23", "11.01.2023"
+_NUMERIC_DATE = re.compile(r"(?<![0-9./-])([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})(?![0-9])")
+#: characters of a page searched for numeric dates
+_MAX_NUMERIC_CHARS = 500_000
 
 
-def slashed_day_first(text: str) -> bool | None:
-    """How ``text`` (a page) writes numeric dates with slashes, where one shows it: True for day
-    first ("25/10/2023"), False for month first ("10/25/2023"), by the majority; None when none shows it."""
+class NumericDate(NamedTuple):
+    """A numeric date as written: its first and second numbers, separator and year (as written: 23 or 2023)."""
+
+    first: int
+    separator: str
+    second: int
+    year: int
+
+
+def numeric_dates(text: str) -> list[NumericDate]:
+    """The numeric dates written in ``text`` (a page's first ``_MAX_NUMERIC_CHARS`` characters)."""
+    return [NumericDate(int(match[1]), match[2], int(match[3]), int(match[4]))
+            for match in _NUMERIC_DATE.finditer(text, 0, _MAX_NUMERIC_CHARS)]
+
+
+def slashed_day_first(found: list[NumericDate]) -> bool | None:
+    """How a page writes numeric dates with slashes, where ``found`` (its numeric dates) shows it:
+    True for day first ("25/10/2023"), False for month first ("10/25/2023"), by the majority; None
+    when none shows it."""
     day_first = month_first = 0
-    for match in _SLASHED_DATE.finditer(text[:_MAX_ORDER_CHARS]):
-        first, second = int(match[1]), int(match[2])
+    for first, separator, second, _ in found:
+        if separator != "/":
+            continue
         if 12 < first <= 31 and 1 <= second <= 12:
             day_first += 1
         elif 12 < second <= 31 and 1 <= first <= 12:

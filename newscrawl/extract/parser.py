@@ -41,6 +41,8 @@ from newscrawl.extract.datesources import (
     article_scope,
     article_time_elements,
     itemprop_values,
+    NumericDate,
+    numeric_dates,
     printed_dates,
     slashed_day_first,
     url_date,
@@ -317,10 +319,15 @@ class ArticleParser:
                 ld.text_value(self.ld.get("inLanguage")))
 
     @cached_property
+    def _numeric_dates(self) -> list[NumericDate]:
+        """The numeric dates written in the page (read once: the day order and htmldate's check use them)."""
+        return numeric_dates(self.html)
+
+    @cached_property
     def _day_first(self) -> bool:
         """Whether the page writes numeric dates day first: as the unambiguous ones it prints do
         ("25/10/2023"), else as its locale does (month first in the US: ``en-US``, a ``.us`` domain)."""
-        shown = slashed_day_first(self.html)
+        shown = slashed_day_first(self._numeric_dates)
         if shown is not None:
             return shown
         tld = (urlsplit(self.url).hostname or "").rsplit(".", 1)[-1].lower()
@@ -350,9 +357,9 @@ class ArticleParser:
         dated = [*ld.all_values(self.ld_blocks, "datePublished"), *ld.all_values(self.ld_blocks, "dateModified"),
                  *(value for key in (*PUBLISHED_META, *MODIFIED_META) for value in self.meta.get(key, [])),
                  *(found.text for found in self._article_times)]
-        printed = [found.text for found in self._visible_dates if not found.other_item]
+        printed = (found.text for found in self._visible_dates if not found.other_item)  # read only if needed
         return page_zone(self.url, dated, self.language, printed, self.fetched_at, self._locales,
-                         self._given_days(printed))
+                         self._given_days(found.text for found in self._visible_dates if not found.other_item))
 
     def _given_days(self, printed: Iterable[str]) -> Iterator[date]:
         """The days the page gives as written: its URL's, and those of the dates it prints (without
@@ -610,11 +617,8 @@ class ArticleParser:
             return day
         if found is None or found.day > 12 or found.day == found.month or not self._day_first:
             return day
-        year = rf"(?:{found.year}|{found.year % 100:02d})"
-        written = (rf"(?<![0-9./-])0?{{}}([/.-])0?{{}}\1{year}(?![0-9])")
-        as_month_first = re.search(written.format(found.month, found.day), self.html)
-        as_day_first = re.search(written.format(found.day, found.month), self.html)
-        if as_month_first and not as_day_first:
+        written = {(first, second) for first, _, second, year in self._numeric_dates if year in (found.year, found.year % 100)}
+        if (found.month, found.day) in written and (found.day, found.month) not in written:
             return date(found.year, found.day, found.month).isoformat()
         return day
 
