@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
 from parsel import Selector
 
 from newscrawl.extract.jsonld import ARTICLE_TYPES
@@ -275,29 +276,17 @@ def _following(start: Any, tags: frozenset[str]) -> Iterator[Any]:
         node = node.getparent()
 
 
-def _short_text(element: Any, limit: int) -> str | None:
-    """The text of an lxml element (as XPath ``string()``), or None once it passes ``limit``
-    characters: a container of the whole article is not read to the end to find that out."""
+def _text_upto(element: Any, limit: int) -> tuple[str, bool]:
+    """The text of an lxml element (as XPath ``string()``) up to about ``limit`` characters, and
+    whether that is all of it: a container of the whole article is not read to the end."""
     parts: list[str] = []
     size = 0
     for piece in element.itertext():
+        parts.append(piece)
         size += len(piece)
         if size > limit:
-            return None
-        parts.append(piece)
-    return "".join(parts)
-
-
-def _leading_text(element: Any, limit: int) -> str:
-    """The first ``limit`` characters or so of an lxml element's text."""
-    parts: list[str] = []
-    size = 0
-    for piece in element.itertext():
-        parts.append(piece)
-        size += len(piece)
-        if size >= limit:
-            break
-    return "".join(parts)[:limit]
+            return "".join(parts), False
+    return "".join(parts), True
 
 
 def visible_dates(sel: Selector, limit: int = 8, scope: Scope | None = None) -> Iterator[Dated]:
@@ -311,11 +300,11 @@ def visible_dates(sel: Selector, limit: int = 8, scope: Scope | None = None) -> 
     scope = scope or article_scope(sel)
     seen = 0
     for node in _elements_after_headline(sel, _DATELINE_TAGS, _MAX_DATELINE_ELEMENTS):
-        raw = _short_text(node, _MAX_DATELINE_RAW)
-        if raw is not None and not _DIGIT.search(raw):  # every date form has digits: not worth cleaning
+        raw, whole = _text_upto(node, _MAX_DATELINE_RAW)
+        if not _DIGIT.search(raw if whole else raw[:_LEAD_CHARS]):  # every date form has digits
             continue
-        text = clean_line(raw if raw is not None else _leading_text(node, _LEAD_CHARS))
-        if raw is None or len(text) > _MAX_DATELINE:  # a paragraph or more: a press dateline may open it
+        text = clean_line(raw if whole else raw[:_LEAD_CHARS])
+        if not whole or len(text) > _MAX_DATELINE:  # a paragraph or more: a press dateline may open it
             lead = _LEAD_DATELINE.match(text[:_LEAD_CHARS])
             if lead:
                 yield Dated(lead.group(1), belongs_to_other_item(node, scope))
@@ -371,8 +360,10 @@ def _captions_a_picture(element: Any, text: str) -> bool:
 
 #: a numeric date: "25/10/2023", "10/25/23", "11.01.2023"
 _NUMERIC_DATE = re.compile(r"(?<![0-9./-])([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})(?![0-9])")
-#: characters of a page searched for numeric dates
-_MAX_NUMERIC_CHARS = 500_000
+#: characters of a page's text searched for numeric dates
+_MAX_NUMERIC_CHARS = 300_000
+#: the text of a page's body, scripts and styles left out
+_BODY_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]")
 
 
 class NumericDate(NamedTuple):
@@ -384,8 +375,10 @@ class NumericDate(NamedTuple):
     year: int
 
 
-def numeric_dates(text: str) -> list[NumericDate]:
-    """The numeric dates written in ``text`` (a page's first ``_MAX_NUMERIC_CHARS`` characters)."""
+def numeric_dates(root: Any) -> list[NumericDate]:
+    """The numeric dates printed in a page (its lxml ``root``; the first ``_MAX_NUMERIC_CHARS``
+    characters of its text)."""
+    text = " ".join(_BODY_TEXT(root))
     return [NumericDate(int(match[1]), match[2], int(match[3]), int(match[4]))
             for match in _NUMERIC_DATE.finditer(text, 0, _MAX_NUMERIC_CHARS)]
 

@@ -70,7 +70,8 @@ from newscrawl.extract.urls import absolute_url, edition_language, is_http_url, 
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: control characters are not XML: lxml refuses them in attribute names (fuzzing found it); a space each
+_CONTROL_BYTES = bytes.maketrans(bytes([*range(0x09), 0x0b, 0x0c, *range(0x0e, 0x20)]), b" " * 29)
 #: bytes (UTF-8) of a page's markup parsed at most (``NEWSCRAWL_PARSE_MAX_BYTES``): without their
 #: scripts and styles, the 258 Fundus pages are at most 0.5 MB; hostile markup this long parses in seconds
 PARSE_MAX_BYTES = 1024 * 1024
@@ -143,7 +144,8 @@ def page_tree(html: str) -> HtmlElement:
     it stays where it was (React separates inline parts with ``<!-- -->``; a layer that removes
     comment nodes itself, as trafilatura does, would take their tails with them)."""
     parser = HTMLParser(recover=True, encoding="utf-8", huge_tree=True, remove_comments=True)
-    root = etree.fromstring(html.strip().encode("utf-8", "replace") or b"<html/>", parser=parser)
+    data = html.strip().encode("utf-8", "replace").translate(_CONTROL_BYTES)
+    root = etree.fromstring(data or b"<html/>", parser=parser)
     return root if root is not None else etree.fromstring(b"<html/>", parser=parser)
 
 
@@ -218,9 +220,7 @@ class ArticleParser:
         hint: FeedHint | None = None,
         max_bytes: int = PARSE_MAX_BYTES,
     ) -> None:
-        html, self.truncated = bounded_html(html or "", max_bytes)
-        # control characters are not XML: lxml refuses them in attribute names (fuzzing found it)
-        self.html = _CONTROL_CHARS.sub(" ", html or "")
+        self.html, self.truncated = bounded_html(html or "", max_bytes)
         self.url = url
         self.sel = Selector(root=page_tree(self.html), type="html")
         self.fetched_at = fetched_at or datetime.now(timezone.utc)
@@ -320,8 +320,8 @@ class ArticleParser:
 
     @cached_property
     def _numeric_dates(self) -> list[NumericDate]:
-        """The numeric dates written in the page (read once: the day order and htmldate's check use them)."""
-        return numeric_dates(self.html)
+        """The numeric dates the page prints (read once: the day order and htmldate's check use them)."""
+        return numeric_dates(self.sel.root)
 
     @cached_property
     def _day_first(self) -> bool:
