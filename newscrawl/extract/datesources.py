@@ -233,7 +233,7 @@ def article_time_elements(sel: Selector, scope: Scope | None = None) -> list[Dat
     the article's, see :func:`article_scope`)."""
     queries = (
         "//time[@pubdate][@datetime]",
-        "(//article|//header|//main)//time[@datetime]",
+        "//time[@datetime][ancestor::article or ancestor::header or ancestor::main]",
         "(//h1)[position() <= 3]/following::time[@datetime][position() <= 3]",  # the first h1s: each h1 scans the rest
     )
     found: dict[str, Dated] = {}
