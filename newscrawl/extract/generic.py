@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from copy import deepcopy
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import trafilatura
 from lxml.etree import Element, _Element
@@ -28,6 +29,8 @@ _MAX_CELL_CHARS = 500
 _DATA_ROWS, _DATA_COLUMNS, _DATA_CELLS = 10, 4, 10
 #: separator of a table row's cells in the body text
 CELL_SEPARATOR = " | "
+#: a layout table's own parts, not those of a table inside it
+_LAYOUT_PARTS = ". | ./thead | ./tbody | ./tfoot | ./tr | ./*/tr | ./tr/td | ./tr/th | ./*/tr/td | ./*/tr/th"
 
 
 def looks_like_html(text: str, tree: HtmlElement) -> bool:
@@ -65,17 +68,20 @@ def is_layout_table(table: HtmlElement) -> bool:
     return len(rows) < _DATA_ROWS and columns <= _DATA_COLUMNS and len(rows) * columns <= _DATA_CELLS
 
 
-def _without_layout_tables(tree: HtmlElement) -> HtmlElement:
-    """``tree``, or a copy of it whose layout tables (see :func:`is_layout_table`) are plain
-    ``<div>`` containers: their text is read as any other block's, never as a table."""
-    tables = [table for table in tree.iter("table") if is_layout_table(table)]
-    if not tables:
-        return tree
-    tree = deepcopy(tree)
-    for table in [table for table in tree.iter("table") if is_layout_table(table)]:
-        for element in table.xpath(". | ./tr | ./*/tr | ./tr/td | ./tr/th | ./*/tr/td | ./*/tr/th | ./thead | ./tbody | ./tfoot"):
-            element.tag = "div"
-    return tree
+@contextmanager
+def _layout_tables_as_containers(tree: HtmlElement) -> Iterator[HtmlElement]:
+    """``tree`` with its layout tables (see :func:`is_layout_table`) renamed ``<div>``, rows and cells
+    too, while the block runs (trafilatura reads them as any other block, never as a table; it works
+    on a copy); their names are put back after."""
+    renamed = [(element, element.tag) for table in list(tree.iter("table")) if is_layout_table(table)
+               for element in table.xpath(_LAYOUT_PARTS)]
+    for element, _ in renamed:
+        element.tag = "div"
+    try:
+        yield tree
+    finally:
+        for element, tag in renamed:
+            element.tag = tag
 
 
 def _paragraph(text: str) -> _Element:
@@ -111,15 +117,16 @@ def generic_body(tree: HtmlElement, url: str | None = None) -> str | None:
     read as plain containers (see :func:`is_layout_table`). trafilatura's metadata is not asked for:
     the parser reads its own, and keeps the headline and the byline out of the text itself."""
     try:
-        document = trafilatura.bare_extraction(
-            _without_layout_tables(tree),
-            url=url,
-            with_metadata=False,
-            include_comments=False,
-            include_tables=True,
-            include_images=False,
-            include_links=False,
-        )
+        with _layout_tables_as_containers(tree) as read:
+            document = trafilatura.bare_extraction(
+                read,
+                url=url,
+                with_metadata=False,
+                include_comments=False,
+                include_tables=True,
+                include_images=False,
+                include_links=False,
+            )
     except Exception:  # trafilatura raises assorted errors on hostile markup
         logger.warning("generic extractor failed on %s", url, exc_info=True)
         return None
