@@ -14,8 +14,9 @@ where, and on which local day that is) and :func:`decide` picks one:
    than its URL.
 3. ``year_only``: htmldate's January 1 that no other source gives is a bare year (a copyright line,
    "since 1998") read as a day.
-4. ``other_item``: a date printed in comments, related-article lists, side bars or the page footer
-   belongs to something else.
+4. ``other_item``: a date printed in comments, related-article, teaser and event lists, side bars,
+   the page footer, a link to another page or another ``<article>`` than the headline's belongs to
+   something else (see ``datesources.belongs_to_other_item``).
 5. ``updated``: a date the page labels as its update ("Aktualisiert am", "Updated:", "Stand:",
    ``<time class="updated">``) loses to a date of an earlier day that it does not so label.
 6. ``modified``: a date equal (to the minute) to the page's ``dateModified`` loses when the page states
