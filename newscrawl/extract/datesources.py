@@ -78,10 +78,11 @@ _OTHER_ITEM_WORD = re.compile(
 #: a class word that files the page in a category or under a tag (WordPress: ``category-veranstaltungen``),
 #: whatever word follows
 _TAXONOMY_CLASS = re.compile(r"^(?:category|tag|cat|post_tag|topic)-")
-#: a label that says a date is the page's last update: "Aktualisiert am", "Updated:", "Stand:",
-#: "Mis à jour le", "Last modified"
+#: a label that says a date is the page's last update or revision: "Aktualisiert am", "Updated:",
+#: "Stand:", "Mis à jour le", "Last modified", "This page was last edited on", "Letzte Änderung:"
 _UPDATE_LABEL = re.compile(
-    r"(?:updated?|last modified|modified|revised|aktualisiert|aktualisierung|geändert|stand|mis à jour|mise à jour"
+    r"(?:updated?|last modified|modified|revised|edited|aktualisiert|aktualisierung|geändert|änderung|bearbeitet"
+    r"|stand|mis à jour|mise à jour|modification|modifié"
     r"|actualizado|actualización|aggiornato|aggiornamento|bijgewerkt|oppdatert|opdateret|uppdaterad|päivitetty"
     r"|zaktualizowano|aktualizace|оновлено|обновлено)(?:\s+(?:am|on|le|el|il|op|den|the))?\s*[:.,-]?\s*$",
     re.IGNORECASE,
