@@ -14,7 +14,7 @@ from scrapy.utils.test import get_crawler
 
 from conftest import FILES
 from newscrawl.extract.dates import stated_offset
-from newscrawl.extract.datesources import belongs_to_other_item, labels_update, url_date
+from newscrawl.extract.datesources import belongs_to_other_item, labels_publication, labels_update, url_date
 from newscrawl.extract.encoding import decoded_text
 from newscrawl.extract.items import Article
 from newscrawl.extract.parser import ArticleParser, GenericParser
@@ -401,7 +401,7 @@ def test_an_events_list_is_other_items_and_a_press_dateline_is_the_articles() ->
     article = parser.parse()
     assert article.published_local == "2021-11-12T00:00:00+01:00"
     assert article.published_raw == "12.11.2021"
-    assert ("15.11.2021", True, False) in parser._visible_dates
+    assert any(found.text == "15.11.2021" and found.other_item for found in parser._visible_dates)
 
 
 def test_a_date_in_a_link_to_another_page_is_that_pages() -> None:
@@ -431,6 +431,17 @@ def test_a_date_labelled_as_the_update_loses_to_an_earlier_one() -> None:
     assert parser.parse().published_local == "2019-12-03T00:00:00+00:00"
     assert rejected_rules(parser) == ["updated"]
     assert labels_update("Aktualisiert am ") and labels_update("Updated: ") and not labels_update("Published ")
+
+
+def test_a_revision_footer_gives_the_update_and_the_publication() -> None:
+    """literaturkritik.de's footer: "Letzte Änderung: 31.10.2023 - 14:49:39 Erschienen am: 01.11.2023";
+    htmldate finds the change (31.10.2023) and nothing else on the page says that day."""
+    parser = page_parser("dates/literaturkritik.de-Ann-Cotten.html.gz",
+                         "https://literaturkritik.de/franke-cotten-die-anleitungen-der-vorfahren,30063.html")
+    assert parser.parse().published_local == "2023-11-01T00:00:00+01:00"
+    assert sorted((candidate.kind, rule) for candidate, rule in parser._published_decision.rejected
+                  if rule == "updated") == [("dateline", "updated"), ("htmldate", "updated")]
+    assert labels_publication("Erschienen am: ") and labels_publication("Published on ")
 
 
 def test_numeric_dates_in_the_pages_order() -> None:

@@ -87,8 +87,20 @@ _UPDATE_LABEL = re.compile(
     r"|zaktualizowano|aktualizace|оновлено|обновлено)(?:\s+(?:am|on|le|el|il|op|den|the))?\s*[:.,-]?\s*$",
     re.IGNORECASE,
 )
+#: a label that says a date is the page's publication: "Veröffentlicht am", "Erschienen am:", "Published on"
+_PUBLISHED_WORDS = (
+    r"(?:published|posted|publiziert|veröffentlicht|erschienen|erstellt|publié|publication|publicado|publicación"
+    r"|pubblicato|pubblicazione|gepubliceerd|publicerad|publisert|udgivet|julkaistu|opublikowano|publikováno"
+    r"|опубліковано|опубликовано)(?:\s+(?:am|on|le|el|il|op|den|the|at))?\s*[:.,-]?\s*"
+)
+_PUBLISHED_LABEL = re.compile(_PUBLISHED_WORDS + "$", re.IGNORECASE)
+#: a date labelled as the publication or the update inside a longer text ("… Erschienen am: 01.11.2023 …")
+_LABELLED_DATE = re.compile(
+    rf"(?:{_PUBLISHED_WORDS}|{_UPDATE_LABEL.pattern.removesuffix('$')})({_DATE_IN_TEXT.pattern})", re.IGNORECASE)
 #: characters before a date read for its label
 _MAX_LABEL = 40
+#: a class word of a ``<time>`` element holding the publication (WordPress: ``time.entry-date.published``)
+_PUBLISHED_CLASS = re.compile(r"(?:^|[-_])(?:published|pubdate|publish-date|date-published)(?:$|[-_])")
 #: a class word of a ``<time>`` element holding the update (WordPress: ``time.updated``)
 _UPDATE_CLASS = re.compile(r"(?:^|[-_])(?:updated|modified|update|last-modified)(?:$|[-_])")
 #: a class or id word of an ``<aside>`` that holds the article's own data ("aside.meta": its date, its author)
@@ -107,16 +119,28 @@ _DATE_ARCHIVE = re.compile(r"/(?:19|20)[0-9]{2}(?:[/-][0-9]{1,2}){0,2}/?$")
 
 class Dated(NamedTuple):
     """A date string the page gives, whether it sits where other items' dates are, and whether the
-    page labels it as an update ("Aktualisiert am", "Updated:", ``<time class="updated">``)."""
+    page labels it as an update ("Aktualisiert am", "Updated:", ``<time class="updated">``) or as the
+    publication ("Veröffentlicht am", "Published:", ``<time class="published">``)."""
 
     text: str
     other_item: bool = False
     updated: bool = False
+    published: bool = False
 
 
 def labels_update(before: str) -> bool:
     """Whether the text just before a date (``before``) says it is when the page was updated."""
     return bool(_UPDATE_LABEL.search(before[-_MAX_LABEL:]))
+
+
+def labels_publication(before: str) -> bool:
+    """Whether the text just before a date (``before``) says it is when the page was published."""
+    return bool(_PUBLISHED_LABEL.search(before[-_MAX_LABEL:]))
+
+
+def _labelled(text: str, before: str, other_item: bool) -> Dated:
+    """``text`` (a date) as :class:`Dated`, with what the text before it (``before``) labels it."""
+    return Dated(text, other_item, labels_update(before), labels_publication(before))
 
 
 def _text_before(element: Any) -> str:
@@ -243,9 +267,11 @@ def article_time_elements(sel: Selector, scope: Scope | None = None) -> list[Dat
             value = node.root.get("datetime", "").strip()
             if value and value not in found:
                 scope = scope or article_scope(sel)
-                updated = any(_UPDATE_CLASS.search(word) for word in (node.root.get("class") or "").lower().split()) \
-                    or labels_update(_text_before(node.root))
-                found[value] = Dated(value, belongs_to_other_item(node.root, scope), updated)
+                words = (node.root.get("class") or "").lower().split()
+                dated = _labelled(value, _text_before(node.root), belongs_to_other_item(node.root, scope))
+                found[value] = dated._replace(
+                    updated=dated.updated or any(_UPDATE_CLASS.search(word) for word in words),
+                    published=dated.published or any(_PUBLISHED_CLASS.search(word) for word in words))
     return list(found.values())
 
 
@@ -299,10 +325,13 @@ def visible_dates(sel: Selector, limit: int = 8, scope: Scope | None = None) -> 
         if not _DIGIT.search(raw if whole else raw[:_LEAD_CHARS]):  # every date form has digits
             continue
         text = clean_line(raw if whole else raw[:_LEAD_CHARS])
-        if not whole or len(text) > _MAX_DATELINE:  # a paragraph or more: a press dateline may open it
-            lead = _LEAD_DATELINE.match(text[:_LEAD_CHARS])
-            if lead:
-                yield Dated(lead.group(1), belongs_to_other_item(node, scope))
+        if not whole or len(text) > _MAX_DATELINE:  # a paragraph or more: a press dateline may open it,
+            lead = _LEAD_DATELINE.match(text[:_LEAD_CHARS])  # and a short one labelled ("Erschienen am: …")
+            matches = [lead] if lead else []
+            if whole:
+                matches += [match for match in _LABELLED_DATE.finditer(text) if not lead or match.start(1) != lead.start(1)]
+            for match in matches:
+                yield _labelled(match.group(1), text[:match.start(1)], belongs_to_other_item(node, scope))
                 seen += 1
                 if seen >= limit:
                     return
@@ -311,8 +340,7 @@ def visible_dates(sel: Selector, limit: int = 8, scope: Scope | None = None) -> 
         for match in _DATE_IN_TEXT.finditer(text):  # "Veröffentlicht am 3.5.2023, aktualisiert am 5.5.2023"
             if other_item is None:
                 other_item = belongs_to_other_item(node, scope) or _captions_a_picture(node, text)
-            before = text[:match.start()] or _text_before(node)
-            yield Dated(match.group(), other_item, labels_update(before))
+            yield _labelled(match.group(), text[:match.start()] or _text_before(node), other_item)
             seen += 1
             if seen >= limit:
                 return
@@ -337,8 +365,7 @@ def printed_dates(sel: Selector, limit: int = _MAX_PRINTED_DATES, scope: Scope |
                 continue
             read += len(piece)
             for match in _DATE_IN_TEXT.finditer(piece):
-                found.append(Dated(match.group(), belongs_to_other_item(holder, scope),
-                                   labels_update(piece[:match.start()])))
+                found.append(_labelled(match.group(), piece[:match.start()], belongs_to_other_item(holder, scope)))
                 if len(found) >= limit:
                     return found
             if read > _MAX_PRINTED_CHARS:

@@ -545,7 +545,8 @@ class ArticleParser:
             if value is not None:
                 local_day = local_time(value, text, self.timezone).date()
                 timed = bool(_TIME_OF_DAY.search(text))
-                candidates[text] = DateCandidate(kind, text, value, local_day, timed, dated.other_item, dated.updated)
+                candidates[text] = DateCandidate(kind, text, value, local_day, timed, dated.other_item, dated.updated,
+                                                 dated.published)
         return list(candidates.values())
 
     def _stated_date_candidates(self, day: UrlDate | None) -> list[DateCandidate]:

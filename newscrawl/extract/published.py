@@ -18,7 +18,9 @@ where, and on which local day that is) and :func:`decide` picks one:
    the page footer, a link to another page or another ``<article>`` than the headline's belongs to
    something else (see ``datesources.belongs_to_other_item``).
 5. ``updated``: a date the page labels as its update ("Aktualisiert am", "Updated:", "Stand:",
-   ``<time class="updated">``) loses to a date of an earlier day that it does not so label.
+   ``<time class="updated">``) loses to a date of an earlier day that it does not so label, and to
+   one of another day that it labels as its publication ("Erschienen am", "Published:"); so does
+   htmldate's day when it is only such an update's.
 6. ``modified``: a date equal (to the minute) to the page's ``dateModified`` loses when the page states
    an earlier publication date (its most trusted JSON-LD, meta or microdata candidate): the page itself
    tells them apart. (Pages that give the same instant for both were never updated: nothing is suspect.)
@@ -118,6 +120,7 @@ class DateCandidate:
     :param timed: whether it gives a time of day
     :param other_item: found where other items' dates are (comments, related lists, footer)
     :param updated: labelled as the page's update ("Aktualisiert am", ``<time class="updated">``)
+    :param labelled: labelled as the page's publication ("Veröffentlicht am", ``<time class="published">``)
     """
 
     kind: str
@@ -127,6 +130,7 @@ class DateCandidate:
     timed: bool
     other_item: bool = False
     updated: bool = False
+    labelled: bool = False
 
     @property
     def source(self) -> str:
@@ -197,7 +201,12 @@ def decide(candidates: Sequence[DateCandidate], *, fetched_at: datetime, url_dat
     kept = _split(kept, "year_only", lambda c: c.kind == "htmldate" and (c.local_day.month, c.local_day.day) == (1, 1)
                   and c.local_day not in given_days, rejected)
     first_day = min((c.local_day for c in kept if not c.updated), default=None)
-    kept = _split(kept, "updated", lambda c: c.updated and first_day is not None and c.local_day > first_day, rejected)
+    published_days = {c.local_day for c in kept if c.labelled and not c.updated}
+    kept = _split(kept, "updated", lambda c: c.updated and (first_day is not None and c.local_day > first_day
+                                                            or bool(published_days - {c.local_day})), rejected)
+    own_days = {c.local_day for c in kept if c.kind != "htmldate"}
+    updated_days = {c.local_day for c, rule in rejected if rule == "updated"} - own_days
+    kept = _split(kept, "updated", lambda c: c.kind == "htmldate" and c.local_day in updated_days, rejected)
     order = {id(c): position for position, c in enumerate(candidates)}
     kept.sort(key=lambda c: (c.rank, order[id(c)]))
     stated = next((c for c in kept if c.kind in STATED_KINDS), None)
