@@ -31,6 +31,8 @@ PUBLISHED_META = (
     "pubdate", "publishdate", "publish-date", "publish_date", "article_date_original", "og:pubdate",
     "cxenseparse:recs:publishtime", "originalpublicationdate", "release_date",
 )  # fmt: skip
+#: the names of :data:`PUBLISHED_META` that do not say which date they hold (a CMS may write its last change there)
+UNSPECIFIC_META = frozenset({"date", "dc.date", "dcterms.date"})
 #: ``<meta>`` names that carry the last-modified date
 MODIFIED_META = (
     "article:modified_time", "og:article:modified_time", "og:updated_time", "article:modified",

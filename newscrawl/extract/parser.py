@@ -36,6 +36,7 @@ from newscrawl.extract.authors import byline_names, clean_authors, is_byline
 from newscrawl.extract.datesources import (
     MODIFIED_META,
     PUBLISHED_META,
+    UNSPECIFIC_META,
     Dated,
     Scope,
     article_scope,
@@ -551,13 +552,17 @@ class ArticleParser:
 
     def _stated_date_candidates(self, day: UrlDate | None) -> list[DateCandidate]:
         """Publication dates the page states as data: its JSON-LD article, its meta tags, its URL (``day``)."""
-        metas = self._meta_values(PUBLISHED_META)
+        in_microdata: set[str] = set()
         if "datepublished" in self.meta:  # itemprop <meta> tags are microdata: read with their context
             in_microdata = set(self.sel.xpath('//meta[@itemprop="datePublished"]/@content').getall())
-            metas = [value for value in metas if value not in in_microdata]
+        specific = [value for value in self._meta_values(key for key in PUBLISHED_META if key not in UNSPECIFIC_META)
+                    if value not in in_microdata]
+        unspecific = [value for value in self._meta_values(key for key in PUBLISHED_META if key in UNSPECIFIC_META)
+                      if value not in in_microdata and value not in specific]
         return [
             *self._date_candidates("jsonld", [ld.text_value(self.ld.get("datePublished"))]),
-            *self._date_candidates("meta", metas),
+            *self._date_candidates("meta", specific),
+            *self._date_candidates("meta_date", unspecific),
             *self._date_candidates("url", [f"{day.year:04d}-{day.month:02d}-{day.day:02d}"
                                            if day and day.day else None]),
         ]

@@ -26,8 +26,9 @@ where, and on which local day that is) and :func:`decide` picks one:
    tells them apart. (Pages that give the same instant for both were never updated: nothing is suspect.)
 7. ``agreement``: of the local days left, the one that the most independent sources (see
    :data:`FAMILIES`) give wins; a tie goes to the day of the most trusted candidate (see :data:`KINDS`).
-   htmldate reads the page's JSON-LD, meta tags and microdata first: its day adds a source only where
-   none of those gives it. The answer is the most trusted candidate of that day that gives a time of
+   htmldate reads the page's JSON-LD, meta tags and microdata first: its day adds a source (and its
+   trust to the tie) only where none of those gives it. A meta tag whose name does not say which date
+   it holds (``date``, ``dc.date``) is trusted less than the date printed after the headline. The answer is the most trusted candidate of that day that gives a time of
    day, else the most trusted.
 
 A decision is ``settled`` when every candidate left gives the same day and at least two independent
@@ -56,16 +57,17 @@ KINDS: dict[str, str] = {
     "jsonld_other": "jsonld",  # ``datePublished`` of the page's other JSON-LD objects
     "htmldate": "generic",  # htmldate's search
     "dateline": "generic",  # the first date printed after the headline
+    "meta_date": "meta",  # ``<meta name="date">``, ``dc.date``: names that do not say which date (the page's last change?)
     "printed": "generic",  # a date printed anywhere on the page that fits the URL's date
     "url": "url",  # the date in the URL's path
 }
 #: sources that are not independent of each other count once in an agreement
 FAMILIES: dict[str, str] = {**{kind: kind for kind in KINDS}, "jsonld_other": "jsonld", "itemprop": "markup",
-                            "time": "markup"}
+                            "time": "markup", "meta_date": "meta"}
 #: kinds in which a page states its own publication date
-STATED_KINDS = ("jsonld", "meta", "itemprop")
+STATED_KINDS = ("jsonld", "meta", "itemprop", "meta_date")
 #: what htmldate reads before its own search: its day is no source of its own where one of these gives it
-HTMLDATE_READS = ("jsonld", "meta", "itemprop", "jsonld_other")
+HTMLDATE_READS = ("jsonld", "meta", "itemprop", "jsonld_other", "meta_date")
 #: how far (days) a candidate's local day may be from the URL's day: their zones may differ
 URL_DAY_SLACK = 1
 
@@ -222,7 +224,8 @@ def decide(candidates: Sequence[DateCandidate], *, fetched_at: datetime, url_dat
     for sources in families.values():
         if "htmldate" in sources and sources & read_by_htmldate:
             sources.discard("htmldate")
-    best_rank = {day: next(i for i, c in enumerate(kept) if c.local_day == day) for day in families}
+    best_rank = {day: next((i for i, c in enumerate(kept) if c.local_day == day and
+                            (c.kind != "htmldate" or "htmldate" in families[day])), len(kept)) for day in families}
     day = min(families, key=lambda d: (-len(families[d]), best_rank[d]))
     of_day = [c for c in kept if c.local_day == day]
     chosen = next((c for c in of_day if c.timed), of_day[0])
