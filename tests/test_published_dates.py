@@ -374,6 +374,10 @@ def test_zones_from_the_declared_country_and_the_domain() -> None:
                      days=[date(2023, 11, 9)]) == "UTC"  # New York would put it on the 8th
     assert page_zone("https://example.com/x", ["2023-11-09T03:30:59Z"], "en", locales=["en-US"],
                      days=[date(2023, 11, 8)]) == "America/New_York"
+    # WordPress writes en_US for any English site: New York may not move an instant to a day the page does not give
+    assert page_zone("https://example.com/x", ["2023-11-09T03:30:59Z"], "en", locales=["en-US"]) == "UTC"
+    assert page_zone("https://example.com/x", ["2023-11-09T13:30:59Z"], "en", locales=["en-US"]) == "America/New_York"
+    assert page_zone("https://example.ca/x", ["2023-11-09T03:30:59Z"], "en") == "America/Toronto"  # the domain's country
 
 
 def test_midnight_in_utc_is_a_day() -> None:
@@ -431,6 +435,15 @@ def test_a_date_labelled_as_the_update_loses_to_an_earlier_one() -> None:
     assert parser.parse().published_local == "2019-12-03T00:00:00+00:00"
     assert rejected_rules(parser) == ["updated"]
     assert labels_update("Aktualisiert am ") and labels_update("Updated: ") and not labels_update("Published ")
+
+
+def test_an_unspecific_meta_date_later_than_the_printed_date_is_a_change() -> None:
+    """ejwue.de: ``<meta name="date" content="2020-02-12">`` (htmldate reads it too), the article prints
+    "05.02.2020" under its headline."""
+    parser = page_parser("dates/ejwue.de.lieferketten.html.gz", "https://www.ejwue.de/aktuell/news/faire-lieferketten/")
+    assert parser.parse().published_local == "2020-02-05T00:00:00+01:00"
+    assert sorted(candidate.kind for candidate, rule in parser._published_decision.rejected
+                  if rule == "modified") == ["htmldate", "meta_date"]
 
 
 def test_a_revision_footer_gives_the_update_and_the_publication() -> None:

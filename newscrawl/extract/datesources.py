@@ -96,9 +96,12 @@ _PUBLISHED_WORDS = (
     r"|опубліковано|опубликовано)(?:\s+(?:am|on|le|el|il|op|den|the|at))?\s*[:.,-]?\s*"
 )
 _PUBLISHED_LABEL = re.compile(_PUBLISHED_WORDS + "$", re.IGNORECASE)
-#: a date labelled as the publication or the update inside a longer text ("… Erschienen am: 01.11.2023 …")
+#: a date labelled as the publication or the update inside a longer text ("… 14:49:39 Erschienen am: 01.11.2023 …")
+#: (the label opening the text or following a number or a separator, as in a footer's list of facts;
+#: "The report, published on 5 May 2020, …" is a sentence about something else)
 _LABELLED_DATE = re.compile(
-    rf"(?:{_PUBLISHED_WORDS}|{_UPDATE_LABEL.pattern.removesuffix('$')})({_DATE_IN_TEXT.pattern})", re.IGNORECASE)
+    rf"(?:^|(?<=[\d|·•/–—:)-])\s*|(?<=\s[|·•/–—-])\s*)(?:{_PUBLISHED_WORDS}|{_UPDATE_LABEL.pattern.removesuffix('$')})"
+    rf"({_DATE_IN_TEXT.pattern})", re.IGNORECASE)
 #: characters before a date read for its label
 _MAX_LABEL = 40
 #: a class word of a ``<time>`` element holding the publication (WordPress: ``time.entry-date.published``)

@@ -18,18 +18,21 @@ where, and on which local day that is) and :func:`decide` picks one:
    the page footer, a link to another page or another ``<article>`` than the headline's belongs to
    something else (see ``datesources.belongs_to_other_item``).
 5. ``updated``: a date the page labels as its update ("Aktualisiert am", "Updated:", "Stand:",
-   ``<time class="updated">``) loses to a date of an earlier day that it does not so label, and to
-   one of another day that it labels as its publication ("Erschienen am", "Published:"); so does
+   ``<time class="updated">``) loses to a date of an earlier day that it does not so label (stated in
+   the page's data, its markup or its URL: see :data:`WITNESS_KINDS`), and to one of another day
+   that it labels as its publication ("Erschienen am", "Published:"); so does
    htmldate's day when it is only such an update's.
 6. ``modified``: a date equal (to the minute) to the page's ``dateModified`` loses when the page states
    an earlier publication date (its most trusted JSON-LD, meta or microdata candidate): the page itself
    tells them apart. (Pages that give the same instant for both were never updated: nothing is suspect.)
+   A meta tag whose name does not say which date it holds (``date``, ``dc.date``: some CMSs write
+   their last change there) loses to an earlier date printed after the headline, unless the page's
+   data or markup gives its day too; and htmldate's day goes with them when nothing else gives it.
 7. ``agreement``: of the local days left, the one that the most independent sources (see
    :data:`FAMILIES`) give wins; a tie goes to the day of the most trusted candidate (see :data:`KINDS`).
    htmldate reads the page's JSON-LD, meta tags and microdata first: its day adds a source (and its
-   trust to the tie) only where none of those gives it. A meta tag whose name does not say which date
-   it holds (``date``, ``dc.date``) is trusted less than the date printed after the headline. The answer is the most trusted candidate of that day that gives a time of
-   day, else the most trusted.
+   trust to the tie) only where none of those gives it. The answer is the most trusted candidate of
+   that day that gives a time of day, else the most trusted.
 
 A decision is ``settled`` when every candidate left gives the same day and at least two independent
 sources give it: the parser then looks no further (visible datelines and htmldate's search cost time).
@@ -50,6 +53,7 @@ from newscrawl.extract.dates import stated_offset
 KINDS: dict[str, str] = {
     "jsonld": "jsonld",  # the article's JSON-LD ``datePublished``
     "meta": "meta",  # ``article:published_time`` and the other published meta tags
+    "meta_date": "meta",  # ``<meta name="date">``, ``dc.date``: names that do not say which date they hold
     "html": "html",  # the site parser's ``published_css``
     "itemprop": "generic",  # ``itemprop="datePublished"`` elements
     "time": "generic",  # ``<time datetime>`` in the article's header
@@ -57,7 +61,6 @@ KINDS: dict[str, str] = {
     "jsonld_other": "jsonld",  # ``datePublished`` of the page's other JSON-LD objects
     "htmldate": "generic",  # htmldate's search
     "dateline": "generic",  # the first date printed after the headline
-    "meta_date": "meta",  # ``<meta name="date">``, ``dc.date``: names that do not say which date (the page's last change?)
     "printed": "generic",  # a date printed anywhere on the page that fits the URL's date
     "url": "url",  # the date in the URL's path
 }
@@ -68,6 +71,9 @@ FAMILIES: dict[str, str] = {**{kind: kind for kind in KINDS}, "jsonld_other": "j
 STATED_KINDS = ("jsonld", "meta", "itemprop", "meta_date")
 #: what htmldate reads before its own search: its day is no source of its own where one of these gives it
 HTMLDATE_READS = ("jsonld", "meta", "itemprop", "jsonld_other", "meta_date")
+#: kinds whose earlier date shows a labelled update is not the publication (a date further down the page,
+#: or htmldate's, may be anything)
+WITNESS_KINDS = ("jsonld", "meta", "html", "itemprop", "time", "rss", "jsonld_other", "meta_date", "url")
 #: how far (days) a candidate's local day may be from the URL's day: their zones may differ
 URL_DAY_SLACK = 1
 
@@ -202,7 +208,7 @@ def decide(candidates: Sequence[DateCandidate], *, fetched_at: datetime, url_dat
     given_days = {c.local_day for c in candidates if c.kind != "htmldate"}
     kept = _split(kept, "year_only", lambda c: c.kind == "htmldate" and (c.local_day.month, c.local_day.day) == (1, 1)
                   and c.local_day not in given_days, rejected)
-    first_day = min((c.local_day for c in kept if not c.updated), default=None)
+    first_day = min((c.local_day for c in kept if not c.updated and (c.kind in WITNESS_KINDS or c.labelled)), default=None)
     published_days = {c.local_day for c in kept if c.labelled and not c.updated}
     kept = _split(kept, "updated", lambda c: c.updated and (first_day is not None and c.local_day > first_day
                                                             or bool(published_days - {c.local_day})), rejected)
@@ -215,6 +221,13 @@ def decide(candidates: Sequence[DateCandidate], *, fetched_at: datetime, url_dat
     if modified is not None and stated is not None and stated.value < modified \
             and not _same_minute(stated.value, modified):
         kept = _split(kept, "modified", lambda c: _same_minute(c.value, modified), rejected)
+    printed_days = [c.local_day for c in kept if c.kind == "dateline" and not c.updated]
+    witnessed = {c.local_day for c in kept if c.kind in WITNESS_KINDS and c.kind != "meta_date"}
+    kept = _split(kept, "modified", lambda c: c.kind == "meta_date" and c.local_day not in witnessed
+                  and any(day < c.local_day for day in printed_days), rejected)
+    changed_days = {c.local_day for c, rule in rejected if rule == "modified" and c.kind in HTMLDATE_READS}
+    own_days = {c.local_day for c in kept if c.kind != "htmldate"}
+    kept = _split(kept, "modified", lambda c: c.kind == "htmldate" and c.local_day in changed_days - own_days, rejected)
     if not kept:
         return Decision(None, rejected)
     families: dict[date, set[str]] = {}

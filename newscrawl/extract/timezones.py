@@ -8,7 +8,9 @@ declares for its language (``lang="fr-CA"``, ``og:locale`` ``en_US``: the main o
 spans several) or its domain names when the country spans several zones (``.ca``); without a
 country, the zone of a language spoken in one zone only. A guess must fit the days the page gives
 (its URL's, its datelines'): a zone that puts an instant the page gives in UTC on another day than
-the one printed for it is not the page's (``fits_days``). Else UTC.
+the one printed for it is not the page's (``fits_days``); the main zone of a country of several
+zones that only a language tag names (``en_US``) may move an instant the page gives in UTC to
+another day only where the page gives that day. Else UTC.
 """
 
 from __future__ import annotations
@@ -131,14 +133,16 @@ def _utc_instants(dated: Iterable[str], now: datetime | None) -> list[datetime]:
     return found
 
 
-def fits_days(zone: str, instants: Iterable[datetime], days: Collection[date]) -> bool:
+def fits_days(zone: str, instants: Iterable[datetime], days: Collection[date], supported: bool = False) -> bool:
     """Whether ``zone`` puts no instant on a day the page does not give while its UTC day is one the
     page gives (``days``: its URL's, its datelines'): a page that prints "5 April" beside
-    "2015-04-05T00:08Z" is not in New York."""
+    "2015-04-05T00:08Z" is not in New York. With ``supported``, an instant ``zone`` puts on another
+    day than UTC does must fall on a day the page gives."""
     clock = ZoneInfo(zone)
     for instant in instants:
         local = instant.astimezone(clock).date()
-        if local != instant.date() and instant.date() in days and local not in days:
+        if local != instant.date() and (instant.date() in days and local not in days
+                                        or supported and local not in days):
             return False
     return True
 
@@ -170,5 +174,8 @@ def page_zone(url: str, dated: Iterable[str], language: str | None, printed: Ite
     guess = COUNTRY_ZONES.get(country) if country else LANGUAGE_ZONES.get(language or "")
     if not guess:
         return "UTC"
+    # a country of several zones named only by a language tag (WordPress writes en_US for any English
+    # site) moves the page's UTC instants to other days only where the page's own days bear that out
+    supported = country in MAIN_ZONES and country != tld
     instants = _utc_instants(dated, now)
-    return guess if not instants or fits_days(guess, instants, set(days)) else "UTC"
+    return guess if not instants or fits_days(guess, instants, set(days), supported) else "UTC"
