@@ -458,7 +458,7 @@ def test_a_revision_footer_gives_the_update_and_the_publication() -> None:
 
 
 def test_numeric_dates_in_the_pages_order() -> None:
-    """nypost.com declares ``en_US`` and prints "11/2/23" (linking the archive of 2 November 2023)."""
+    """nypost.com prints "11/2/23" (linking the archive of 2 November 2023) for the day its data give."""
     url = "https://nypost.com/2023/11/02/news/ai-generated-nudes-of-girls-at-nj-high-school-trigger-police-probe/"
     parser = page_parser("dates/nypost.com-AI-generated.html.gz", url)
     assert parser._day_first is False

@@ -118,8 +118,9 @@ _URL_DAYS = (
     re.compile(r"/(?P<year>(?:19|20)[0-9]{2})(?P<month>0[1-9]|1[0-2])(?P<day>0[1-9]|[12][0-9]|3[01])(?=[/_.-]|$)"),
 )
 _URL_MONTH = re.compile(r"/((?:19|20)[0-9]{2})/(0?[1-9]|1[0-2])/")
-#: the path of a site's archive of a day, a month or a year: ``/2019/12/09/``, ``/hemeroteca/2024-10-15/``
-_DATE_ARCHIVE = re.compile(r"/(?:19|20)[0-9]{2}(?:[/-][0-9]{1,2}){0,2}/?$")
+#: the path of a site's archive of a day, a month or a year: ``/2019/12/09/``, ``/hemeroteca/2024-10-15/``,
+#: ``/archiv/2019-12-09.html``; or of its author's page (a byline's link holding the date)
+_DATE_ARCHIVE = re.compile(r"/(?:19|20)[0-9]{2}(?:[/-][0-9]{1,2}){0,2}(?:/|\.[a-z]{3,5})?$|/(?:author|autor|authors|profile)/")
 
 
 class Dated(NamedTuple):
@@ -274,9 +275,10 @@ def article_time_elements(sel: Selector, scope: Scope | None = None) -> list[Dat
                 scope = scope or article_scope(sel)
                 words = (node.root.get("class") or "").lower().split()
                 dated = _labelled(value, _text_before(node.root), belongs_to_other_item(node.root, scope))
-                found[value] = dated._replace(
-                    updated=dated.updated or any(_UPDATE_CLASS.search(word) for word in words),
-                    published=dated.published or any(_PUBLISHED_CLASS.search(word) for word in words))
+                published = dated.published or any(_PUBLISHED_CLASS.search(word) for word in words)
+                # WordPress writes "entry-date published updated" on a post never updated
+                updated = dated.updated or not published and any(_UPDATE_CLASS.search(word) for word in words)
+                found[value] = dated._replace(updated=updated, published=published)
     return list(found.values())
 
 
@@ -410,19 +412,35 @@ def numeric_dates(root: Any) -> list[NumericDate]:
             for match in _NUMERIC_DATE.finditer(text, 0, _MAX_NUMERIC_CHARS)]
 
 
-def slashed_day_first(found: list[NumericDate]) -> bool | None:
-    """How a page writes numeric dates with slashes, where ``found`` (its numeric dates) shows it:
-    True for day first ("25/10/2023"), False for month first ("10/25/2023"), by the majority; None
-    when none shows it."""
+def slashed_day_first(found: list[NumericDate], days: set[date] | None = None) -> bool | None:
+    """How a page writes numeric dates with slashes or dashes, where ``found`` (its numeric dates)
+    shows it: True for day first ("25/10/2023"), False for month first ("10/25/2023"), by the
+    majority; None when none shows it. With ``days`` (days the page's data give), the ambiguous
+    ones count instead, by which reading gives one of those days ("11/2/23" and 2023-11-02)."""
     day_first = month_first = 0
-    for first, separator, second, _ in found:
-        if separator != "/":
+    for first, separator, second, year in found:
+        if separator == ".":
             continue
-        if 12 < first <= 31 and 1 <= second <= 12:
-            day_first += 1
-        elif 12 < second <= 31 and 1 <= first <= 12:
-            month_first += 1
+        if days is None:
+            day_first += 12 < first <= 31 and 1 <= second <= 12
+            month_first += 12 < second <= 31 and 1 <= first <= 12
+        elif first != second and first <= 12 and second <= 12:
+            full_year = year if year > 99 else 2000 + year
+            day_first += date(full_year, second, first) in days and date(full_year, first, second) not in days
+            month_first += date(full_year, first, second) in days and date(full_year, second, first) not in days
     return None if day_first == month_first else day_first > month_first
+
+
+_ISO_DAY = re.compile(r"^\s*((?:19|20)[0-9]{2})-([0-9]{2})-([0-9]{2})")
+
+
+def iso_day(text: str | None) -> date | None:
+    """The day an ISO 8601 string (``2023-11-02T13:12:39Z``) writes, as written."""
+    match = _ISO_DAY.match(text or "")
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3])) if match else None
+    except ValueError:
+        return None
 
 
 def url_date(url: str) -> UrlDate | None:

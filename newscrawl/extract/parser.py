@@ -43,6 +43,7 @@ from newscrawl.extract.datesources import (
     article_time_elements,
     itemprop_values,
     NumericDate,
+    iso_day,
     numeric_dates,
     printed_dates,
     slashed_day_first,
@@ -327,13 +328,26 @@ class ArticleParser:
     @cached_property
     def _day_first(self) -> bool:
         """Whether the page writes numeric dates day first: as the unambiguous ones it prints do
-        ("25/10/2023"), else as its locale does (month first in the US: ``en-US``, a ``.us`` domain)."""
+        ("25/10/2023"); else as the ambiguous ones it prints for days its data or URL give
+        ("11/2/23" beside "2023-11-02T…"); else as its locale does (month first in the US:
+        ``en-US``, a ``.us`` domain)."""
         shown = slashed_day_first(self._numeric_dates)
+        if shown is None:
+            shown = slashed_day_first(self._numeric_dates, self._data_days)
         if shown is not None:
             return shown
         tld = (urlsplit(self.url).hostname or "").rsplit(".", 1)[-1].lower()
         country = tld if tld == "us" else declared_country(self._locales, self.language)
         return country not in MONTH_FIRST_COUNTRIES
+
+    @cached_property
+    def _data_days(self) -> set[date]:
+        """The days the page's data and URL give as written (``YYYY-MM-DD…`` strings; no zone needed)."""
+        texts = [*ld.all_values(self.ld_blocks, "datePublished"), *ld.all_values(self.ld_blocks, "dateModified"),
+                 *self._meta_values((*PUBLISHED_META, *MODIFIED_META))]
+        days = {found for text in texts if (found := iso_day(text))}
+        day = url_date(self.url)
+        return days | {date(day.year, day.month, day.day)} if day and day.day else days
 
     @cached_property
     def _scope(self) -> Scope:
