@@ -9,6 +9,9 @@ for the three sets). Sets:
   hand-annotated publication day): the exact day in the page's own local sense, pages with no
   date, off by one day, off by more than a month, after the fetch time; for newscrawl also the UTC
   day of ``published_at``. Capture times are not known: the fetch time is the time of the run.
+  The set is split in two fixed halves (see :func:`dates_half`): the ``tuning`` half, whose misses
+  ``--misses`` prints, and the ``held-out`` half, whose pages are scored but never shown, so the
+  rules are not fitted to them; the exact day is given for each half and for the whole.
 - ``fundus``: the 258 Fundus pages (``../shared/fixtures/fundus``): title, date (same instant to
   the minute) and its local day, authors, body token F1; all pages and the non-English ones.
   Fundus's expected values are its own parsers' output: a development set, not ground truth.
@@ -78,6 +81,8 @@ class Page:
     #: title, authors, date (as given), day (local, ``YYYY-MM-DD``), body; None where unknown
     expected: dict[str, Any]
     english: bool = False
+    #: the part of its set it belongs to (the dates set: ``tuning`` or ``held-out``)
+    half: str | None = None
 
 
 # -- the sets --------------------------------------------------------------------------------
@@ -87,11 +92,25 @@ def _gunzip_text(path: Path) -> str:
     return decoded_text(gzip.decompress(path.read_bytes()))
 
 
+#: the two halves of the dates development set
+TUNING, HELD_OUT = "tuning", "held-out"
+
+
+def dates_half(files: list[str]) -> dict[str, str]:
+    """The fixed split of the dates development set, chosen before any rule was changed against it:
+    its page files sorted by name, the 1st, 3rd, 5th, ... are the ``tuning`` half, the 2nd, 4th,
+    6th, ... the ``held-out`` half (200 pages each)."""
+    return {name: (TUNING, HELD_OUT)[position % 2] for position, name in enumerate(sorted(files))}
+
+
 def dates_pages(folder: Path, run_started: datetime) -> Iterator[Page]:
     """The dates development set: ``expected.json`` is ``{url: {"file", "date"}}``."""
-    for url, known in json.loads((folder / "expected.json").read_text(encoding="utf-8")).items():
+    expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+    halves = dates_half([known["file"] for known in expected.values()])
+    for url, known in expected.items():
         yield Page(known["file"], url, _gunzip_text(folder / known["file"]), run_started, "UTC",
-                   {"title": None, "authors": None, "date": None, "day": known["date"], "body": None})
+                   {"title": None, "authors": None, "date": None, "day": known["date"], "body": None},
+                   half=halves[known["file"]])
 
 
 def _fundus_expected(entry: dict[str, Any], folder: Path, zone: str) -> dict[str, Any]:
@@ -311,15 +330,19 @@ class Tally:
 
     scores: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     non_english: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    #: scores per half of the set (pages with a ``half``)
+    halves: dict[str, dict[str, list[float]]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(list)))
     seconds: float = 0.0
     pages: int = 0
     crashes: int = 0
 
-    def add(self, scores: dict[str, float], english: bool) -> None:
+    def add(self, scores: dict[str, float], page: Page) -> None:
         for metric, value in scores.items():
             self.scores[metric].append(value)
-            if not english:
+            if not page.english:
                 self.non_english[metric].append(value)
+            if page.half:
+                self.halves[page.half][metric].append(value)
 
 
 def _share(values: list[float] | None) -> str:
@@ -359,8 +382,26 @@ def _crash_note(tallies: dict[str, Tally]) -> list[str]:
     return ["", "Pages an extractor crashed on (scored zero): " + ", ".join(crashed) + "."] if crashed else []
 
 
+def _halves_rows(tallies: dict[str, Tally], metric: str) -> list[str]:
+    """Each extractor's ``metric`` on the tuning half, the held-out half and the whole, and the gap."""
+    lines = [f"| extractor | {TUNING} half | {HELD_OUT} half | whole | gap (points) |", "|---|---|---|---|---|"]
+    for name, tally in tallies.items():
+        tuning, held_out = tally.halves[TUNING].get(metric), tally.halves[HELD_OUT].get(metric)
+        gap = (f"{100 * abs(sum(tuning) / len(tuning) - sum(held_out) / len(held_out)):.1f}"
+               if tuning and held_out else "—")
+        lines.append(f"| {LABELS.get(name, name)} | {_share(tuning)} | {_share(held_out)} | "
+                     f"{_share(tally.scores.get(metric))} | {gap} |")
+    return lines
+
+
 def dates_table(tallies: dict[str, Tally], pages: list[Page], folder: Path) -> list[str]:
-    lines = [f"{len(pages)} pages with a hand-annotated publication day ({_shown(folder)})", ""]
+    counts = Counter(page.half for page in pages)
+    lines = [f"{len(pages)} pages with a hand-annotated publication day ({_shown(folder)})", "",
+             f"Exact day (page's local) on the two fixed halves ({counts[TUNING]} {TUNING}, {counts[HELD_OUT]} "
+             f"{HELD_OUT}: the page files sorted by name, every other one held out; the held-out pages' misses are "
+             "never printed):", ""]
+    lines += _halves_rows(tallies, "day")
+    lines += ["", "All pages:", ""]
     lines += _rows(tallies, [("exact day (page's local)", "day", _share), ("exact day (UTC day)", "utc day", _share),
                              ("no date", "no date", _count), ("off by 1 day", "off by 1 day", _count),
                              (FAR, FAR, _count), ("after fetch time", "after fetch", _count)])
@@ -464,8 +505,8 @@ def run_set(set_name: str, folder: Path, chosen: list[str], limit: int, misses: 
                     got.pop("date", None)
             results[name] = got
             scores[name] = score(got, page, extractor.fields)
-            tally.add(scores[name], page.english)
-        if misses:
+            tally.add(scores[name], page)
+        if misses and page.half != HELD_OUT:
             for name in names:
                 if name.startswith("newscrawl"):
                     _miss(set_name, name, page, results[name], scores[name], results)
@@ -483,7 +524,8 @@ def main() -> None:
     cli.add_argument("--fundus", type=Path, default=SETS["fundus"][2], help="the Fundus pages' folder")
     cli.add_argument("--regional", type=Path, default=SETS["regional"][2], help="the site fixtures' folder")
     cli.add_argument("--limit", type=int, default=0, help="the first N pages of each set")
-    cli.add_argument("--misses", action="store_true", help="print newscrawl's misses per field")
+    cli.add_argument("--misses", action="store_true",
+                     help="print newscrawl's misses per field (never on the dates set's held-out half)")
     cli.add_argument("--out", type=Path, help="also write the tables (markdown) here")
     args = cli.parse_args()
     sets = args.sets.split(",")

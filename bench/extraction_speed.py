@@ -1,13 +1,16 @@
 """Extraction speed: our per-site and generic parsers vs ``trafilatura.extract`` and newspaper4k.
 
-Run: ``python bench/extraction_speed.py [--repeats 3] [--rounds 5] [--fundus 60] [--newspaper]
-[--json FILE]``. Two sets of saved pages, already in memory, one core:
+Run: ``python bench/extraction_speed.py [--repeats 3] [--rounds 5] [--fundus 60] [--dates 100]
+[--newspaper] [--json FILE]``. Three sets of saved pages, already in memory, one core:
 
 - ``regional``: the real regional captures with a site parser (Pravda, 24tv, Ukrinform, UNN,
   football.ua; tests/files/regional) and the reconstructed UNIAN article: site parsers, the
   generic parser, ``trafilatura.extract(with_metadata=True)`` (and newspaper4k with ``--newspaper``);
 - ``fundus``: the first ``--fundus`` Fundus pages (../shared/fixtures/fundus, 41 countries): the
-  generic parser vs trafilatura.
+  generic parser vs trafilatura;
+- ``dates``: ``--dates`` pages of the dates development set (../shared/fixtures/dates-dev, evenly
+  spread over its files sorted by name): blogs, institutions and shops as well as news sites, from
+  many countries: the generic parser vs trafilatura.
 
 Each extractor parses every page of a set ``--rounds`` times; that is one measurement, in CPU
 seconds of this process (a busy machine slows the wall clock, not the CPU time). The extractors are
@@ -38,6 +41,7 @@ from newscrawl.sites import parser_for_url  # noqa: E402
 
 FILES = ROOT / "tests/files"
 FUNDUS = ROOT.parent / "shared/fixtures/fundus"
+DATES = ROOT.parent / "shared/fixtures/dates-dev"
 REGIONAL = {
     "regional/pravda_ru_2026-01-08.html": "https://www.pravda.com.ua/rus/articles/2026/01/08/8015225/",
     "regional/24tv_2020-09-21.html": "https://24tv.ua/yak-venediktova-zahishhala-nardepa-vid-slugi-narodu_n1419177",
@@ -90,6 +94,14 @@ def fundus_pages(count: int) -> Pages:
     return pages
 
 
+def dates_pages(count: int) -> Pages:
+    """``count`` pages of the dates development set, evenly spread over its files sorted by name."""
+    expected = json.loads((DATES / "expected.json").read_text(encoding="utf-8"))
+    entries = sorted(((known["file"], url) for url, known in expected.items()))
+    step = max(1, len(entries) // count)
+    return [(decoded_text(gzip.decompress((DATES / name).read_bytes())), url) for name, url in entries[::step][:count]]
+
+
 def cpu_rate(extract: Extractor, pages: Pages, rounds: int) -> float:
     """Pages per CPU second of this process over ``rounds`` passes of ``pages``."""
     started = time.process_time()
@@ -131,6 +143,8 @@ def main() -> None:
     cli.add_argument("--repeats", type=int, default=3)
     cli.add_argument("--rounds", type=int, default=5, help="passes over a set per measurement")
     cli.add_argument("--fundus", type=int, default=60, help="Fundus pages in the second set (0: none)")
+    cli.add_argument("--dates", type=int, default=100,
+                     help="pages of the dates development set in the third set (0: none)")
     cli.add_argument("--newspaper", action="store_true", help="also newspaper4k on the regional set (slow)")
     cli.add_argument("--json", type=Path)
     args = cli.parse_args()
@@ -148,6 +162,11 @@ def main() -> None:
         results["fundus"] = measure({"newscrawl generic parser": (generic, 1), BASELINE: (trafilatura_extract, 1)},
                                     fundus, args.repeats)
         lines += table("Fundus pages", fundus, results["fundus"])
+    if args.dates:
+        dates = dates_pages(args.dates)
+        results["dates"] = measure({"newscrawl generic parser": (generic, 1), BASELINE: (trafilatura_extract, 1)},
+                                   dates, args.repeats)
+        lines += table("Dates development set pages", dates, results["dates"])
     print("\n".join(lines).rstrip())
     if args.json:
         medians = {name: statistics.median(values) for name, values in results["regional"].items()}

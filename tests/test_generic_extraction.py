@@ -14,6 +14,7 @@ import pytest
 
 from conftest import FILES
 from newscrawl.extract.authors import clean_authors
+from newscrawl.extract.encoding import decoded_text
 from newscrawl.extract.language import guess_language
 from newscrawl.extract.timezones import offset_zone, page_zone
 from newscrawl.extract.title import site_names, strip_decoration
@@ -72,6 +73,58 @@ def test_dailymaverick_one_author_string_split_into_people() -> None:
     article = parse("za_DailyMaverick_2026_01_06.html.gz",
                     "https://www.dailymaverick.co.za/article/2026-01-06-joburg-has-failed-its-informal-traders-t-there-is-a-solution-heres-what-the-city/")
     assert article.authors == ["Mamokete Modiba", "Claire Benit-Gbaffou", "Sarah Charlton", "Tanya Zack"]
+
+
+def dates_page(name: str, url: str) -> Article:
+    """A page of the dates development set (tests/files/dates/README.md) by the generic parser."""
+    html = decoded_text(gzip.decompress((FILES / "dates" / name).read_bytes()))
+    return GenericParser.parse(html, url, fetched_at=FETCHED)
+
+
+def test_text_after_an_inline_comment_is_kept() -> None:
+    """BBC's React markup separates a paragraph's link from the rest with ``<!-- -->``; trafilatura,
+    given a tree with the comment in it, dropped the rest of the paragraph with the comment."""
+    article = parse("uk_BBC_2024_08_01.html.gz", "https://www.bbc.com/news/explainers-63159607")
+    paragraphs = article.body.split("\n\n")
+    assert ("This means some of the government's borrowing costs are determined by how the financial markets "
+            "respond to the OBR's assessments and forecasts.") in paragraphs  # Fundus's paragraph
+    assert "A new law is set to prevent any future government sidelining the OBR." in paragraphs
+
+
+def test_a_data_table_is_kept_row_by_row() -> None:
+    """The article is a league table: each row a paragraph, its cells separated by " | "."""
+    article = dates_page("90min.de-Bundesliga-Tabelle.html.gz",
+                         "https://www.90min.de/posts/bundesliga-tabelle-2023-24-ohne-fehlentscheidungen-01hdgzyyg1b1")
+    paragraphs = article.body.split("\n\n")
+    assert "Rang | DFL-Tabelle | Wahre Tabelle" in paragraphs
+    assert "1. | Leverkusen (28 Pkt) | Leverkusen (28 Pkt)" in paragraphs
+    assert "18. | Köln (5 Pkt) | Köln (5 Pkt)" in paragraphs
+
+
+def test_a_layout_table_is_read_as_text_not_as_a_table() -> None:
+    """kath.net lays its whole page out in a table: the article's paragraphs come out as paragraphs,
+    and the cells of its side columns (the login box, the "Top-15" lists) do not come in."""
+    article = dates_page("kath.net-Menschensohn.html.gz", "https://kath.net/news/76785")
+    paragraphs = article.body.split("\n\n")
+    assert any(p.startswith("Rom (kath.net/as) Freitag der 32. Woche im „Jahreskreis“") for p in paragraphs)
+    assert not any(p.startswith(("Login", "Top-15", "meist-")) for p in paragraphs)
+
+
+@pytest.mark.parametrize(("name", "url"), [
+    ("werkzeugforum.de-heizjacke.html.gz", "https://www.werkzeugforum.de/heizjacken-von-bosch/"),  # the form's "Name *"
+    ("mein-haustier.de-hund.html.gz", "https://www.mein-haustier.de/hund/eat-small/"),  # a commenter, "Unbenannt"
+    ("japantimes.co.jp.surgical.html.gz",  # <meta name="author" content="No Author">
+     "https://www.japantimes.co.jp/news/2020/02/18/national/crime-legal/6000-surgical-masks-stolen/"),
+])
+def test_comment_forms_commenters_and_placeholders_are_no_authors(name: str, url: str) -> None:
+    """None of these pages names its author; their byline-looking markup is a comment form's label,
+    a comment's author or a placeholder."""
+    assert dates_page(name, url).authors == []
+
+
+def test_labels_placeholders_and_commenters_are_no_names() -> None:
+    assert clean_authors(["Name *", "Name", "admin", "No Author", "Jane Doe says", "Max Muster sagt:"]) == []
+    assert clean_authors(["Jane Doe", "By Adam Smith"]) == ["Jane Doe", "Adam Smith"]
 
 
 def test_language_guessed_when_the_page_declares_none() -> None:

@@ -14,7 +14,7 @@ from scrapy.utils.test import get_crawler
 
 from conftest import FILES
 from newscrawl.extract.dates import stated_offset
-from newscrawl.extract.datesources import belongs_to_other_item, url_date
+from newscrawl.extract.datesources import belongs_to_other_item, labels_publication, labels_update, url_date
 from newscrawl.extract.encoding import decoded_text
 from newscrawl.extract.items import Article
 from newscrawl.extract.parser import ArticleParser, GenericParser
@@ -305,10 +305,12 @@ def test_a_date_printed_anywhere_that_fits_the_url_month_when_nothing_else_does(
     assert article.published_source == "generic" and rejected_rules(parser) == ["url_bound"]
 
 
-def test_a_bare_year_is_no_date() -> None:
+def test_a_year_in_an_html_comment_is_no_date() -> None:
+    """The page's only year is in an HTML comment ("TYPO3 is copyright 1998-2022"), which htmldate's
+    extensive search read as 1998-01-01 (rejected by ``year_only``): comments are not read at all."""
     parser = page_parser("dates/wsl.ch-neubeau.html.gz", "https://neubau.wsl.ch/de/index.html")
     article = parser.parse()
-    assert article.published_at is None and rejected_rules(parser) == ["year_only"]
+    assert article.published_at is None and rejected_rules(parser) == []
     assert article.title == "Neubau Werkstattgebäude"  # the <title> without the site's name
 
 
@@ -344,6 +346,138 @@ def test_a_date_after_the_fetch_gives_way_to_an_earlier_one() -> None:
     assert parser.published_local() == "2024-05-02T00:00:00+02:00"
     assert parser.layers["published_at"] == "generic"  # the dateline
     assert "after_fetch" in rejected_rules(parser) and set(rejected_rules(parser)) == {"after_fetch"}
+
+
+def test_a_us_page_is_on_new_york_time_when_its_days_agree() -> None:
+    """pagesix.com declares ``en_US``; its data says 2020-02-25T02:25:54Z, its URL 2020/02/24: in New
+    York that instant is on the URL's day."""
+    parser = page_parser("dates/pagesix.com.myers.html.gz",
+                         "https://pagesix.com/2020/02/24/former-wh-press-secretary-dee-dee-myers-exits-warner-bros-role/")
+    assert parser.timezone == "America/New_York"
+    assert parser.parse().published_local == "2020-02-24T21:25:54-05:00"
+
+
+def test_a_declared_country_whose_zone_contradicts_the_pages_days_is_no_clock() -> None:
+    """murdeltas.wordpress.com keeps WordPress's ``en_US`` but says 2015-04-05T00:08:34+00:00 for a
+    post its URL dates 2015/04/05: in New York that is the 4th, so the page's clock is not New York's."""
+    parser = page_parser("dates/murdeltas.wordpress.com.politcamp.html.gz",
+                         "https://murdeltas.wordpress.com/2015/04/05/barcamp-graz-2015-politcamp-call-for-action/")
+    assert parser.timezone == "UTC"
+    assert parser.parse().published_local.startswith("2015-04-05")
+
+
+def test_zones_from_the_declared_country_and_the_domain() -> None:
+    assert page_zone("https://ici.radio-canada.ca/x", [], "fr") == "America/Toronto"  # not Paris
+    assert page_zone("https://example.com/x", [], "fr", locales=["fr-CA"]) == "America/Toronto"
+    assert page_zone("https://example.com/x", [], "de", locales=["de", "en_US"]) == "Europe/Berlin"  # a CMS default
+    assert page_zone("https://example.com/x", ["2023-11-09T03:30:59Z"], "en", locales=["en-US"],
+                     days=[date(2023, 11, 9)]) == "UTC"  # New York would put it on the 8th
+    assert page_zone("https://example.com/x", ["2023-11-09T03:30:59Z"], "en", locales=["en-US"],
+                     days=[date(2023, 11, 8)]) == "America/New_York"
+    # WordPress writes en_US for any English site: New York may not move an instant to a day the page does not give
+    assert page_zone("https://example.com/x", ["2023-11-09T03:30:59Z"], "en", locales=["en-US"]) == "UTC"
+    assert page_zone("https://example.com/x", ["2023-11-09T13:30:59Z"], "en", locales=["en-US"]) == "America/New_York"
+    assert page_zone("https://example.ca/x", ["2023-11-09T03:30:59Z"], "en") == "America/Toronto"  # the domain's country
+
+
+def test_midnight_in_utc_is_a_day() -> None:
+    """Sites write a day alone as "…T00:00:00Z": in New York it is still that day, not 19:00 the day before."""
+    value = datetime(2020, 1, 10, tzinfo=timezone.utc)
+    assert local_time(value, "2020-01-10T00:00:00.000Z", "America/New_York").date() == date(2020, 1, 10)
+    assert local_time(value, "2020-01-10T00:00:00+00:00", "America/New_York").date() == date(2020, 1, 10)
+    assert local_time(value + timedelta(hours=2), "2020-01-10T02:00:00Z", "America/New_York").date() == date(2020, 1, 9)
+
+
+def test_an_aside_named_for_the_articles_data_is_not_a_side_bar() -> None:
+    """alpin.de prints its date (21.01.2022) in ``aside.meta``; its ``<meta name="Date">`` says 26
+    January (the last change)."""
+    parser = page_parser("dates/alpin.de-freeride.html.gz",
+                         "https://www.alpin.de/sicher-am-berg/skitouren/51490/artikel_quantum-free-asolo-factory-130-"
+                         "das-beste-aus-der-touring-und-der-freeride-welt-vereint.html")
+    assert parser.parse().published_local.startswith("2022-01-21")
+
+
+def test_an_events_list_is_other_items_and_a_press_dateline_is_the_articles() -> None:
+    """ekiba.de lists coming events (15.11.2021 …) after the headline; the text opens with
+    "Karlsruhe, (12.11.2021)."."""
+    parser = page_parser("dates/ekiba.de-trauer.html.gz",
+                         "https://www.ekiba.de/detail/nachricht-seite/id/35204-trauern-digital-am-ewigkeitssonntag/?default=true")
+    article = parser.parse()
+    assert article.published_local == "2021-11-12T00:00:00+01:00"
+    assert article.published_raw == "12.11.2021"
+    assert any(found.text == "15.11.2021" and found.other_item for found in parser._visible_dates)
+
+
+def test_a_date_in_a_link_to_another_page_is_that_pages() -> None:
+    """stern.de lists other stories with their ``<time>`` inside the link to each; the article's own
+    ``<time>`` links nowhere."""
+    url = ("https://www.stern.de/politik/ausland/niederlage-fuer-johnson--parlament-vertagt-votum-ueber-brexit-deal-"
+           "8961728.html?utm_campaign=alle&utm_medium=rss-feed&utm_source=standard")
+    parser = page_parser("dates/stern.de-brexit.html.gz", url)
+    times = {found.text: found.other_item for found in parser._article_times}
+    assert times["2019-10-19T14:14:55Z"] is False
+    assert times["2019-10-19 14:06"] is True and times["2019-10-18 23:56"] is True
+    assert parser.parse().published_local == "2019-10-19T16:14:55+02:00"
+
+
+def test_a_category_class_is_no_container_of_other_items() -> None:
+    """achtundvierzig.hypotheses.org files the post under ``category-veranstaltungen`` (events): the
+    post's own ``<time>`` is not an events list's."""
+    parser = page_parser("dates/achtundvierzig.hypotheses.org.822.html.gz", "https://achtundvierzig.hypotheses.org/822")
+    assert [(found.text, found.other_item) for found in parser._article_times] == [("2015-01-28T15:41:20+01:00", False)]
+    assert parser.parse().published_local == "2015-01-28T15:41:20+01:00"
+
+
+def test_a_date_labelled_as_the_update_loses_to_an_earlier_one() -> None:
+    """strangemachines.io prints "03 December 2019" and "Updated … 06 December 2019"; its ``<time>``s
+    say the same."""
+    parser = page_parser("dates/strangemachines.io.performant.html.gz", "https://strangemachines.io/articles/performant-python")
+    assert parser.parse().published_local == "2019-12-03T00:00:00+00:00"
+    assert rejected_rules(parser) == ["updated"]
+    assert labels_update("Aktualisiert am ") and labels_update("Updated: ") and not labels_update("Published ")
+
+
+def test_an_unspecific_meta_date_later_than_the_printed_date_is_a_change() -> None:
+    """ejwue.de: ``<meta name="date" content="2020-02-12">`` (htmldate reads it too), the article prints
+    "05.02.2020" under its headline."""
+    parser = page_parser("dates/ejwue.de.lieferketten.html.gz", "https://www.ejwue.de/aktuell/news/faire-lieferketten/")
+    assert parser.parse().published_local == "2020-02-05T00:00:00+01:00"
+    assert sorted(candidate.kind for candidate, rule in parser._published_decision.rejected
+                  if rule == "modified") == ["htmldate", "meta_date"]
+
+
+def test_a_revision_footer_gives_the_update_and_the_publication() -> None:
+    """literaturkritik.de's footer: "Letzte Änderung: 31.10.2023 - 14:49:39 Erschienen am: 01.11.2023";
+    htmldate finds the change (31.10.2023) and nothing else on the page says that day."""
+    parser = page_parser("dates/literaturkritik.de-Ann-Cotten.html.gz",
+                         "https://literaturkritik.de/franke-cotten-die-anleitungen-der-vorfahren,30063.html")
+    assert parser.parse().published_local == "2023-11-01T00:00:00+01:00"
+    assert sorted((candidate.kind, rule) for candidate, rule in parser._published_decision.rejected
+                  if rule == "updated") == [("dateline", "updated"), ("htmldate", "updated")]
+    assert labels_publication("Erschienen am: ") and labels_publication("Published on ")
+
+
+def test_numeric_dates_in_the_pages_order() -> None:
+    """nypost.com prints "11/2/23" (linking the archive of 2 November 2023) for the day its data give."""
+    url = "https://nypost.com/2023/11/02/news/ai-generated-nudes-of-girls-at-nj-high-school-trigger-police-probe/"
+    parser = page_parser("dates/nypost.com-AI-generated.html.gz", url)
+    assert parser._day_first is False
+    assert local_time(parser._date("11/2/23"), "11/2/23", parser.timezone).date() == date(2023, 11, 2)
+    assert parser.parse().published_local.startswith("2023-11-02")
+
+
+def test_htmldates_month_first_reading_of_a_day_first_page_is_put_right() -> None:
+    """htmldate reads a numeric date in the order of the language it detects. No saved page shows
+    it, so a small Swiss page: it writes "11/01/2023" only that way round, and day first (its
+    locale, ``de-CH``)."""
+    html = ('<html lang="de-CH"><body><h1>Titel</h1><p>Publiziert: 11/01/2023</p><p>Ein Text über '
+            'Bern, lang genug für einen Artikel.</p></body></html>')
+    parser = GenericParser.V1(html, "https://example.ch/a", fetched_at=NOW)
+    assert parser._day_first
+    assert parser._in_page_order("2023-11-01") == "2023-01-11"  # the day the page means
+    assert parser._in_page_order("2023-01-11") == "2023-01-11"
+    us = GenericParser.V1(html.replace("de-CH", "en-US"), "https://example.com/a", fetched_at=NOW)
+    assert not us._day_first and us._in_page_order("2023-11-01") == "2023-11-01"
 
 
 # -- published_local in the item and the pipeline --------------------------------------------------------

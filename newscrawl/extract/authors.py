@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from parsel import Selector
 
+from newscrawl.extract.datesources import headline_containers
 from newscrawl.extract.text import PICTURE_AGENCIES, PICTURE_WORDS, clean_line
 from newscrawl.extract.title import compact
 from newscrawl.extract.items import MAX_AUTHORS
@@ -67,6 +69,16 @@ _BYLINE_QUERIES = (
 #: ("span.author" in football.ua's "div.photo-text")
 _IN_CAPTION = ('ancestor-or-self::*[position() <= 4][self::figure or self::figcaption or contains(@class, "caption")'
                ' or contains(@class, "photo") or contains(@class, "credit")]')
+#: a class or id word of a comment area: its names are commenters', its bylines a form's labels
+_COMMENT_WORD = re.compile(r"(?:^|[-_])(?:comments?|commentlist|respond|replies|reply)(?:$|[-_])")
+#: what a byline holds where no name is: a form's label, a user name, a placeholder
+_PLACEHOLDERS = frozenset({
+    "name", "your name", "ihr name", "dein name", "nom", "votre nom", "nombre", "nome", "author", "autor", "auteur",
+    "admin", "administrator", "webmaster", "user", "guest", "gast", "anonymous", "anonym", "anonyme", "unknown",
+    "unbekannt", "no author", "publisher", "unbenannt", "untitled",
+})
+#: a comment's header: "Jane Doe says:", "Max sagt:"
+_SAYS = re.compile(r"\s(?:says|said|sagt|schreibt|meint|dit|dice|escribe|scrive)$", re.IGNORECASE)
 _MAX_BYLINE = 120
 #: characters of one raw author string read (a byline naming many people is still far shorter)
 _MAX_RAW_CHARS = 1_000
@@ -125,6 +137,8 @@ def clean_authors(names: Iterable[str | None], site_names: set[str] = frozenset(
             name = _ROLE.sub("", _BY.sub("", part.strip(" .:-|/"))).strip(" .:-|/")
             if not name or _NOT_A_NAME.search(name) or _DIGIT.search(name) or len(name.split()) > _MAX_WORDS:
                 continue
+            if name.endswith("*") or name.casefold() in _PLACEHOLDERS or _SAYS.search(name):
+                continue  # a form's label ("Name *": a required field), a placeholder, a commenter
             if _CREDIT.search(name) or site_names and _names_site(name, site_names):
                 continue
             found[" ".join(name.split())] = None
@@ -141,10 +155,35 @@ def is_byline(paragraph: str, names: Iterable[str]) -> bool:
     return any(name and name <= words for name in name_words)
 
 
+def _in_comments(element: Any, headline: set[Any]) -> bool:
+    """Whether an lxml element sits in a form or a comment area (a container whose class or id says
+    so), short of the containers of the headline (``headline``): a comment form's "Name *" label,
+    a commenter's name."""
+    for node in (element, *element.iterancestors()):
+        if node in headline:
+            return False
+        if node.tag == "form":
+            return True
+        words = f"{node.get('class') or ''} {node.get('id') or ''}".lower().split()
+        if any(_COMMENT_WORD.search(word) for word in words):
+            return True
+    return False
+
+
+def _is_byline(node: Selector, headline: set[Any]) -> bool:
+    """Whether byline-looking markup names the article's author: not a picture's credit, a mail
+    link ("Sende uns eine E-Mail"), or a form's or comment's name."""
+    return not node.xpath(_IN_CAPTION) and not node.xpath('ancestor-or-self::a[starts-with(@href, "mailto:")]') \
+        and not _in_comments(node.root, headline)
+
+
 def byline_names(sel: Selector) -> list[str]:
     """Raw author strings from the first byline markup the page has (``itemprop``, ``rel``, classes)."""
+    headline: set[Any] | None = None
     for query in _BYLINE_QUERIES:
-        nodes = [node for node in sel.xpath(query) if not node.xpath(_IN_CAPTION)]
+        found = sel.xpath(query)
+        headline = headline_containers(sel) if found and headline is None else headline
+        nodes = [node for node in found if _is_byline(node, headline or set())]
         if not nodes:
             continue
         # one byline: the nodes in the first one's neighbourhood, not every teaser's author on the page

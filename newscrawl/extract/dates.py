@@ -3,7 +3,8 @@
 :func:`parse_date` reads the dates news sites print and returns a timezone-aware UTC datetime. A
 fast path (precompiled patterns, :func:`parse_date_fast`) covers ISO 8601, RFC 822/1123/850 (feeds,
 HTTP headers), Unix timestamps (10 digits, seconds; 13, milliseconds: some JSON-LD has them),
-numeric day-first dates ("06:24, 18.02.23", "18.02.2023 06:24"), Ukrainian/Russian/English/German
+numeric dates ("06:24, 18.02.23", "18.02.2023 06:24"; day first, with slashes or dashes month first
+where the page's locale writes them so: ``day_first``), Ukrainian/Russian/English/German
 month names in every grammatical case and common abbreviations, with or without a weekday ("02:59
 воскресенье, 18 марта 2018", "Sa., 18. Feb. 2023"), with or without a year ("18 лютого, 06:24",
 "Feb 18, 6:24 pm"), "today/yesterday" words ("вчора, 14:30", "gestern um 14:05 Uhr") and "N units
@@ -35,6 +36,8 @@ import dateparser
 logger = logging.getLogger(__name__)
 
 DEFAULT_TZ = "Europe/Kyiv"
+#: countries that write a numeric date month first ("11/01/2023" is 1 November)
+MONTH_FIRST_COUNTRIES = frozenset({"us", "ph", "pr", "gu", "as", "vi", "mp", "um", "fm", "mh", "pw"})
 DEFAULT_FLOOR = datetime(1990, 1, 1, tzinfo=timezone.utc)
 DEFAULT_LANGUAGES = ("uk", "ru", "en")
 MAX_FUTURE = timedelta(days=1)
@@ -154,7 +157,8 @@ def _year(text: str) -> int:
     return value
 
 
-def parse_date_fast(text: str, *, tz: str = DEFAULT_TZ, now: datetime | None = None) -> datetime | None:
+def parse_date_fast(text: str, *, tz: str = DEFAULT_TZ, now: datetime | None = None,
+                    day_first: bool = True) -> datetime | None:
     """The fast path alone: a UTC datetime for the formats news sites print, else None.
 
     No plausibility check (see :func:`parse_date`); never raises on any string.
@@ -178,7 +182,7 @@ def parse_date_fast(text: str, *, tz: str = DEFAULT_TZ, now: datetime | None = N
             if found.get("half_hour"):
                 return now - timedelta(minutes=30)
             return now - timedelta(**{UNITS[found["unit"]]: int(found["count"] or 1)})
-        return _calendar(text, zone, now)
+        return _calendar(text, zone, now, day_first)
     except (ValueError, OverflowError):  # no such day or time, offset out of range, year out of range
         return None
 
@@ -216,9 +220,11 @@ def _rfc822(match: re.Match[str]) -> datetime | None:
     return value.astimezone(timezone.utc)
 
 
-def _calendar(text: str, zone: ZoneInfo, now: datetime) -> datetime | None:
+def _calendar(text: str, zone: ZoneInfo, now: datetime, day_first: bool = True) -> datetime | None:
     """Day + month (number or name) + optional year, or a today/yesterday word, with an optional time.
 
+    Numbers separated by slashes or dashes are read month first when not ``day_first`` (the
+    page's locale: "11/01/2023" is 1 November in the US); with dots always day first.
     Whatever is left after taking out the time and the date may only be weekday names,
     connectors, "year" words and punctuation.
     """
@@ -232,6 +238,8 @@ def _calendar(text: str, zone: ZoneInfo, now: datetime) -> datetime | None:
         text = f"{text[: time_match.start()]} {text[time_match.end() :]}"
     if found := _NUMERIC_DATE.search(text):
         day, month, year = int(found[1]), int(found[3]), _year(found[4])
+        if not day_first and found[2] != ".":
+            day, month = month, day
     elif found := _DAY_MONTH_YEAR.search(text):
         day, month, year = int(found[1]), MONTHS[found[2]], int(found[3])
     elif found := _MONTH_DAY_YEAR.search(text):
@@ -277,7 +285,7 @@ def _day_word(text: str, zone: ZoneInfo, now: datetime, hour: int, minute: int, 
     return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=zone).astimezone(timezone.utc)
 
 
-def _dateparser(text: str, languages: Sequence[str], tz: str, now: datetime) -> datetime | None:
+def _dateparser(text: str, languages: Sequence[str], tz: str, now: datetime, day_first: bool = True) -> datetime | None:
     """dateparser with pinned settings: nothing is taken from the machine's clock, locale or zone,
     and no part of an absolute date from ``now`` (a bare time, month or year is no date)."""
     settings = {
@@ -286,7 +294,7 @@ def _dateparser(text: str, languages: Sequence[str], tz: str, now: datetime) -> 
         "TO_TIMEZONE": "UTC",
         "RETURN_AS_TIMEZONE_AWARE": True,
         "PREFER_DAY_OF_MONTH": "first",
-        "DATE_ORDER": "DMY",
+        "DATE_ORDER": "DMY" if day_first else "MDY",
         "PREFER_DATES_FROM": "past",
         "REQUIRE_PARTS": ["day", "month", "year"],
     }
@@ -306,6 +314,7 @@ def parse_date(
     now: datetime | None = None,
     floor: datetime | None = None,
     max_future: timedelta | None = MAX_FUTURE,
+    day_first: bool = True,
 ) -> datetime | None:
     """Parse a date string as printed by news sites; return a tz-aware datetime in UTC, or None.
 
@@ -317,12 +326,14 @@ def parse_date(
     :param floor: the oldest acceptable result (default 1990-01-01 UTC; naive: in ``tz``).
     :param max_future: how far after ``now`` a result may be (None: any date; the publication date's
         rules reject a later one themselves, and want to know the page gives one).
+    :param day_first: read "11/01/2023" as 11 January (else, as in the US, 1 November).
     """
     if not text or not isinstance(text, str) or len(text) > MAX_LENGTH:
         return None
     zone = _zone(tz)
     now = _to_utc(now or datetime.now(timezone.utc), zone)
-    value = parse_date_fast(text, tz=tz, now=now) or _dateparser(text, languages or DEFAULT_LANGUAGES, tz, now)
+    value = parse_date_fast(text, tz=tz, now=now, day_first=day_first) or _dateparser(
+        text, languages or DEFAULT_LANGUAGES, tz, now, day_first)
     if value is None:
         return None
     if (max_future is not None and value > now + max_future) or value < _to_utc(floor or DEFAULT_FLOOR, zone):

@@ -10,9 +10,11 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import date
+from dataclasses import dataclass
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
 from parsel import Selector
 
 from newscrawl.extract.jsonld import ARTICLE_TYPES
@@ -29,6 +31,8 @@ PUBLISHED_META = (
     "pubdate", "publishdate", "publish-date", "publish_date", "article_date_original", "og:pubdate",
     "cxenseparse:recs:publishtime", "originalpublicationdate", "release_date",
 )  # fmt: skip
+#: the names of :data:`PUBLISHED_META` that do not say which date they hold (a CMS may write its last change there)
+UNSPECIFIC_META = frozenset({"date", "dc.date", "dcterms.date"})
 #: ``<meta>`` names that carry the last-modified date
 MODIFIED_META = (
     "article:modified_time", "og:article:modified_time", "og:updated_time", "article:modified",
@@ -45,6 +49,13 @@ _DATE_IN_TEXT = re.compile(
     r")(?![\w])"
 )
 _DIGIT = re.compile(r"\d")
+#: a press dateline opening a paragraph: "Karlsruhe, (12.11.2021). …", "BERLIN (dpa), 5. März 2023 – …"
+_LEAD_DATELINE = re.compile(
+    r"^(?:[^\W\d_][^\W\d_'.-]*(?:[ /-][^\W\d_]+){0,3}\s*(?:\([^()]{1,20}\))?\s*[,:]\s*)?"
+    rf"\(?({_DATE_IN_TEXT.pattern})\)?\s*[.:–—-]\s"
+)
+#: characters at the start of a paragraph read for a press dateline
+_LEAD_CHARS = 120
 #: elements whose short text may be a dateline
 _DATELINE_TAGS = frozenset(("time", "span", "div", "p", "li", "small", "dd"))
 _MAX_DATELINE = 80
@@ -59,11 +70,46 @@ _MAX_PRINTED_DATES = 60
 _MAX_PRINTED_CHARS = 300_000
 _UNPRINTED_TAGS = frozenset(("script", "style", "noscript", "template"))
 
-#: a class or id word of a container of other items' dates: comments, related articles, side bars
+#: a class or id word of a container of other items' dates: comments, related articles, side bars,
+#: lists of teasers and of events
 _OTHER_ITEM_WORD = re.compile(
     r"(?:^|[-_])(?:comments?|commentlist|respond|replies|related|recommended|recommendations|sidebar|widget"
-    r"|popular|trending|mostread|most-read|readalso|read-also|more-news|more-stories|similar|caption)(?:$|[-_])"
+    r"|popular|trending|mostread|most-read|readalso|read-also|more-news|more-stories|similar|caption"
+    r"|teasers|teaser-list|event-list|events-list|calendar|kalender|termine|agenda|veranstaltungen)(?:$|[-_])"
 )
+#: a class word that files the page in a category or under a tag (WordPress: ``category-veranstaltungen``),
+#: whatever word follows
+_TAXONOMY_CLASS = re.compile(r"^(?:category|tag|cat|post_tag|topic)-")
+#: a label that says a date is the page's last update or revision: "Aktualisiert am", "Updated:",
+#: "Stand:", "Mis à jour le", "Last modified", "This page was last edited on", "Letzte Änderung:"
+_UPDATE_LABEL = re.compile(
+    r"(?:updated?|last modified|modified|revised|edited|aktualisiert|aktualisierung|geändert|änderung|bearbeitet"
+    r"|stand|mis à jour|mise à jour|modification|modifié"
+    r"|actualizado|actualización|aggiornato|aggiornamento|bijgewerkt|oppdatert|opdateret|uppdaterad|päivitetty"
+    r"|zaktualizowano|aktualizace|оновлено|обновлено)(?:\s+(?:am|on|le|el|il|op|den|the))?\s*[:.,-]?\s*$",
+    re.IGNORECASE,
+)
+#: a label that says a date is the page's publication: "Veröffentlicht am", "Erschienen am:", "Published on"
+_PUBLISHED_WORDS = (
+    r"(?:published|posted|publiziert|veröffentlicht|erschienen|erstellt|publié|publication|publicado|publicación"
+    r"|pubblicato|pubblicazione|gepubliceerd|publicerad|publisert|udgivet|julkaistu|opublikowano|publikováno"
+    r"|опубліковано|опубликовано)(?:\s+(?:am|on|le|el|il|op|den|the|at))?\s*[:.,-]?\s*"
+)
+_PUBLISHED_LABEL = re.compile(_PUBLISHED_WORDS + "$", re.IGNORECASE)
+#: a date labelled as the publication or the update inside a longer text ("… 14:49:39 Erschienen am: 01.11.2023 …")
+#: (the label opening the text or following a number or a separator, as in a footer's list of facts;
+#: "The report, published on 5 May 2020, …" is a sentence about something else)
+_LABELLED_DATE = re.compile(
+    rf"(?:^|(?<=[\d|·•/–—:)-])\s*|(?<=\s[|·•/–—-])\s*)(?:{_PUBLISHED_WORDS}|{_UPDATE_LABEL.pattern.removesuffix('$')})"
+    rf"({_DATE_IN_TEXT.pattern})", re.IGNORECASE)
+#: characters before a date read for its label
+_MAX_LABEL = 40
+#: a class word of a ``<time>`` element holding the publication (WordPress: ``time.entry-date.published``)
+_PUBLISHED_CLASS = re.compile(r"(?:^|[-_])(?:published|pubdate|publish-date|date-published)(?:$|[-_])")
+#: a class word of a ``<time>`` element holding the update (WordPress: ``time.updated``)
+_UPDATE_CLASS = re.compile(r"(?:^|[-_])(?:updated|modified|update|last-modified)(?:$|[-_])")
+#: a class or id word of an ``<aside>`` that holds the article's own data ("aside.meta": its date, its author)
+_ARTICLE_META_WORD = re.compile(r"(?:^|[-_])(?:meta|byline|dateline|info)(?:$|[-_])")
 #: a date in a URL's path: ``/2023/04/28/``, ``/2023-04-28-slug``, ``/20230428/``; a year and month: ``/2023/04/``
 #: (a one-digit day must end the path segment: ``/2023/10/3-fragen`` is a slug)
 _URL_DAYS = (
@@ -72,13 +118,51 @@ _URL_DAYS = (
     re.compile(r"/(?P<year>(?:19|20)[0-9]{2})(?P<month>0[1-9]|1[0-2])(?P<day>0[1-9]|[12][0-9]|3[01])(?=[/_.-]|$)"),
 )
 _URL_MONTH = re.compile(r"/((?:19|20)[0-9]{2})/(0?[1-9]|1[0-2])/")
+#: the path of a site's archive of a day, a month or a year: ``/2019/12/09/``, ``/hemeroteca/2024-10-15/``,
+#: ``/archiv/2019-12-09.html``; or of its author's page (a byline's link holding the date)
+_DATE_ARCHIVE = re.compile(r"/(?:19|20)[0-9]{2}(?:[/-][0-9]{1,2}){0,2}(?:/|\.[a-z]{3,5})?$|/(?:author|autor|authors|profile)/")
 
 
 class Dated(NamedTuple):
-    """A date string the page gives, and whether it sits where other items' dates are."""
+    """A date string the page gives, whether it sits where other items' dates are, and whether the
+    page labels it as an update ("Aktualisiert am", "Updated:", ``<time class="updated">``) or as the
+    publication ("Veröffentlicht am", "Published:", ``<time class="published">``)."""
 
     text: str
     other_item: bool = False
+    updated: bool = False
+    published: bool = False
+
+
+def labels_update(before: str) -> bool:
+    """Whether the text just before a date (``before``) says it is when the page was updated."""
+    return bool(_UPDATE_LABEL.search(before[-_MAX_LABEL:]))
+
+
+def labels_publication(before: str) -> bool:
+    """Whether the text just before a date (``before``) says it is when the page was published."""
+    return bool(_PUBLISHED_LABEL.search(before[-_MAX_LABEL:]))
+
+
+def _labelled(text: str, before: str, other_item: bool) -> Dated:
+    """``text`` (a date) as :class:`Dated`, with what the text before it (``before``) labels it."""
+    return Dated(text, other_item, labels_update(before), labels_publication(before))
+
+
+def _text_before(element: Any) -> str:
+    """The last characters of text before ``element`` (lxml) inside its parent: its label."""
+    parts: list[str] = []
+    size = 0
+    node = element
+    while (previous := node.getprevious()) is not None and size < _MAX_LABEL:
+        for piece in (previous.tail or "", previous.text_content() if isinstance(previous.tag, str) else ""):
+            parts.append(piece)
+            size += len(piece)
+        node = previous
+    parent = element.getparent()
+    if size < _MAX_LABEL and parent is not None:
+        parts.append(parent.text or "")
+    return "".join(reversed(parts))[-_MAX_LABEL:]
 
 
 def headline_containers(sel: Selector) -> set[Any]:
@@ -87,63 +171,114 @@ def headline_containers(sel: Selector) -> set[Any]:
     return {headline[0].root, *headline[0].root.iterancestors()} if headline else set()
 
 
-def belongs_to_other_item(element: Any, headline: set[Any] | frozenset[Any] = frozenset()) -> bool:
-    """Whether an lxml element sits in comments, a related-articles list, a side bar (``<aside>``,
-    ``<nav>``, a container named so), a picture's caption (``<figure>``, ``<figcaption>``, a container
+def _address(url: str) -> str:
+    """A URL as compared with the page's own: host without ``www.``, path without a final slash, query."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    return f"{host}{parts.path.rstrip('/')}{'?' + parts.query if parts.query else ''}"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where the article is on its page: what holds its headline, and the addresses that are its own."""
+
+    #: the elements that hold the page's first ``<h1>``, it included (see :func:`headline_containers`)
+    headline: frozenset[Any] = frozenset()
+    #: the headline sits in an ``<article>``: the page's other ``<article>`` elements are other items
+    in_article: bool = False
+    #: the page's URL and the URL it declares (canonical), as :func:`_address` writes them
+    own: frozenset[str] = frozenset()
+    #: the URL links are read against
+    base: str | None = None
+
+    def links_elsewhere(self, link: Any) -> bool:
+        """Whether an ``<a href>`` (lxml) leads to another page: not to this one, a part of it or a
+        date archive (a blog's "posted on" date links its day's archive)."""
+        href = (link.get("href") or "").strip()
+        if self.base is None or not href or href.startswith(("#", "javascript:", "mailto:")):
+            return False
+        url = urljoin(self.base, href)
+        return _address(url) not in self.own and not _DATE_ARCHIVE.search(urlsplit(url).path)
+
+
+def article_scope(sel: Selector, url: str | None = None, declared: str | None = None) -> Scope:
+    """The :class:`Scope` of the article on the page at ``url`` (``declared``: the URL it gives itself)."""
+    headline = headline_containers(sel)
+    own = frozenset(_address(link) for link in (url, declared) if link)
+    in_article = any(getattr(node, "tag", None) == "article" for node in headline)
+    return Scope(frozenset(headline), in_article, own, url)
+
+
+def belongs_to_other_item(element: Any, scope: Scope = Scope()) -> bool:
+    """Whether an lxml element sits in comments, a related-articles list, a side bar (``<aside>``
+    but one named for the article's data, "aside.meta"; ``<nav>``, a container named so), a link to
+    another page (a teaser: see :meth:`Scope.links_elsewhere`), another ``<article>`` than the
+    headline's, a picture's caption (``<figure>``, ``<figcaption>``, a container
     named so), the page's footer (a ``<footer>`` outside any ``<article>`` or ``<main>``) or another
     item's microdata (an ``itemscope`` that is no article): dates there are other items', the
-    picture's or the copyright's. Containers that also hold the headline (``headline``: see
-    :func:`headline_containers`) are the article's and its page's, whatever their names."""
+    picture's or the copyright's. Containers that also hold the headline (``scope.headline``) are the
+    article's and its page's, whatever their names."""
     in_footer = False
     scoped = False
-    for node in element.iterancestors():
+    for node in (element, *element.iterancestors()):
         tag = node.tag if isinstance(node.tag, str) else ""
-        if node in headline or tag in ("body", "html"):
+        if node in scope.headline or tag in ("body", "html"):
             break
+        if tag == "a" and scope.links_elsewhere(node) or tag == "article" and scope.in_article:
+            return True
+        if node is element:
+            continue
         if not scoped and node.get("itemscope") is not None:
             scoped = True
             if not any(kind.rsplit("/", 1)[-1] in ARTICLE_TYPES for kind in (node.get("itemtype") or "").split()):
                 return True
-        if tag in ("aside", "nav", "figure", "figcaption"):
+        words = f"{node.get('class') or ''} {node.get('id') or ''}".lower().split()
+        if tag in ("nav", "figure", "figcaption") or tag == "aside" and not any(
+                _ARTICLE_META_WORD.search(word) for word in words):
             return True
         if tag == "footer":
             in_footer = True
         elif tag in ("article", "main"):
             in_footer = False
-        words = f"{node.get('class') or ''} {node.get('id') or ''}".lower().split()
-        if any(_OTHER_ITEM_WORD.search(word) for word in words):
+        if any(_OTHER_ITEM_WORD.search(word) and not _TAXONOMY_CLASS.match(word) for word in words):
             return True
     return in_footer
 
 
-def itemprop_values(sel: Selector, prop: str) -> list[Dated]:
-    """Values of elements with ``itemprop=prop``: ``datetime``/``content`` attribute, else the text."""
+def itemprop_values(sel: Selector, prop: str, scope: Scope | None = None) -> list[Dated]:
+    """Values of elements with ``itemprop=prop``: ``datetime``/``content`` attribute, else the text
+    (``scope``: the article's, see :func:`article_scope`)."""
     found: list[Dated] = []
     nodes = sel.xpath(f'//*[@itemprop="{prop}"]')
-    headline = headline_containers(sel) if nodes else set()
+    scope = scope or (article_scope(sel) if nodes else Scope())
     for node in nodes:
         value = node.root.get("datetime") or node.root.get("content") or clean_line(node.xpath("string()").get())
         if value and value.strip():
-            found.append(Dated(value.strip(), belongs_to_other_item(node.root, headline)))
+            found.append(Dated(value.strip(), belongs_to_other_item(node.root, scope)))
     return found
 
 
-def article_time_elements(sel: Selector) -> list[Dated]:
+def article_time_elements(sel: Selector, scope: Scope | None = None) -> list[Dated]:
     """``datetime`` of ``<time>`` elements in the article's header: inside ``<article>`` or
-    ``<header>``, or right after the ``<h1>``, in page order; ``pubdate`` ones first."""
+    ``<header>``, or right after the ``<h1>``, in page order; ``pubdate`` ones first (``scope``:
+    the article's, see :func:`article_scope`)."""
     queries = (
         "//time[@pubdate][@datetime]",
-        "(//article|//header|//main)//time[@datetime]",
+        "//time[@datetime][ancestor::article or ancestor::header or ancestor::main]",
         "(//h1)[position() <= 3]/following::time[@datetime][position() <= 3]",  # the first h1s: each h1 scans the rest
     )
     found: dict[str, Dated] = {}
-    headline: set[Any] | None = None
     for query in queries:
         for node in sel.xpath(query):
             value = node.root.get("datetime", "").strip()
             if value and value not in found:
-                headline = headline_containers(sel) if headline is None else headline
-                found[value] = Dated(value, belongs_to_other_item(node.root, headline))
+                scope = scope or article_scope(sel)
+                words = (node.root.get("class") or "").lower().split()
+                dated = _labelled(value, _text_before(node.root), belongs_to_other_item(node.root, scope))
+                published = dated.published or any(_PUBLISHED_CLASS.search(word) for word in words)
+                # WordPress writes "entry-date published updated" on a post never updated
+                updated = dated.updated or not published and any(_UPDATE_CLASS.search(word) for word in words)
+                found[value] = dated._replace(updated=updated, published=published)
     return list(found.values())
 
 
@@ -175,49 +310,57 @@ def _following(start: Any, tags: frozenset[str]) -> Iterator[Any]:
         node = node.getparent()
 
 
-def _short_text(element: Any, limit: int) -> str | None:
-    """The text of an lxml element (as XPath ``string()``), or None once it passes ``limit``
-    characters: a container of the whole article is not read to the end to find that out."""
-    parts: list[str] = []
-    size = 0
-    for piece in element.itertext():
-        size += len(piece)
-        if size > limit:
-            return None
-        parts.append(piece)
-    return "".join(parts)
+def _text_upto(element: Any, limit: int) -> tuple[str, bool]:
+    """The text of an lxml element (as XPath ``string()``) up to ``limit`` characters, and whether
+    that is all of it (lxml writes the text out: faster than reading it piece by piece in Python)."""
+    text = etree.tostring(element, method="text", encoding=str, with_tail=False)
+    return text[:limit], len(text) <= limit
 
 
-def visible_dates(sel: Selector, limit: int = 8) -> Iterator[Dated]:
-    """Dates printed in short elements near the headline ("Datum 28.04.2023", "27. Januar 2026").
+def visible_dates(sel: Selector, limit: int = 8, scope: Scope | None = None) -> Iterator[Dated]:
+    """Dates printed in short elements near the headline ("Datum 28.04.2023", "27. Januar 2026"),
+    and press datelines that open a paragraph ("Karlsruhe, (12.11.2021). …").
 
-    Looks at up to ``limit`` short elements after the ``<h1>`` (the whole page without one)
-    whose text holds something shaped like a date, and yields that part of their text.
+    Looks at the elements after the ``<h1>`` (the whole page without one) and yields up to
+    ``limit`` dates: every date in a short element's text, the date opening a longer one (``scope``:
+    the article's, see :func:`article_scope`).
     """
-    headline = headline_containers(sel)
+    scope = scope or article_scope(sel)
     seen = 0
     for node in _elements_after_headline(sel, _DATELINE_TAGS, _MAX_DATELINE_ELEMENTS):
-        raw = _short_text(node, _MAX_DATELINE_RAW)
-        if not raw or not _DIGIT.search(raw):  # every date form has digits: not worth cleaning
+        raw, whole = _text_upto(node, _MAX_DATELINE_RAW)
+        if not _DIGIT.search(raw if whole else raw[:_LEAD_CHARS]):  # every date form has digits
             continue
-        text = clean_line(raw)
-        if not text or len(text) > _MAX_DATELINE:
+        text = clean_line(raw if whole else raw[:_LEAD_CHARS])
+        if not whole or len(text) > _MAX_DATELINE:  # a paragraph or more: a press dateline may open it,
+            lead = _LEAD_DATELINE.match(text[:_LEAD_CHARS])  # and a short one labelled ("Erschienen am: …")
+            matches = [lead] if lead else []
+            if whole:
+                matches += [match for match in _LABELLED_DATE.finditer(text) if not lead or match.start(1) != lead.start(1)]
+            for match in matches:
+                yield _labelled(match.group(1), text[:match.start(1)], belongs_to_other_item(node, scope))
+                seen += 1
+                if seen >= limit:
+                    return
             continue
-        match = _DATE_IN_TEXT.search(text)
-        if match:
-            yield Dated(match.group(), belongs_to_other_item(node, headline) or _captions_a_picture(node, text))
+        other_item: bool | None = None
+        for match in _DATE_IN_TEXT.finditer(text):  # "Veröffentlicht am 3.5.2023, aktualisiert am 5.5.2023"
+            if other_item is None:
+                other_item = belongs_to_other_item(node, scope) or _captions_a_picture(node, text)
+            yield _labelled(match.group(), text[:match.start()] or _text_before(node), other_item)
             seen += 1
             if seen >= limit:
                 return
 
 
-def printed_dates(sel: Selector, limit: int = _MAX_PRINTED_DATES) -> list[Dated]:
+def printed_dates(sel: Selector, limit: int = _MAX_PRINTED_DATES, scope: Scope | None = None) -> list[Dated]:
     """Dates printed anywhere in the page's ``<body>`` text, in page order: the first ``limit`` in
-    its first ``_MAX_PRINTED_CHARS`` characters (scripts and styles left out)."""
+    its first ``_MAX_PRINTED_CHARS`` characters (scripts and styles left out; ``scope``: the
+    article's, see :func:`article_scope`)."""
     bodies = sel.xpath("//body")
     if not bodies:
         return []
-    headline = headline_containers(sel)
+    scope = scope or article_scope(sel)
     found: list[Dated] = []
     read = 0
     for element in bodies[0].root.iter():
@@ -229,7 +372,7 @@ def printed_dates(sel: Selector, limit: int = _MAX_PRINTED_DATES) -> list[Dated]
                 continue
             read += len(piece)
             for match in _DATE_IN_TEXT.finditer(piece):
-                found.append(Dated(match.group(), belongs_to_other_item(holder, headline)))
+                found.append(_labelled(match.group(), piece[:match.start()], belongs_to_other_item(holder, scope)))
                 if len(found) >= limit:
                     return found
             if read > _MAX_PRINTED_CHARS:
@@ -242,6 +385,62 @@ def _captions_a_picture(element: Any, text: str) -> bool:
     right before it: a caption."""
     pictures = element.xpath(".//img | preceding-sibling::*[1]/descendant-or-self::img")
     return any(clean_line(picture.get(name)) == text for picture in pictures for name in ("alt", "title"))
+
+
+#: a numeric date: "25/10/2023", "10/25/23", "11.01.2023"
+_NUMERIC_DATE = re.compile(r"(?<![0-9./-])([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})(?![0-9])")
+#: characters of a page's text searched for numeric dates
+_MAX_NUMERIC_CHARS = 300_000
+#: the text of a page's body, scripts and styles left out
+_BODY_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]")
+
+
+class NumericDate(NamedTuple):
+    """A numeric date as written: its first and second numbers, separator and year (as written: 23 or 2023)."""
+
+    first: int
+    separator: str
+    second: int
+    year: int
+
+
+def numeric_dates(root: Any) -> list[NumericDate]:
+    """The numeric dates printed in a page (its lxml ``root``; the first ``_MAX_NUMERIC_CHARS``
+    characters of its text)."""
+    text = " ".join(_BODY_TEXT(root))
+    return [NumericDate(int(match[1]), match[2], int(match[3]), int(match[4]))
+            for match in _NUMERIC_DATE.finditer(text, 0, _MAX_NUMERIC_CHARS)]
+
+
+def slashed_day_first(found: list[NumericDate], days: set[date] | None = None) -> bool | None:
+    """How a page writes numeric dates with slashes or dashes, where ``found`` (its numeric dates)
+    shows it: True for day first ("25/10/2023"), False for month first ("10/25/2023"), by the
+    majority; None when none shows it. With ``days`` (days the page's data give), the ambiguous
+    ones count instead, by which reading gives one of those days ("11/2/23" and 2023-11-02)."""
+    day_first = month_first = 0
+    for first, separator, second, year in found:
+        if separator == ".":
+            continue
+        if days is None:
+            day_first += 12 < first <= 31 and 1 <= second <= 12
+            month_first += 12 < second <= 31 and 1 <= first <= 12
+        elif first != second and first <= 12 and second <= 12:
+            full_year = year if year > 99 else 2000 + year
+            day_first += date(full_year, second, first) in days and date(full_year, first, second) not in days
+            month_first += date(full_year, first, second) in days and date(full_year, second, first) not in days
+    return None if day_first == month_first else day_first > month_first
+
+
+_ISO_DAY = re.compile(r"^\s*((?:19|20)[0-9]{2})-([0-9]{2})-([0-9]{2})")
+
+
+def iso_day(text: str | None) -> date | None:
+    """The day an ISO 8601 string (``2023-11-02T13:12:39Z``) writes, as written."""
+    match = _ISO_DAY.match(text or "")
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3])) if match else None
+    except ValueError:
+        return None
 
 
 def url_date(url: str) -> UrlDate | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property, partial
 from datetime import date, datetime, timedelta, timezone
@@ -25,19 +25,28 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from htmldate import find_date
+from lxml import etree
+from lxml.html import HtmlElement, HTMLParser
 from parsel import Selector
 
 from newscrawl import __version__
-from newscrawl.extract.dates import DEFAULT_LANGUAGES, DEFAULT_TZ, MAX_FUTURE, parse_date
+from newscrawl.extract.dates import DEFAULT_LANGUAGES, DEFAULT_TZ, MAX_FUTURE, MONTH_FIRST_COUNTRIES, parse_date, stated_offset
 from newscrawl.extract import jsonld as ld
 from newscrawl.extract.authors import byline_names, clean_authors, is_byline
 from newscrawl.extract.datesources import (
     MODIFIED_META,
     PUBLISHED_META,
+    UNSPECIFIC_META,
     Dated,
+    Scope,
+    article_scope,
     article_time_elements,
     itemprop_values,
+    NumericDate,
+    iso_day,
+    numeric_dates,
     printed_dates,
+    slashed_day_first,
     url_date,
     visible_dates,
 )
@@ -55,7 +64,7 @@ from newscrawl.extract.text import (
     without_boilerplate,
     word_count,
 )
-from newscrawl.extract.timezones import page_zone
+from newscrawl.extract.timezones import declared_country, page_zone
 from newscrawl.extract.site import Site
 from newscrawl.extract.title import choose_title, document_title, site_names, strip_decoration, title_key
 from newscrawl.extract.items import Article, Image, plausible_body, within_limits
@@ -63,7 +72,8 @@ from newscrawl.extract.urls import absolute_url, edition_language, is_http_url, 
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: control characters are not XML: lxml refuses them in attribute names (fuzzing found it); a space each
+_CONTROL_BYTES = bytes.maketrans(bytes([*range(0x09), 0x0b, 0x0c, *range(0x0e, 0x20)]), b" " * 29)
 #: bytes (UTF-8) of a page's markup parsed at most (``NEWSCRAWL_PARSE_MAX_BYTES``): without their
 #: scripts and styles, the 258 Fundus pages are at most 0.5 MB; hostile markup this long parses in seconds
 PARSE_MAX_BYTES = 1024 * 1024
@@ -75,6 +85,8 @@ Candidate = tuple[str, Callable[[], Any]]
 _BYLINE_CHARS = 300
 #: a date string that gives a time of day
 _TIME_OF_DAY = re.compile(r"[0-9]:[0-9]{2}")
+#: a numeric date whose day and month could be read either way ("11/01/2023", "03-04-21")
+_AMBIGUOUS_NUMERIC = re.compile(r"(?<![0-9])(?:0?[1-9]|1[0-2])[/-](?:0?[1-9]|1[0-2])[/-][0-9]{2,4}(?![0-9])")
 
 
 def cut_utf8(text: str, max_bytes: int) -> tuple[str, bool]:
@@ -127,6 +139,16 @@ def bounded_html(html: str, max_bytes: int = PARSE_MAX_BYTES) -> tuple[str, list
     kept, ld_bytes, dropped_ld = _without_script_contents(html, max_bytes)
     kept, cut = cut_utf8(kept, max_bytes + ld_bytes)
     return kept, [name for name, left_out in (("html", cut), ("jsonld", dropped_ld)) if left_out]
+
+
+def page_tree(html: str) -> HtmlElement:
+    """The parsed page, without its comments: a comment's text is never shown, and the text after
+    it stays where it was (React separates inline parts with ``<!-- -->``; a layer that removes
+    comment nodes itself, as trafilatura does, would take their tails with them)."""
+    parser = HTMLParser(recover=True, encoding="utf-8", huge_tree=True, remove_comments=True)
+    data = html.strip().encode("utf-8", "replace").translate(_CONTROL_BYTES)
+    root = etree.fromstring(data or b"<html/>", parser=parser)
+    return root if root is not None else etree.fromstring(b"<html/>", parser=parser)
 
 
 class NotAnArticle(ValueError):
@@ -200,11 +222,9 @@ class ArticleParser:
         hint: FeedHint | None = None,
         max_bytes: int = PARSE_MAX_BYTES,
     ) -> None:
-        html, self.truncated = bounded_html(html or "", max_bytes)
-        # control characters are not XML: lxml refuses them in attribute names (fuzzing found it)
-        self.html = _CONTROL_CHARS.sub(" ", html or "")
+        self.html, self.truncated = bounded_html(html or "", max_bytes)
         self.url = url
-        self.sel = Selector(text=self.html or "<html></html>", type="html")
+        self.sel = Selector(root=page_tree(self.html), type="html")
         self.fetched_at = fetched_at or datetime.now(timezone.utc)
         self.hint = hint or FeedHint()
         self.ld_blocks = ld.read_blocks(self.sel)
@@ -290,18 +310,59 @@ class ArticleParser:
     def _date(self, raw: str | None, max_future: timedelta | None = MAX_FUTURE) -> datetime | None:
         if not raw:
             return None
+        day_first = self._day_first if _AMBIGUOUS_NUMERIC.search(raw) else True
         return parse_date(raw, languages=self._date_languages(), tz=self.timezone, now=self.fetched_at,
-                          max_future=max_future)
+                          max_future=max_future, day_first=day_first)
+
+    @cached_property
+    def _locales(self) -> tuple[str | None, ...]:
+        """The language tags the page declares: ``<html lang>``, ``og:locale``, JSON-LD ``inLanguage``."""
+        return (self.sel.xpath("/html/@lang").get(), first(self.meta, "og:locale"),
+                ld.text_value(self.ld.get("inLanguage")))
+
+    @cached_property
+    def _numeric_dates(self) -> list[NumericDate]:
+        """The numeric dates the page prints (read once: the day order and htmldate's check use them)."""
+        return numeric_dates(self.sel.root)
+
+    @cached_property
+    def _day_first(self) -> bool:
+        """Whether the page writes numeric dates day first: as the unambiguous ones it prints do
+        ("25/10/2023"); else as the ambiguous ones it prints for days its data or URL give
+        ("11/2/23" beside "2023-11-02T…"); else as its locale does (month first in the US:
+        ``en-US``, a ``.us`` domain)."""
+        shown = slashed_day_first(self._numeric_dates)
+        if shown is None:
+            shown = slashed_day_first(self._numeric_dates, self._data_days)
+        if shown is not None:
+            return shown
+        tld = (urlsplit(self.url).hostname or "").rsplit(".", 1)[-1].lower()
+        country = tld if tld == "us" else declared_country(self._locales, self.language)
+        return country not in MONTH_FIRST_COUNTRIES
+
+    @cached_property
+    def _data_days(self) -> set[date]:
+        """The days the page's data and URL give as written (``YYYY-MM-DD…`` strings; no zone needed)."""
+        texts = [*ld.all_values(self.ld_blocks, "datePublished"), *ld.all_values(self.ld_blocks, "dateModified"),
+                 *self._meta_values((*PUBLISHED_META, *MODIFIED_META))]
+        days = {found for text in texts if (found := iso_day(text))}
+        day = url_date(self.url)
+        return days | {date(day.year, day.month, day.day)} if day and day.day else days
+
+    @cached_property
+    def _scope(self) -> Scope:
+        """Where the article is on the page: its headline's containers, its own addresses."""
+        return article_scope(self.sel, self.url, self._declared_url)
 
     @cached_property
     def _article_times(self) -> list[Dated]:
         """The ``<time datetime>`` elements of the article's header (read once: the zone and the date use them)."""
-        return article_time_elements(self.sel)
+        return article_time_elements(self.sel, self._scope)
 
     @cached_property
     def _visible_dates(self) -> list[Dated]:
         """The dates printed near the headline (read once: the zone and the dateline use them)."""
-        return list(visible_dates(self.sel))
+        return list(visible_dates(self.sel, scope=self._scope))
 
     @cached_property
     def timezone(self) -> str:
@@ -311,8 +372,22 @@ class ArticleParser:
         dated = [*ld.all_values(self.ld_blocks, "datePublished"), *ld.all_values(self.ld_blocks, "dateModified"),
                  *(value for key in (*PUBLISHED_META, *MODIFIED_META) for value in self.meta.get(key, [])),
                  *(found.text for found in self._article_times)]
-        printed = (found.text for found in self._visible_dates if not found.other_item)
-        return page_zone(self.url, dated, self.language, printed, self.fetched_at)
+        printed = (found.text for found in self._visible_dates if not found.other_item)  # read only if needed
+        return page_zone(self.url, dated, self.language, printed, self.fetched_at, self._locales,
+                         self._given_days(found.text for found in self._visible_dates if not found.other_item))
+
+    def _given_days(self, printed: Iterable[str]) -> Iterator[date]:
+        """The days the page gives as written: its URL's, and those of the dates it prints (without
+        an offset: a printed date is the page's wall clock)."""
+        day = url_date(self.url)
+        if day and day.day:
+            yield date(day.year, day.month, day.day)
+        languages = self._date_languages()
+        for text in printed:
+            day_first = self._day_first if _AMBIGUOUS_NUMERIC.search(text) else True
+            if stated_offset(text) is None and (value := parse_date(text, languages=languages, tz="UTC",
+                                                                      now=self.fetched_at, day_first=day_first)):
+                yield value.date()
 
     # -- fields -----------------------------------------------------------------------------
 
@@ -484,23 +559,29 @@ class ArticleParser:
         """The strings in ``found`` that parse to a plausible date, as candidates of ``kind`` (once each)."""
         candidates: dict[str, DateCandidate] = {}
         for entry in found:
-            text, other_item = entry if isinstance(entry, Dated) else (entry, False)
+            dated = entry if isinstance(entry, Dated) else Dated(entry or "")
+            text = dated.text
             value = self._date(text, max_future=None) if text and text not in candidates else None
             if value is not None:
                 local_day = local_time(value, text, self.timezone).date()
                 timed = bool(_TIME_OF_DAY.search(text))
-                candidates[text] = DateCandidate(kind, text, value, local_day, timed, other_item)
+                candidates[text] = DateCandidate(kind, text, value, local_day, timed, dated.other_item, dated.updated,
+                                                 dated.published)
         return list(candidates.values())
 
     def _stated_date_candidates(self, day: UrlDate | None) -> list[DateCandidate]:
         """Publication dates the page states as data: its JSON-LD article, its meta tags, its URL (``day``)."""
-        metas = self._meta_values(PUBLISHED_META)
+        in_microdata: set[str] = set()
         if "datepublished" in self.meta:  # itemprop <meta> tags are microdata: read with their context
             in_microdata = set(self.sel.xpath('//meta[@itemprop="datePublished"]/@content').getall())
-            metas = [value for value in metas if value not in in_microdata]
+        specific = [value for value in self._meta_values(key for key in PUBLISHED_META if key not in UNSPECIFIC_META)
+                    if value not in in_microdata]
+        unspecific = [value for value in self._meta_values(key for key in PUBLISHED_META if key in UNSPECIFIC_META)
+                      if value not in in_microdata and value not in specific]
         return [
             *self._date_candidates("jsonld", [ld.text_value(self.ld.get("datePublished"))]),
-            *self._date_candidates("meta", metas),
+            *self._date_candidates("meta", specific),
+            *self._date_candidates("meta_date", unspecific),
             *self._date_candidates("url", [f"{day.year:04d}-{day.month:02d}-{day.day:02d}"
                                            if day and day.day else None]),
         ]
@@ -514,7 +595,7 @@ class ArticleParser:
         """Publication dates in the page's structure: ``itemprop``/``<time>`` elements, its other JSON-LD objects."""
         article_date = ld.text_value(self.ld.get("datePublished"))
         return [
-            *self._date_candidates("itemprop", itemprop_values(self.sel, "datePublished")),
+            *self._date_candidates("itemprop", itemprop_values(self.sel, "datePublished", self._scope)),
             *self._date_candidates("time", self._article_times),
             *self._date_candidates("jsonld_other", [value for value in ld.all_values(self.ld_blocks, "datePublished")
                                                     if value != article_date]),
@@ -522,19 +603,19 @@ class ArticleParser:
 
     def _dateline_candidates(self) -> list[DateCandidate]:
         """Dates printed near the headline up to the first that is the article's own (its dateline;
-        other items' dates before it are candidates too, to be rejected)."""
+        other items' dates and updates before it are candidates too, to be rejected)."""
         found: list[DateCandidate] = []
         for dated in self._visible_dates:
             found += self._date_candidates("dateline", [dated])
-            if found and not found[-1].other_item:
+            if found and not (found[-1].other_item or found[-1].updated):
                 break
         return found
 
     def _url_bound_candidates(self, day: UrlDate) -> list[DateCandidate]:
         """The first date printed anywhere on the page that fits the URL's date ``day`` (a page that
         gives no other date of that time, as a blog's "posted on" line in its footer)."""
-        for candidate in self._date_candidates("printed", printed_dates(self.sel)):
-            if day.admits(candidate.local_day) and not candidate.other_item:
+        for candidate in self._date_candidates("printed", printed_dates(self.sel, scope=self._scope)):
+            if day.admits(candidate.local_day) and not (candidate.other_item or candidate.updated):
                 return [candidate]
         return []
 
@@ -548,7 +629,23 @@ class ArticleParser:
         except Exception:  # htmldate raises assorted errors on hostile markup
             logger.debug("htmldate failed on %s", self.url, exc_info=True)
             return []
-        return self._date_candidates("htmldate", [found])
+        return self._date_candidates("htmldate", [self._in_page_order(found)])
+
+    def _in_page_order(self, day: str | None) -> str | None:
+        """htmldate's ``day`` (``YYYY-MM-DD``) as this page means it: htmldate reads a numeric date in
+        the order of the language it detects, so "11/01/2023" on a Swiss page with English words in
+        it can come back as 1 November. When the page writes the day only that way round and writes
+        numeric dates day first, it is 11 January."""
+        try:
+            found = date.fromisoformat(day) if day else None
+        except ValueError:
+            return day
+        if found is None or found.day > 12 or found.day == found.month or not self._day_first:
+            return day
+        written = {(first, second) for first, _, second, year in self._numeric_dates if year in (found.year, found.year % 100)}
+        if (found.month, found.day) in written and (found.day, found.month) not in written:
+            return date(found.year, found.day, found.month).isoformat()
+        return day
 
     @cached_property
     def _published_decision(self) -> Decision:
@@ -604,7 +701,7 @@ class ArticleParser:
                 ("jsonld", lambda: [ld.text_value(self.ld.get("dateModified"))]),
                 ("meta", lambda: self._meta_values(MODIFIED_META)),
                 ("html", lambda: [self._markup_text(self.modified_css)]),
-                ("generic", lambda: [found.text for found in itemprop_values(self.sel, "dateModified")]),
+                ("generic", lambda: [found.text for found in itemprop_values(self.sel, "dateModified", self._scope)]),
             ],
         )
 

@@ -16,16 +16,25 @@ where, and on which local day that is) and :func:`decide` picks one:
    than its URL.
 3. ``year_only``: htmldate's January 1 that no other source gives is a bare year (a copyright line,
    "since 1998") read as a day.
-4. ``other_item``: a date printed in comments, related-article lists, side bars or the page footer
-   belongs to something else.
-5. ``modified``: a date equal (to the minute) to the page's ``dateModified`` loses when the page states
+4. ``other_item``: a date printed in comments, related-article, teaser and event lists, side bars,
+   the page footer, a link to another page or another ``<article>`` than the headline's belongs to
+   something else (see ``datesources.belongs_to_other_item``).
+5. ``updated``: a date the page labels as its update ("Aktualisiert am", "Updated:", "Stand:",
+   ``<time class="updated">``) loses to a date of an earlier day that it does not so label (stated in
+   the page's data, its markup or its URL: see :data:`WITNESS_KINDS`), and to one of another day
+   that it labels as its publication ("Erschienen am", "Published:"); so does
+   htmldate's day when it is only such an update's.
+6. ``modified``: a date equal (to the minute) to the page's ``dateModified`` loses when the page states
    an earlier publication date (its most trusted JSON-LD, meta or microdata candidate): the page itself
    tells them apart. (Pages that give the same instant for both were never updated: nothing is suspect.)
-6. ``agreement``: of the local days left, the one that the most independent sources (see
+   A meta tag whose name does not say which date it holds (``date``, ``dc.date``: some CMSs write
+   their last change there) loses to an earlier date printed after the headline, unless the page's
+   data or markup gives its day too; and htmldate's day goes with them when nothing else gives it.
+7. ``agreement``: of the local days left, the one that the most independent sources (see
    :data:`FAMILIES`) give wins; a tie goes to the day of the most trusted candidate (see :data:`KINDS`).
-   htmldate reads the page's JSON-LD, meta tags and microdata first: its day adds a source only where
-   none of those gives it. The answer is the most trusted candidate of that day that gives a time of
-   day, else the most trusted.
+   htmldate reads the page's JSON-LD, meta tags and microdata first: its day adds a source (and its
+   trust to the tie) only where none of those gives it. The answer is the most trusted candidate of
+   that day that gives a time of day, else the most trusted.
 
 A decision is ``settled`` when every candidate left gives the same day and at least two independent
 sources give it: the parser then looks no further (visible datelines and htmldate's search cost time).
@@ -34,6 +43,7 @@ sources give it: the parser then looks no further (visible datelines and htmldat
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -45,6 +55,7 @@ from newscrawl.extract.dates import stated_offset
 KINDS: dict[str, str] = {
     "jsonld": "jsonld",  # the article's JSON-LD ``datePublished``
     "meta": "meta",  # ``article:published_time`` and the other published meta tags
+    "meta_date": "meta",  # ``<meta name="date">``, ``dc.date``: names that do not say which date they hold
     "html": "html",  # the site parser's ``published_css``
     "itemprop": "generic",  # ``itemprop="datePublished"`` elements
     "time": "generic",  # ``<time datetime>`` in the article's header
@@ -57,18 +68,28 @@ KINDS: dict[str, str] = {
 }
 #: sources that are not independent of each other count once in an agreement
 FAMILIES: dict[str, str] = {**{kind: kind for kind in KINDS}, "jsonld_other": "jsonld", "itemprop": "markup",
-                            "time": "markup"}
+                            "time": "markup", "meta_date": "meta"}
 #: kinds in which a page states its own publication date
-STATED_KINDS = ("jsonld", "meta", "itemprop")
+STATED_KINDS = ("jsonld", "meta", "itemprop", "meta_date")
 #: what htmldate reads before its own search: its day is no source of its own where one of these gives it
-HTMLDATE_READS = ("jsonld", "meta", "itemprop", "jsonld_other")
+HTMLDATE_READS = ("jsonld", "meta", "itemprop", "jsonld_other", "meta_date")
+#: kinds whose earlier date shows a labelled update is not the publication (a date further down the page,
+#: or htmldate's, may be anything)
+WITNESS_KINDS = ("jsonld", "meta", "html", "itemprop", "time", "rss", "jsonld_other", "meta_date", "url")
 #: how far (days) a candidate's local day may be from the URL's day: their zones may differ
 URL_DAY_SLACK = 1
 
 
+#: midnight in UTC: how many sites write a day alone as an instant ("2020-01-10T00:00:00+00:00")
+_UTC_MIDNIGHT = re.compile(r"[t ]00:00(?::00(?:[.,]0+)?)?\s*(?:z|[+-]00:?00)$", re.IGNORECASE)
+
+
 def local_time(value: datetime, raw: str, zone: str) -> datetime:
     """``value`` on the clock of the page: at the UTC offset ``raw`` states when it states one other
-    than zero (a zero offset or a "Z" is how many sites print UTC, not where they are), else in ``zone``."""
+    than zero (a zero offset or a "Z" is how many sites print UTC, not where they are), else in ``zone``;
+    midnight in UTC stays in UTC (it is the day alone, written as an instant)."""
+    if _UTC_MIDNIGHT.search(raw.strip()):
+        return value.astimezone(timezone.utc)
     offset = stated_offset(raw)
     return value.astimezone(timezone(offset) if offset else ZoneInfo(zone))
 
@@ -108,6 +129,8 @@ class DateCandidate:
     :param local_day: the day it is on the page's clock
     :param timed: whether it gives a time of day
     :param other_item: found where other items' dates are (comments, related lists, footer)
+    :param updated: labelled as the page's update ("Aktualisiert am", ``<time class="updated">``)
+    :param labelled: labelled as the page's publication ("Veröffentlicht am", ``<time class="published">``)
     """
 
     kind: str
@@ -116,6 +139,8 @@ class DateCandidate:
     local_day: date
     timed: bool
     other_item: bool = False
+    updated: bool = False
+    labelled: bool = False
 
     @property
     def source(self) -> str:
@@ -185,12 +210,26 @@ def decide(candidates: Sequence[DateCandidate], *, fetched_at: datetime, url_dat
     given_days = {c.local_day for c in candidates if c.kind != "htmldate"}
     kept = _split(kept, "year_only", lambda c: c.kind == "htmldate" and (c.local_day.month, c.local_day.day) == (1, 1)
                   and c.local_day not in given_days, rejected)
+    first_day = min((c.local_day for c in kept if not c.updated and (c.kind in WITNESS_KINDS or c.labelled)), default=None)
+    published_days = {c.local_day for c in kept if c.labelled and not c.updated}
+    kept = _split(kept, "updated", lambda c: c.updated and (first_day is not None and c.local_day > first_day
+                                                            or bool(published_days - {c.local_day})), rejected)
+    own_days = {c.local_day for c in kept if c.kind != "htmldate"}
+    updated_days = {c.local_day for c, rule in rejected if rule == "updated"} - own_days
+    kept = _split(kept, "updated", lambda c: c.kind == "htmldate" and c.local_day in updated_days, rejected)
     order = {id(c): position for position, c in enumerate(candidates)}
     kept.sort(key=lambda c: (c.rank, order[id(c)]))
     stated = next((c for c in kept if c.kind in STATED_KINDS), None)
     if modified is not None and stated is not None and stated.value < modified \
             and not _same_minute(stated.value, modified):
         kept = _split(kept, "modified", lambda c: _same_minute(c.value, modified), rejected)
+    printed_days = [c.local_day for c in kept if c.kind == "dateline" and not c.updated]
+    witnessed = {c.local_day for c in kept if c.kind in WITNESS_KINDS and c.kind != "meta_date"}
+    kept = _split(kept, "modified", lambda c: c.kind == "meta_date" and c.local_day not in witnessed
+                  and any(day < c.local_day for day in printed_days), rejected)
+    changed_days = {c.local_day for c, rule in rejected if rule == "modified" and c.kind in HTMLDATE_READS}
+    own_days = {c.local_day for c in kept if c.kind != "htmldate"}
+    kept = _split(kept, "modified", lambda c: c.kind == "htmldate" and c.local_day in changed_days - own_days, rejected)
     if not kept:
         return Decision(None, rejected)
     families: dict[date, set[str]] = {}
@@ -200,7 +239,8 @@ def decide(candidates: Sequence[DateCandidate], *, fetched_at: datetime, url_dat
     for sources in families.values():
         if "htmldate" in sources and sources & read_by_htmldate:
             sources.discard("htmldate")
-    best_rank = {day: next(i for i, c in enumerate(kept) if c.local_day == day) for day in families}
+    best_rank = {day: next((i for i, c in enumerate(kept) if c.local_day == day and
+                            (c.kind != "htmldate" or "htmldate" in families[day])), len(kept)) for day in families}
     day = min(families, key=lambda d: (-len(families[d]), best_rank[d]))
     of_day = [c for c in kept if c.local_day == day]
     chosen = next((c for c in of_day if c.timed), of_day[0])

@@ -162,12 +162,13 @@ _READ_ALSO = re.compile(
     r"^(?:(?:читайте|читай) (?:також|также|більше|еще|ще)|дивіться також|смотрите также|див\. також|см\. также|"
     r"також читайте|также читайте|lesen sie (?:auch|mehr)|mehr zum thema|(?:à |a )?lire aussi|lea también|"
     r"lee también|notas relacionadas|noticias relacionadas|czytaj (?:także|też|więcej)|zobacz (?:także|też))\b"
+    r"|^ähnliche(?: artikel| beiträge| themen)?\s*(?::|$)"
     r"|^(?:read (?:also|more)|also read|see also|related(?: (?:articles?|stories|news|coverage))?|more on this)"
     r"\s*(?:[:\-–—|»>]|$)",
     re.IGNORECASE,
 )
 #: words that name a picture and introduce its credit (regex alternatives): "Фото: …", "/ Скриншот …"
-PICTURE_WORDS = "фото|photos?|fotos?|скриншот|скріншот|колаж|коллаж|ілюстрація|иллюстрация|джерело фото|источник фото"
+PICTURE_WORDS = "фото|photos?|fotos?|images?|bild|скриншот|скріншот|колаж|коллаж|ілюстрація|иллюстрация|джерело фото|источник фото"
 #: picture agencies credited after a slash: "… / REUTERS", "… / EPA-EFE"
 PICTURE_AGENCIES = ("reuters|epa(?:-efe)?|afp|ap photo|getty images|shutterstock|depositphotos|уніан|униан|тасс")
 #: a caption with its credit: "Прокурори вивчали матеріали / Фото РБК", "Headline / REUTERS"

@@ -1,18 +1,26 @@
 """The time zone a page's local times (dates printed without an offset) are in.
 
 A page that prints "2024-04-25 14:07" means its own wall clock. Which clock that is comes, in this
-order, from the country of the host's top-level domain, from an offset the page gives elsewhere
-(another date on it that carries one), from a time it prints for an instant its data gives in UTC
-(``printed_zone``), from a language spoken in one time zone only, else UTC.
+order, from the country of the host's top-level domain when the country has one zone, from an offset
+the page gives elsewhere (another date on it that carries one), from a time it prints for an instant
+its data gives in UTC (``printed_zone``); else it is guessed: the zone of the country the page
+declares for its language (``lang="fr-CA"``, ``og:locale`` ``en_US``: the main one where the country
+spans several) or its domain names when the country spans several zones (``.ca``); without a
+country, the zone of a language spoken in one zone only. A guess must fit the days the page gives
+(its URL's, its datelines'): a zone that puts an instant the page gives in UTC on another day than
+the one printed for it is not the page's (``fits_days``); the main zone of a country of several
+zones that only a language tag names (``en_US``) may move an instant the page gives in UTC to
+another day only where the page gives that day. Else UTC.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Collection, Iterable
+from datetime import date, datetime, time
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from newscrawl.extract.dates import parse_date
 
@@ -40,6 +48,13 @@ TLD_ZONES = {
     "cl": "America/Santiago", "co": "America/Bogota", "pe": "America/Lima", "gl": "America/Nuuk",
     "nz": "Pacific/Auckland",
 }  # fmt: skip
+#: the zone of the capital or the main newsrooms of countries spanning several zones
+MAIN_ZONES = {
+    "us": "America/New_York", "ca": "America/Toronto", "au": "Australia/Sydney", "br": "America/Sao_Paulo",
+    "mx": "America/Mexico_City", "id": "Asia/Jakarta", "kz": "Asia/Almaty", "cd": "Africa/Kinshasa",
+}  # fmt: skip
+#: a country (ISO 3166 code, as in language tags: ``gb``, not ``uk``) -> the zone of its clock
+COUNTRY_ZONES = {**TLD_ZONES, "gb": "Europe/London", **MAIN_ZONES}
 #: languages spoken (for news) in one time zone
 LANGUAGE_ZONES = {
     "uk": "Europe/Kyiv", "de": "Europe/Berlin", "fr": "Europe/Paris", "it": "Europe/Rome",
@@ -53,6 +68,8 @@ _OFFSET = re.compile(r"\d[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*([+-])(\d\d):?(\d
 #: a date string with a time of day in UTC ("Z", "+00:00")
 _UTC_TIME = re.compile(r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:z|[+-]00:?00)$", re.I)
 _CLOCK = re.compile(r"\d:\d\d")
+#: the region of a language tag: ``fr-CA``, ``en_US``, ``de_DE_formal``
+_REGION = re.compile(r"^[a-z]{2,3}[-_]([a-z]{2})(?:[-_]|$)", re.I)
 #: the farthest a clock is from UTC, in hours
 _MAX_OFFSET_HOURS = 14
 
@@ -95,8 +112,43 @@ def printed_zone(dated: Iterable[str], printed: Iterable[str], now: datetime | N
     return None
 
 
+def declared_country(tags: Iterable[str | None], language: str | None = None) -> str | None:
+    """The country of the first language tag in ``tags`` that names one (``fr-CA`` -> ``ca``), of
+    ``language`` when given (a page in German that keeps its CMS's default ``en_US`` is not American)."""
+    for tag in tags:
+        match = _REGION.match((tag or "").strip())
+        if match and (language is None or match[0][:len(language)].lower() == language):
+            return match[1].lower()
+    return None
+
+
+def _utc_instants(dated: Iterable[str], now: datetime | None) -> list[datetime]:
+    """The instants of the strings in ``dated`` that give a time of day in UTC other than midnight
+    (a midnight is a day written as an instant)."""
+    found = []
+    for text in dated:
+        if _UTC_TIME.search(text.strip()) and (value := parse_date(text, tz="UTC", now=now)):
+            if value.time() != time(0):
+                found.append(value)
+    return found
+
+
+def fits_days(zone: str, instants: Iterable[datetime], days: Collection[date], supported: bool = False) -> bool:
+    """Whether ``zone`` puts no instant on a day the page does not give while its UTC day is one the
+    page gives (``days``: its URL's, its datelines'): a page that prints "5 April" beside
+    "2015-04-05T00:08Z" is not in New York. With ``supported``, an instant ``zone`` puts on another
+    day than UTC does must fall on a day the page gives."""
+    clock = ZoneInfo(zone)
+    for instant in instants:
+        local = instant.astimezone(clock).date()
+        if local != instant.date() and (instant.date() in days and local not in days
+                                        or supported and local not in days):
+            return False
+    return True
+
+
 def page_zone(url: str, dated: Iterable[str], language: str | None, printed: Iterable[str] = (),
-              now: datetime | None = None) -> str:
+              now: datetime | None = None, locales: Iterable[str | None] = (), days: Iterable[date] = ()) -> str:
     """The zone for local times on the page at ``url``.
 
     :param dated: date strings found on the page (their offsets say where its clock is)
@@ -104,6 +156,8 @@ def page_zone(url: str, dated: Iterable[str], language: str | None, printed: Ite
     :param printed: date strings printed on the page, read only when the domain and the offsets say nothing
         (see :func:`printed_zone`)
     :param now: the fetch time
+    :param locales: the language tags the page declares (``<html lang>``, ``og:locale``, JSON-LD ``inLanguage``)
+    :param days: the days the page gives without a time (its URL's, its datelines'): a guessed zone must fit them
     """
     tld = (urlsplit(url).hostname or "").rstrip(".").rsplit(".", 1)[-1].lower()
     if tld in TLD_ZONES:
@@ -113,4 +167,15 @@ def page_zone(url: str, dated: Iterable[str], language: str | None, printed: Ite
         zone = offset_zone(text)
         if zone:
             return zone
-    return printed_zone(dated, printed, now) or LANGUAGE_ZONES.get(language or "", "UTC")
+    found = printed_zone(dated, printed, now)
+    if found:
+        return found
+    country = tld if tld in MAIN_ZONES else declared_country(locales, language)
+    guess = COUNTRY_ZONES.get(country) if country else LANGUAGE_ZONES.get(language or "")
+    if not guess:
+        return "UTC"
+    # a country of several zones named only by a language tag (WordPress writes en_US for any English
+    # site) moves the page's UTC instants to other days only where the page's own days bear that out
+    supported = country in MAIN_ZONES and country != tld
+    instants = _utc_instants(dated, now)
+    return guess if not instants or fits_days(guess, instants, set(days), supported) else "UTC"
