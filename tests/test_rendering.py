@@ -125,7 +125,7 @@ const heading = document.createElement("h1");
 heading.textContent = story.title;
 const time = document.createElement("time");
 time.setAttribute("datetime", story.published);
-time.textContent = story.published.slice(0, 10);
+time.textContent = "";  // the instant only in the attribute, as many sites give it
 article.append(heading, time);
 for (const text of story.paragraphs) {{
   const paragraph = document.createElement("p");
