@@ -10,6 +10,7 @@ from scrapy.settings import SETTINGS_PRIORITIES
 
 from newscrawl.crawl.replay import archive_problem
 from newscrawl.ops.outcome import report
+from newscrawl.store.revisits import revisit_problem
 
 if TYPE_CHECKING:
     import argparse
@@ -31,15 +32,16 @@ class TruthfulExit:
         return self._crawler
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        """Scrapy's options; then a replay archive that cannot be replayed stops the command in one
-        line (exit 3) before anything starts."""
+        """Scrapy's options; then a replay archive that cannot be replayed, or a revisit setting that
+        cannot be read, stops the command in one line (exit 3) before anything starts."""
         super().process_options(args, opts)  # type: ignore[misc]
         settings = self.settings  # type: ignore[attr-defined]
         # a crawl is a run of its spider (``scrapy parse``, ``check`` and ``shell`` are not)
         if (settings.getpriority("NEWSCRAWL_RECORD_RUN") or 0) < SETTINGS_PRIORITIES["cmdline"]:
             settings.set("NEWSCRAWL_RECORD_RUN", True, priority="cmdline")
         archive = settings.get("NEWSCRAWL_REPLAY")
-        problem = archive_problem(archive) if archive else None
+        problem = (archive_problem(archive) if archive else None) or revisit_problem(
+            settings.get("NEWSCRAWL_REVISIT_AGES"), settings.get("NEWSCRAWL_REVISIT_MAX_PER_RUN"))
         if problem:
             print(f"error: {problem}", file=sys.stderr)
             raise SystemExit(3)
