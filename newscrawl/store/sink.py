@@ -391,7 +391,7 @@ class ArticleSink:
         if not self._revisits.outcomes or self.storage is None or not self.database_up:
             return
         try:
-            self.count("newscrawl/revisit/recorded", self._revisits.write(self.storage.db))
+            self.count("newscrawl/mongo/revisit_outcomes", self._revisits.write(self.storage.db))
         except ConnectionFailure as exc:
             self._mark_down(exc)
         except Exception as exc:
