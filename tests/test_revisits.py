@@ -226,7 +226,7 @@ def test_silent_edits_removals_and_moves_are_caught_and_nothing_else(tmp_path: P
         crawl(name, env, NEWSCRAWL_REVISIT_AGES="0s")
 
         run = last_run(db, name)
-        assert run["revisits"] == {"due": 100, "fetched": 88, "not_modified": 10, "removed": 1}, run["revisits"]
+        assert run["revisits"] == {"due": 100, "fetched": 88, "not_modified": 10, "removed": 1}
         assert run["items"]["stored"] == 0 and run["items"]["updated"] == 5
         assert Site.served[story_id(9)] == 1  # robots.txt: not fetched again, still due
         assert all(Site.served[story_id(n)] == 2 for n in range(100) if n != 9)

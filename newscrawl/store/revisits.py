@@ -177,6 +177,10 @@ class RevisitLog:
 
     outcomes: list[RevisitOutcome] = field(default_factory=list)
 
+    def add(self, outcome: RevisitOutcome) -> None:
+        """Keep ``outcome`` for the next write."""
+        self.outcomes.append(outcome)
+
     def write(self, db: Database[dict[str, Any]]) -> int:
         """Write the outcomes to the articles (one unordered bulk write); how many were written.
 

@@ -212,7 +212,7 @@ class ArticleSink:
 
     def note_revisit(self, outcome: RevisitOutcome) -> None:
         """Keep what a revisit found, for the next flush (any thread: it is queued on the sink's)."""
-        self._worker.submit(self._revisits.outcomes.append, outcome)
+        self._worker.submit(self._revisits.add, outcome)
 
     def check_many(self, docs: list[dict[str, Any]]) -> list[Decision]:
         """Dedupe ``docs`` on this thread, one lookup per ``lookup_batch`` of them."""
