@@ -2,7 +2,7 @@
 site made without telling any feed is caught (:mod:`newscrawl.store.revisits` has the policy).
 
 - :class:`RevisitStored` (spider middleware): after the spider's own start requests, a latest-news
-  run (not a backfill) asks for the stored articles of its site that are due, most overdue first
+  crawl (a run of ``scrapy crawl``, ``runspider`` or ``newscrawl run``; not a backfill) asks for the stored articles of its site that are due, most overdue first
   and at most ``NEWSCRAWL_REVISIT_MAX_PER_RUN`` of them (one indexed range of ``articles``, on a
   thread), and requests each page again (:meth:`~newscrawl.crawl.spider.NewsSpider.revisit_request`):
   a conditional request with the validators the page was last served with, at a lower priority
@@ -93,10 +93,12 @@ class RevisitStored:
             yield request
 
     async def revisit_requests(self) -> list[Request]:
-        """The requests for the due articles of a latest-news run (none for a backfill, without a
-        database, or with revisits off)."""
+        """The requests for the due articles of a latest-news crawl (none for a backfill, for
+        ``scrapy parse``, ``shell`` or ``check``, which are no runs (``NEWSCRAWL_RECORD_RUN``),
+        without a database, or with revisits off)."""
         spider = self.crawler.spider
-        if not self.policy.enabled or not hasattr(spider, "revisit_request") or getattr(spider, "since", None):
+        if not self.policy.enabled or not self.crawler.settings.getbool("NEWSCRAWL_RECORD_RUN") \
+                or not hasattr(spider, "revisit_request") or getattr(spider, "since", None):
             return []
         storage = self.storage.usable_storage
         if storage is None:

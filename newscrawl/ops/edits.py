@@ -23,7 +23,7 @@ from typing import Any
 from pymongo import DESCENDING
 from pymongo.database import Database
 
-from newscrawl.store.edits import EDIT_FIELDS, normalised
+from newscrawl.store.edits import EDIT_FIELDS, instant, normalised
 
 #: unchanged words kept on each side of a change in a diff; longer unchanged runs are cut at "…"
 CONTEXT = 8
@@ -35,8 +35,7 @@ VERSION_FIELDS = (*EDIT_FIELDS, "modified_at")
 
 def words_of(doc: dict[str, Any], name: str) -> list[str]:
     """The words of field ``name`` of a version, as compared (list fields joined by ``;``)."""
-    # modified_at is a date, compared as the publication date is
-    value = normalised({"published_at": doc.get(name)}, "published_at") if name == "modified_at" else normalised(doc, name)
+    value = instant(doc.get(name)) if name == "modified_at" else normalised(doc, name)
     text = " ; ".join(value) if isinstance(value, list) else value
     return text.split()
 

@@ -14,7 +14,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from newscrawl.extract.urls import url_key
-from newscrawl.store.edits import changed_fields, edit_hash, has_edit_fields
+from newscrawl.store.edits import changed_fields, edit_hash, has_edit_fields, instant
 from newscrawl.store.errors import DUPLICATE_KEY, StorageFull, is_storage_full
 from newscrawl.store.keys import KeyIndex, story_id, url_id
 
@@ -167,7 +167,7 @@ class ArticleStore:
         if "http" not in doc and "http" in existing:
             replacement["http"] = existing["http"]
         if changed:
-            if existing.get("modified_at") != doc.get("modified_at"):
+            if instant(existing.get("modified_at")) != instant(doc.get("modified_at")):
                 changed.append("modified_at")
             now = datetime.now(timezone.utc)
             self.revisions.insert_one(
