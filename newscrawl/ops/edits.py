@@ -31,6 +31,8 @@ CONTEXT = 8
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 #: what an edit shows of a version
 VERSION_FIELDS = (*EDIT_FIELDS, "modified_at")
+#: revisions read per lookup of their articles
+BATCH = 500
 
 
 def words_of(doc: dict[str, Any], name: str) -> list[str]:
@@ -84,12 +86,22 @@ def find_edits(db: Database[dict[str, Any]], *, site: str | None = None, since: 
     if until is not None:
         query.setdefault("seen_at", {})["$lt"] = until
     cursor = db.article_revisions.find(query).sort("seen_at", DESCENDING)
-    revisions = list(cursor.limit(limit) if limit else cursor)
+    batch: list[dict[str, Any]] = []
+    for revision in cursor.limit(limit) if limit else cursor:
+        batch.append(revision)
+        if len(batch) == BATCH:
+            yield from _edits_of(db, batch)
+            batch = []
+    yield from _edits_of(db, batch)
+
+
+def _edits_of(db: Database[dict[str, Any]], revisions: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The edits of ``revisions``: their articles and the later revisions of those read by ``$in``."""
     ids = list({revision["article_id"] for revision in revisions})
     if not ids:
         return
-    articles = {doc["_id"]: doc for doc in db.articles.find({"_id": {"$in": ids}}, {**dict.fromkeys(VERSION_FIELDS, 1),
-                                                                                      "url": 1, "site": 1, "revision": 1})}
+    projection = {**dict.fromkeys(VERSION_FIELDS, 1), "url": 1, "site": 1, "revision": 1}
+    articles = {doc["_id"]: doc for doc in db.articles.find({"_id": {"$in": ids}}, projection)}
     later = {(doc["article_id"], doc["revision"]): doc["previous"]
              for doc in db.article_revisions.find({"article_id": {"$in": ids}}, {"article_id": 1, "revision": 1, "previous": 1})}
     for revision in revisions:
