@@ -11,7 +11,9 @@ hour). Each benchmark measures its baseline in the same run, on the same input:
    markdown table goes in as it is); peak RSS at two crawl sizes;
 4. storage (``mongo_write.py``): the bulk writer vs ``insert_one``;
 5. the Redis duplicate filter (``redis_dupefilter.py``);
-6. fuzzing (``fuzz.py``), when present.
+6. revisits (``revisits.py``): the request cost of the default policy, and choosing the due
+   articles among stored ones (a range on a number vs the same range on a date);
+7. fuzzing (``fuzz.py``), when present.
 Not a test.
 """
 
@@ -63,12 +65,13 @@ def main() -> None:
     cli.add_argument("--quick", action="store_true", help="smaller sizes")
     cli.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     cli.add_argument("--size", action="append", default=[], metavar="NAME=VALUE",
-                     help="override one size: crawl, memory (comma-separated), dates, fuzz, mongo, dedupe, redis")
+                     help="override one size: crawl, memory (comma-separated), dates, fuzz, mongo, dedupe, redis, "
+                          "revisits")
     args = cli.parse_args()
     sizes = {"crawl": "200", "memory": "2000,10000", "dates": "10000", "fuzz": "2000", "mongo": "2000",
-             "dedupe": "20000", "redis": "200000"} if args.quick else {
+             "dedupe": "20000", "redis": "200000", "revisits": "20000"} if args.quick else {
         "crawl": "1000", "memory": "10000,100000", "dates": "10000", "fuzz": "10000", "mongo": "5000",
-        "dedupe": "100000", "redis": "1000000"}
+        "dedupe": "100000", "redis": "1000000", "revisits": "100000"}
     sizes.update(dict(item.split("=", 1) for item in args.size))
     sections: list[tuple[str, str]] = []
     markdown: set[str] = set()  # sections whose output is markdown, not preformatted text
@@ -92,6 +95,8 @@ def main() -> None:
         sections.append(("Storage: bulk writer vs insert_one (embedded nx-27017)", storage))
         redis, _ = run("redis_dupefilter.py", "--urls", sizes["redis"])
         sections.append(("Redis duplicate filter", redis))
+        revisits, _ = run("revisits.py", "--articles", sizes["revisits"])
+        sections.append(("Revisits: request cost of the default policy, due selection (embedded nx-27017)", revisits))
         if (HERE / "fuzz.py").exists():
             fuzz, _ = run("fuzz.py", "--cases", sizes["fuzz"])
             sections.append(("Fuzzing (mutated real pages, random strings)", fuzz))

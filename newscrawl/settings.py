@@ -10,6 +10,7 @@ import os
 from newscrawl import __version__
 from newscrawl.crawl import integrity
 from newscrawl.crawl.replay import RECORDER_PRIORITY, REPLAY_PRIORITY
+from newscrawl.store.revisits import DEFAULT_AGES
 
 BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["spiders"]
@@ -48,6 +49,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newscrawl.crawl.retry.BackoffRetryMiddleware": 550,
     "newscrawl.crawl.incremental.ConditionalFeeds": 560,
+    "newscrawl.crawl.revisit.RevisitResponses": 545,  # after retries and redirects: final answers only
     "newscrawl.crawl.integrity.CompleteGzip": integrity.PRIORITY,  # before HttpCompressionMiddleware (590)
     "newscrawl.crawl.safety.SafeTargets": 40,  # first in the chain, before OffsiteMiddleware (50)
     "newscrawl.crawl.replay.WarcReplayMiddleware": REPLAY_PRIORITY,
@@ -60,8 +62,14 @@ DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 TWISTED_DNS_RESOLVER = "newscrawl.crawl.safety.PublicAddressResolver"
 NEWSCRAWL_ALLOW_PRIVATE_HOSTS = [h for h in os.getenv("NEWSCRAWL_ALLOW_PRIVATE_HOSTS", "").split(",") if h]
 
-SPIDER_MIDDLEWARES = {"newscrawl.crawl.incremental.SkipStoredArticles": 100}
+SPIDER_MIDDLEWARES = {"newscrawl.crawl.incremental.SkipStoredArticles": 100,
+                      "newscrawl.crawl.revisit.RevisitStored": 110}
 NEWSCRAWL_INCREMENTAL = os.getenv("NEWSCRAWL_INCREMENTAL", "1") not in ("0", "false", "False", "off")
+# -- revisits (newscrawl/crawl/revisit.py): stored articles fetched again at these ages after first seen,
+# conditionally; "0s" makes every stored article due at once; empty turns revisits off
+NEWSCRAWL_REVISIT_AGES = os.getenv("NEWSCRAWL_REVISIT_AGES", DEFAULT_AGES)
+# revisits per run at most; empty: half the requests of the spider's previous run, at least 1,000
+NEWSCRAWL_REVISIT_MAX_PER_RUN = os.getenv("NEWSCRAWL_REVISIT_MAX_PER_RUN", "")
 
 # -- discovery ----------------------------------------------------------------------------------
 NEWSCRAWL_LISTING_PAGES = int(os.getenv("NEWSCRAWL_LISTING_PAGES", "2"))

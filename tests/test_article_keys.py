@@ -76,7 +76,7 @@ def second_run() -> list[dict[str, Any]]:
         article("old-3", text=old_docs[3]["body"] + " Updated with a new paragraph of text.",
                 modified_at=PUBLISHED + timedelta(hours=2)),  # an update
         article("old-4"),  # stored and unchanged
-        article("moved", source_id="12000001", text=old_docs[15]["body"]),  # the same story at another address
+        article("moved", source_id="12000001", text=old_docs[15]["body"], title=old_docs[15]["title"]),  # the same story at another address
         article("old-0-copy", text=old_docs[0]["body"]),  # an alias recorded by the first run
         article("old-5-copy-a", text=old_docs[5]["body"]),
         article("old-5-copy-a", text=old_docs[5]["body"]),  # the same copy twice: recorded, then an alias

@@ -291,7 +291,8 @@ def crawl(tmp_path: Path, mongo_uri: str, site: str, workers: int, *command: str
     text = log.read_text(encoding="utf-8")
     client: MongoClient = MongoClient(mongo_uri)
     try:
-        stored = list(client[env["MONGO_DATABASE"]].articles.find({}, {"_id": 0, "first_seen_at": 0}).sort("url", 1))
+        stored = list(client[env["MONGO_DATABASE"]].articles.find({}, {"_id": 0, "first_seen_at": 0, "next_revisit_at": 0})
+                      .sort("url", 1))
         client.drop_database(env["MONGO_DATABASE"])
     finally:
         client.close()

@@ -39,11 +39,13 @@ from pymongo.errors import OperationFailure
 
 from conftest import FILES, ROOT, read_page
 from newscrawl.extract.items import Article
+from newscrawl.ops.edits import find_edits, find_removed
 from newscrawl.ops.site_fixtures import discover, page_text
 from newscrawl.sites import parser_for_url
 from newscrawl.store.database import open_storage
 from newscrawl.store.dedupe import Verdict
 from newscrawl.store.nx import server_traits
+from newscrawl.store.revisits import RevisitLog, RevisitOutcome
 from newscrawl.store.server import free_port
 from newscrawl.store.service import article_document
 from newscrawl.store.sink import ArticleSink, SinkOptions
@@ -167,7 +169,7 @@ def crawl_run(uri: str, database: str, files: Path, articles: list[Article]) -> 
 @pytest.fixture(scope="module")
 def stored(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stored]:
     """The saved pages stored by one run; the next run meets the corrected Pravda article, the uk
-    edition of the UNIAN story and two copies of it."""
+    edition of the UNIAN story and two copies of it, and finds the UNN article gone (410)."""
     name = f"t_querying_{uuid.uuid4().hex[:8]}"
     files = tmp_path_factory.mktemp("querying")
     articles = saved_articles()
@@ -179,6 +181,8 @@ def stored(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
                  copy_of(english, UNIAN_COPY_URL, "unian"), copy_of(english, PARTNER_COPY_URL, "partner-news.example")]
         verdicts = crawl_run(mongo_uri, name, files, later)
         assert verdicts == [Verdict.UPDATE, Verdict.NEW, Verdict.SAME_CONTENT, Verdict.SAME_CONTENT]
+        gone = client[name].articles.find_one({"url": UNN_URL})
+        RevisitLog([RevisitOutcome(gone["_id"], 410)]).write(client[name])
         yield Stored(client[name], articles, server_traits(client).server)
     finally:
         client.drop_database(name)
@@ -285,6 +289,19 @@ def check_revisions(names: dict[str, Any], stored: Stored) -> None:
     assert {"body", "modified_at"} <= set(previous["changed_fields"])
 
 
+def check_edits(names: dict[str, Any], stored: Stored) -> None:
+    (edit,) = names["edits"]
+    assert (edit["url"], edit["site"], edit["revision"]) == (PRAVDA_URL, "pravda", 2)
+    assert edit["changed_fields"] == ["lead", "body", "modified_at"] and ("replace", "157", "158") in edit["diff"]["body"]
+    assert edit["seen_at"] == corrected_pravda().fetched_at
+    (command,) = find_edits(stored.db, since=datetime(2026, 1, 1, tzinfo=timezone.utc))  # what `newscrawl edits` prints
+    assert {key: edit[key] for key in ("url", "site", "title", "revision", "changed_fields", "seen_at")} == \
+        {key: command[key] for key in ("url", "site", "title", "revision", "changed_fields", "seen_at")}
+    (gone,) = names["removed"]
+    assert (gone["url"], gone["site"], gone["removed_status"]) == (UNN_URL, "unn", 410)
+    assert [row["url"] for row in find_removed(stored.db, since=datetime(2026, 1, 1, tzinfo=timezone.utc))] == [UNN_URL]
+
+
 def check_editions(names: dict[str, Any], stored: Stored) -> None:
     editions = names["editions"]
     assert sorted(editions) == ["en", "uk"]
@@ -312,6 +329,7 @@ CHECKS: dict[str, Callable[[dict[str, Any], Stored], None]] = {
     "tag_search": check_tag_search,
     "text_search": check_text_search,
     "revisions": check_revisions,
+    "edits": check_edits,
     "editions": check_editions,
     "copies": check_copies,
 }
@@ -446,6 +464,12 @@ def test_nx_object_id_equality_outside_id_matches_nothing(nx: Stored) -> None:
     article_id = nx.doc(PRAVDA_URL)["_id"]
     assert len(list(nx.db.article_revisions.find({"article_id": {"$in": [article_id]}}))) == 1
     still(list(nx.db.article_revisions.find({"article_id": article_id})) == [], "misses ObjectId equality outside _id")
+
+
+def test_nx_ne_null_matches_articles_without_the_field(nx: Stored) -> None:
+    assert len(list(nx.db.articles.find({"removed_at": {"$gte": datetime(1970, 1, 1, tzinfo=timezone.utc)}}))) == 1
+    still(len(list(nx.db.articles.find({"removed_at": {"$ne": None}}))) == nx.db.articles.count_documents({}),
+          "matches documents without the field for {'$ne': None}")
 
 
 def test_nx_text_search_needs_no_index_and_ands_the_words(nx: Stored) -> None:

@@ -15,6 +15,8 @@
   too) or could not store its articles, the next run reads the feeds in full.
 
 Both do nothing when the database is unavailable (the dedupe pipeline still stops copies).
+Stored articles are fetched again, to catch edits no listing tells of, only when their revisit
+is due (:mod:`newscrawl.crawl.revisit`).
 """
 
 from __future__ import annotations

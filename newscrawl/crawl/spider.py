@@ -70,6 +70,8 @@ if TYPE_CHECKING:
 
 #: request meta of feeds and sitemaps: conditional requests, a 304 reaches the callback
 CONDITIONAL = {"conditional": True, "handle_httpstatus_list": [304]}
+#: request meta of a revisit of a stored article (newscrawl.crawl.revisit): its id and when it was first seen
+REVISIT = "revisit"
 #: fields whose fill rate each run records (``newscrawl/fill/<field>``), for layout-drift alerts
 FILL_FIELDS = ("title", "lead", "body", "published_at", "authors", "images", "tags", "section")
 #: links read from one page at most, when ``NEWSCRAWL_MAX_LINKS_PER_PAGE`` is not set
@@ -337,6 +339,22 @@ class NewsSpider(scrapy.Spider):
         if self.render_pages and self.settings.getbool("NEWSCRAWL_RENDERING"):
             meta.update({"playwright": True, RENDERED: True})
         return scrapy.Request(url, self.parse_article, cb_kwargs={"hint": hint}, meta=meta)
+
+    def revisit_request(self, url: str, revisit: dict[str, Any], headers: dict[str, str]) -> scrapy.Request:
+        """A request for a stored article's page again (``revisit``: which article), conditional
+        on ``headers``, after the new articles (lower priority); its 304, 404 and 410 answers reach
+        :meth:`parse_revisit`."""
+        meta: dict[str, Any] = {REVISIT: revisit, "handle_httpstatus_list": [304, 404, 410]}
+        if self.render and self.settings.getbool("NEWSCRAWL_RENDERING"):
+            meta.update({"playwright": True, RENDERED: True})
+        return scrapy.Request(url, self.parse_revisit, headers=headers, meta=meta, priority=-1)
+
+    def parse_revisit(self, response: Response) -> Iterator[Any] | AsyncIterator[Any]:
+        """A revisited article page: parsed as any article page when it answers 200; a 304
+        (unchanged), 404 or 410 (gone) gives nothing (:mod:`newscrawl.crawl.revisit` notes them)."""
+        if response.status != 200:
+            return iter(())
+        return self.parse_article(response)
 
     def failed(self, url: str, reason: str) -> None:
         """Note an article page that gave no article (for the run record)."""

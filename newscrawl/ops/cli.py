@@ -17,6 +17,8 @@ embedded database, logs, locks and spill files.
 - ``cron [SPIDER…] [--every MINUTES]``: crontab lines for the site spiders.
 - ``flush-spill``: write articles spilled to ``./data/spill/`` during a database outage.
 - ``report [--out report.html] [--days 30] [--site S]``: one HTML page of articles, fill rates, runs and alerts.
+- ``edits [--site S] [--since DATE] [--field F] [--removed]``: articles changed (or removed) after
+  publication, as JSON lines with a word diff per changed field.
 """
 
 from __future__ import annotations
@@ -370,6 +372,27 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_edits(args: argparse.Namespace) -> int:
+    """Print the edits (or with --removed the removals) of stored articles as JSON lines, newest first."""
+    from newscrawl.ops.edits import find_edits, find_removed
+    from newscrawl.store.edits import EDIT_FIELDS
+
+    if args.field and args.field not in EDIT_FIELDS:
+        raise BadArgument(f"--field {args.field!r}: one of {', '.join(EDIT_FIELDS)}")
+    if args.field and args.removed:
+        raise BadArgument("--field and --removed do not go together: a removal changes no field")
+    since = _day(args, "since")
+    storage = open_storage()
+    try:
+        rows = find_removed(storage.db, site=args.site, since=since) if args.removed \
+            else find_edits(storage.db, site=args.site, since=since, field=args.field)
+        for row in rows:
+            print(to_json_line(row))
+    finally:
+        storage.close()
+    return 0
+
+
 def _add_filters(command: argparse.ArgumentParser) -> None:
     command.add_argument("--site", help="site key, e.g. unian")
     command.add_argument("--language", help="edition: uk, ru, en")
@@ -433,6 +456,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--days", type=int, default=30, help="the last N days, today included (default 30)")
     report.add_argument("--site", help="one site (default all)")
     report.set_defaults(run=cmd_report)
+    edits = commands.add_parser("edits", help="articles changed after publication: JSON lines with word diffs")
+    edits.add_argument("--site", help="site key, e.g. unian")
+    edits.add_argument("--since", help="changes seen from this day on (Kyiv time), e.g. 2023-02-01")
+    edits.add_argument("--field", help="only edits of this field: title, lead, body, authors, published_at, tags, images")
+    edits.add_argument("--removed", action="store_true", help="the articles found removed (404, 410) instead")
+    edits.set_defaults(run=cmd_edits)
     parse = commands.add_parser("parse", help="parse one saved page and print the article as JSON")
     parse.add_argument("file", help="saved HTML page (.html or .html.gz)")
     parse.add_argument("--url", required=True, help="the page's URL (chooses the site parser)")

@@ -167,7 +167,7 @@ def run_spider(name: str, *, since: str | None = None, until: str | None = None,
         print(f"unknown spider {name!r}; known: {', '.join(sorted(names))}", file=out)
         return CONFIG_ERROR
     settings = settings or []
-    problem = window_problem(since, until) or replay_problem(settings)
+    problem = window_problem(since, until) or replay_problem(settings) or revisit_settings_problem(settings)
     if problem:
         print(problem, file=out)
         return CONFIG_ERROR
@@ -216,6 +216,17 @@ def replay_problem(settings: list[str]) -> str | None:
     named = [item.split("=", 1)[1] for item in settings if item.startswith("NEWSCRAWL_REPLAY=")]
     archive = named[-1] if named else os.getenv("NEWSCRAWL_REPLAY")
     return archive_problem(archive) if archive else None
+
+
+def revisit_settings_problem(settings: list[str]) -> str | None:
+    """What is wrong with the revisit settings given in ``settings`` or the environment, if anything."""
+    from newscrawl.store.revisits import DEFAULT_AGES, revisit_problem
+
+    def value(name: str, default: str) -> str:
+        named = [item.split("=", 1)[1] for item in settings if item.startswith(f"{name}=")]
+        return named[-1] if named else os.getenv(name, default)
+
+    return revisit_problem(value("NEWSCRAWL_REVISIT_AGES", DEFAULT_AGES), value("NEWSCRAWL_REVISIT_MAX_PER_RUN", ""))
 
 
 def every_problem(every_minutes: int) -> str | None:

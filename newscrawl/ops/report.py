@@ -42,6 +42,7 @@ from pymongo.collection import Collection
 
 from newscrawl.ops.clock import DEFAULT_TIMEZONE, display_zone, local_time, zone_label
 from newscrawl.ops.query import merge_shared_runs
+from newscrawl.ops.edits import find_edits, find_removed
 from newscrawl.store.database import Storage
 
 KYIV = ZoneInfo(DEFAULT_TIMEZONE)
@@ -222,6 +223,7 @@ class Report:
     generated_at: datetime
     sites: dict[str, SiteFigures]
     runs: list[RunFigures]
+    edits: EditFigures | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -262,7 +264,8 @@ def gather(storage: Storage, days: int = DEFAULT_DAYS, site: str | None = None, 
     if not runs:
         run_window = recent.ending_at_newest(_newest_run(storage.db.crawl_runs, recent, spiders, site))
         runs = _run_figures(storage.db.crawl_runs, run_window, spiders, site) if run_window != recent else runs
-    return Report(window, run_window, site, now, _site_figures(storage.db.articles, window, site), runs)
+    return Report(window, run_window, site, now, _site_figures(storage.db.articles, window, site), runs,
+                  edits=_edit_figures(storage, window, site))
 
 
 def site_known(storage: Storage, site: str) -> bool:
@@ -656,6 +659,7 @@ def render(report: Report) -> str:
          runs_moved + _runs_table(report)),
         ("Newest articles", f"The {NEWEST_SHOWN} newest of each site and the fields they lack.",
          articles_moved + _newest_table(report)),
+        _edits_section(report, columns),
     ]
     body = "".join(f'<section><h2>{_e(heading)}</h2><p class="note">{_e(note)}</p>{content}</section>'
                    for heading, note, content in sections)
@@ -663,8 +667,107 @@ def render(report: Report) -> str:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
-        f"<title>{_e(title)}</title><style>{_STYLE}</style></head><body>"
+        f"<title>{_e(title)}</title><style>{_STYLE}{_EDITS_STYLE}</style></head><body>"
         f'<h1>{_e(title)}</h1><p class="summary">{_e(report.describe())}. '
         f"Days and times are {_e(zone_label(zone))} ({_e(zone.key)}; NEWSCRAWL_TIMEZONE). "
         f"Generated {local_time(report.generated_at, zone)}.</p>{body}</body></html>\n"
     )
+
+
+# -- changed after publication: edits and removals (newscrawl.ops.edits) -------------------------
+
+#: the newest edits listed with their word diffs
+EDITS_SHOWN = 20
+#: characters of one run of a diff shown at most
+DIFF_CHARS = 400
+_EDIT_COLOURS = {"edits": "#8e44ad", "removed": "#c0392b"}
+_EDITS_STYLE = """
+.diff del{background:#fdd;color:#900;text-decoration:line-through}.diff ins{background:#dfd;color:#060;text-decoration:none}
+.diff b{display:inline-block;min-width:5em;color:#555;font-weight:normal}.diff div{margin:2px 0}
+svg .edits{fill:#8e44ad}svg .removed{fill:#c0392b}
+"""
+
+
+@dataclass
+class EditFigures:
+    """Edits and removals seen in the window, per site and day, and the newest edits."""
+
+    edits: Counter[tuple[str, date]] = field(default_factory=Counter)
+    removed: Counter[tuple[str, date]] = field(default_factory=Counter)
+    newest: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def sites(self) -> list[str]:
+        """The sites with a change in the window."""
+        return sorted({site for site, _ in self.edits} | {site for site, _ in self.removed})
+
+
+def _edit_figures(storage: Storage, window: Window, site: str | None) -> EditFigures:
+    """What changed after publication in the window: revisions by ``seen_at``, removals by ``removed_at``."""
+    db = storage.db
+    seen: dict[str, Any] = {"seen_at": {"$gte": window.start, "$lt": window.end}, **({"site": site} if site else {})}
+    figures = EditFigures()
+    for revision in db.article_revisions.find(seen, {"site": 1, "seen_at": 1}):
+        figures.edits[(str(revision.get("site")), window.day_of(revision["seen_at"]))] += 1
+    for removal in find_removed(db, site=site, since=window.start, until=window.end):
+        figures.removed[(str(removal["site"]), window.day_of(removal["removed_at"]))] += 1
+    figures.newest = list(find_edits(db, site=site, since=window.start, until=window.end, limit=EDITS_SHOWN))
+    return figures
+
+
+def _edits_chart(figures: EditFigures, columns: _Columns) -> str:
+    """Per site, one row: each day's edits (bar) and removals (bar beside it), on the site's own scale."""
+    parts = []
+    for row, site in enumerate(figures.sites):
+        top = row * BAR_ROW + 6
+        base = top + BAR_HEIGHT
+        most = max(figures.edits[(site, day)] + figures.removed[(site, day)] for day in columns.days) or 1
+        parts.append(columns.weekends(top, BAR_HEIGHT))
+        parts.append(f'<text x="{LABEL_WIDTH - 8}" y="{base - 12}" class="label">{_e(site)}</text>')
+        parts.append(f'<text x="{LABEL_WIDTH + PLOT_WIDTH + 6}" y="{base - 12}" class="note">max {most}/day</text>')
+        half = max(1.0, columns.width / 2 - 1)
+        for i, day in enumerate(columns.days):
+            edits, removed = figures.edits[(site, day)], figures.removed[(site, day)]
+            if not edits and not removed:
+                continue
+            title = f"{_e(site)} {day}: {edits} edited, {removed} removed"
+            for offset, kind, count in ((0.0, "edits", edits), (half, "removed", removed)):
+                if count:
+                    height = max(2.0, BAR_HEIGHT * count / most)
+                    parts.append(f'<rect x="{columns.x(i) + 0.5 + offset:.1f}" y="{base - height:.1f}" width="{half:.1f}" '
+                                 f'height="{height:.1f}" class="{kind}" data-site="{_e(site)}" data-day="{day}" '
+                                 f'data-{kind}="{count}"><title>{title}</title></rect>')
+    height = len(figures.sites) * BAR_ROW + 6
+    return _svg(columns.svg_width(), height + AXIS_HEIGHT, "articles edited and removed after publication per site per day",
+                "".join(parts) + columns.axis(height))
+
+
+def _diff_html(diff: dict[str, list[list[str]]]) -> str:
+    """A word diff per field, inline: removed words struck through, added words marked."""
+    tags = {"-": "del", "+": "ins"}
+    lines = []
+    for name, ops in diff.items():
+        words = []
+        for op, text in ops:
+            text = text if len(text) <= DIFF_CHARS else text[:DIFF_CHARS] + " …"
+            words.append(f"<{tags[op]}>{_e(text)}</{tags[op]}>" if op in tags else _e(text))
+        lines.append(f"<div><b>{_e(name)}</b> {' '.join(words)}</div>")
+    return f'<td class="diff">{"".join(lines)}</td>'
+
+
+def _edits_table(figures: EditFigures, zone: ZoneInfo) -> str:
+    rows = [f'<tr class="edit" data-revision="{int(edit["revision"])}"><td>{local_time(edit["seen_at"], zone)}</td>'
+            f'<td>{_e(edit["site"])}</td><td>{_link(str(edit["url"] or ""), str(edit["title"] or edit["url"] or ""))}</td>'
+            f'{_diff_html(edit["diff"])}</tr>' for edit in figures.newest]
+    return _table(["seen", "site", "article", "what changed"], rows, "No article edited in the window.")
+
+
+def _edits_section(report: Report, columns: _Columns) -> tuple[str, str, str]:
+    """The "Changed after publication" section: (heading, note, content)."""
+    figures = report.edits or EditFigures()
+    legend = _legend([(_EDIT_COLOURS["edits"], "edited"), (_EDIT_COLOURS["removed"], "removed (404, 410)")])
+    chart = legend + _edits_chart(figures, columns) if figures.sites else \
+        '<p class="empty">No article edited or removed in the window.</p>'
+    note = (f"Stored articles whose text changed or whose page was gone when they were fetched again, per day they "
+            f"were seen ({zone_label(report.zone)}), each site on its own scale; then the {EDITS_SHOWN} newest edits, word by word.")
+    return "Changed after publication", note, chart + _edits_table(figures, report.zone)

@@ -128,6 +128,8 @@ def run_document(spider_name: str, stats: dict[str, Any], started_at: datetime, 
         "markup_share": {name: round(by_layer.get("html", 0) / parsed, 4) for name, by_layer in layers.items()}
         if parsed else {},
         "blocked": value("newscrawl/blocked"),
+        # stored articles fetched again (newscrawl.crawl.revisit): due, left, fetched, not_modified, removed, failed
+        "revisits": under("newscrawl/revisit/"),
         "errors": value("log_count/ERROR"),
         "outcome": crawl_outcome(reason, stats, shared=shared).as_dict(),
         "failed_pages": failed or {"pages": [], "more": 0},

@@ -53,13 +53,16 @@ def index_models(traits: ServerTraits) -> dict[str, list[IndexModel]]:
         IndexModel([("content_hash", ASCENDING)], name="content_hash"),
         IndexModel([("fetched_key", ASCENDING)], name="fetched_key"),
         *(IndexModel([(f"simhash_band{i}", ASCENDING)], name=f"simhash_band{i}") for i in range(SIMHASH_BANDS)),
+        IndexModel([("next_revisit_at", ASCENDING)], name="next_revisit"),
+        IndexModel([("removed_at", DESCENDING)], name="removed"),
     ]
     if traits.indexed_arrays_queryable:
         articles.append(IndexModel([("tags", ASCENDING)], name="tags"))
     return {
         "articles": articles,
         "url_aliases": [IndexModel([("article_id", ASCENDING)], name="article")],
-        "article_revisions": [IndexModel([("article_id", ASCENDING), ("revision", DESCENDING)], name="article_revision")],
+        "article_revisions": [IndexModel([("article_id", ASCENDING), ("revision", DESCENDING)], name="article_revision"),
+                              IndexModel([("seen_at", DESCENDING)], name="seen")],
         "crawl_runs": [IndexModel([("spider", ASCENDING), ("started_at", DESCENDING)], name="spider_started")],
     }
 

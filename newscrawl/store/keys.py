@@ -10,8 +10,8 @@ Keys (``_id``) and what their documents hold:
 
 - ``url:<url_key>``, ``fetched:<fetched_key>`` (when it differs from the URL key) and
   ``story:<site/language/source_id>``: the article's ``article_id`` and its summary (``url_key``,
-  ``content_hash``, ``modified_at``, ``published_at``): enough to tell an update from an
-  unchanged copy, and a story a listing says changed from one it does not;
+  ``content_hash``, ``modified_at``, ``published_at``, ``edit_hash``): enough to tell an edited
+  article from an unchanged copy, and a story a listing says changed from one it does not;
 - ``content:<content_hash>``: ``article_id`` and ``url_key`` of the first article stored with that text;
 - ``alias:<url_key>``: the URL key of a stored duplicate (``article_id`` of its original);
 - ``band<i>:<language>:<16 bits hex>``: one bucket per SimHash band value and language; ``m``
@@ -43,6 +43,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from newscrawl.store.database import SIMHASH_BANDS
+from newscrawl.store.edits import EDIT_FIELDS, edit_hash, has_edit_fields
 from newscrawl.store.errors import DUPLICATE_KEY
 
 logger = logging.getLogger(__name__)
@@ -50,13 +51,15 @@ logger = logging.getLogger(__name__)
 COLLECTION = "article_keys"
 META = "meta"
 #: the layout of the keys; another value in ``meta`` rebuilds them
-VERSION = 1
+VERSION = 2
 BAND_BITS = 64 // SIMHASH_BANDS
 _MASK64 = (1 << 64) - 1
 #: fields of an article a key summarises (what dedupe and the incremental check read)
-SUMMARY = ("url_key", "content_hash", "modified_at", "published_at")
-#: fields of an article its keys are made of
-KEY_FIELDS = ("url_key", "fetched_key", "story_key", "content_hash", "simhash", "language", *SUMMARY[2:])
+SUMMARY = ("url_key", "content_hash", "modified_at", "published_at", "edit_hash")
+#: fields of an article its keys are made of (the compared fields: for an article stored without
+#: its edit hash, the summary computes it)
+KEY_FIELDS = tuple(dict.fromkeys(("url_key", "fetched_key", "story_key", "content_hash", "simhash", "language",
+                                  *SUMMARY[2:], *EDIT_FIELDS)))
 #: seconds after which a write begun was cut short: its articles are keyed by the next open
 STALE_WRITE = 600.0
 #: seconds another process's rebuild is waited for before this one takes over
@@ -113,8 +116,12 @@ def parse_band_entry(entry: str) -> tuple[int, str]:
 
 
 def summary(article: dict[str, Any]) -> dict[str, Any]:
-    """What the URL, fetched and story keys hold about ``article``."""
-    return {"article_id": article["_id"], **{name: article.get(name) for name in SUMMARY}}
+    """What the URL, fetched and story keys hold about ``article`` (its edit hash computed when an
+    earlier version stored it without one)."""
+    held = {"article_id": article["_id"], **{name: article.get(name) for name in SUMMARY}}
+    if held["edit_hash"] is None and has_edit_fields(article):
+        held["edit_hash"] = edit_hash(article)
+    return held
 
 
 def summarised_ids(article: dict[str, Any]) -> list[str]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy import signals
 
+from newscrawl.store.revisits import DEFAULT_AGES, RevisitPolicy
 from newscrawl.store.sink import ArticleSink, SinkOptions
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ def sink_options(crawler: Crawler) -> SinkOptions:
         memory_items=settings.getint("NEWSCRAWL_DEDUPE_MEMORY_ITEMS", 100_000),
         lookup_batch=settings.getint("NEWSCRAWL_DEDUPE_BATCH", 200),
         lookup_seconds=settings.getfloat("NEWSCRAWL_DEDUPE_BATCH_SECONDS", 0.2),
+        revisits=RevisitPolicy.parse(settings.get("NEWSCRAWL_REVISIT_AGES", DEFAULT_AGES)),
     )
 
 

@@ -34,7 +34,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -44,10 +44,12 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 
 from newscrawl.store.database import Storage, open_storage, redact_uri
 from newscrawl.store.dedupe import RECENT_DOCS, Decision, Deduper, StoredMatches, Verdict, add_bands
+from newscrawl.store.edits import edit_hash
 from newscrawl.store.errors import StorageError, is_full_error
 from newscrawl.store.files import BadLine, JsonLinesFile, QuarantineFile, SpillFile, claim, read_lines, spill_files, to_json_line
 from newscrawl.store.identity import fill_identity
 from newscrawl.store.keys import KeyIndex
+from newscrawl.store.revisits import RevisitLog, RevisitOutcome, RevisitPolicy
 from newscrawl.store.writer import ArticleStore, Duplicate, WriteResult
 
 logger = logging.getLogger(__name__)
@@ -80,6 +82,7 @@ class SinkOptions:
     lookup_seconds: float = 0.2
     spill_dir: Path | None = None
     quarantine_dir: Path | None = None
+    revisits: RevisitPolicy = field(default_factory=RevisitPolicy)
 
 
 def _ignore(_name: str, _value: int) -> None:
@@ -114,6 +117,12 @@ class ArticleSink:
         self._down_until = 0.0 if storage else float("inf")
         #: stored originals' duplicates to record with the next write
         self._duplicates: list[Duplicate] = []
+        #: page URL -> the validators (ETag, Last-Modified) it was served with, until its article is
+        #: added (bounded as ``_passed``); filled from the crawler's thread
+        self._validators: OrderedDict[str, dict[str, str]] = OrderedDict()
+        self._validators_lock = threading.Lock()
+        #: what revisits found, written with the next flush
+        self._revisits = RevisitLog()
         #: called after each flush, once the buffered documents are stored or spilled to disk
         self.flushed: list[Callable[[], None]] = []
         # one thread does all the database work of a crawl, in order: the reactor keeps fetching
@@ -186,9 +195,24 @@ class ArticleSink:
         return decision
 
     def prepare(self, doc: dict[str, Any]) -> dict[str, Any]:
-        """``doc`` with its identity (computed when the normalize step did not run) and SimHash bands."""
+        """``doc`` with its identity (computed when the normalize step did not run), SimHash bands
+        and edit hash (:func:`~newscrawl.store.edits.edit_hash`)."""
         fill_identity(doc, min_words=self.options.min_words)
+        doc["edit_hash"] = edit_hash(doc)
         return add_bands(doc)
+
+    def note_validators(self, url: str, validators: dict[str, str]) -> None:
+        """Keep the ``ETag``/``Last-Modified`` the page at ``url`` was served with for its article
+        (:meth:`add` stores them as ``http``; any thread)."""
+        with self._validators_lock:
+            self._validators[url] = validators
+            self._validators.move_to_end(url)
+            while len(self._validators) > RECENT_DOCS:
+                self._validators.popitem(last=False)
+
+    def note_revisit(self, outcome: RevisitOutcome) -> None:
+        """Keep what a revisit found, for the next flush (any thread: it is queued on the sink's)."""
+        self._worker.submit(self._revisits.add, outcome)
 
     def check_many(self, docs: list[dict[str, Any]]) -> list[Decision]:
         """Dedupe ``docs`` on this thread, one lookup per ``lookup_batch`` of them."""
@@ -266,7 +290,14 @@ class ArticleSink:
         if passed is not None and passed is not doc:
             passed.update(doc)
             doc = passed
-        doc.setdefault("first_seen_at", datetime.now(timezone.utc))
+        first_seen = doc.setdefault("first_seen_at", datetime.now(timezone.utc))
+        with self._validators_lock:
+            validators = self._validators.pop(doc.get("url"), None)
+        if validators:
+            doc["http"] = validators
+        due = self.options.revisits.next_due(first_seen, first_seen)
+        if due is not None:
+            doc["next_revisit_at"] = due  # kept by an update of a stored article (writer.KEPT_FIELDS)
         self.buffer.append(doc)
         if len(self.buffer) >= self.options.batch_size or self.flush_due():
             self.flush()
@@ -289,6 +320,7 @@ class ArticleSink:
                 self._spill(docs)
             self.deduper.written(docs)
         self._record_duplicates()
+        self._record_revisits()
         if self.unsaved == unsaved_before:
             for listener in self.flushed:
                 listener()
@@ -351,6 +383,19 @@ class ArticleSink:
                 for duplicate in missing:
                     logger.warning("original %s of duplicate %s is not stored", duplicate.original_key, duplicate.url)
         self.count("newscrawl/dedupe/unrecorded_duplicate_urls", len(missing))
+
+    def _record_revisits(self) -> None:
+        """Write what revisits found since the last flush (after the articles, which an edit
+        replaces); never raises. While the database is down they wait; outcomes never written leave
+        their articles due, and the next run revisits them."""
+        if not self._revisits.outcomes or self.storage is None or not self.database_up:
+            return
+        try:
+            self.count("newscrawl/mongo/revisit_outcomes", self._revisits.write(self.storage.db))
+        except ConnectionFailure as exc:
+            self._mark_down(exc)
+        except Exception as exc:
+            logger.error("recording what revisits found failed (%s); those articles stay due", describe(exc))
 
     def _counted(self, result: WriteResult) -> None:
         self.count("newscrawl/mongo/inserted", result.inserted)

@@ -1,6 +1,6 @@
 """The bulk writer: article documents in unordered batches with their keys (``article_keys``); a
-newer version of a stored article replaces it and its previous version becomes a revision
-(``article_revisions``)."""
+newer version of a stored article replaces it, and when its text changed (an edit, see
+:mod:`newscrawl.store.edits`) its previous version becomes a revision (``article_revisions``)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,16 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from newscrawl.extract.urls import url_key
+from newscrawl.store.edits import changed_fields, edit_hash, has_edit_fields, instant
 from newscrawl.store.errors import DUPLICATE_KEY, StorageFull, is_storage_full
 from newscrawl.store.keys import KeyIndex, story_id, url_id
 
-#: fields a new version of an article may change (what a revision records)
-CONTENT_FIELDS = ("title", "lead", "body", "authors", "section", "tags", "images", "modified_at", "content_hash")
-#: fields kept from the stored document when a newer version replaces it
-KEPT_FIELDS = ("_id", "first_seen_at", "duplicate_urls", "also_published_by", "translation_ids", "revision")
+#: fields a new version of an article may change (what a revision keeps of the previous one)
+CONTENT_FIELDS = ("title", "lead", "body", "authors", "published_at", "section", "tags", "images", "modified_at",
+                  "content_hash")
+#: fields kept from the stored document when a newer version replaces it (its schedule of revisits too)
+KEPT_FIELDS = ("_id", "first_seen_at", "duplicate_urls", "also_published_by", "translation_ids", "revision",
+               "next_revisit_at")
 
 
 @dataclass
@@ -151,23 +154,37 @@ class ArticleStore:
         return result, reinserted, updated
 
     def update(self, existing: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
-        """Replace ``existing`` by ``doc``; keep its previous version in ``article_revisions``
-        and re-key the article. The stored replacement."""
+        """Replace ``existing`` by ``doc`` and re-key the article; the stored replacement.
+
+        When the text of a compared field changed (an edit), the previous version goes to
+        ``article_revisions`` with the names of the fields that changed (and ``modified_at`` when
+        the page's own date of change moved), the time the new version was seen (``seen_at``: when
+        its page was fetched) and the article's site, and ``revision`` goes up by one. A later
+        ``modified_at`` alone updates the article in place, without a revision."""
         revision = int(existing.get("revision") or 1)
-        changed = [name for name in CONTENT_FIELDS if existing.get(name) != doc.get(name)]
-        self.revisions.insert_one(
-            {
-                "article_id": existing["_id"],
-                "revision": revision,
-                "url_key": existing["url_key"],
-                "saved_at": datetime.now(timezone.utc),
-                "replaced_by_parser": doc.get("parser"),
-                "changed_fields": changed,
-                "previous": {name: existing.get(name) for name in CONTENT_FIELDS},
-            }
-        )
+        changed = changed_fields(existing, doc)
         replacement = {**doc, **{k: existing[k] for k in KEPT_FIELDS if k in existing}}
-        replacement["revision"] = revision + 1
+        if "http" not in doc and "http" in existing:
+            replacement["http"] = existing["http"]
+        if changed:
+            if instant(existing.get("modified_at")) != instant(doc.get("modified_at")):
+                changed.append("modified_at")
+            now = datetime.now(timezone.utc)
+            self.revisions.insert_one(
+                {
+                    "article_id": existing["_id"],
+                    "revision": revision,
+                    "url_key": existing["url_key"],
+                    "site": existing.get("site"),
+                    "saved_at": now,
+                    "seen_at": doc.get("fetched_at") or now,
+                    "replaced_by_parser": doc.get("parser"),
+                    "changed_fields": changed,
+                    "previous": {name: existing.get(name) for name in CONTENT_FIELDS},
+                }
+            )
+            revision += 1
+        replacement["revision"] = revision
         replacement["updated_at"] = datetime.now(timezone.utc)
         self.articles.replace_one({"_id": existing["_id"]}, replacement)
         self.keys.replace(existing, replacement)
@@ -264,8 +281,14 @@ def story_key(doc: dict[str, Any]) -> str | None:
 
 
 def is_newer_version(doc: dict[str, Any], existing: dict[str, Any]) -> bool:
-    """Whether ``doc`` changes the stored article: other content, or a later ``modified_at``."""
-    if doc.get("content_hash") != existing.get("content_hash"):
+    """Whether ``doc`` changes the stored article ``existing`` (the article, or its key summary):
+    an edit of its text (:func:`~newscrawl.store.edits.edit_hash`), or a later ``modified_at``.
+
+    A summary written before articles had an edit hash says only whether the body changed: then
+    the article is taken as changed, and the writer, which compares the stored article itself,
+    tells."""
+    stored_hash = existing.get("edit_hash") or (edit_hash(existing) if has_edit_fields(existing) else None)
+    if stored_hash is None or (doc.get("edit_hash") or edit_hash(doc)) != stored_hash:
         return True
     new, old = doc.get("modified_at"), existing.get("modified_at")
     return bool(new and (old is None or new > old))

@@ -11,6 +11,7 @@ from scrapy.settings import SETTINGS_PRIORITIES
 from newscrawl.crawl.rendering import browser_problem
 from newscrawl.crawl.replay import archive_problem
 from newscrawl.ops.outcome import report
+from newscrawl.store.revisits import revisit_problem
 
 if TYPE_CHECKING:
     import argparse
@@ -47,16 +48,18 @@ class TruthfulExit:
     _arguments_checked = False
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        """Scrapy's options; then a replay archive that cannot be replayed, a browser required
-        (``NEWSCRAWL_PLAYWRIGHT=1``) and missing, or a spider argument (``-a``) the spider cannot
-        use stops the command in one line (exit 3) before anything starts."""
+        """Scrapy's options; then a replay archive that cannot be replayed, a revisit setting that
+        cannot be read, a browser required (``NEWSCRAWL_PLAYWRIGHT=1``) and missing, or a spider
+        argument (``-a``) the spider cannot use stops the command in one line (exit 3) before
+        anything starts."""
         super().process_options(args, opts)  # type: ignore[misc]
         settings = self.settings  # type: ignore[attr-defined]
         # a crawl is a run of its spider (``scrapy parse``, ``check`` and ``shell`` are not)
         if (settings.getpriority("NEWSCRAWL_RECORD_RUN") or 0) < SETTINGS_PRIORITIES["cmdline"]:
             settings.set("NEWSCRAWL_RECORD_RUN", True, priority="cmdline")
         archive = settings.get("NEWSCRAWL_REPLAY")
-        stop((archive_problem(archive) if archive else None) or browser_problem(settings))
+        stop((archive_problem(archive) if archive else None) or browser_problem(settings) or revisit_problem(
+            settings.get("NEWSCRAWL_REVISIT_AGES"), settings.get("NEWSCRAWL_REVISIT_MAX_PER_RUN")))
         self._arguments = dict(getattr(opts, "spargs", None) or {})
         spidercls = self.spider_class(args)
         if spidercls is not None:
