@@ -224,6 +224,8 @@ class Report:
     sites: dict[str, SiteFigures]
     runs: list[RunFigures]
     edits: EditFigures | None = None
+    #: the days edits and removals are counted over: the last days, never moved (they are seen now)
+    edits_window: Window | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -265,7 +267,7 @@ def gather(storage: Storage, days: int = DEFAULT_DAYS, site: str | None = None, 
         run_window = recent.ending_at_newest(_newest_run(storage.db.crawl_runs, recent, spiders, site))
         runs = _run_figures(storage.db.crawl_runs, run_window, spiders, site) if run_window != recent else runs
     return Report(window, run_window, site, now, _site_figures(storage.db.articles, window, site), runs,
-                  edits=_edit_figures(storage, window, site))
+                  edits=_edit_figures(storage, recent, site), edits_window=recent)
 
 
 def site_known(storage: Storage, site: str) -> bool:
@@ -659,7 +661,7 @@ def render(report: Report) -> str:
          runs_moved + _runs_table(report)),
         ("Newest articles", f"The {NEWEST_SHOWN} newest of each site and the fields they lack.",
          articles_moved + _newest_table(report)),
-        _edits_section(report, columns),
+        _edits_section(report, _Columns(report.edits_window or window)),
     ]
     body = "".join(f'<section><h2>{_e(heading)}</h2><p class="note">{_e(note)}</p>{content}</section>'
                    for heading, note, content in sections)
