@@ -18,6 +18,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +159,9 @@ def log_of(env: dict[str, str], name: str) -> str:
     return logs[-1].read_text(encoding="utf-8") if logs else ""
 
 
+@contextmanager
 def database(env: dict[str, str]) -> Iterator[Any]:
+    """The run's database, for one look."""
     client: MongoClient = MongoClient(env["MONGO_URI"])
     try:
         yield client[env["MONGO_DATABASE"]]
@@ -167,15 +170,13 @@ def database(env: dict[str, str]) -> Iterator[Any]:
 
 
 def stored_keys(env: dict[str, str]) -> list[str]:
-    for db in database(env):
+    with database(env) as db:
         return [doc["url_key"] for doc in db.articles.find({}, {"url_key": 1})]
-    return []
 
 
 def runs_of(env: dict[str, str], name: str) -> list[dict[str, Any]]:
-    for db in database(env):
+    with database(env) as db:
         return list(db.crawl_runs.find({"spider": name}).sort("started_at", 1))
-    return []
 
 
 def assert_all_stored_once(env: dict[str, str]) -> None:

@@ -40,6 +40,13 @@ class FailedPages:
         """The crawler's extension, when it is enabled."""
         return crawler.get_extension(FailedPages) if crawler is not None else None
 
+    @staticmethod
+    def note(crawler: Crawler | None, url: str, reason: str) -> None:
+        """Note one failed page in ``crawler``'s extension, when it is enabled."""
+        failed = FailedPages.of(crawler)
+        if failed is not None:
+            failed.add(url, reason)
+
     def add(self, url: str, reason: str) -> None:
         """Note one failed page (its reason cut to one line of at most 300 characters)."""
         if len(self.pages) < self.keep:

@@ -89,9 +89,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def _failed(self, request: Request, reason: str) -> None:
         """Note an article page given up on (for the run record)."""
-        failed = FailedPages.of(self.crawler)
-        if failed is not None and request.meta.get("article"):
-            failed.add(request.url, reason)
+        if request.meta.get("article"):
+            FailedPages.note(self.crawler, request.url, reason)
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:  # type: ignore[override]
         """Retry a network error after the backoff pause; after the last retry, count it

@@ -356,12 +356,6 @@ class NewsSpider(scrapy.Spider):
             return iter(())
         return self.parse_article(response)
 
-    def failed(self, url: str, reason: str) -> None:
-        """Note an article page that gave no article (for the run record)."""
-        failed = FailedPages.of(self.crawler)
-        if failed is not None:
-            failed.add(url, reason)
-
     def rendered_request(self, request: scrapy.Request, url: str) -> scrapy.Request:
         """``request`` again, through the browser (counted as ``newscrawl/rendered_retry``); ``url``:
         the page its static answer came from."""
@@ -540,17 +534,19 @@ class NewsSpider(scrapy.Spider):
                 stats.inc_value("newscrawl/not_rendered")
                 self.logger.warning("no article body in the static page, whose scripts build it, and rendering is "
                                     "off: %s", response.url)
-                self.failed(response.url, "not rendered: its scripts build the article and rendering is off")
+                FailedPages.note(self.crawler, response.url,
+                                 "not rendered: its scripts build the article and rendering is off")
             return
         if parsed.not_article is not None:
             stats.inc_value("newscrawl/not_article")
             self.logger.warning("%s", parsed.not_article)
-            self.failed(response.url, f"not an article: {parsed.not_article}")
+            FailedPages.note(self.crawler, response.url, f"not an article: {parsed.not_article}")
             return
         if article is None:
             stats.inc_value("newscrawl/parse_error")
             self.logger.error("parser failed on %s\n%s", response.url, parsed.error)
-            self.failed(response.url, "parser failed: " + ((parsed.error or "").strip().splitlines() or ["?"])[-1])
+            last_line = ((parsed.error or "").strip().splitlines() or ["?"])[-1]
+            FailedPages.note(self.crawler, response.url, f"parser failed: {last_line}")
             return
         stats.inc_value("newscrawl/articles_parsed")
         for left_out in article.truncated:

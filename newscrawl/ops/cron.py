@@ -211,10 +211,16 @@ def window_problem(since: str | None, until: str | None) -> str | None:
     return None
 
 
+def given_setting(settings: list[str], name: str) -> str | None:
+    """The value of setting ``name`` given to ``run``: its last ``-s NAME=VALUE`` in ``settings``,
+    else the environment's; None when neither gives one."""
+    named = [item.split("=", 1)[1] for item in settings if item.startswith(f"{name}=")]
+    return named[-1] if named else os.getenv(name)
+
+
 def replay_problem(settings: list[str]) -> str | None:
     """What is wrong with a ``NEWSCRAWL_REPLAY`` archive named in ``settings`` or the environment, if anything."""
-    named = [item.split("=", 1)[1] for item in settings if item.startswith("NEWSCRAWL_REPLAY=")]
-    archive = named[-1] if named else os.getenv("NEWSCRAWL_REPLAY")
+    archive = given_setting(settings, "NEWSCRAWL_REPLAY")
     return archive_problem(archive) if archive else None
 
 
@@ -222,11 +228,9 @@ def revisit_settings_problem(settings: list[str]) -> str | None:
     """What is wrong with the revisit settings given in ``settings`` or the environment, if anything."""
     from newscrawl.store.revisits import DEFAULT_AGES, revisit_problem
 
-    def value(name: str, default: str) -> str:
-        named = [item.split("=", 1)[1] for item in settings if item.startswith(f"{name}=")]
-        return named[-1] if named else os.getenv(name, default)
-
-    return revisit_problem(value("NEWSCRAWL_REVISIT_AGES", DEFAULT_AGES), value("NEWSCRAWL_REVISIT_MAX_PER_RUN", ""))
+    ages = given_setting(settings, "NEWSCRAWL_REVISIT_AGES")
+    cap = given_setting(settings, "NEWSCRAWL_REVISIT_MAX_PER_RUN")
+    return revisit_problem(DEFAULT_AGES if ages is None else ages, cap or "")
 
 
 def every_problem(every_minutes: int) -> str | None:
@@ -297,23 +301,18 @@ class CrawlRun:
         for arg, value in (("since", self.since), ("until", self.until), *self.arguments.items()):
             if value is not None:
                 command += ["-a", f"{arg}={value}"]
-        if self.workers > 1 and not self.setting("NEWSCRAWL_PARSE_WORKERS"):
+        if self.workers > 1 and not given_setting(self.settings, "NEWSCRAWL_PARSE_WORKERS"):
             # the workers share the machine's cores: each parses with its share
             command += ["-s", f"NEWSCRAWL_PARSE_WORKERS={max(1, (os.cpu_count() or 1) // self.workers)}"]
         for setting in self.settings:
             command += ["-s", setting]
         return command
 
-    def setting(self, name: str) -> str | None:
-        """A setting given to ``run`` (``-s NAME=VALUE``, else the environment)."""
-        given = [item.split("=", 1)[1] for item in self.settings if item.startswith(f"{name}=")]
-        return given[-1] if given else os.getenv(name) or None
-
     @contextmanager
     def database(self, out: IO[str] | None) -> Iterator[dict[str, str]]:
         """The environment naming the crawl's database: when neither ``MONGO_URI`` nor a ``newscrawl db``
         server names one, the embedded server this run starts for all its processes (stopped after)."""
-        if self.setting("MONGO_URI") or shared_server_uri():
+        if given_setting(self.settings, "MONGO_URI") or shared_server_uri():
             yield {}
             return
         server = EmbeddedServer.start(self.base / "mongo")
