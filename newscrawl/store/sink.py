@@ -196,9 +196,10 @@ class ArticleSink:
 
     def prepare(self, doc: dict[str, Any]) -> dict[str, Any]:
         """``doc`` with its identity (computed when the normalize step did not run), SimHash bands
-        and edit hash (:func:`~newscrawl.store.edits.edit_hash`)."""
+        and edit hash (:func:`~newscrawl.store.edits.edit_hash`, computed when ``doc`` has none)."""
         fill_identity(doc, min_words=self.options.min_words)
-        doc["edit_hash"] = edit_hash(doc)
+        if "edit_hash" not in doc:
+            doc["edit_hash"] = edit_hash(doc)
         return add_bands(doc)
 
     def note_validators(self, url: str, validators: dict[str, str]) -> None:
@@ -285,8 +286,11 @@ class ArticleSink:
         document no check saw is written as it is, and the writer's unique indexes and revisions
         still store each article once.
         """
-        self.prepare(doc)
+        fill_identity(doc, min_words=self.options.min_words)
         passed = self._passed.pop(doc["url_key"], None)
+        if passed is not None and "edit_hash" in passed:
+            doc.setdefault("edit_hash", passed["edit_hash"])  # the same item, checked before: its text is as then
+        self.prepare(doc)
         if passed is not None and passed is not doc:
             passed.update(doc)
             doc = passed
