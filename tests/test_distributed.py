@@ -33,6 +33,7 @@ from conftest import ROOT
 from localsite import QuietHandler, crawl_env, serving, write_local_spider
 from newscrawl.distributed.middleware import ReleaseWhenDone
 from newscrawl.distributed.scheduler import SharedScheduler
+from newscrawl.ops.query import merge_shared_runs
 from newscrawl.store.service import StorageService
 from variations import WORDS
 
@@ -212,8 +213,10 @@ def test_run_with_workers_shares_one_crawl(tmp_path: Path, mongo_uri: str) -> No
         # the two workers' records name their one crawl; `stats --runs` and the report show one run of two workers
         assert len(records) == 2 and all(r["shared"] for r in records) and records[0]["crawl_id"]
         assert records[0]["crawl_id"] == records[1]["crawl_id"]
-        runs = subprocess.run([sys.executable, "-m", "newscrawl", "stats", "--runs"], cwd=ROOT, env=env,
-                              capture_output=True, text=True, check=True, timeout=300).stdout.splitlines()
+        listed = subprocess.run([sys.executable, "-m", "newscrawl", "stats", "--runs"], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=300)
+        assert listed.returncode == 0, listed.stderr
+        runs = listed.stdout.splitlines()
         pages = sum(r["pages"] for r in records)
         assert len(runs) == 1 and runs[0].startswith("unian (2 workers) ") and f": {pages} pages, 1 parsed" in runs[0]
         out = tmp_path / "report.html"
@@ -228,6 +231,19 @@ def test_run_with_workers_shares_one_crawl(tmp_path: Path, mongo_uri: str) -> No
     refused = subprocess.run([sys.executable, "-m", "newscrawl", "run", "unian", "--workers", "2"], cwd=ROOT,
                              env=without_redis, capture_output=True, text=True, timeout=600)
     assert refused.returncode == 3 and "--workers needs NEWSCRAWL_REDIS_URL" in refused.stdout
+
+
+def test_workers_whose_records_differ_in_shape_merge_into_one_run() -> None:
+    """A worker that dropped nothing has no ``dropped`` counts and no rates; its crawl still merges."""
+    busy = {"_id": "a", "spider": "unian", "crawl_id": "c", "pages": 3, "errors": 0, "finish_reason": "finished",
+            "items": {"parsed": 3, "stored": 1, "dropped": {"duplicate": 2}}, "fill_rate": {"title": 1.0},
+            "alerts": [], "started_at": 2, "finished_at": 5}
+    idle = {"_id": "b", "spider": "unian", "crawl_id": "c", "pages": 1, "errors": None, "finish_reason": "finished",
+            "items": {"parsed": 0, "stored": 0}, "alerts": [], "started_at": 1, "finished_at": 6}
+    [run] = merge_shared_runs([idle, busy])
+    assert run["workers"] == 2 and run["pages"] == 4 and run["errors"] == 0
+    assert run["items"] == {"parsed": 3, "stored": 1, "dropped": {"duplicate": 2}}
+    assert run["fill_rate"] == {"title": 1.0} and (run["started_at"], run["finished_at"]) == (1, 6)
 
 
 def test_a_taken_request_is_done_only_when_its_links_are_queued(mongo_uri: str) -> None:

@@ -129,23 +129,28 @@ def _parsed(record: dict[str, Any]) -> int:
 
 
 def _sum(values: list[Any], weights: list[int]) -> Any:
-    """Counts added, rates (floats) weighted by ``weights``, dicts field by field; else the first value."""
-    first = values[0]
+    """Counts added, rates (floats) weighted by ``weights``, dicts field by field; else the first value.
+    A value one record lacks (``None``) is left out, whatever type the others have."""
+    present = [(value, weight) for value, weight in zip(values, weights) if value is not None]
+    if not present:
+        return None
+    first = present[0][0]
     if isinstance(first, bool) or not isinstance(first, (int, float, dict)):
         return first
     if isinstance(first, dict):
-        names = dict.fromkeys(name for value in values if isinstance(value, dict) for name in value)
-        return {name: _sum([value.get(name, 0) for value in values if isinstance(value, dict)], weights)
-                for name in names}
+        dicts = [(value, weight) for value, weight in present if isinstance(value, dict)]
+        names = dict.fromkeys(name for value, _ in dicts for name in value)
+        return {name: _sum([value.get(name) for value, _ in dicts], [weight for _, weight in dicts]) for name in names}
+    numbers = [(value, weight) for value, weight in present if isinstance(value, (int, float)) and not isinstance(value, bool)]
     if isinstance(first, float):
-        total = sum(weights)
-        return round(sum(v * w for v, w in zip(values, weights)) / total, 4) if total else 0.0
-    return sum(int(value or 0) for value in values)
+        total = sum(weight for _, weight in numbers)
+        return round(sum(v * w for v, w in numbers) / total, 4) if total else 0.0
+    return sum(int(value) for value, _ in numbers)
 
 
 def _merged(group: list[dict[str, Any]]) -> dict[str, Any]:
-    merged = {name: _sum([record.get(name, 0) for record in group], [_parsed(r) for r in group])
-              for name in group[0]}
+    names = dict.fromkeys(name for record in group for name in record)
+    merged = {name: _sum([record.get(name) for record in group], [_parsed(r) for r in group]) for name in names}
     failed = [record for record in group if (record.get("outcome") or {}).get("code")]
     unfinished = [record["finish_reason"] for record in group if record.get("finish_reason") != "finished"]
     merged.update(
