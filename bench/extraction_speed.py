@@ -5,17 +5,19 @@ Run: ``python bench/extraction_speed.py [--repeats 3] [--rounds 5] [--fundus 60]
 
 - ``regional``: the real regional captures with a site parser (Pravda, 24tv, Ukrinform, UNN,
   football.ua; tests/files/regional) and the reconstructed UNIAN article: site parsers, the
-  generic parser, ``trafilatura.extract(with_metadata=True)`` (and newspaper4k with ``--newspaper``);
+  generic parser, ``trafilatura.extract(with_metadata=True)``, plain ``trafilatura.extract(html)`` (the
+  call a hand-written spider makes: body only, no metadata), and newspaper4k with ``--newspaper``;
 - ``fundus``: the first ``--fundus`` Fundus pages (../shared/fixtures/fundus, 41 countries): the
-  generic parser vs trafilatura;
+  generic parser vs both trafilatura calls;
 - ``dates``: ``--dates`` pages of the dates development set (../shared/fixtures/dates-dev, evenly
   spread over its files sorted by name): blogs, institutions and shops as well as news sites, from
-  many countries: the generic parser vs trafilatura.
+  many countries: the generic parser vs both trafilatura calls.
 
 Each extractor parses every page of a set ``--rounds`` times; that is one measurement, in CPU
 seconds of this process (a busy machine slows the wall clock, not the CPU time). The extractors are
 alternated, in a rotated order, ``--repeats`` times; the table gives pages per CPU second
-(min/median/max) and each extractor's ratio to trafilatura within each repeat (min/median/max).
+(min/median/max) and each extractor's ratio, within each repeat (min/median/max), to trafilatura with
+metadata and to plain trafilatura.
 Not a test.
 """
 
@@ -53,7 +55,8 @@ REGIONAL = {
         "https://www.unian.info/world/putin-absorbs-belarusian-factories-to-strengthen-his-army-isw-12149817.html",
 }
 FETCHED = datetime(2026, 11, 1, tzinfo=timezone.utc)
-BASELINE = "trafilatura.extract"
+BASELINE = "trafilatura.extract(with_metadata=True)"
+PLAIN = "trafilatura.extract(html)"
 Pages = list[tuple[str, str]]
 Extractor = Callable[[str, str], object]
 
@@ -70,6 +73,12 @@ def trafilatura_extract(html: str, url: str) -> object:
     import trafilatura
 
     return trafilatura.extract(html, url=url, with_metadata=True)
+
+
+def trafilatura_plain(html: str, url: str) -> object:
+    import trafilatura
+
+    return trafilatura.extract(html)
 
 
 def newspaper4k(html: str, url: str) -> object:
@@ -131,10 +140,11 @@ def _spread(values: list[float], unit: str = "") -> str:
 
 def table(title: str, pages: Pages, rates: dict[str, list[float]]) -> list[str]:
     lines = [f"{title} ({len(pages)} pages, one core, pages per CPU second)", "",
-             "| extractor | pages/s min / median / max | × trafilatura min / median / max |", "|---|---|---|"]
+             "| extractor | pages/s min / median / max | × trafilatura with metadata min / median / max "
+             "| × plain trafilatura min / median / max |", "|---|---|---|---|"]
     for name, values in rates.items():
-        ratios = [value / base for value, base in zip(values, rates[BASELINE])]
-        lines.append(f"| {name} | {_spread(values)} | {_spread(ratios, '×')} |")
+        ratios = [_spread([value / base for value, base in zip(values, rates[baseline])], "×") for baseline in (BASELINE, PLAIN)]
+        lines.append(f"| {name} | {_spread(values)} | {' | '.join(ratios)} |")
     return [*lines, ""]
 
 
@@ -152,20 +162,20 @@ def main() -> None:
     regional = regional_pages()
     extractors: dict[str, tuple[Extractor, int]] = {
         "newscrawl site parsers": (site_parsers, args.rounds), "newscrawl generic parser": (generic, args.rounds),
-        BASELINE: (trafilatura_extract, args.rounds)}
+        BASELINE: (trafilatura_extract, args.rounds), PLAIN: (trafilatura_plain, args.rounds)}
     if args.newspaper:
         extractors["newspaper4k"] = (newspaper4k, max(1, args.rounds // 5))
     results = {"regional": measure(extractors, regional, args.repeats)}
+    generic_against_trafilatura: dict[str, tuple[Extractor, int]] = {
+        "newscrawl generic parser": (generic, 1), BASELINE: (trafilatura_extract, 1), PLAIN: (trafilatura_plain, 1)}
     lines = table("Regional pages", regional, results["regional"])
     if args.fundus:
         fundus = fundus_pages(args.fundus)
-        results["fundus"] = measure({"newscrawl generic parser": (generic, 1), BASELINE: (trafilatura_extract, 1)},
-                                    fundus, args.repeats)
+        results["fundus"] = measure(generic_against_trafilatura, fundus, args.repeats)
         lines += table("Fundus pages", fundus, results["fundus"])
     if args.dates:
         dates = dates_pages(args.dates)
-        results["dates"] = measure({"newscrawl generic parser": (generic, 1), BASELINE: (trafilatura_extract, 1)},
-                                   dates, args.repeats)
+        results["dates"] = measure(generic_against_trafilatura, dates, args.repeats)
         lines += table("Dates development set pages", dates, results["dates"])
     print("\n".join(lines).rstrip())
     if args.json:
