@@ -1,28 +1,37 @@
-"""Crawl benchmark: bare Scrapy, the project spider with validation, and the whole crawl into the
-embedded database, on the same real-size pages; prints a markdown table.
+"""Crawl benchmark, per kind of page: bare Scrapy, the hand-written peer and the whole newscrawl crawl
+into the embedded database, on the same real-size pages; prints one markdown table per kind.
 
-Run: ``python bench/crawl.py [--pages 1000] [--repeats 3] [--memory-pages 10000,100000] [--json FILE]``.
+Run: ``python bench/crawl.py [--pages 1000] [--repeats 3] [--kinds regional,generic]
+[--configurations bare,peer,full] [--memory-pages 10000,100000] [--json FILE]``.
 
-- Pages: ``bench/crawl_pages.py`` serves, from a process of its own on 127.0.0.1, the real regional
-  captures of ``tests/sites/`` and the Fundus pages of ``tests/files/fundus/``, each under many URLs
-  with the words of its body redrawn per URL (no two are duplicates or near-duplicates), gzipped,
-  and listing pages of 100 links to them. Every timed crawl fetches the same ``--pages`` articles.
+- Pages: ``bench/crawl_pages.py`` serves, from a process of its own on 127.0.0.1, one kind of page
+  at a time: ``regional`` (the real regional captures of ``tests/sites/``, read by their site
+  parsers) or ``generic`` (the Fundus pages of ``tests/files/fundus/``, read by the generic parser),
+  each under many URLs with the words of its body redrawn per URL (no two are duplicates or
+  near-duplicates), gzipped, and listing pages of 100 links to them. Every timed crawl of a kind
+  fetches the same ``--pages`` articles.
 - Configurations, each one ``scrapy runspider`` process with 16 concurrent requests (per domain too),
   no download delay, no robots.txt, log level INFO, logs in files:
-  1. **bare**: ``bench/crawl_bare_spider.py`` with Scrapy's default settings (fetch, yield URL and
-     body length);
-  2. **validate**: ``bench/crawl_project_spider.py`` (a newscrawl site spider: site parsers for the
-     regional pages, the generic parser for the Fundus pages) with the project's settings, the
-     validation pipeline only, no incremental checks, nothing stored;
-  3. **full**: the same spider with every pipeline, middleware and extension of the project, into
-     an embedded MongoDB (nx-27017) the benchmark starts (a fresh database per crawl).
-  They run alternated (1, 2, 3, 1, 2, 3, …), ``--repeats`` times each.
+  - **bare**: ``bench/crawl_bare_spider.py`` with Scrapy's default settings (fetch, yield URL and
+    body length);
+  - **peer**: ``bench/crawl_peer_spider.py``, the spider a user writes instead: Scrapy's defaults,
+    the site's parser (regional) or plain ``trafilatura.extract(html)`` (generic) in the callback,
+    nothing stored;
+  - **full**: ``bench/crawl_project_spider.py`` (a newscrawl site spider: site parsers for the
+    regional pages, the generic parser for the Fundus pages) with every pipeline, middleware and
+    extension of the project, into an embedded MongoDB (nx-27017) the benchmark starts;
+  - on request: **inline**, the same with ``NEWSCRAWL_PARSE_WORKERS=0`` (one core: pages parsed in
+    the crawler's process); **validate**, the project spider with the validation pipeline only,
+    no incremental checks, nothing stored.
+  They run alternated (bare, peer, full, bare, …), ``--repeats`` times each, one kind after the other.
 - Figures (``bench/crawl_probe.py``, an extension in each crawl, from spider open to engine stop):
-  article pages per second; CPU milliseconds per article page of the crawler process and of the
-  nx-27017 process (``/proc``); database commands the crawler sent (pymongo command monitoring)
-  per stored article. ``--memory-pages``: full crawls of those sizes, the crawler's peak RSS.
+  article pages per second; CPU milliseconds per kept article (stored by full and inline, validated
+  by validate, parsed by peer, fetched by bare) of each process: the crawler's main process, its
+  parse workers, the nx-27017 server (``/proc``); database commands the crawler sent (pymongo
+  command monitoring) per stored article. ``--memory-pages``: full crawls of those sizes (all
+  kinds of page), the crawler's peak RSS.
 
-Stdout is the markdown table only; progress goes to stderr, logs to a temporary directory (kept,
+Stdout is the markdown tables only; progress goes to stderr, logs to a temporary directory (kept,
 and named on stderr, when a crawl fails or with ``--keep``). ``--json FILE`` writes the figures for
 ``bench/run_all.py``. Not a test.
 """
@@ -71,15 +80,22 @@ class Configuration:
     settings: dict[str, object]
 
 
-CONFIGURATIONS = (
+CONFIGURATIONS = {configuration.name: configuration for configuration in (
     Configuration("bare", "bare Scrapy spider (fetch, yield url + length)", HERE / "crawl_bare_spider.py", False,
                   {"EXTENSIONS": {PROBE: 0}}),
+    Configuration("peer", "hand-written peer (site parser / trafilatura.extract in the callback)",
+                  HERE / "crawl_peer_spider.py", False, {"EXTENSIONS": {PROBE: 0}}),
     Configuration("validate", "project spider + validate, no storage", HERE / "crawl_project_spider.py", True,
                   {"ITEM_PIPELINES": {"pipelines.validate.ValidatePipeline": 100}, "NEWSCRAWL_INCREMENTAL": False,
                    "EXTENSIONS": {**project.EXTENSIONS, "newscrawl.ops.runs.RunRecorder": None, PROBE: 0}}),
-    Configuration("full", "all pipelines, embedded nx-27017", HERE / "crawl_project_spider.py", True,
+    Configuration("full", "newscrawl: all pipelines, embedded nx-27017", HERE / "crawl_project_spider.py", True,
                   {"EXTENSIONS": {**project.EXTENSIONS, PROBE: 0}}),
-)
+    Configuration("inline", "newscrawl, parsed in the crawler's process (NEWSCRAWL_PARSE_WORKERS=0)",
+                  HERE / "crawl_project_spider.py", True,
+                  {"EXTENSIONS": {**project.EXTENSIONS, PROBE: 0}, "NEWSCRAWL_PARSE_WORKERS": 0}),
+)}
+STORING = ("full", "inline")
+KINDS = {"regional": "regional captures read by their site parsers", "generic": "Fundus pages read by the generic parser"}
 
 
 @dataclass(frozen=True)
@@ -92,10 +108,11 @@ class PageServer:
 
 
 @contextmanager
-def site_server(prerender: int) -> Iterator[PageServer]:
-    """``bench/crawl_pages.py`` in a process of its own, articles ``0..prerender-1`` rendered in advance."""
-    process = subprocess.Popen([sys.executable, str(HERE / "crawl_pages.py"), "--prerender", str(prerender)],
-                               stdout=subprocess.PIPE, text=True, cwd=ROOT)
+def site_server(kind: str, prerender: int) -> Iterator[PageServer]:
+    """``bench/crawl_pages.py`` serving ``kind`` pages in a process of its own, articles ``0..prerender-1``
+    rendered in advance."""
+    process = subprocess.Popen([sys.executable, str(HERE / "crawl_pages.py"), "--kind", kind, "--prerender",
+                                str(prerender)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -125,18 +142,19 @@ class Run:
         return self.pages / self.figures["seconds"]
 
     @property
-    def crawler_ms(self) -> float:
-        return 1000 * self.figures["crawler_cpu_seconds"] / self.pages
-
-    @property
-    def db_ms(self) -> float:
-        return 1000 * self.figures["db_cpu_seconds"] / self.pages
-
-    @property
     def kept(self) -> int:
-        """Articles validated (validate) or stored (full)."""
-        key = "newscrawl/mongo/inserted" if self.configuration.name == "full" else "item_scraped_count"
+        """Articles stored (full, inline), else the items scraped (validated, parsed or fetched)."""
+        key = "newscrawl/mongo/inserted" if self.configuration.name in STORING else "item_scraped_count"
         return int(self.stats.get(key, 0))
+
+    def cpu_ms(self, part: str) -> float:
+        """CPU milliseconds per kept article of ``main`` (the crawler's process), ``workers`` (its
+        children: the parse workers), ``db`` (nx-27017) or ``total``."""
+        main = self.figures["crawler_main_cpu_seconds"]
+        seconds = {"main": main, "workers": self.figures["crawler_cpu_seconds"] - main,
+                   "db": self.figures["db_cpu_seconds"] if self.configuration.name in STORING else 0.0}
+        seconds["total"] = sum(seconds.values())
+        return 1000 * seconds[part] / max(1, self.kept)
 
     @property
     def commands(self) -> int:
@@ -160,7 +178,7 @@ def crawl(configuration: Configuration, pages: int, site: PageServer, database: 
         cwd = ROOT
     else:  # Scrapy's defaults: no project settings module, no scrapy.cfg above the working directory
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SCRAPY_", "NEWSCRAWL_"))}
-        env.update(PYTHONPATH=str(HERE), **site_env)
+        env.update(PYTHONPATH=os.pathsep.join([str(HERE), str(ROOT)]), **site_env)
         cwd = work
     settings.update(configuration.settings)
     args = [sys.executable, "-m", "scrapy", "runspider", str(configuration.spider)]
@@ -203,38 +221,37 @@ def commands_cell(runs: list[Run]) -> str:
     return f"{per_article:.2f} ({', '.join(parts)})"
 
 
-def crawl_table(runs: list[Run], site: PageServer, pages: int, repeats: int) -> str:
-    """The markdown table of the alternated crawls, with a line on what was crawled."""
-    by_name = {c.name: [run for run in runs if run.configuration is c] for c in CONFIGURATIONS}
-    bare_rate = statistics.median(run.rate for run in by_name["bare"])
-    regional = sum(not t["path"].startswith("generic/") for t in site.templates)
+def crawl_table(kind: str, runs: list[Run], site: PageServer, pages: int, repeats: int) -> str:
+    """The markdown table of one kind's alternated crawls, with a line on what was crawled."""
+    by_name = {name: group for name in CONFIGURATIONS if (group := [run for run in runs if run.configuration.name == name])}
+    baselines = {name: statistics.median(run.rate for run in by_name[name]) for name in ("bare", "peer") if name in by_name}
+    peer_cpu = statistics.median(run.cpu_ms("total") for run in by_name["peer"]) if "peer" in by_name else 0.0
     mean_kb = statistics.mean(t["bytes"] for t in site.templates) / 1024
     listings = pages // PER_LISTING
     lines = [
-        f"Each crawl: {pages:,} article pages ({len(site.templates)} real pages: {regional} regional captures read by "
-        f"their site parsers, {len(site.templates) - regional} Fundus pages read by the generic parser; "
-        f"{mean_kb:,.0f} KB of HTML on average, sent gzipped; each under many URLs with its body's words redrawn) "
-        f"and {listings} listing page{'s' if listings > 1 else ''}, from a loopback HTTP server in its own process; "
-        f"{CONCURRENCY} concurrent requests; configurations alternated, {repeats} crawls of each; time and CPU "
-        f"(/proc) from spider open to engine stop.",
+        f"**{kind.capitalize()} pages.** Each crawl: {pages:,} article pages ({len(site.templates)} real pages, "
+        f"{KINDS[kind]}; {mean_kb:,.0f} KB of HTML on average, sent gzipped; each under many URLs with its body's "
+        f"words redrawn) and {listings} listing page{'s' if listings > 1 else ''}, from a loopback HTTP server in its "
+        f"own process; {CONCURRENCY} concurrent requests; configurations alternated, {repeats} crawls of each; time "
+        f"and CPU (/proc) from spider open to engine stop. CPU per kept article: stored (newscrawl), parsed (peer), "
+        f"fetched (bare).",
         "",
-        "| configuration | pages/s (min / median / max) | share of bare's median rate | crawler CPU ms per page "
-        "(min / median / max) | nx-27017 CPU ms per page (min / median / max) | crawler + nx-27017 CPU ms per page "
-        "(median) | database commands per stored article (median; by command) | articles kept (min) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| configuration | pages/s (min / median / max) | × bare (median) | × peer (median) | CPU ms per kept article: "
+        "crawler process (median) | parse workers (median) | nx-27017 (median) | total (min / median / max) "
+        "| total × peer's | database commands per stored article (median; by command) | articles kept (min) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for configuration in CONFIGURATIONS:
-        group = by_name[configuration.name]
+    for name, group in by_name.items():
+        configuration = CONFIGURATIONS[name]
         rates = [run.rate for run in group]
-        share = f"{statistics.median(rates) / bare_rate:.0%} ({min(rates) / bare_rate:.0%}–{max(rates) / bare_rate:.0%})"
-        uses_db = configuration.name == "full"
-        db = spread([run.db_ms for run in group]) if uses_db else "—"
-        total = statistics.median(run.crawler_ms + (run.db_ms if uses_db else 0) for run in group)
+        ratios = [f"{statistics.median(rates) / baselines[base]:.2f}×" if base in baselines else "—" for base in ("bare", "peer")]
+        parts = [f"{statistics.median(run.cpu_ms(part) for run in group):,.1f}" for part in ("main", "workers", "db")]
+        totals = [run.cpu_ms("total") for run in group]
+        against_peer = f"{statistics.median(totals) / peer_cpu:.2f}×" if peer_cpu else "—"
         commands = commands_cell(group) if configuration.project else "—"
-        kept = "—" if not configuration.project else \
-            f"{min(run.kept for run in group):,} {'stored' if uses_db else 'validated'}"
-        lines.append(f"| {configuration.title} | {spread(rates)} | {share} | {spread([run.crawler_ms for run in group])} "
-                     f"| {db} | {total:,.1f} | {commands} | {kept} |")
+        kept = f"{min(run.kept for run in group):,}"
+        lines.append(f"| {configuration.title} | {spread(rates)} | {' | '.join(ratios)} | {' | '.join(parts)} "
+                     f"| {spread(totals)} | {against_peer} | {commands} | {kept} |")
     return "\n".join(lines)
 
 
@@ -255,11 +272,18 @@ def main() -> None:
     cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     cli.add_argument("--pages", type=int, default=1000, help="article pages a timed crawl (0: memory crawls only)")
     cli.add_argument("--repeats", type=int, default=3, help="crawls of each configuration, alternated")
+    cli.add_argument("--kinds", default=",".join(KINDS), help=f"kinds of page, one table each: {', '.join(KINDS)}")
+    cli.add_argument("--configurations", default="bare,peer,full",
+                     help=f"configurations, in the order they alternate: {', '.join(CONFIGURATIONS)}")
     cli.add_argument("--memory-pages", default="", help="comma-separated sizes of full crawls for the peak RSS")
     cli.add_argument("--json", type=Path, help="write the figures here")
     cli.add_argument("--keep", action="store_true", help="keep the logs and databases (named on stderr)")
     args = cli.parse_args()
     memory_sizes = sorted(int(n) for n in args.memory_pages.split(",") if n.strip())
+    kinds = [kind for kind in args.kinds.split(",") if kind]
+    chosen = [name for name in args.configurations.split(",") if name]
+    if unknown := sorted(set(kinds) - set(KINDS)) + sorted(set(chosen) - set(CONFIGURATIONS)):
+        cli.error(f"unknown kind or configuration: {', '.join(unknown)}")
     if any(size % PER_LISTING for size in [args.pages, *memory_sizes]):
         cli.error(f"crawl sizes are whole listing pages: multiples of {PER_LISTING}")
     work = Path(tempfile.mkdtemp(prefix="bench-crawl-"))
@@ -267,26 +291,22 @@ def main() -> None:
     try:
         database = EmbeddedServer.start(work / "mongo")
         try:
-            with site_server(args.pages) as site:
-                runs, memory_runs = [], []
-                schedule = [c for _ in range(args.repeats) for c in CONFIGURATIONS] if args.pages else []
-                for number, configuration in enumerate(schedule, 1):
-                    run = crawl(configuration, args.pages, site, database, work / f"{number:02d}-{configuration.name}")
-                    runs.append(run)
-                    print(f"crawl {number}/{len(schedule)} ({configuration.name}): {run.rate:,.1f} pages/s, CPU ms per "
-                          f"page: crawler {run.crawler_ms:,.1f}, nx-27017 {run.db_ms:,.1f}, "
-                          f"page server {1000 * run.figures['site_cpu_seconds'] / run.pages:,.1f}",
-                          file=sys.stderr, flush=True)
-                full = CONFIGURATIONS[-1]
-                for size in memory_sizes:
-                    run = crawl(full, size, site, database, work / f"memory-{size}")
-                    memory_runs.append(run)
-                    print(f"memory crawl of {size:,}: peak RSS {run.figures['peak_rss_mb']:,.0f} MB",
-                          file=sys.stderr, flush=True)
+            tables, runs = [], {}
+            for kind in kinds if args.pages else []:
+                with site_server(kind, args.pages) as site:
+                    runs[kind] = alternated(kind, [CONFIGURATIONS[name] for name in chosen], args, site, database, work)
+                    tables.append(crawl_table(kind, runs[kind], site, args.pages, args.repeats))
+            memory_runs = []
+            if memory_sizes:
+                with site_server("all", 0) as site:
+                    for size in memory_sizes:
+                        run = crawl(CONFIGURATIONS["full"], size, site, database, work / f"memory-{size}")
+                        memory_runs.append(run)
+                        print(f"memory crawl of {size:,}: peak RSS {run.figures['peak_rss_mb']:,.0f} MB",
+                              file=sys.stderr, flush=True)
+                tables.append(memory_table(memory_runs))
         finally:
             database.stop()
-        tables = ([crawl_table(runs, site, args.pages, args.repeats)] if runs else []) + \
-            ([memory_table(memory_runs)] if memory_runs else [])
         print("\n\n".join(tables))
         if args.json:
             args.json.write_text(json.dumps(figures(runs, memory_runs), indent=2), encoding="utf-8")
@@ -298,23 +318,38 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def figures(runs: list[Run], memory_runs: list[Run]) -> dict[str, Any]:
-    """The figures ``bench/run_all.py`` reads: median rates per configuration and the memory crawls."""
-    medians = {c.name: statistics.median(run.rate for run in runs if run.configuration is c) for c in CONFIGURATIONS} \
-        if runs else {}
-    full = [run for run in runs if run.configuration.name == "full"]
-    return {
-        "pages": runs[0].pages if runs else 0,
-        "pages_per_s": medians,
-        "bare_pages_per_s": medians.get("bare", 0),
-        "newscrawl_pages_per_s": medians.get("full", 0),
-        "ratio": medians["full"] / medians["bare"] if runs else 0,
-        "commands_per_article": statistics.median(run.commands / max(1, run.kept) for run in full) if full else 0,
-        "runs": [{"configuration": run.configuration.name, "pages_per_s": run.rate, "crawler_cpu_ms": run.crawler_ms,
-                  "db_cpu_ms": run.db_ms,
-                  "site_cpu_ms": 1000 * run.figures["site_cpu_seconds"] / run.pages, "kept": run.kept, "commands": run.figures["commands"]} for run in runs],
-        "peak_rss_mb": {run.pages: run.figures["peak_rss_mb"] for run in memory_runs},
-    }
+def alternated(kind: str, chosen: list[Configuration], args: argparse.Namespace, site: PageServer,
+               database: EmbeddedServer, work: Path) -> list[Run]:
+    """``args.repeats`` crawls of each chosen configuration over ``kind`` pages, alternated."""
+    runs = []
+    schedule = [configuration for _ in range(args.repeats) for configuration in chosen]
+    for number, configuration in enumerate(schedule, 1):
+        run = crawl(configuration, args.pages, site, database, work / f"{kind}-{number:02d}-{configuration.name}")
+        runs.append(run)
+        print(f"{kind} crawl {number}/{len(schedule)} ({configuration.name}): {run.rate:,.1f} pages/s, CPU ms per "
+              f"kept article: crawler {run.cpu_ms('main'):,.1f}, parse workers {run.cpu_ms('workers'):,.1f}, "
+              f"nx-27017 {run.cpu_ms('db'):,.1f}; page server {1000 * run.figures['site_cpu_seconds'] / run.pages:,.1f}",
+              file=sys.stderr, flush=True)
+    return runs
+
+
+def figures(runs: dict[str, list[Run]], memory_runs: list[Run]) -> dict[str, Any]:
+    """The figures ``bench/run_all.py`` reads: per kind, median rates and CPU per configuration; the memory crawls."""
+    per_kind = {}
+    for kind, group in runs.items():
+        names = dict.fromkeys(run.configuration.name for run in group)
+        medians = {name: statistics.median(run.rate for run in group if run.configuration.name == name) for name in names}
+        cpu = {name: statistics.median(run.cpu_ms("total") for run in group if run.configuration.name == name) for name in names}
+        full = [run for run in group if run.configuration.name == "full"]
+        per_kind[kind] = {
+            "pages": group[0].pages, "pages_per_s": medians, "cpu_ms_per_article": cpu,
+            "commands_per_article": statistics.median(run.commands / max(1, run.kept) for run in full) if full else 0,
+            "runs": [{"configuration": run.configuration.name, "pages_per_s": run.rate, "kept": run.kept,
+                      **{f"{part}_cpu_ms": run.cpu_ms(part) for part in ("main", "workers", "db", "total")},
+                      "site_cpu_ms": 1000 * run.figures["site_cpu_seconds"] / run.pages, "commands": run.figures["commands"]}
+                     for run in group],
+        }
+    return {"kinds": per_kind, "peak_rss_mb": {run.pages: run.figures["peak_rss_mb"] for run in memory_runs}}
 
 
 if __name__ == "__main__":

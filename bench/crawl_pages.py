@@ -12,7 +12,8 @@ and the rest of the markup are the template's, so each variant parses as its tem
 its canonical link and ``og:url`` give its own path.
 Listing pages ``/list?page=<k>`` link articles ``100(k-1) .. 100k-1``.
 
-Run as a process of its own: ``python bench/crawl_pages.py --prerender N`` renders and gzips
+Run as a process of its own: ``python bench/crawl_pages.py --kind KIND --prerender N`` (``KIND``:
+``regional``, ``generic`` or ``all``: which templates the site serves) renders and gzips
 articles ``0..N-1`` (later ones are rendered on request), starts a threaded HTTP/1.1 server on
 127.0.0.1 and, when it is ready, prints one JSON line: its base URL and the templates (path, size).
 Pages are sent gzipped when the client accepts it, with the template's fetch time as ``Date`` (so
@@ -113,16 +114,20 @@ class Template:
         return sum(len(tokens) // 2 for tokens in slots) / max(1, len(words))
 
 
-def templates() -> list[Template]:
-    """The regional captures (site parsers), then the Fundus pages (generic parser)."""
+#: the kinds of page the site can serve: read by the site parsers, by the generic parser, or both
+KINDS = ("regional", GENERIC, "all")
+
+
+def templates(kind: str) -> list[Template]:
+    """The regional captures (site parsers), then the Fundus pages (generic parser); ``kind`` keeps one of them."""
     found = []
-    for fixture in discover():
+    for fixture in discover() if kind != GENERIC else ():
         if ".reconstructed" in fixture.page_path.name or ".excerpt" in fixture.page_path.name:
             continue
         page = fixture.html()
         body = parser_for_url(fixture.url).parse(page, fixture.url, fetched_at=fixture.fetched_at).body or ""
         found.append(Template(f"{fixture.site}/{fixture.data['expected']['language']}", page, fixture.fetched_at, body))
-    for saved in sorted(FUNDUS_DIR.glob("*.html.gz")):
+    for saved in sorted(FUNDUS_DIR.glob("*.html.gz")) if kind != "regional" else ():
         path = f"{GENERIC}/{saved.name.removesuffix('.html.gz')}"
         page = decoded_text(gzip.decompress(saved.read_bytes()))
         body = GenericParser.parse(page, f"http://127.0.0.1/{path}/story-0.html").body or ""
@@ -192,8 +197,9 @@ class PageServer(QuietServer):
 def main() -> None:
     cli = argparse.ArgumentParser(description=__doc__)
     cli.add_argument("--prerender", type=int, default=0, help="render articles 0..N-1 before serving")
+    cli.add_argument("--kind", choices=KINDS, default="all", help="the pages served: their kind of parser")
     args = cli.parse_args()
-    Site.pages = templates()
+    Site.pages = templates(args.kind)
     Site.prerender(args.prerender)
     server = PageServer(("127.0.0.1", 0), Site)
     templates_served = [{"path": t.path, "bytes": len(t.render(f"/{t.path}/story-0.html").encode())} for t in Site.pages]

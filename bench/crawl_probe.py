@@ -3,7 +3,8 @@
 From ``spider_opened`` to ``engine_stopped`` (after the pipelines and the storage have written and
 closed) it measures the wall time and the CPU time of the crawler process and of the database
 server process (``BENCH_DB_PID``), each with its live descendants and the children it waited for
-(``/proc/<pid>/stat``); it counts the database commands the crawler sends (a
+(``/proc/<pid>/stat``), the crawler's own share (its main process) apart from its children's (the
+parse workers); it counts the database commands the crawler sends (a
 :class:`pymongo.monitoring.CommandListener`, registered before any client exists) and reads the
 peak RSS of the crawler (``VmHWM``). All of it, with the crawl's stats, goes to the JSON file
 ``BENCH_PROBE_FILE`` when the engine stops.
@@ -57,6 +58,12 @@ def tree_cpu_seconds(pid: int) -> float:
     return ticks / TICKS
 
 
+def own_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of process ``pid`` alone: none of its children's."""
+    fields = _stat(pid)
+    return sum(int(value) for value in fields[11:13]) / TICKS if fields else 0.0
+
+
 def rss_mb(field: str = "VmRSS") -> float:
     """A memory field of this process's ``/proc/self/status`` (``VmRSS``, ``VmHWM``), in MB."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -104,6 +111,7 @@ class CrawlProbe:
 
     def _now(self) -> dict[str, float]:
         return {"wall": time.monotonic(), "crawler_cpu": tree_cpu_seconds(os.getpid()),
+                "crawler_main_cpu": own_cpu_seconds(os.getpid()),
                 "db_cpu": tree_cpu_seconds(self.db_pid) if self.db_pid else 0.0}
 
     def spider_opened(self) -> None:
@@ -115,6 +123,7 @@ class CrawlProbe:
         figures: dict[str, Any] = {
             "seconds": stopped["wall"] - self.opened["wall"],
             "crawler_cpu_seconds": stopped["crawler_cpu"] - self.opened["crawler_cpu"],
+            "crawler_main_cpu_seconds": stopped["crawler_main_cpu"] - self.opened["crawler_main_cpu"],
             "db_cpu_seconds": stopped["db_cpu"] - self.opened["db_cpu"],
             "commands": dict(self.commands.counts),
             "rss_at_open_mb": self.opened["rss_mb"],
