@@ -21,7 +21,8 @@ Run: ``python bench/crawl.py [--pages 1000] [--repeats 3] [--kinds regional,gene
     regional pages, the generic parser for the Fundus pages) with every pipeline, middleware and
     extension of the project, into an embedded MongoDB (nx-27017) the benchmark starts;
   - on request: **inline**, the same with ``NEWSCRAWL_PARSE_WORKERS=0`` (one core: pages parsed in
-    the crawler's process); **validate**, the project spider with the validation pipeline only,
+    the crawler's process); **embedded**, the same with ``MONGO_URI`` unset, so that the crawl
+    starts its own nx-27017 as ``scrapy crawl`` does on a fresh machine; **validate**, the project spider with the validation pipeline only,
     no incremental checks, nothing stored.
   They run alternated (bare, peer, full, bare, …), ``--repeats`` times each, one kind after the other.
 - Figures (``bench/crawl_probe.py``, an extension in each crawl, from spider open to engine stop):
@@ -47,6 +48,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -93,8 +95,11 @@ CONFIGURATIONS = {configuration.name: configuration for configuration in (
     Configuration("inline", "newscrawl, parsed in the crawler's process (NEWSCRAWL_PARSE_WORKERS=0)",
                   HERE / "crawl_project_spider.py", True,
                   {"EXTENSIONS": {**project.EXTENSIONS, PROBE: 0}, "NEWSCRAWL_PARSE_WORKERS": 0}),
+    Configuration("embedded", "newscrawl, MONGO_URI unset: the crawl starts its own nx-27017 (its CPU in the "
+                  "parse workers' column)", HERE / "crawl_project_spider.py", True,
+                  {"EXTENSIONS": {**project.EXTENSIONS, PROBE: 0}}),
 )}
-STORING = ("full", "inline")
+STORING = ("full", "inline", "embedded")
 KINDS = {"regional": "regional captures read by their site parsers", "generic": "Fundus pages read by the generic parser"}
 
 
@@ -175,6 +180,9 @@ def crawl(configuration: Configuration, pages: int, site: PageServer, database: 
                         NEWSCRAWL_LISTING_PAGES=listings, BENCH_DB_PID=database.process.pid if database.process else 0)
         env = crawl_env(work, database.uri, f"bench_{configuration.name}", PYTHONPATH=os.pathsep.join([str(ROOT), str(HERE)]),
                         SCRAPY_SETTINGS_MODULE="newscrawl.settings", NEWSCRAWL_PLAYWRIGHT="0", **site_env)
+        if configuration.name == "embedded":
+            del env["MONGO_URI"]
+            settings["BENCH_DB_PID"] = 0
         cwd = ROOT
     else:  # Scrapy's defaults: no project settings module, no scrapy.cfg above the working directory
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SCRAPY_", "NEWSCRAWL_"))}
@@ -185,13 +193,16 @@ def crawl(configuration: Configuration, pages: int, site: PageServer, database: 
     for name, value in settings.items():
         args += ["-s", f"{name}={json.dumps(value) if isinstance(value, (dict, bool)) else value}"]
     site_cpu = tree_cpu_seconds(site.process.pid)
+    started = time.monotonic()
     with (work / "output.log").open("wb") as output:
         code = subprocess.run(args, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, check=False).returncode
+    process_seconds = time.monotonic() - started
     site_cpu = tree_cpu_seconds(site.process.pid) - site_cpu
     probe = work / "probe.json"
     if code or not probe.exists():
         raise RuntimeError(f"{configuration.name} crawl failed (exit {code}); see {work}")
-    run = Run(configuration, pages, {**json.loads(probe.read_text(encoding="utf-8")), "site_cpu_seconds": site_cpu})
+    run = Run(configuration, pages, {**json.loads(probe.read_text(encoding="utf-8")), "site_cpu_seconds": site_cpu,
+                                     "process_seconds": process_seconds})
     fetched = int(run.stats.get("response_received_count", 0)) - listings
     if fetched != pages:
         raise RuntimeError(f"{configuration.name} crawl fetched {fetched} of {pages} article pages; see {work}")
@@ -328,7 +339,9 @@ def alternated(kind: str, chosen: list[Configuration], args: argparse.Namespace,
         runs.append(run)
         print(f"{kind} crawl {number}/{len(schedule)} ({configuration.name}): {run.rate:,.1f} pages/s, CPU ms per "
               f"kept article: crawler {run.cpu_ms('main'):,.1f}, parse workers {run.cpu_ms('workers'):,.1f}, "
-              f"nx-27017 {run.cpu_ms('db'):,.1f}; page server {1000 * run.figures['site_cpu_seconds'] / run.pages:,.1f}",
+              f"nx-27017 {run.cpu_ms('db'):,.1f}; page server {1000 * run.figures['site_cpu_seconds'] / run.pages:,.1f}; "
+              f"{run.figures['seconds']:,.1f} s from spider open to engine stop, {run.figures['process_seconds']:,.1f} s "
+              f"the whole process",
               file=sys.stderr, flush=True)
     return runs
 
