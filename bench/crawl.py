@@ -53,6 +53,7 @@ from crawl_probe import tree_cpu_seconds  # noqa: E402
 from localsite import crawl_env  # noqa: E402
 
 from newscrawl import settings as project  # noqa: E402
+from newscrawl.stats import ITEMS_SCRAPED, MONGO_INSERTED, RESPONSES_RECEIVED
 from newscrawl.store.server import EmbeddedServer  # noqa: E402
 
 PER_LISTING = 100
@@ -135,7 +136,7 @@ class Run:
     @property
     def kept(self) -> int:
         """Articles validated (validate) or stored (full)."""
-        key = "newscrawl/mongo/inserted" if self.configuration.name == "full" else "item_scraped_count"
+        key = MONGO_INSERTED if self.configuration.name == "full" else ITEMS_SCRAPED
         return int(self.stats.get(key, 0))
 
     @property
@@ -174,7 +175,7 @@ def crawl(configuration: Configuration, pages: int, site: PageServer, database: 
     if code or not probe.exists():
         raise RuntimeError(f"{configuration.name} crawl failed (exit {code}); see {work}")
     run = Run(configuration, pages, {**json.loads(probe.read_text(encoding="utf-8")), "site_cpu_seconds": site_cpu})
-    fetched = int(run.stats.get("response_received_count", 0)) - listings
+    fetched = int(run.stats.get(RESPONSES_RECEIVED, 0)) - listings
     if fetched != pages:
         raise RuntimeError(f"{configuration.name} crawl fetched {fetched} of {pages} article pages; see {work}")
     return run
