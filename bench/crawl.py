@@ -53,7 +53,7 @@ from crawl_probe import tree_cpu_seconds  # noqa: E402
 from localsite import crawl_env  # noqa: E402
 
 from newscrawl import settings as project  # noqa: E402
-from newscrawl.stats import ITEMS_SCRAPED, MONGO_INSERTED, RESPONSES_RECEIVED
+from newscrawl.stats import ITEMS_SCRAPED, MONGO_INSERTED, RESPONSES_RECEIVED  # noqa: E402
 from newscrawl.store.server import EmbeddedServer  # noqa: E402
 
 PER_LISTING = 100

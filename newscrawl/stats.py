@@ -1,11 +1,12 @@
 """Every Scrapy stats name the project writes or reads, defined once, grouped by step of the flow.
 
-The project's own counters are under ``newscrawl/``; the names of Scrapy's own counters that the run
-records and the outcome read are at the end. A family of counters named at run time (a block reason,
-a field, an exception class) has a ``*_PREFIX`` constant: the writer appends what it counts, the
-reader takes every name that starts with it. A typo in a constant's name fails at import; a counter
-written under one name and read under another cannot happen. This module imports nothing of the
-project, so every floor of it may use it.
+The project's own counters are under ``newscrawl/``; a few it keeps as Scrapy would (the Redis
+scheduler's, the gzip decoder's) have Scrapy's names, and the Scrapy counters the run records, the
+outcome and the progress line read are at the end. A family of counters named at run time (a block
+reason, a field, an exception class) has a ``*_PREFIX`` constant: the writer appends what it counts,
+the reader takes every name that starts with it. A writer and its readers share one constant, and a
+misspelt constant fails at import. This module imports nothing of the project, so every floor of it
+may use it; ``tests/test_stats_names.py`` keeps stats names out of the rest of the code.
 """
 
 from __future__ import annotations
