@@ -64,6 +64,7 @@ from crawl_probe import tree_cpu_seconds  # noqa: E402
 from localsite import crawl_env  # noqa: E402
 
 from newscrawl import settings as project  # noqa: E402
+from newscrawl.stats import ITEMS_SCRAPED, MONGO_INSERTED, RESPONSES_RECEIVED  # noqa: E402
 from newscrawl.store.server import EmbeddedServer  # noqa: E402
 
 PER_LISTING = 100
@@ -148,8 +149,8 @@ class Run:
 
     @property
     def kept(self) -> int:
-        """Articles stored (full, inline), else the items scraped (validated, parsed or fetched)."""
-        key = "newscrawl/mongo/inserted" if self.configuration.name in STORING else "item_scraped_count"
+        """Articles stored (full, inline, embedded), else the items scraped (validated, parsed or fetched)."""
+        key = MONGO_INSERTED if self.configuration.name in STORING else ITEMS_SCRAPED
         return int(self.stats.get(key, 0))
 
     def cpu_ms(self, part: str) -> float:
@@ -203,7 +204,7 @@ def crawl(configuration: Configuration, pages: int, site: PageServer, database: 
         raise RuntimeError(f"{configuration.name} crawl failed (exit {code}); see {work}")
     run = Run(configuration, pages, {**json.loads(probe.read_text(encoding="utf-8")), "site_cpu_seconds": site_cpu,
                                      "process_seconds": process_seconds})
-    fetched = int(run.stats.get("response_received_count", 0)) - listings
+    fetched = int(run.stats.get(RESPONSES_RECEIVED, 0)) - listings
     if fetched != pages:
         raise RuntimeError(f"{configuration.name} crawl fetched {fetched} of {pages} article pages; see {work}")
     return run

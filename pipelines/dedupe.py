@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
+from newscrawl.stats import DEDUPE_CHANGED
 from newscrawl.store.dedupe import Verdict
 from newscrawl.store.service import StorageService, article_document
 
@@ -84,5 +85,5 @@ class DedupePipeline:
             distance = f" (distance {decision.distance})" if decision.distance is not None else ""
             raise drop(f"{ItemAdapter(item)['url']} duplicates {decision.original_key}{distance}")
         if decision.verdict is Verdict.UPDATE:
-            self.crawler.stats.inc_value("newscrawl/dedupe/changed")
+            self.crawler.stats.inc_value(DEDUPE_CHANGED)
         return item

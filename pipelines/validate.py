@@ -17,6 +17,7 @@ from scrapy.exceptions import DropItem
 from newscrawl.extract.language import guess_language
 from newscrawl.extract.text import clean_line, plain_paragraphs, plain_text, storable_text, word_count
 from newscrawl.extract.urls import is_http_url
+from newscrawl.stats import UNSAFE_URLS_DROPPED
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -117,7 +118,7 @@ class ValidatePipeline:
             raise UnsafeArticleUrl(f"not an http(s) URL: {adapter.get('url')!r}")
         adapter["unsafe_urls_dropped"] = (adapter.get("unsafe_urls_dropped") or 0) + keep_http_urls(adapter)
         if adapter["unsafe_urls_dropped"] and self.stats is not None:
-            self.stats.inc_value("newscrawl/unsafe_url_dropped", adapter["unsafe_urls_dropped"])
+            self.stats.inc_value(UNSAFE_URLS_DROPPED, adapter["unsafe_urls_dropped"])
 
     def _normalize(self, adapter: ItemAdapter) -> None:
         """Plain text everywhere (no markup from pages survives), NFC, single spaces."""

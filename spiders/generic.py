@@ -22,6 +22,7 @@ from newscrawl.crawl.discover import COMMON_FEED_PATHS, feed_links, looks_like_a
 from newscrawl.extract.parser import GenericParser
 from newscrawl.crawl.spider import NewsSpider, SpiderArgumentError
 from newscrawl.extract.site import Edition
+from newscrawl.stats import FEEDS_ANNOUNCED, NOT_HTML
 
 
 def site_urls(url: str | None, urls_file: str | None) -> list[str]:
@@ -75,11 +76,11 @@ class GenericSpider(NewsSpider):
     def parse_home(self, response: Response) -> Iterator[scrapy.Request]:
         """Announced feeds; without any, the usual feed paths and the page's article links."""
         if not hasattr(response, "text"):
-            self.crawler.stats.inc_value("newscrawl/not_html")
+            self.crawler.stats.inc_value(NOT_HTML)
             return
         selector = self.page_selector(response)  # the page's first NEWSCRAWL_PARSE_MAX_BYTES
         feeds = [url for url in feed_links(selector, response.url) if same_site(url, self.allowed_domains)]
-        self.crawler.stats.inc_value("newscrawl/feeds_announced", len(feeds))
+        self.crawler.stats.inc_value(FEEDS_ANNOUNCED, len(feeds))
         if feeds:
             for feed in feeds:
                 yield self.feed_request(feed)

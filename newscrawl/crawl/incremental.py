@@ -34,6 +34,12 @@ from scrapy.http import Response
 
 from newscrawl.extract.urls import url_key
 from newscrawl.ops.outcome import OK, crawl_outcome
+from newscrawl.stats import (
+    FEEDS_NOT_MODIFIED,
+    INCREMENTAL_BATCHES,
+    INCREMENTAL_REFETCH_MODIFIED,
+    INCREMENTAL_SKIPPED_STORED,
+)
 from newscrawl.store.keys import KeyIndex, fetched_id, url_id
 from newscrawl.store.service import StorageService
 
@@ -89,7 +95,7 @@ class SkipStoredArticles:
             yield from requests
             return
         stats = self.crawler.stats
-        stats.inc_value("newscrawl/incremental/batches")
+        stats.inc_value(INCREMENTAL_BATCHES)
         for request in requests:
             key = url_key(request.url)
             if key not in stored:
@@ -97,10 +103,10 @@ class SkipStoredArticles:
                 continue
             listed_at, stored_at = request.meta.get("listed_at"), stored[key]
             if listed_at and stored_at and listed_at > stored_at:
-                stats.inc_value("newscrawl/incremental/refetch_modified")
+                stats.inc_value(INCREMENTAL_REFETCH_MODIFIED)
                 yield request
             else:
-                stats.inc_value("newscrawl/incremental/skipped_stored")
+                stats.inc_value(INCREMENTAL_SKIPPED_STORED)
 
 
 def stored_times(storage: Any, requests: list[Request]) -> dict[str, datetime | None] | None:
@@ -160,7 +166,7 @@ class ConditionalFeeds:
         if not request.meta.get("conditional"):
             return response
         if response.status == 304:
-            self.crawler.stats.inc_value("newscrawl/feeds_not_modified")
+            self.crawler.stats.inc_value(FEEDS_NOT_MODIFIED)
             return response
         etag, modified = response.headers.get(b"ETag"), response.headers.get(b"Last-Modified")
         if response.status == 200 and (etag or modified):

@@ -27,6 +27,13 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
 from scrapy.responsetypes import responsetypes
 
+from newscrawl.stats import (
+    CUT_DECOMPRESSION,
+    HTTPCOMPRESSION_RESPONSE_BYTES,
+    HTTPCOMPRESSION_RESPONSE_COUNT,
+    TRUNCATED_GZIP,
+)
+
 logger = logging.getLogger(__name__)
 _CHUNK = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -34,8 +41,6 @@ _GZIP_MAGIC = b"\x1f\x8b"
 PRIORITY = 595
 #: the decompression cap when ``DOWNLOAD_MAXSIZE`` is 0 (Scrapy's "no limit"): the project's default
 FALLBACK_MAX_SIZE = 20 * 1024 * 1024
-#: the stat counting bodies whose decompression stopped at the cap
-CUT_STAT = "newscrawl/cut/decompression"
 
 
 def decompression_limit(download_maxsize: int, *overrides: int | None) -> int:
@@ -142,18 +147,18 @@ class CompleteGzip:
             return self._decoded(response, decoded) if alone else response  # else Scrapy decodes the rest
         assert self.crawler.stats is not None
         if state == "oversized":
-            self.crawler.stats.inc_value(CUT_STAT)
+            self.crawler.stats.inc_value(CUT_DECOMPRESSION)
             logger.warning("gzip body decompresses to more than %d bytes, refused: %s", limit, response.url)
             raise OversizedBody(f"gzip body over {limit} bytes decompressed: {response.url}")
-        self.crawler.stats.inc_value("newscrawl/truncated/gzip")
+        self.crawler.stats.inc_value(TRUNCATED_GZIP)
         logger.warning("truncated gzip body (%d bytes): %s", len(response.body), response.url)
         raise TruncatedBody(f"truncated gzip body: {response.url}")
 
     def _decoded(self, response: Response, body: bytes) -> Response:
         """``response`` with its gzip body decoded, as ``HttpCompressionMiddleware`` makes it."""
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("httpcompression/response_bytes", len(body))
-        self.crawler.stats.inc_value("httpcompression/response_count")
+        self.crawler.stats.inc_value(HTTPCOMPRESSION_RESPONSE_BYTES, len(body))
+        self.crawler.stats.inc_value(HTTPCOMPRESSION_RESPONSE_COUNT)
         headers = response.headers.copy()
         del headers["Content-Encoding"]
         cls = responsetypes.from_args(headers=headers, url=response.url, body=body)

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING
 from newscrawl.extract.encoding import decoded_text
 from newscrawl.extract.items import Article
 from newscrawl.extract.parser import FeedHint, NotAnArticle, ParserProxy
+from newscrawl.stats import PARSE_POOL_PARSED, PARSE_POOL_REPARSED, PARSE_POOL_RESTARTED, PARSE_POOL_WORKERS
 from newscrawl.store.dedupe import fingerprint
 
 if TYPE_CHECKING:
@@ -225,7 +226,7 @@ class ParsePool:
         """Start every worker (and the forkserver, the first time), so no page waits for one."""
         for future in [self._executor.submit(_ready) for _ in range(self.workers)]:
             future.result()
-        self.stats.set_value("newscrawl/parse_pool/workers", self.workers)
+        self.stats.set_value(PARSE_POOL_WORKERS, self.workers)
         logger.info("parsing pages in %d worker processes", self.workers)
 
     def pids(self) -> list[int]:
@@ -256,7 +257,7 @@ class ParsePool:
             parsed = await self._parse_alone(ref, page)
         for name, level, message in parsed.logs:
             logging.getLogger(name).log(level, "%s", message)
-        self.stats.inc_value("newscrawl/parse_pool/parsed")
+        self.stats.inc_value(PARSE_POOL_PARSED)
         return parsed
 
     def _replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
@@ -264,14 +265,14 @@ class ParsePool:
         if self._executor is broken:
             broken.shutdown(wait=False, cancel_futures=True)
             self._executor = self._new_executor(self.workers)
-            self.stats.inc_value("newscrawl/parse_pool/restarted")
+            self.stats.inc_value(PARSE_POOL_RESTARTED)
             logger.warning("a parse worker died; the pool is restarted and the pages it held are parsed again")
         return self._executor
 
     async def _parse_alone(self, ref: ParserRef, page: Page) -> Parsed:
         """Parse a page that was in flight when a worker died, with no other page beside it: if its
         worker dies too, the page is what kills it."""
-        self.stats.inc_value("newscrawl/parse_pool/reparsed")
+        self.stats.inc_value(PARSE_POOL_REPARSED)
         async with self._alone_turn:
             self._alone = self._alone or self._new_executor(1)
             try:

@@ -33,6 +33,7 @@ from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from newscrawl.extract.text import without_hidden_elements
 from newscrawl.crawl.safety import TargetPolicy, targets_for
+from newscrawl.stats import NOT_RENDERED, UNSAFE_PREFIX, UNSAFE_WEBSOCKET
 
 if TYPE_CHECKING:
     from playwright.async_api import Request as BrowserRequest
@@ -105,7 +106,7 @@ class PlaywrightAddon:
             raise RuntimeError(problem)
         if _wanted(settings) == "auto" and not browser_found(settings):
             logger.warning("rendering is off: no browser at %s (apt-get install chromium); pages that scripts build "
-                           "are dropped and counted as newscrawl/not_rendered", browser_path(settings))
+                           "are dropped and counted as %s", browser_path(settings), NOT_RENDERED)
         if not rendering_enabled(settings):
             return
         handlers = settings.getdict("DOWNLOAD_HANDLERS")
@@ -133,7 +134,7 @@ class BrowserGuard:
         """Whether the browser must not request ``url`` (counted and logged when so)."""
         reason = await self.policy.refusal(url, allowed_schemes=("http", "https", *LOCAL_SCHEMES))
         if reason:
-            self.stats.inc_value(f"newscrawl/unsafe/{reason}")
+            self.stats.inc_value(UNSAFE_PREFIX + reason)
             origin = f" (redirected from {redirected_from})" if redirected_from else ""
             logger.warning("refused %s in the browser: %s%s", reason.replace("_", " "), url[:300], origin)
         return reason is not None
@@ -150,7 +151,7 @@ class BrowserGuard:
 
     async def refuse_websocket(self, websocket: WebSocketRoute) -> None:
         """Never connect a page's WebSocket (it would pass no other check)."""
-        self.stats.inc_value("newscrawl/unsafe/websocket")
+        self.stats.inc_value(UNSAFE_WEBSOCKET)
         logger.warning("refused a WebSocket in the browser: %s", websocket.url[:300])
         await websocket.close(code=1008, reason="not allowed")
 

@@ -57,7 +57,8 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from newscrawl.crawl.integrity import CUT_STAT, FALLBACK_MAX_SIZE, decompression_limit
+from newscrawl.crawl.integrity import FALLBACK_MAX_SIZE, decompression_limit
+from newscrawl.stats import CUT_DECOMPRESSION, REPLAY_HITS, REPLAY_MISSING, WARC_RECORDS_WRITTEN
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -205,7 +206,7 @@ class WarcReplayMiddleware:
         self.path = path
         self.index, oversized = index_warc(path, decompression_limit(crawler.settings.getint("DOWNLOAD_MAXSIZE")))
         if oversized:
-            crawler.stats.inc_value(CUT_STAT, len(oversized))
+            crawler.stats.inc_value(CUT_DECOMPRESSION, len(oversized))
         if not self.index:
             logger.warning("%s holds no responses: every request will get a 404", path)
         logger.info("replaying %d archived responses from %s; no network is used", len(self.index), path)
@@ -223,10 +224,10 @@ class WarcReplayMiddleware:
         stats = self.crawler.stats
         archived = self.index.get(archive_key(request.url))
         if archived is None:
-            stats.inc_value("newscrawl/replay/missing")
+            stats.inc_value(REPLAY_MISSING)
             logger.debug("not in the archive: %s", request.url)
             return Response(url=request.url, status=404, request=request, flags=[REPLAYED_FLAG])
-        stats.inc_value("newscrawl/replay/hits")
+        stats.inc_value(REPLAY_HITS)
         headers = Headers(archived.header_pairs())
         response_cls = responsetypes.from_args(headers=headers, url=request.url, body=archived.body)
         return response_cls(
@@ -273,7 +274,7 @@ class WarcRecorderMiddleware:
             return response
         archived = ArchivedResponse(response.url, response.status, _header_pairs(response.headers), response.body)
         _write_record(self._open(), archived, (request.method, _header_pairs(request.headers)))
-        self.crawler.stats.inc_value("newscrawl/warc/records_written")
+        self.crawler.stats.inc_value(WARC_RECORDS_WRITTEN)
         return response
 
     def close(self) -> None:

@@ -19,6 +19,7 @@ from newscrawl.crawl.failures import FailedPages
 from newscrawl.crawl.blocks import block_reason
 from newscrawl.extract.dates import parse_date
 from newscrawl.crawl.rendering import RENDERED
+from newscrawl.stats import BLOCKED, BLOCKED_PREFIX, NETWORK_FAILURES_PREFIX, RENDERED_RETRY, RETRY_BACKOFF_SECONDS
 
 if TYPE_CHECKING:
     from scrapy.http import Request, Response
@@ -62,7 +63,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def _paused(self, retry: Request, retry_after: float | None) -> Request:
         delay = self.backoff_delay(retry.meta.get("retry_times", 1), retry_after)
-        self.crawler.stats.inc_value("newscrawl/retry/backoff_seconds", delay)
+        self.crawler.stats.inc_value(RETRY_BACKOFF_SECONDS, delay)
         logger.debug("retrying %s in %.1fs", retry.url, delay)
         await sleep(delay)
         return retry
@@ -71,10 +72,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
         """Retry a retryable status or a block page after the backoff pause."""
         reason = block_reason(response)
         if reason:
-            self.crawler.stats.inc_value("newscrawl/blocked")
-            self.crawler.stats.inc_value(f"newscrawl/blocked/{reason}")
+            self.crawler.stats.inc_value(BLOCKED)
+            self.crawler.stats.inc_value(BLOCKED_PREFIX + reason)
         if reason == "javascript_required" and self.rendering and not request.meta.get(RENDERED):
-            self.crawler.stats.inc_value("newscrawl/rendered_retry")
+            self.crawler.stats.inc_value(RENDERED_RETRY)
             return request.replace(meta={**request.meta, "playwright": True, RENDERED: True}, dont_filter=True)
         if reason and response.status == 200:  # a block page served as OK: retry it, never parse it
             retry = self._retry(request, reason)
@@ -97,7 +98,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         (``newscrawl/network_failures/<error>``) and end it quietly (one log line, no traceback)."""
         result = super().process_exception(request, exception)
         if result is None and isinstance(exception, self.exceptions_to_retry) and not request.meta.get("dont_retry"):
-            self.crawler.stats.inc_value(f"newscrawl/network_failures/{type(exception).__name__}")
+            self.crawler.stats.inc_value(NETWORK_FAILURES_PREFIX + type(exception).__name__)
             self._failed(request, f"{type(exception).__name__}: {exception} (after every retry)")
             raise NetworkFailure(f"{type(exception).__name__}: {exception}") from None
         if result is None or not isinstance(result, type(request)):

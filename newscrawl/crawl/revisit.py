@@ -37,6 +37,14 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from newscrawl.crawl.spider import REVISIT
+from newscrawl.stats import (
+    REVISIT_DUE,
+    REVISIT_FAILED,
+    REVISIT_FETCHED,
+    REVISIT_LEFT,
+    REVISIT_NOT_MODIFIED,
+    REVISIT_REMOVED,
+)
 from newscrawl.store.revisits import (
     DEFAULT_AGES,
     GONE,
@@ -109,9 +117,9 @@ class RevisitStored:
             logger.warning("could not choose the stored articles to revisit (%s): none this run", exc)
             return []
         stats = self.crawler.stats
-        stats.inc_value("newscrawl/revisit/due", len(due.articles))
+        stats.inc_value(REVISIT_DUE, len(due.articles))
         if due.left:
-            stats.inc_value("newscrawl/revisit/left", due.left)
+            stats.inc_value(REVISIT_LEFT, due.left)
         if due.articles:
             logger.info("revisiting %d stored articles of %s%s", len(due.articles), spider.name,
                         f" ({due.left} more due wait for the next run)" if due.left else "")
@@ -151,9 +159,9 @@ class RevisitResponses:
     def _note(self, revisit: dict[str, Any], status: int, validators: dict[str, str] | None) -> None:
         stats = self.crawler.stats
         if status not in (200, 304) and status not in GONE:
-            stats.inc_value("newscrawl/revisit/failed")
+            stats.inc_value(REVISIT_FAILED)
             return
-        stats.inc_value("newscrawl/revisit/" + ("fetched" if status == 200 else "not_modified" if status == 304 else "removed"))
+        stats.inc_value(REVISIT_FETCHED if status == 200 else REVISIT_NOT_MODIFIED if status == 304 else REVISIT_REMOVED)
         first_seen = datetime.fromtimestamp(revisit["first_seen"], timezone.utc)
         self.storage.sink.note_revisit(RevisitOutcome(
             ObjectId(revisit["id"]), status, validators,

@@ -56,6 +56,8 @@ from twisted.internet.error import DNSLookupError
 from twisted.internet.interfaces import IResolverSimple
 from zope.interface import implementer
 
+from newscrawl.stats import UNSAFE_PREFIX
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from twisted.internet.defer import Deferred
@@ -279,7 +281,7 @@ class SafeTargets:
         reason = await self.policy.refusal(request.url, allowed_schemes=self.schemes)
         if reason is None:
             return
-        self.crawler.stats.inc_value(f"newscrawl/unsafe/{reason}")
+        self.crawler.stats.inc_value(UNSAFE_PREFIX + reason)
         hops = request.meta.get("redirect_urls") or []
         origin = f" (redirected from {hops[-1]})" if hops else ""
         logger.warning("refused %s: %s%s", reason.replace("_", " "), request.url, origin)

@@ -47,7 +47,7 @@ from scrapy.utils.response import get_base_url
 from newscrawl.crawl.failures import FailedPages
 from newscrawl.extract.dates import parse_date
 from newscrawl.extract.site import Edition
-from newscrawl.crawl.integrity import CUT_STAT, BoundedGunzip, response_limit
+from newscrawl.crawl.integrity import BoundedGunzip, response_limit
 from newscrawl.crawl.parsepool import Page, Parsed, ParsePool, ParserRef, default_workers, parse_page
 from newscrawl.extract.parser import PARSE_MAX_BYTES, FeedHint, ParserProxy, bounded_html, cut_utf8
 from newscrawl.crawl.rendering import RENDERED, browser_found, browser_path, looks_script_rendered, rendering_enabled
@@ -62,6 +62,38 @@ from newscrawl.crawl.sitemaps import (
     sitemaps_in_robots,
 )
 from newscrawl.extract.urls import absolute_url
+from newscrawl.stats import (
+    ARTICLES_PARSED,
+    ARTICLE_RESPONSES,
+    BACKFILL_DAYS,
+    BACKFILL_DAYS_DONE,
+    CUT_DECOMPRESSION,
+    CUT_LINKS,
+    CUT_PREFIX,
+    CUT_SITEMAP_URLS,
+    FEEDS_FETCHED,
+    FEED_ENTRIES,
+    FEED_ENTRIES_SKIPPED,
+    FILL_PREFIX,
+    LAYER_PREFIX,
+    LISTINGS_FETCHED,
+    LISTING_LINKS,
+    NOT_ARTICLE,
+    NOT_FEED,
+    NOT_HTML,
+    NOT_RENDERED,
+    PARSER_COUNT_PREFIX,
+    PARSE_ERRORS,
+    RENDERED_RETRY,
+    SITEMAPS_CAPPED,
+    SITEMAPS_FETCHED,
+    SITEMAPS_IN_ROBOTS,
+    SITEMAPS_OUTSIDE_WINDOW,
+    SITEMAP_ENTRIES,
+    SITEMAP_ENTRIES_OUTSIDE_WINDOW,
+    SITEMAP_ENTRIES_SKIPPED,
+    SITEMAP_UNREADABLE,
+)
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -201,7 +233,7 @@ class NewsSpider(scrapy.Spider):
         ``newscrawl/backfill/days_done`` (of ``newscrawl/backfill/days``) once every edition's
         archive of it has been read to its last page, or failed."""
         days = (until - since).days + 1
-        self.crawler.stats.set_value("newscrawl/backfill/days", days)
+        self.crawler.stats.set_value(BACKFILL_DAYS, days)
         self._archives_open = {since + timedelta(days=i): len(self.selected) for i in range(days)}
         for day in self._archives_open:
             for edition in self.selected:
@@ -219,7 +251,7 @@ class NewsSpider(scrapy.Spider):
             return
         self._archives_open[day] -= 1
         if self._archives_open[day] == 0:
-            self.crawler.stats.inc_value("newscrawl/backfill/days_done")
+            self.crawler.stats.inc_value(BACKFILL_DAYS_DONE)
 
     def sitemap_requests(self, window: Window, *, backfill: bool) -> Iterator[scrapy.Request]:
         """robots.txt of every selected edition's host (for its ``Sitemap:`` lines)."""
@@ -234,7 +266,7 @@ class NewsSpider(scrapy.Spider):
         found = (response.status == 200 and sitemaps_in_robots(response.body, response.url)) or [
             response.urljoin("/sitemap.xml")
         ]
-        self.crawler.stats.inc_value("newscrawl/sitemaps_in_robots", len(found))
+        self.crawler.stats.inc_value(SITEMAPS_IN_ROBOTS, len(found))
         for url in found:
             yield self.sitemap_request(url, window, backfill=backfill, dated=False)
 
@@ -256,17 +288,17 @@ class NewsSpider(scrapy.Spider):
         body = sitemap_body(response, response_limit(self.crawler, response.request))
         sitemap = open_sitemap(body)
         if sitemap is None:
-            stats.inc_value("newscrawl/sitemap_unreadable")
+            stats.inc_value(SITEMAP_UNREADABLE)
             self.logger.warning("not a sitemap: %s", response.url)
         else:
-            stats.inc_value("newscrawl/sitemaps_fetched")
+            stats.inc_value(SITEMAPS_FETCHED)
             yield from self._sitemap_children(response, sitemap, window, backfill) if sitemap.is_index \
                 else self._sitemap_pages(response, sitemap, window, backfill, dated)
             if sitemap.cut:
-                stats.inc_value("newscrawl/cut/sitemap_urls")
+                stats.inc_value(CUT_SITEMAP_URLS)
                 self.logger.warning("sitemap lists more than %d entries, read that many: %s", MAX_URLS, response.url)
         if isinstance(body, BoundedGunzip) and body.cut:
-            stats.inc_value(CUT_STAT)
+            stats.inc_value(CUT_DECOMPRESSION)
             self.logger.warning("sitemap decompresses to more than %d bytes, read that far: %s", body.max_size, response.url)
 
     def _sitemap_children(self, response: Response, index: SitemapStream, window: Window,
@@ -275,9 +307,9 @@ class NewsSpider(scrapy.Spider):
         stats = self.crawler.stats
         for entry in index:
             if not child_in_window(entry, window):
-                stats.inc_value("newscrawl/sitemaps_outside_window")
+                stats.inc_value(SITEMAPS_OUTSIDE_WINDOW)
             elif self._sitemaps_followed >= self.settings.getint("NEWSCRAWL_SITEMAP_MAX_FILES", 200):
-                stats.inc_value("newscrawl/sitemaps_capped")
+                stats.inc_value(SITEMAPS_CAPPED)
             else:
                 self._sitemaps_followed += 1
                 dated_child = period_in_url(entry.loc) is not None
@@ -304,15 +336,15 @@ class NewsSpider(scrapy.Spider):
                 if url is None or not self.is_article_url(url):
                     skipped += 1
                     continue
-                self.crawler.stats.inc_value("newscrawl/sitemap_entries")
+                self.crawler.stats.inc_value(SITEMAP_ENTRIES)
                 published = entry.published.isoformat() if entry.published else None
                 hint = FeedHint(title=entry.title, published_raw=published)
                 yield self.article_request(url, hint, listed_at=entry.lastmod or entry.published)
         finally:
             if outside:
-                self.crawler.stats.inc_value("newscrawl/sitemap_entries_outside_window", outside)
+                self.crawler.stats.inc_value(SITEMAP_ENTRIES_OUTSIDE_WINDOW, outside)
             if skipped:
-                self.crawler.stats.inc_value("newscrawl/sitemap_entries_skipped", skipped)
+                self.crawler.stats.inc_value(SITEMAP_ENTRIES_SKIPPED, skipped)
 
     def _article_address(self, url: str) -> bool:
         """:meth:`is_article_url` for a link as the page gave it (False for no readable address)."""
@@ -359,7 +391,7 @@ class NewsSpider(scrapy.Spider):
     def rendered_request(self, request: scrapy.Request, url: str) -> scrapy.Request:
         """``request`` again, through the browser (counted as ``newscrawl/rendered_retry``); ``url``:
         the page its static answer came from."""
-        self.crawler.stats.inc_value("newscrawl/rendered_retry")
+        self.crawler.stats.inc_value(RENDERED_RETRY)
         self.logger.info("no article body in the static page, rendering it: %s", url)
         return request.replace(meta={**request.meta, "playwright": True, RENDERED: True}, dont_filter=True)
 
@@ -374,7 +406,7 @@ class NewsSpider(scrapy.Spider):
         else:
             text, left_out = bounded_html(response.text, max_bytes)
         for name in left_out:
-            self.crawler.stats.inc_value(f"newscrawl/cut/{name}")
+            self.crawler.stats.inc_value(CUT_PREFIX + name)
         return Selector(text=text, type=kind, base_url=response.url)
 
     def capped_links(self, links: Iterable[T], response: Response) -> Iterator[T]:
@@ -383,7 +415,7 @@ class NewsSpider(scrapy.Spider):
         limit = self.settings.getint("NEWSCRAWL_MAX_LINKS_PER_PAGE", MAX_LINKS_PER_PAGE)
         for count, link in enumerate(links):
             if count == limit:
-                self.crawler.stats.inc_value("newscrawl/cut/links")
+                self.crawler.stats.inc_value(CUT_LINKS)
                 self.logger.info("more than %d links on %s: the rest are not read", limit, response.url)
                 return
             yield link
@@ -391,12 +423,12 @@ class NewsSpider(scrapy.Spider):
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """RSS 2.0 or Atom: one article request per entry that links an article page."""
         if not isinstance(response, TextResponse):
-            self.crawler.stats.inc_value("newscrawl/not_feed")
+            self.crawler.stats.inc_value(NOT_FEED)
             self.logger.warning("not a feed: %s", response.url)
             return
         if response.status == 304:  # unchanged since the last run (newscrawl.crawl.incremental.ConditionalFeeds)
             return
-        self.crawler.stats.inc_value("newscrawl/feeds_fetched")
+        self.crawler.stats.inc_value(FEEDS_FETCHED)
         selector = self.page_selector(response, "xml")
         selector.remove_namespaces()
         root = selector.root
@@ -408,7 +440,7 @@ class NewsSpider(scrapy.Spider):
                 continue
             url = page_link(response, link)
             if url is None or not self.is_article_url(url):
-                self.crawler.stats.inc_value("newscrawl/feed_entries_skipped")
+                self.crawler.stats.inc_value(FEED_ENTRIES_SKIPPED)
                 continue
             hint = FeedHint(
                 title=clean(entry.xpath("title/text()").get()),
@@ -417,7 +449,7 @@ class NewsSpider(scrapy.Spider):
                 section=clean(entry.xpath("category/text()").get()),
                 image_url=clean(entry.xpath("enclosure/@url").get()),
             )
-            self.crawler.stats.inc_value("newscrawl/feed_entries")
+            self.crawler.stats.inc_value(FEED_ENTRIES)
             changed = clean(entry.xpath("updated/text()").get()) or hint.published_raw
             yield self.article_request(url, hint, listed_at=parse_date(changed) if changed else None)
 
@@ -426,7 +458,7 @@ class NewsSpider(scrapy.Spider):
         """A listing or archive page: every article link among the links read from it; archives
         follow their pagination. ``selector``: the page's :meth:`page_selector`, when already made;
         ``day``: the day of an archive page."""
-        self.crawler.stats.inc_value("newscrawl/listings_fetched")
+        self.crawler.stats.inc_value(LISTINGS_FETCHED)
         selector = selector if selector is not None else self.page_selector(response)
         root = selector.root
         anchors = (a for a in root.iter("a") if a.get("href")) if isinstance(root, etree._Element) else ()
@@ -447,7 +479,7 @@ class NewsSpider(scrapy.Spider):
             seen.add(url)
             title = clean(" ".join(anchor.xpath(".//text()"))) or clean(next(iter(anchor.xpath(".//img/@alt")), None))
             yield self.article_request(url, FeedHint(title=title))
-        self.crawler.stats.inc_value("newscrawl/listing_links", len(seen))
+        self.crawler.stats.inc_value(LISTING_LINKS, len(seen))
         if seen and next_url:
             yield scrapy.Request(next_url, self.parse_listing, cb_kwargs={"page": page + 1, "day": day},
                                  errback=self.archive_failed if day else None)
@@ -504,9 +536,9 @@ class NewsSpider(scrapy.Spider):
     def _article_page(self, response: Response, hint: FeedHint | None) -> Page | None:
         """What parsing the page needs; None for a response that is not a page of text (counted)."""
         stats = self.crawler.stats
-        stats.inc_value("newscrawl/article_responses")
+        stats.inc_value(ARTICLE_RESPONSES)
         if not hasattr(response, "text"):
-            stats.inc_value("newscrawl/not_html")
+            stats.inc_value(NOT_HTML)
             self.logger.warning("not an HTML page: %s", response.url)
             return None
         return Page(
@@ -531,34 +563,34 @@ class NewsSpider(scrapy.Spider):
             if request is not None and self.settings.getbool("NEWSCRAWL_RENDERING"):
                 yield self.rendered_request(request, response.url)
             else:
-                stats.inc_value("newscrawl/not_rendered")
+                stats.inc_value(NOT_RENDERED)
                 self.logger.warning("no article body in the static page, whose scripts build it, and rendering is "
                                     "off: %s", response.url)
                 FailedPages.note(self.crawler, response.url,
                                  "not rendered: its scripts build the article and rendering is off")
             return
         if parsed.not_article is not None:
-            stats.inc_value("newscrawl/not_article")
+            stats.inc_value(NOT_ARTICLE)
             self.logger.warning("%s", parsed.not_article)
             FailedPages.note(self.crawler, response.url, f"not an article: {parsed.not_article}")
             return
         if article is None:
-            stats.inc_value("newscrawl/parse_error")
+            stats.inc_value(PARSE_ERRORS)
             self.logger.error("parser failed on %s\n%s", response.url, parsed.error)
             last_line = ((parsed.error or "").strip().splitlines() or ["?"])[-1]
             FailedPages.note(self.crawler, response.url, f"parser failed: {last_line}")
             return
-        stats.inc_value("newscrawl/articles_parsed")
+        stats.inc_value(ARTICLES_PARSED)
         for left_out in article.truncated:
-            stats.inc_value(f"newscrawl/cut/{left_out}")
+            stats.inc_value(CUT_PREFIX + left_out)
         for field, layer in article.layers.items():
             if isinstance(layer, str):
-                stats.inc_value(f"newscrawl/layer/{field}/{layer}")
+                stats.inc_value(f"{LAYER_PREFIX}{field}/{layer}")
             elif layer:  # a count, e.g. published_rejected: the date candidates turned down
-                stats.inc_value(f"newscrawl/{field}", layer)
+                stats.inc_value(PARSER_COUNT_PREFIX + field, layer)
         for field in FILL_FIELDS:
             if getattr(article, field):
-                stats.inc_value(f"newscrawl/fill/{field}")
+                stats.inc_value(FILL_PREFIX + field)
         yield article
 
     # -- the parse pool -----------------------------------------------------------------------

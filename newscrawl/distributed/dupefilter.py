@@ -10,6 +10,8 @@ from redis import Redis
 from scrapy import Request, Spider
 from scrapy.dupefilters import BaseDupeFilter
 
+from newscrawl.stats import DUPEFILTER_FILTERED
+
 # KEYS[1]: the Bloom filter. ARGV: the bit positions. Sets the bits; 1 when all were set already.
 _BLOOM_SCRIPT = """
 local present = 1
@@ -54,4 +56,4 @@ class BloomDupeFilter(BaseDupeFilter):
 
     def log(self, request: Request, spider: Spider) -> None:
         """Count filtered requests (scrapy-redis calls this)."""
-        spider.crawler.stats.inc_value("dupefilter/filtered")
+        spider.crawler.stats.inc_value(DUPEFILTER_FILTERED)

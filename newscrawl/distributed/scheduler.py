@@ -27,6 +27,15 @@ from scrapy_redis.scheduler import Scheduler
 
 from newscrawl.distributed.dupefilter import BloomDupeFilter
 from newscrawl.distributed.redis import RedisLink, RedisUnavailable, redis_url
+from newscrawl.stats import (
+    REDIS_HELD_BACK,
+    REDIS_NEVER_DONE,
+    REDIS_OUTAGE_SECONDS,
+    REDIS_RECONNECTED,
+    REDIS_RECOVERED_REQUESTS,
+    SCHEDULER_DEQUEUED_REDIS,
+    SCHEDULER_ENQUEUED_REDIS,
+)
 from newscrawl.store.database import redact_uri
 from newscrawl.store.service import StorageService
 
@@ -225,7 +234,7 @@ class SharedScheduler(Scheduler):
         request.meta[TAKEN] = field
         with self.lock:
             self.held[field] = id(request)
-        self.stats.inc_value("scheduler/dequeued/redis")
+        self.stats.inc_value(SCHEDULER_DEQUEUED_REDIS)
         self.idle_since = None
         return request
 
@@ -272,7 +281,7 @@ class SharedScheduler(Scheduler):
 
     def _hold_back(self, request: Request) -> bool:
         self.waiting.append(request)
-        self.stats.inc_value("newscrawl/redis/held_back")
+        self.stats.inc_value(REDIS_HELD_BACK)
         return True
 
     def _push(self, request: Request, *, seen_check: bool) -> bool | None:
@@ -288,7 +297,7 @@ class SharedScheduler(Scheduler):
         if answer:
             self.df.log(request, self.spider)
         else:
-            self.stats.inc_value("scheduler/enqueued/redis")
+            self.stats.inc_value(SCHEDULER_ENQUEUED_REDIS)
         return not answer
 
     def _handed_on(self, request: Request) -> None:
@@ -371,7 +380,7 @@ class SharedScheduler(Scheduler):
                 self._handed_on(request)
         except RedisUnavailable:
             return None  # the link waits again
-        self.stats.inc_value("newscrawl/redis/reconnected")
+        self.stats.inc_value(REDIS_RECONNECTED)
         self.link.recovered()
         return None
 
@@ -393,7 +402,7 @@ class SharedScheduler(Scheduler):
     def _redis_given_up(self, waited: float, reason: str) -> None:
         """Redis stayed unavailable: close the spider (``redis_unavailable``)."""
         held = self._held_count()
-        self.stats.set_value("newscrawl/redis/outage_seconds", round(waited, 1))
+        self.stats.set_value(REDIS_OUTAGE_SECONDS, round(waited, 1))
         kept = f"; the {held} requests this worker took stay in Redis for the next run, if it keeps its data" if held else ""
         logger.error("Redis at %s unavailable for %.0f s (%s): closing the crawl (redis_unavailable)%s",
                      self.link.label, waited, reason, kept)
@@ -411,7 +420,7 @@ class SharedScheduler(Scheduler):
             held = len(self.held)
         waiting = len(self.waiting)
         never_done = self.last_queued + held + waiting
-        self.stats.set_value("newscrawl/redis/never_done", never_done)
+        self.stats.set_value(REDIS_NEVER_DONE, never_done)
         logger.error("shared queue lost: %d requests never done (%d queued when this worker last looked, %d it "
                      "took and could not finish, %d it found and could not queue); crawl %s is gone from Redis at "
                      "%s (restarted without persistence?)", never_done, self.last_queued, held, waiting, self.crawl,
@@ -443,7 +452,7 @@ class SharedScheduler(Scheduler):
                 recovered += 1
             call(self.server.delete, claimed)
         if recovered:
-            self.stats.inc_value("newscrawl/redis/recovered_requests", recovered)
+            self.stats.inc_value(REDIS_RECOVERED_REQUESTS, recovered)
             logger.warning("put %d requests of dead workers back in the queue", recovered)
         return recovered
 

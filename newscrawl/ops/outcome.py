@@ -5,7 +5,7 @@
 (``storage_full``, ``redis_unavailable``, ``shared_queue_lost``, a shutdown), when no page could be
 fetched, or when articles could not be stored: spilled to disk (written on the next start or by
 ``flush-spill``) or not even that (fetched again on the next run). :class:`CrawlOutcome` keeps
-the code and cause in the stats; ``scrapy crawl`` (the command in ``newscrawl/commands``) logs the
+the code and cause in the stats; ``scrapy crawl`` (the command in ``newscrawl/ops/commands``) logs the
 cause as the crawl's last line and exits with the code, and so does ``python -m newscrawl run``.
 """
 
@@ -19,6 +19,18 @@ from scrapy import Spider, signals
 from scrapy.utils.defer import deferred_from_coro
 
 from newscrawl.distributed.redis import redis_url
+from newscrawl.stats import (
+    EXIT_CAUSE,
+    EXIT_CODE,
+    MONGO_INSERTED,
+    MONGO_QUARANTINED,
+    MONGO_SPILLED,
+    MONGO_UNAVAILABLE_AT_START,
+    MONGO_UNSAVED,
+    MONGO_UPDATED,
+    NETWORK_FAILURES_PREFIX,
+    RESPONSES_RECEIVED,
+)
 from newscrawl.store.files import data_dir
 
 if TYPE_CHECKING:
@@ -60,8 +72,8 @@ def _count(stats: dict[str, Any], key: str) -> int:
 
 
 def _network_failures(stats: dict[str, Any]) -> str:
-    prefix = "newscrawl/network_failures/"
-    kinds = {key[len(prefix):]: int(value) for key, value in stats.items() if key.startswith(prefix)}
+    kinds = {key[len(NETWORK_FAILURES_PREFIX):]: int(value) for key, value in stats.items()
+             if key.startswith(NETWORK_FAILURES_PREFIX)}
     return ", ".join(f"{kind} {number}" for kind, number in sorted(kinds.items(), key=lambda kv: -kv[1]))
 
 
@@ -69,13 +81,13 @@ def crawl_outcome(reason: str, stats: dict[str, Any], *, shared: bool = False) -
     """The outcome of a crawl closed with ``reason`` after collecting ``stats``; ``shared``: one
     worker of a crawl shared on Redis (which may find no page left to fetch)."""
     spill_dir = data_dir() / "spill"
-    stored = _count(stats, "newscrawl/mongo/inserted") + _count(stats, "newscrawl/mongo/updated")
-    spilled = _count(stats, "newscrawl/mongo/spilled")
-    unsaved = _count(stats, "newscrawl/mongo/unsaved")
+    stored = _count(stats, MONGO_INSERTED) + _count(stats, MONGO_UPDATED)
+    spilled = _count(stats, MONGO_SPILLED)
+    unsaved = _count(stats, MONGO_UNSAVED)
     causes = []
     if reason not in NORMAL_REASONS:
         causes.append(f"closed ({reason}): {REASONS.get(reason, 'the crawl did not finish')}")
-    if _count(stats, "response_received_count") == 0:
+    if _count(stats, RESPONSES_RECEIVED) == 0:
         failures = _network_failures(stats)
         if failures or not shared:
             causes.append("no page could be fetched" + (f" ({failures})" if failures else ""))
@@ -85,11 +97,11 @@ def crawl_outcome(reason: str, stats: dict[str, Any], *, shared: bool = False) -
         what = "nothing stored" if stored == 0 else f"{stored} articles stored"
         causes.append(f"{what}, {spilled} articles spilled to {spill_dir}; run `python -m newscrawl flush-spill` "
                       "once the database is back (the next crawl also writes them)")
-    elif _count(stats, "newscrawl/mongo/unavailable_at_start"):
+    elif _count(stats, MONGO_UNAVAILABLE_AT_START):
         causes.append("MongoDB was unreachable: nothing could be stored nor looked up")
     if causes:
         return Outcome(FAILED, "; ".join(causes))
-    quarantined = _count(stats, "newscrawl/mongo/quarantined")
+    quarantined = _count(stats, MONGO_QUARANTINED)
     note = f" ({quarantined} articles quarantined)" if quarantined else ""
     return Outcome(OK, f"{reason}: {stored} articles stored{note}")
 
@@ -122,17 +134,17 @@ class CrawlOutcome:
         if self.crawler.stats is None:
             return
         outcome = crawl_outcome(reason, self.crawler.stats.get_stats(), shared=bool(redis_url(self.crawler.settings)))
-        self.crawler.stats.set_value("newscrawl/exit_code", outcome.code)
-        self.crawler.stats.set_value("newscrawl/exit_cause", outcome.cause)
+        self.crawler.stats.set_value(EXIT_CODE, outcome.code)
+        self.crawler.stats.set_value(EXIT_CAUSE, outcome.cause)
 
 
 def report(crawler: Crawler) -> int:
     """Log a finished crawl's outcome as one line; its exit code (0 when none was decided)."""
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    code = int(stats.get("newscrawl/exit_code", OK) or OK)
+    code = int(stats.get(EXIT_CODE, OK) or OK)
     name = crawler.spider.name if crawler.spider else "the spider"
     if code:
-        logger.error("crawl of %s FAILED: %s", name, stats.get("newscrawl/exit_cause"))
-    elif "newscrawl/exit_cause" in stats:
-        logger.info("crawl of %s ended: %s", name, stats["newscrawl/exit_cause"])
+        logger.error("crawl of %s FAILED: %s", name, stats.get(EXIT_CAUSE))
+    elif EXIT_CAUSE in stats:
+        logger.info("crawl of %s ended: %s", name, stats[EXIT_CAUSE])
     return code

@@ -20,10 +20,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from newscrawl.stats import BACKFILL_DAYS, BACKFILL_DAYS_DONE, ERRORS_LOGGED, MONGO_INSERTED, RESPONSES_RECEIVED
+
 #: seconds between two writes of a crawl's progress file, and between two redraws of the line
 INTERVAL = 1.0
-#: the stats of a backfill's window: its days, and those whose archive pages have all been read
-DAYS_STAT, DAYS_DONE_STAT = "newscrawl/backfill/days", "newscrawl/backfill/days_done"
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,8 @@ class Snapshot:
         def value(key: str) -> int:
             return int(stats.get(key) or 0)
 
-        return cls(started=started, pages=value("response_received_count"), stored=value("newscrawl/mongo/inserted"),
-                   errors=value("log_count/ERROR"), days=value(DAYS_STAT), days_done=value(DAYS_DONE_STAT), ended=ended)
+        return cls(started=started, pages=value(RESPONSES_RECEIVED), stored=value(MONGO_INSERTED),
+                   errors=value(ERRORS_LOGGED), days=value(BACKFILL_DAYS), days_done=value(BACKFILL_DAYS_DONE), ended=ended)
 
     @classmethod
     def read(cls, path: Path) -> Snapshot | None:

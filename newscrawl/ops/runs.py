@@ -29,6 +29,34 @@ from newscrawl.crawl.failures import FailedPages
 from newscrawl.ops.alerts import Alert, AlertRules, evaluate
 from newscrawl.distributed.redis import redis_url
 from newscrawl.ops.outcome import crawl_outcome
+from newscrawl.stats import (
+    ARTICLES_PARSED,
+    ARTICLE_RESPONSES,
+    BLOCKED,
+    DROPPED_REASONS_PREFIX,
+    ERRORS_LOGGED,
+    FEEDS_NOT_MODIFIED,
+    FEED_ENTRIES,
+    FILL_PREFIX,
+    INCREMENTAL_REFETCH_MODIFIED,
+    INCREMENTAL_SKIPPED_STORED,
+    ITEMS_SCRAPED,
+    LAYER_PREFIX,
+    LISTING_LINKS,
+    MONGO_INSERTED,
+    MONGO_QUARANTINED,
+    MONGO_SPILLED,
+    MONGO_UNSAVED,
+    MONGO_UPDATED,
+    NOT_ARTICLE,
+    PARSE_ERRORS,
+    RESPONSES_RECEIVED,
+    RETRIES,
+    REVISIT_PREFIX,
+    SITEMAP_ENTRIES,
+    STATUS_COUNT_PREFIX,
+    WEBHOOK_FAILED,
+)
 from newscrawl.store.service import StorageService
 from newscrawl.crawl.spider import FILL_FIELDS
 from newscrawl.store.files import data_dir, to_json_line
@@ -83,12 +111,12 @@ def run_document(spider_name: str, stats: dict[str, Any], started_at: datetime, 
     def under(prefix: str) -> dict[str, int]:
         return {key[len(prefix):]: int(count) for key, count in stats.items() if key.startswith(prefix)}
 
-    parsed = value("newscrawl/articles_parsed")
+    parsed = value(ARTICLES_PARSED)
     layers: dict[str, dict[str, int]] = {}
-    for key, count in under("newscrawl/layer/").items():
+    for key, count in under(LAYER_PREFIX).items():
         name, _, layer = key.partition("/")
         layers.setdefault(name, {})[layer] = count
-    statuses = under("downloader/response_status_count/")
+    statuses = under(STATUS_COUNT_PREFIX)
     return {
         "_id": uuid.uuid4().hex,
         "spider": spider_name,
@@ -99,38 +127,38 @@ def run_document(spider_name: str, stats: dict[str, Any], started_at: datetime, 
         "shared": shared,
         "crawl_id": crawl_id,
         "backfill": backfill,
-        "pages": value("response_received_count"),
+        "pages": value(RESPONSES_RECEIVED),
         "status_counts": statuses,
-        "retries": value("retry/count"),
-        "article_responses": value("newscrawl/article_responses"),
+        "retries": value(RETRIES),
+        "article_responses": value(ARTICLE_RESPONSES),
         "discovered": {
-            "entries": value("newscrawl/feed_entries") + value("newscrawl/listing_links") + value("newscrawl/sitemap_entries"),
-            "skipped_stored": value("newscrawl/incremental/skipped_stored"),
-            "refetched_modified": value("newscrawl/incremental/refetch_modified"),
-            "feeds_not_modified": value("newscrawl/feeds_not_modified"),
+            "entries": value(FEED_ENTRIES) + value(LISTING_LINKS) + value(SITEMAP_ENTRIES),
+            "skipped_stored": value(INCREMENTAL_SKIPPED_STORED),
+            "refetched_modified": value(INCREMENTAL_REFETCH_MODIFIED),
+            "feeds_not_modified": value(FEEDS_NOT_MODIFIED),
         },
         "items": {
             "parsed": parsed,
-            "scraped": value("item_scraped_count"),
-            "stored": value("newscrawl/mongo/inserted"),
-            "updated": value("newscrawl/mongo/updated"),
-            "spilled": value("newscrawl/mongo/spilled"),
-            "quarantined": value("newscrawl/mongo/quarantined"),
-            "unsaved": value("newscrawl/mongo/unsaved"),
-            "dropped": under("item_dropped_reasons_count/"),
-            "not_article": value("newscrawl/not_article"),
-            "parse_errors": value("newscrawl/parse_error"),
+            "scraped": value(ITEMS_SCRAPED),
+            "stored": value(MONGO_INSERTED),
+            "updated": value(MONGO_UPDATED),
+            "spilled": value(MONGO_SPILLED),
+            "quarantined": value(MONGO_QUARANTINED),
+            "unsaved": value(MONGO_UNSAVED),
+            "dropped": under(DROPPED_REASONS_PREFIX),
+            "not_article": value(NOT_ARTICLE),
+            "parse_errors": value(PARSE_ERRORS),
         },
-        "fill_rate": {name: round(value(f"newscrawl/fill/{name}") / parsed, 4) if parsed else 0.0
+        "fill_rate": {name: round(value(FILL_PREFIX + name) / parsed, 4) if parsed else 0.0
                       for name in FILL_FIELDS},
         "layers": layers,
         "generic_share": round(layers.get("body", {}).get("generic", 0) / parsed, 4) if parsed else 0.0,
         "markup_share": {name: round(by_layer.get("html", 0) / parsed, 4) for name, by_layer in layers.items()}
         if parsed else {},
-        "blocked": value("newscrawl/blocked"),
+        "blocked": value(BLOCKED),
         # stored articles fetched again (newscrawl.crawl.revisit): due, left, fetched, not_modified, removed, failed
-        "revisits": under("newscrawl/revisit/"),
-        "errors": value("log_count/ERROR"),
+        "revisits": under(REVISIT_PREFIX),
+        "errors": value(ERRORS_LOGGED),
         "outcome": crawl_outcome(reason, stats, shared=shared).as_dict(),
         "failed_pages": failed or {"pages": [], "more": 0},
         "alerts": [],
@@ -202,7 +230,7 @@ class RunRecorder:
         for alert in alerts:
             logger.error("ALERT %s [%s]: %s", spider.name, alert.rule, alert.message)
             if self.webhook and not post_webhook(self.webhook, alert, run):
-                self.crawler.stats.inc_value("newscrawl/webhook_failed")
+                self.crawler.stats.inc_value(WEBHOOK_FAILED)
         self._store(runs, run)
         if opened_here:  # opened during spider_closed: its own close hook would not run any more
             self.storage.close()

@@ -42,6 +42,23 @@ from typing import Any, BinaryIO
 from bson.errors import BSONError
 from pymongo.errors import ConnectionFailure, PyMongoError
 
+from newscrawl.stats import (
+    DEDUPE_UNRECORDED_DUPLICATE_URLS,
+    MONGO_BATCHES,
+    MONGO_INSERTED,
+    MONGO_OUTAGES,
+    MONGO_QUARANTINED,
+    MONGO_REVISIT_OUTCOMES,
+    MONGO_SPILLED,
+    MONGO_SPILL_REPLAYED,
+    MONGO_STORAGE_FULL,
+    MONGO_UNAVAILABLE_AT_START,
+    MONGO_UNCHANGED,
+    MONGO_UNSAVED,
+    MONGO_UPDATED,
+    MONGO_WRITE_RETRIES,
+    SPILL_BAD_LINES,
+)
 from newscrawl.store.database import Storage, open_storage, redact_uri
 from newscrawl.store.dedupe import RECENT_DOCS, Decision, Deduper, StoredMatches, Verdict, add_bands
 from newscrawl.store.edits import edit_hash
@@ -143,7 +160,7 @@ class ArticleSink:
             KeyIndex(storage.db).ensure()
         except (StorageError, PyMongoError) as exc:
             logger.error("MongoDB unavailable, articles will be spilled to disk: %s", exc)
-            count("newscrawl/mongo/unavailable_at_start", 1)
+            count(MONGO_UNAVAILABLE_AT_START, 1)
             if storage is not None:
                 storage.close()
             storage = None
@@ -159,7 +176,7 @@ class ArticleSink:
     def _mark_down(self, exc: Exception) -> None:
         self._down_until = time.monotonic() + self.options.down_seconds
         logger.error("MongoDB unreachable (%s); spilling to disk for %.0fs before trying again", exc, self.options.down_seconds)
-        self.count("newscrawl/mongo/outages", 1)
+        self.count(MONGO_OUTAGES, 1)
 
     def lookup_many(self, docs: list[dict[str, Any]]) -> Lookup:
         """The database's matches for ``docs`` (read-only: runs on the lookup thread); None when
@@ -364,7 +381,7 @@ class ArticleSink:
                     return True
                 pending = [doc for doc, _ in result.refused]
                 logger.warning("MongoDB refused %d articles (%s); retrying them", len(pending), result.refused[0][1])
-            self.count("newscrawl/mongo/write_retries", 1)
+            self.count(MONGO_WRITE_RETRIES, 1)
             time.sleep(self.options.backoff_seconds * 2**attempt)
         self._spill(pending)
         return False
@@ -386,7 +403,7 @@ class ArticleSink:
             else:
                 for duplicate in missing:
                     logger.warning("original %s of duplicate %s is not stored", duplicate.original_key, duplicate.url)
-        self.count("newscrawl/dedupe/unrecorded_duplicate_urls", len(missing))
+        self.count(DEDUPE_UNRECORDED_DUPLICATE_URLS, len(missing))
 
     def _record_revisits(self) -> None:
         """Write what revisits found since the last flush (after the articles, which an edit
@@ -395,17 +412,17 @@ class ArticleSink:
         if not self._revisits.outcomes or self.storage is None or not self.database_up:
             return
         try:
-            self.count("newscrawl/mongo/revisit_outcomes", self._revisits.write(self.storage.db))
+            self.count(MONGO_REVISIT_OUTCOMES, self._revisits.write(self.storage.db))
         except ConnectionFailure as exc:
             self._mark_down(exc)
         except Exception as exc:
             logger.error("recording what revisits found failed (%s); those articles stay due", describe(exc))
 
     def _counted(self, result: WriteResult) -> None:
-        self.count("newscrawl/mongo/inserted", result.inserted)
-        self.count("newscrawl/mongo/updated", result.updated)
-        self.count("newscrawl/mongo/unchanged", result.unchanged)
-        self.count("newscrawl/mongo/batches", 1)
+        self.count(MONGO_INSERTED, result.inserted)
+        self.count(MONGO_UPDATED, result.updated)
+        self.count(MONGO_UNCHANGED, result.unchanged)
+        self.count(MONGO_BATCHES, 1)
 
     def _isolate(self, docs: list[dict[str, Any]], error: Exception) -> None:
         """Halve a batch that keeps failing until each part is stored or is one document, which
@@ -444,7 +461,7 @@ class ArticleSink:
         if self.storage_full is None:
             self.storage_full = describe(exc)
             logger.error("MongoDB has no room left to write (%s): articles are spilled from now on", self.storage_full)
-            self.count("newscrawl/mongo/storage_full", 1)
+            self.count(MONGO_STORAGE_FULL, 1)
 
     def _quarantine(self, refused: list[tuple[dict[str, Any], str]]) -> None:
         """Put refused documents aside with their reasons (counted, one log line each, no text)."""
@@ -452,11 +469,11 @@ class ArticleSink:
             return
         for doc, reason in refused:
             logger.error("quarantined %s: %s", doc.get("url"), reason)
-        self._set_aside(self.quarantine, refused, "newscrawl/mongo/quarantined")
+        self._set_aside(self.quarantine, refused, MONGO_QUARANTINED)
 
     def _spill(self, docs: list[dict[str, Any]]) -> None:
         """Spill ``docs`` to disk; when even that fails, count them unsaved."""
-        if docs and self._set_aside(self.spill, docs, "newscrawl/mongo/spilled"):
+        if docs and self._set_aside(self.spill, docs, MONGO_SPILLED):
             logger.warning("spilled %d articles to %s", len(docs), self.spill.path)
 
     def _set_aside(self, file: JsonLinesFile, entries: list[Any], stat: str) -> bool:
@@ -466,7 +483,7 @@ class ArticleSink:
             written = file.write(entries)
         except OSError as exc:
             self.unsaved += len(entries)
-            self.count("newscrawl/mongo/unsaved", len(entries))
+            self.count(MONGO_UNSAVED, len(entries))
             logger.error("could not write %d articles to %s (%s); they are not stored and will be fetched "
                          "again on the next run", len(entries), file.directory, exc.strerror or exc)
             return False
@@ -494,7 +511,7 @@ class ArticleSink:
             total += read
             if not done:
                 break
-        self.count("newscrawl/mongo/spill_replayed", total)
+        self.count(MONGO_SPILL_REPLAYED, total)
         return total
 
     def _replay(self, path: Path, handle: BinaryIO) -> tuple[int, bool]:
@@ -511,7 +528,7 @@ class ArticleSink:
                 bad.append(BadLine(path.name, number, to_json_line(entry), f"not an article ({describe(exc)})"))
         if bad:
             try:
-                self.count("newscrawl/spill/bad_lines", self.quarantine.write(bad))
+                self.count(SPILL_BAD_LINES, self.quarantine.write(bad))
             except OSError as exc:
                 logger.error("could not quarantine the bad lines of %s (%s); the file is kept", path, exc.strerror or exc)
                 return len(docs), False
