@@ -37,8 +37,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from newscrawl.crawl.spider import REVISIT
+from newscrawl.defaults import setting_value
 from newscrawl.store.revisits import (
-    DEFAULT_AGES,
     GONE,
     DueArticles,
     RevisitOutcome,
@@ -54,7 +54,7 @@ logger = logging.getLogger(__name__)
 
 def revisit_policy(crawler: Crawler) -> RevisitPolicy:
     """The crawl's ``NEWSCRAWL_REVISIT_AGES``."""
-    return RevisitPolicy.parse(crawler.settings.get("NEWSCRAWL_REVISIT_AGES", DEFAULT_AGES))
+    return RevisitPolicy.parse(setting_value("NEWSCRAWL_REVISIT_AGES", crawler.settings))
 
 
 def conditional_headers(validators: dict[str, Any] | None) -> dict[str, str]:
