@@ -46,7 +46,7 @@ from newscrawl.ops.query import merge_shared_runs
 from newscrawl.ops.edits import find_edits, find_removed
 from newscrawl.store.database import Storage
 
-DEFAULT_ZONE = ZoneInfo(default("NEWSCRAWL_TIMEZONE"))
+KYIV = ZoneInfo(default("NEWSCRAWL_TIMEZONE"))
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 #: the fields whose fill rate the page charts, in its order
@@ -76,11 +76,11 @@ class Window:
 
     first_day: date
     last_day: date
-    zone: ZoneInfo = DEFAULT_ZONE
+    zone: ZoneInfo = KYIV
     moved_from: date | None = None
 
     @classmethod
-    def ending(cls, last_day: date, days: int, zone: ZoneInfo = DEFAULT_ZONE, moved_from: date | None = None) -> Window:
+    def ending(cls, last_day: date, days: int, zone: ZoneInfo = KYIV, moved_from: date | None = None) -> Window:
         """``days`` days up to ``last_day``."""
         return cls(last_day - timedelta(days=days - 1), last_day, zone, moved_from)
 
