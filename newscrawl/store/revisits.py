@@ -1,7 +1,7 @@
 """When a stored article is fetched again, which ones are due, and what a revisit leaves behind.
 
-The policy is a list of ages after an article was first seen (``NEWSCRAWL_REVISIT_AGES``, default
-``1h,6h,1d,3d,7d``). A stored article holds ``next_revisit_at``, the first of those moments still
+The policy is a list of ages after an article was first seen (``NEWSCRAWL_REVISIT_AGES``, its
+default in docs/SETTINGS.md). A stored article holds ``next_revisit_at``, the first of those moments still
 ahead, set when it is stored; a revisit moves it to the next age not yet passed (ages missed
 between two runs are covered by one revisit) and removes it after the last. ``0s`` in the list
 makes every stored article (not removed) due at once and leaves the schedules as they are;
