@@ -1,10 +1,10 @@
 """Redis memory of the request duplicate filter: a Bloom filter vs scrapy-redis's set of fingerprints.
 
 Run: ``python bench/redis_dupefilter.py [--urls 1000000] [--redis redis://127.0.0.1:6379/15]``.
-Feeds the same N article URLs to newscrawl's :class:`BloomDupeFilter` (capacity N and the default, ``NEWSCRAWL_BLOOM_CAPACITY``) and to
-scrapy-redis's ``RFPDupeFilter`` (a Redis set of SHA-1 hex fingerprints), then prints each key's
-``MEMORY USAGE``, the rate of ``request_seen`` calls and the Bloom filter's measured false
-positives on fresh URLs (read-only lookups, so they do not fill the filter). Deletes its keys afterwards. Not a test.
+Feeds the same N article URLs to newscrawl's :class:`BloomDupeFilter` (capacity N and the
+default ``NEWSCRAWL_BLOOM_CAPACITY``) and to scrapy-redis's ``RFPDupeFilter`` (a Redis set of
+SHA-1 hex fingerprints), then prints each key's ``MEMORY USAGE``, the rate of ``request_seen``
+calls and the Bloom filter's measured false positives on fresh URLs (read-only lookups, so they do not fill the filter). Deletes its keys afterwards. Not a test.
 """
 
 from __future__ import annotations
