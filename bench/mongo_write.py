@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from newscrawl.defaults import setting_value  # noqa: E402
 from newscrawl.store.dedupe import Deduper, add_bands, fingerprint  # noqa: E402
 from newscrawl.store.database import open_storage  # noqa: E402
 from newscrawl.store.server import EmbeddedServer  # noqa: E402
@@ -49,7 +50,7 @@ def main() -> None:
     cli.add_argument("--dedupe-items", type=int, default=100_000, help="items through the deduper")
     args = cli.parse_args()
     server = None
-    uri = os.getenv("MONGO_URI")
+    uri = setting_value("MONGO_URI")
     if not uri:
         server = EmbeddedServer.start(Path(tempfile.mkdtemp(prefix="bench-mongo-")))
         uri = server.uri

@@ -1,10 +1,10 @@
 """Redis memory of the request duplicate filter: a Bloom filter vs scrapy-redis's set of fingerprints.
 
 Run: ``python bench/redis_dupefilter.py [--urls 1000000] [--redis redis://127.0.0.1:6379/15]``.
-Feeds the same N article URLs to newscrawl's :class:`BloomDupeFilter` (capacity N and 10 M) and to
-scrapy-redis's ``RFPDupeFilter`` (a Redis set of SHA-1 hex fingerprints), then prints each key's
-``MEMORY USAGE``, the rate of ``request_seen`` calls and the Bloom filter's measured false
-positives on fresh URLs (read-only lookups, so they do not fill the filter). Deletes its keys afterwards. Not a test.
+Feeds the same N article URLs to newscrawl's :class:`BloomDupeFilter` (capacity N and the
+default ``NEWSCRAWL_BLOOM_CAPACITY``) and to scrapy-redis's ``RFPDupeFilter`` (a Redis set of
+SHA-1 hex fingerprints), then prints each key's ``MEMORY USAGE``, the rate of ``request_seen``
+calls and the Bloom filter's measured false positives on fresh URLs (read-only lookups, so they do not fill the filter). Deletes its keys afterwards. Not a test.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from scrapy.utils.test import get_crawler
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from newscrawl.defaults import default  # noqa: E402
 from newscrawl.distributed.dupefilter import BloomDupeFilter  # noqa: E402
 
 
@@ -62,10 +63,11 @@ def main() -> None:
     print("| filter | URLs | Redis memory | per URL | request_seen |\n|---|---|---|---|---|")
     try:
         measure("scrapy-redis RFPDupeFilter (set of SHA-1 hex)", RFPDupeFilter(server, keys[0]), requests, server, keys[0])
-        bloom = BloomDupeFilter(server, keys[1], fingerprinter, args.urls, 0.001)
-        measure(f"Bloom, capacity {args.urls:,}, 0.1% error", bloom, requests, server, keys[1])
-        big = BloomDupeFilter(server, keys[2], fingerprinter, 10_000_000, 0.001)
-        measure("Bloom, capacity 10,000,000, 0.1% error (default)", big, requests, server, keys[2])
+        capacity, error_rate = default("NEWSCRAWL_BLOOM_CAPACITY"), default("NEWSCRAWL_BLOOM_ERROR_RATE")
+        bloom = BloomDupeFilter(server, keys[1], fingerprinter, args.urls, error_rate)
+        measure(f"Bloom, capacity {args.urls:,}, {error_rate:.1%} error", bloom, requests, server, keys[1])
+        big = BloomDupeFilter(server, keys[2], fingerprinter, capacity, error_rate)
+        measure(f"Bloom, capacity {capacity:,}, {error_rate:.1%} error (default)", big, requests, server, keys[2])
         fresh = urls(min(args.urls, 200_000), tag + "-fresh")
         false_positives = sum(probably_seen(server, bloom, r) for r in fresh)
         print(f"\nBloom (capacity {args.urls:,}) false positives on {len(fresh):,} new URLs after {args.urls:,}: "

@@ -37,9 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pymongo import ASCENDING  # noqa: E402
 
+from newscrawl.defaults import default, setting_value  # noqa: E402
 from newscrawl.store.database import Storage, open_storage  # noqa: E402
 from newscrawl.store.revisits import (  # noqa: E402
-    DEFAULT_AGES,
     MIN_CAP,
     RevisitLog,
     RevisitOutcome,
@@ -50,7 +50,8 @@ from newscrawl.store.server import EmbeddedServer  # noqa: E402
 
 SEED = Path(__file__).resolve().parents[1] / "tests/files/unian/article_en_seed.txt"
 WORDS = re.findall(r"[A-Za-z]+", SEED.read_text(encoding="utf-8"))
-POLICY = RevisitPolicy.parse(DEFAULT_AGES)
+AGES = default("NEWSCRAWL_REVISIT_AGES")
+POLICY = RevisitPolicy.parse(AGES)
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 SITES = ("unian", "pravda", "ukrinform")
 
@@ -131,13 +132,13 @@ def main() -> None:
     cli.add_argument("--repeats", type=int, default=7)
     args = cli.parse_args()
     server = None
-    uri = os.getenv("MONGO_URI")
+    uri = setting_value("MONGO_URI")
     if not uri:
         server = EmbeddedServer.start(Path(tempfile.mkdtemp(prefix="bench-revisits-")))
         uri = server.uri
     storage = open_storage(uri, f"bench_revisits_{os.getpid()}")
     try:
-        print(f"server: {storage.traits.server}; policy {DEFAULT_AGES} after first seen")
+        print(f"server: {storage.traits.server}; policy {AGES} after first seen")
         print(f"request cost: {args.rate} articles a day for {args.days} days; days 9 to {args.days} (steady state)")
         print("  runs every   revisits/day   per article   per article/day (first week)   per stored article/day: "
               "30-day archive   365-day archive")

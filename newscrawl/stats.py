@@ -103,7 +103,7 @@ CUT_SITEMAP_URLS = "newscrawl/cut/sitemap_urls"
 REPLAY_HITS = "newscrawl/replay/hits"
 #: requests not in the WARC archive (answered 404)
 REPLAY_MISSING = "newscrawl/replay/missing"
-#: responses written to the WARC archive (``NEWSCRAWL_RECORD``)
+#: responses written to the WARC archive (``NEWSCRAWL_WARC_OUT``)
 WARC_RECORDS_WRITTEN = "newscrawl/warc/records_written"
 
 # -- parsing ----------------------------------------------------------------------------------------

@@ -1,16 +1,16 @@
 """Drop articles stored before: same URL key, same story id, same text, or a near-duplicate text.
 
 Backed by MongoDB (persistent across runs) with a bounded in-run memory; see ``newscrawl/store/dedupe.py``.
-Checks are batched: an article waits up to ``NEWSCRAWL_DEDUPE_BATCH_SECONDS`` (0.2) for others,
-and up to ``NEWSCRAWL_DEDUPE_BATCH`` (200) of them are answered by one lookup of the key
+Checks are batched: an article waits up to ``NEWSCRAWL_DEDUPE_BATCH_SECONDS`` for others,
+and up to ``NEWSCRAWL_DEDUPE_BATCH`` of them are answered by one lookup of the key
 collection (``newscrawl/store/keys.py``), off the reactor; the verdicts are those of checking
 them one by one, in order. The URLs of dropped copies are kept on the original
 (``duplicate_urls``, ``also_published_by``), written with the next batch. A stored article seen
 again with other content or a newer ``modified_at`` passes, and the store records a revision.
 The identity the checks use is the normalize pipeline's, else the store computes it. The store
 remembers what it let through, so the store pipeline writes it without a second lookup. Other
-settings: ``NEWSCRAWL_DEDUPE_MAX_DISTANCE`` (3 of 64 SimHash bits), ``NEWSCRAWL_DEDUPE_MIN_WORDS``
-(50), ``NEWSCRAWL_DEDUPE_MEMORY_ITEMS`` (100 000 keys).
+settings: ``NEWSCRAWL_DEDUPE_MAX_DISTANCE`` (of 64 SimHash bits), ``NEWSCRAWL_DEDUPE_MIN_WORDS``,
+``NEWSCRAWL_DEDUPE_MEMORY_ITEMS`` (keys); defaults in docs/SETTINGS.md.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ The keys and fingerprints dedupe and storage know an article by (see
 The crawl's parser process already fingerprinted the text (``newscrawl/crawl/parsepool.py``): its
 SimHash, the costly part, is kept when its content hash is still that of the text (validation
 changed no word of it), else both are computed again, as they are for an item without them.
-``NEWSCRAWL_DEDUPE_MIN_WORDS`` (50, the spider reads it too): shorter texts get no SimHash.
+``NEWSCRAWL_DEDUPE_MIN_WORDS`` (the spider reads it too): shorter texts get no SimHash.
 Without this pipeline the store computes them itself.
 """
 
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 
+from newscrawl.defaults import default, setting_value
 from newscrawl.extract.urls import url_key
 from newscrawl.store.dedupe import content_hash
 from newscrawl.store.identity import identify
@@ -27,13 +28,13 @@ if TYPE_CHECKING:
 class NormalizePipeline:
     """Set the identity fields of each article."""
 
-    def __init__(self, min_words: int = 50) -> None:
+    def __init__(self, min_words: int = default("NEWSCRAWL_DEDUPE_MIN_WORDS")) -> None:
         self.min_words = min_words
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         """Configured by ``NEWSCRAWL_DEDUPE_MIN_WORDS``."""
-        return cls(crawler.settings.getint("NEWSCRAWL_DEDUPE_MIN_WORDS", 50))
+        return cls(setting_value("NEWSCRAWL_DEDUPE_MIN_WORDS", crawler.settings))
 
     def process_item(self, item: Any) -> Any:
         """Return the item with its identity set (its fingerprints kept when they are its text's)."""

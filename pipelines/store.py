@@ -8,11 +8,11 @@ Uses ``MONGO_URI`` / ``MONGO_DATABASE`` (environment or ``-s``); with no ``MONGO
 embedded server is used (see ``newscrawl/store/database.py``; the crawl's one storage
 service is ``newscrawl/store/service.py``). Works with or without the normalize and dedupe
 pipelines before it: the store fills in an article's identity, and its unique indexes keep one
-copy of each article. Tunables:
-``NEWSCRAWL_MONGO_BATCH`` (200 articles), ``NEWSCRAWL_MONGO_FLUSH_SECONDS`` (5),
-``NEWSCRAWL_MONGO_RETRIES`` (3, with backoff from ``NEWSCRAWL_MONGO_BACKOFF_SECONDS``, 0.5),
-``NEWSCRAWL_MONGO_DOWN_SECONDS`` (30: how long an unreachable server is left alone),
-``NEWSCRAWL_MONGO_TIMEOUT_MS`` (5000: how long one operation waits for the server).
+copy of each article. Tunables (defaults in docs/SETTINGS.md):
+``NEWSCRAWL_MONGO_BATCH`` (articles per write), ``NEWSCRAWL_MONGO_FLUSH_SECONDS``,
+``NEWSCRAWL_MONGO_RETRIES`` (with backoff from ``NEWSCRAWL_MONGO_BACKOFF_SECONDS``),
+``NEWSCRAWL_MONGO_DOWN_SECONDS`` (how long an unreachable server is left alone),
+``NEWSCRAWL_MONGO_TIMEOUT_MS`` (how long one operation waits for the server).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
+from newscrawl.defaults import default, setting_value
 from newscrawl.extract.language import guess_language
 from newscrawl.extract.text import clean_line, plain_paragraphs, plain_text, storable_text, word_count
 from newscrawl.extract.urls import is_http_url
@@ -92,14 +93,15 @@ class ValidatePipeline:
     store), then check required fields, dates and language. URLs left out are counted
     (``newscrawl/unsafe_url_dropped``, with what the parser already left out)."""
 
-    def __init__(self, check_language: bool = True, stats: StatsCollector | None = None) -> None:
+    def __init__(self, check_language: bool = default("NEWSCRAWL_CHECK_LANGUAGE"),
+                 stats: StatsCollector | None = None) -> None:
         self.check_language = check_language
         self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        """Configured by ``NEWSCRAWL_CHECK_LANGUAGE`` (default on)."""
-        return cls(crawler.settings.getbool("NEWSCRAWL_CHECK_LANGUAGE", True), crawler.stats)
+        """Configured by ``NEWSCRAWL_CHECK_LANGUAGE``."""
+        return cls(setting_value("NEWSCRAWL_CHECK_LANGUAGE", crawler.settings), crawler.stats)
 
     def process_item(self, item: Any) -> Any:
         """Return the normalized item or raise an :class:`InvalidArticle` subclass."""

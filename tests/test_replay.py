@@ -25,8 +25,6 @@ from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
 from newscrawl.crawl.replay import (
-    RECORDER_PRIORITY,
-    REPLAY_PRIORITY,
     REPLAYED_FLAG,
     ArchivedResponse,
     WarcRecorderMiddleware,
@@ -35,12 +33,12 @@ from newscrawl.crawl.replay import (
     read_warc,
     write_warc,
 )
+from newscrawl.settings import DOWNLOADER_MIDDLEWARES
 
 ROOT = Path(__file__).resolve().parents[1]
 SPIDER = Path(__file__).resolve().parent / "replay_spider.py"
-MIDDLEWARES = json.dumps(
-    {"newscrawl.crawl.replay.WarcReplayMiddleware": REPLAY_PRIORITY, "newscrawl.crawl.replay.WarcRecorderMiddleware": RECORDER_PRIORITY}
-)
+MIDDLEWARES = json.dumps({name: priority for name, priority in DOWNLOADER_MIDDLEWARES.items()
+                          if name.startswith("newscrawl.crawl.replay.")})
 
 
 def page(title: str, *links: str) -> bytes:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
+from newscrawl.defaults import default, setting_value
+
 if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
@@ -23,14 +25,14 @@ if TYPE_CHECKING:
 class FailedPages:
     """Extension: the failed article pages of this crawl (at most ``keep``, the rest counted)."""
 
-    keep: int = 100
+    keep: int = default("NEWSCRAWL_FAILED_PAGES_KEEP")
     pages: list[dict[str, str]] = field(default_factory=list)
     more: int = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FailedPages:
         """Scrapy's extension constructor."""
-        failed = cls(keep=crawler.settings.getint("NEWSCRAWL_FAILED_PAGES_KEEP"))
+        failed = cls(keep=setting_value("NEWSCRAWL_FAILED_PAGES_KEEP", crawler.settings))
         crawler.signals.connect(failed.response_received, signal=signals.response_received)
         crawler.signals.connect(failed.item_dropped, signal=signals.item_dropped)
         return failed

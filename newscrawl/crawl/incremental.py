@@ -32,6 +32,7 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from newscrawl.defaults import setting_value
 from newscrawl.extract.urls import url_key
 from newscrawl.ops.outcome import OK, crawl_outcome
 from newscrawl.stats import (
@@ -59,7 +60,7 @@ class SkipStoredArticles:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.storage = StorageService.from_crawler(crawler)
-        self.enabled = crawler.settings.getbool("NEWSCRAWL_INCREMENTAL", True)
+        self.enabled = setting_value("NEWSCRAWL_INCREMENTAL", crawler.settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SkipStoredArticles:

@@ -27,6 +27,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
 from scrapy.responsetypes import responsetypes
 
+from newscrawl.defaults import default
 from newscrawl.stats import (
     CUT_DECOMPRESSION,
     HTTPCOMPRESSION_RESPONSE_BYTES,
@@ -37,10 +38,8 @@ from newscrawl.stats import (
 logger = logging.getLogger(__name__)
 _CHUNK = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b"
-#: the priority to enable :class:`CompleteGzip` with in ``DOWNLOADER_MIDDLEWARES``
-PRIORITY = 595
 #: the decompression cap when ``DOWNLOAD_MAXSIZE`` is 0 (Scrapy's "no limit"): the project's default
-FALLBACK_MAX_SIZE = 20 * 1024 * 1024
+FALLBACK_MAX_SIZE: int = default("DOWNLOAD_MAXSIZE")
 
 
 def decompression_limit(download_maxsize: int, *overrides: int | None) -> int:

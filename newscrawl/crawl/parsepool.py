@@ -45,6 +45,7 @@ from functools import cache
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING
 
+from newscrawl.defaults import default
 from newscrawl.extract.encoding import decoded_text
 from newscrawl.extract.items import Article
 from newscrawl.extract.parser import FeedHint, NotAnArticle, ParserProxy
@@ -58,11 +59,6 @@ logger = logging.getLogger(__name__)
 
 #: what the forkserver imports once, for every worker it forks
 PRELOAD = [__name__]
-
-
-def default_workers() -> int:
-    """The machine's cores: the default of ``NEWSCRAWL_PARSE_WORKERS``."""
-    return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -113,9 +109,9 @@ class Page:
     encoding: str | None
     fetched_at: datetime
     hint: FeedHint | None = None
-    max_bytes: int = 1024 * 1024
+    max_bytes: int = default("NEWSCRAWL_PARSE_MAX_BYTES")
     #: texts shorter than this get no SimHash (``NEWSCRAWL_DEDUPE_MIN_WORDS``)
-    min_words: int = 50
+    min_words: int = default("NEWSCRAWL_DEDUPE_MIN_WORDS")
 
 
 @dataclass

@@ -31,6 +31,7 @@ from urllib.parse import urljoin
 
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
+from newscrawl.defaults import setting_value
 from newscrawl.extract.text import without_hidden_elements
 from newscrawl.crawl.safety import TargetPolicy, targets_for
 from newscrawl.stats import NOT_RENDERED, UNSAFE_PREFIX, UNSAFE_WEBSOCKET
@@ -66,13 +67,13 @@ _NEEDS_JS = re.compile(r"enable javascript|javascript is (?:disabled|required)|Ñ
 
 def _wanted(settings: BaseSettings) -> str:
     """``NEWSCRAWL_PLAYWRIGHT`` as ``auto``, ``off`` or ``on``."""
-    wanted = str(settings.get("NEWSCRAWL_PLAYWRIGHT", "auto")).strip().lower()
+    wanted = setting_value("NEWSCRAWL_PLAYWRIGHT", settings).strip().lower()
     return "auto" if wanted == "auto" else "off" if wanted in ("0", "false", "off", "no") else "on"
 
 
 def browser_path(settings: BaseSettings) -> Path:
     """Where the browser is expected (``NEWSCRAWL_CHROMIUM``)."""
-    return Path(settings.get("NEWSCRAWL_CHROMIUM", "/usr/bin/chromium"))
+    return Path(setting_value("NEWSCRAWL_CHROMIUM", settings))
 
 
 def browser_found(settings: BaseSettings) -> bool:
@@ -116,7 +117,7 @@ class PlaywrightAddon:
             settings.set("DOWNLOAD_HANDLERS", handlers, "project")
         settings.setdefault("PLAYWRIGHT_BROWSER_TYPE", "chromium")
         settings.setdefault("PLAYWRIGHT_LAUNCH_OPTIONS", {
-            "executable_path": settings.get("NEWSCRAWL_CHROMIUM", "/usr/bin/chromium"),
+            "executable_path": str(browser_path(settings)),
             "headless": True,
             "args": BROWSER_ARGS,
         })

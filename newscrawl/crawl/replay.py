@@ -10,8 +10,8 @@
 The project settings enable both (each stays off unless its setting is given)::
 
     DOWNLOADER_MIDDLEWARES = {
-        "newscrawl.crawl.replay.WarcReplayMiddleware": REPLAY_PRIORITY,      # 950
-        "newscrawl.crawl.replay.WarcRecorderMiddleware": RECORDER_PRIORITY,  # 951
+        "newscrawl.crawl.replay.WarcReplayMiddleware": 950,
+        "newscrawl.crawl.replay.WarcRecorderMiddleware": 951,
     }
 
 Ordering: ``process_request`` runs from low to high priority, ``process_response`` from high to
@@ -66,8 +66,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-REPLAY_PRIORITY = 950
-RECORDER_PRIORITY = 951
 REPLAYED_FLAG = "replayed"
 
 RequestLine = tuple[str, list[tuple[str, str]]]  # method, headers

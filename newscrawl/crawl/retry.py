@@ -17,6 +17,7 @@ from scrapy.utils.asyncio import sleep
 
 from newscrawl.crawl.failures import FailedPages
 from newscrawl.crawl.blocks import block_reason
+from newscrawl.defaults import setting_value
 from newscrawl.extract.dates import parse_date
 from newscrawl.crawl.rendering import RENDERED
 from newscrawl.stats import BLOCKED, BLOCKED_PREFIX, NETWORK_FAILURES_PREFIX, RENDERED_RETRY, RETRY_BACKOFF_SECONDS
@@ -50,8 +51,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def __init__(self, settings: BaseSettings) -> None:
         super().__init__(settings)
-        self.backoff_base = settings.getfloat("NEWSCRAWL_RETRY_BACKOFF_BASE", 2.0)
-        self.backoff_max = settings.getfloat("NEWSCRAWL_RETRY_BACKOFF_MAX", 120.0)
+        self.backoff_base = setting_value("NEWSCRAWL_RETRY_BACKOFF_BASE", settings)
+        self.backoff_max = setting_value("NEWSCRAWL_RETRY_BACKOFF_MAX", settings)
         self.rendering = settings.getbool("NEWSCRAWL_RENDERING")  # "enable JavaScript" pages go to the browser
 
     def backoff_delay(self, retry_times: int, retry_after: float | None) -> float:

@@ -37,6 +37,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from newscrawl.crawl.spider import REVISIT
+from newscrawl.defaults import setting_value
 from newscrawl.stats import (
     REVISIT_DUE,
     REVISIT_FAILED,
@@ -46,7 +47,6 @@ from newscrawl.stats import (
     REVISIT_REMOVED,
 )
 from newscrawl.store.revisits import (
-    DEFAULT_AGES,
     GONE,
     DueArticles,
     RevisitOutcome,
@@ -62,7 +62,7 @@ logger = logging.getLogger(__name__)
 
 def revisit_policy(crawler: Crawler) -> RevisitPolicy:
     """The crawl's ``NEWSCRAWL_REVISIT_AGES``."""
-    return RevisitPolicy.parse(crawler.settings.get("NEWSCRAWL_REVISIT_AGES", DEFAULT_AGES))
+    return RevisitPolicy.parse(setting_value("NEWSCRAWL_REVISIT_AGES", crawler.settings))
 
 
 def conditional_headers(validators: dict[str, Any] | None) -> dict[str, str]:

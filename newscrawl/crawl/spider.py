@@ -45,11 +45,12 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.response import get_base_url
 
 from newscrawl.crawl.failures import FailedPages
+from newscrawl.defaults import setting_value
 from newscrawl.extract.dates import parse_date
 from newscrawl.extract.site import Edition
 from newscrawl.crawl.integrity import BoundedGunzip, response_limit
-from newscrawl.crawl.parsepool import Page, Parsed, ParsePool, ParserRef, default_workers, parse_page
-from newscrawl.extract.parser import PARSE_MAX_BYTES, FeedHint, ParserProxy, bounded_html, cut_utf8
+from newscrawl.crawl.parsepool import Page, Parsed, ParsePool, ParserRef, parse_page
+from newscrawl.extract.parser import FeedHint, ParserProxy, bounded_html, cut_utf8
 from newscrawl.crawl.rendering import RENDERED, browser_found, browser_path, looks_script_rendered, rendering_enabled
 from newscrawl.crawl.sitemaps import (
     MAX_URLS,
@@ -106,8 +107,6 @@ CONDITIONAL = {"conditional": True, "handle_httpstatus_list": [304]}
 REVISIT = "revisit"
 #: fields whose fill rate each run records (``newscrawl/fill/<field>``), for layout-drift alerts
 FILL_FIELDS = ("title", "lead", "body", "published_at", "authors", "images", "tags", "section")
-#: links read from one page at most, when ``NEWSCRAWL_MAX_LINKS_PER_PAGE`` is not set
-MAX_LINKS_PER_PAGE = 2000
 T = TypeVar("T")
 
 
@@ -219,13 +218,13 @@ class NewsSpider(scrapy.Spider):
             for feed in edition.feeds:
                 yield self.feed_request(feed)
             if self.listing_path:
-                pages = self.settings.getint("NEWSCRAWL_LISTING_PAGES", 1)
+                pages = setting_value("NEWSCRAWL_LISTING_PAGES", self.settings)
                 for page in range(1, pages + 1):
                     url = urljoin(edition.base_url, self.listing_path.format(page=page))
                     yield scrapy.Request(url, self.parse_listing, cb_kwargs={"page": None})
-        if self.settings.getbool("NEWSCRAWL_SITEMAPS", True):
+        if setting_value("NEWSCRAWL_SITEMAPS", self.settings):
             today = datetime.now(timezone.utc).date()
-            recent = Window(today - timedelta(days=self.settings.getint("NEWSCRAWL_RECENT_DAYS", 2)), today)
+            recent = Window(today - timedelta(days=setting_value("NEWSCRAWL_RECENT_DAYS", self.settings)), today)
             yield from self.sitemap_requests(recent, backfill=False)
 
     def archive_requests(self, since: date, until: date) -> Iterator[scrapy.Request]:
@@ -308,7 +307,7 @@ class NewsSpider(scrapy.Spider):
         for entry in index:
             if not child_in_window(entry, window):
                 stats.inc_value(SITEMAPS_OUTSIDE_WINDOW)
-            elif self._sitemaps_followed >= self.settings.getint("NEWSCRAWL_SITEMAP_MAX_FILES", 200):
+            elif self._sitemaps_followed >= setting_value("NEWSCRAWL_SITEMAP_MAX_FILES", self.settings):
                 stats.inc_value(SITEMAPS_CAPPED)
             else:
                 self._sitemaps_followed += 1
@@ -399,7 +398,7 @@ class NewsSpider(scrapy.Spider):
         """A selector over the part of the page the spider reads: the first
         ``NEWSCRAWL_PARSE_MAX_BYTES`` (an HTML page without its scripts first, see
         :func:`~newscrawl.extract.parser.bounded_html`); a page cut is counted (``newscrawl/cut/html``)."""
-        max_bytes = self.settings.getint("NEWSCRAWL_PARSE_MAX_BYTES", PARSE_MAX_BYTES)
+        max_bytes = setting_value("NEWSCRAWL_PARSE_MAX_BYTES", self.settings)
         if kind == "xml":
             text, cut = cut_utf8(response.text, max_bytes)
             left_out = ["html"] if cut else []
@@ -412,7 +411,7 @@ class NewsSpider(scrapy.Spider):
     def capped_links(self, links: Iterable[T], response: Response) -> Iterator[T]:
         """The first ``NEWSCRAWL_MAX_LINKS_PER_PAGE`` of a page's ``links``; the rest are not read
         (the page is counted as ``newscrawl/cut/links``)."""
-        limit = self.settings.getint("NEWSCRAWL_MAX_LINKS_PER_PAGE", MAX_LINKS_PER_PAGE)
+        limit = setting_value("NEWSCRAWL_MAX_LINKS_PER_PAGE", self.settings)
         for count, link in enumerate(links):
             if count == limit:
                 self.crawler.stats.inc_value(CUT_LINKS)
@@ -462,7 +461,7 @@ class NewsSpider(scrapy.Spider):
         selector = selector if selector is not None else self.page_selector(response)
         root = selector.root
         anchors = (a for a in root.iter("a") if a.get("href")) if isinstance(root, etree._Element) else ()
-        max_pages = self.settings.getint("NEWSCRAWL_ARCHIVE_MAX_PAGES", 30)
+        max_pages = setting_value("NEWSCRAWL_ARCHIVE_MAX_PAGES", self.settings)
         wanted_page = self._page_pattern(page + 1) if page is not None and page < max_pages else None
         next_url: str | None = None
         seen: set[str] = set()
@@ -543,8 +542,8 @@ class NewsSpider(scrapy.Spider):
             return None
         return Page(
             url=response.url, body=response.body, encoding=response.encoding, fetched_at=fetched_at(response),
-            hint=hint, max_bytes=self.settings.getint("NEWSCRAWL_PARSE_MAX_BYTES", PARSE_MAX_BYTES),
-            min_words=self.settings.getint("NEWSCRAWL_DEDUPE_MIN_WORDS", 50),
+            hint=hint, max_bytes=setting_value("NEWSCRAWL_PARSE_MAX_BYTES", self.settings),
+            min_words=setting_value("NEWSCRAWL_DEDUPE_MIN_WORDS", self.settings),
         )
 
     def _article_outputs(self, response: Response, parsed: Parsed) -> Iterator[Any]:
@@ -606,7 +605,7 @@ class NewsSpider(scrapy.Spider):
 
     async def open_parse_pool(self) -> None:
         """Start ``NEWSCRAWL_PARSE_WORKERS`` workers (default: the machine's cores; 0: parse here)."""
-        workers = self.settings.getint("NEWSCRAWL_PARSE_WORKERS", default_workers())
+        workers = setting_value("NEWSCRAWL_PARSE_WORKERS", self.settings)
         if workers <= 0:
             return
         try:
@@ -614,7 +613,7 @@ class NewsSpider(scrapy.Spider):
         except ValueError as exc:
             self.logger.warning("pages are parsed in the crawler's process: %s", exc)
             return
-        level = self.settings.get("LOG_LEVEL", "DEBUG")
+        level = self.settings.get("LOG_LEVEL")
         pool = ParsePool(workers, self.crawler.stats, level if isinstance(level, int) else logging.getLevelName(level))
         await asyncio.to_thread(pool.start)
         self.parse_pool = pool

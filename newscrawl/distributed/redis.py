@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -17,12 +16,14 @@ from scrapy.settings import BaseSettings
 from twisted.internet import threads
 from twisted.python.failure import Failure
 
+from newscrawl.defaults import setting_value
+
 logger = logging.getLogger(__name__)
 
 
 def redis_url(settings: BaseSettings) -> str | None:
     """``NEWSCRAWL_REDIS_URL`` from the settings or the environment."""
-    return settings.get("NEWSCRAWL_REDIS_URL") or os.getenv("NEWSCRAWL_REDIS_URL") or None
+    return setting_value("NEWSCRAWL_REDIS_URL", settings)
 
 
 class RedisUnavailable(Exception):

@@ -25,6 +25,7 @@ from scrapy_redis import picklecompat
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
+from newscrawl.defaults import setting_value
 from newscrawl.distributed.dupefilter import BloomDupeFilter
 from newscrawl.distributed.redis import RedisLink, RedisUnavailable, redis_url
 from newscrawl.stats import (
@@ -112,9 +113,9 @@ class SharedScheduler(Scheduler):
         scheduler.stats = crawler.stats
         tag = uuid.uuid4().hex[:6]
         scheduler.worker = f"{socket.gethostname()}-{os.getpid()}-{tag}"
-        scheduler.link = RedisLink(server, redact_uri(url), settings.getfloat("NEWSCRAWL_REDIS_OUTAGE_SECONDS", 60.0),
+        scheduler.link = RedisLink(server, redact_uri(url), setting_value("NEWSCRAWL_REDIS_OUTAGE_SECONDS", settings),
                                    scheduler._redis_back, scheduler._redis_given_up)
-        scheduler.idle_seconds = settings.getfloat("NEWSCRAWL_REDIS_IDLE_SECONDS", 10.0)
+        scheduler.idle_seconds = setting_value("NEWSCRAWL_REDIS_IDLE_SECONDS", settings)
         scheduler.idle_since = None
         scheduler.joined = False
         scheduler.ending = None
@@ -130,7 +131,7 @@ class SharedScheduler(Scheduler):
         scheduler.awaiting_flush = []
         scheduler.lock = threading.Lock()
         scheduler.heartbeat = None
-        scheduler.heartbeat_seconds = settings.getint("NEWSCRAWL_REDIS_HEARTBEAT_SECONDS", 30)
+        scheduler.heartbeat_seconds = setting_value("NEWSCRAWL_REDIS_HEARTBEAT_SECONDS", settings)
         crawler._newscrawl_scheduler = scheduler  # type: ignore[attr-defined]
         crawler.signals.connect(scheduler.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(scheduler.left_downloader, signal=signals.request_left_downloader)
@@ -167,8 +168,8 @@ class SharedScheduler(Scheduler):
                                    serializer=picklecompat)
         settings = self.crawler.settings
         self.df = BloomDupeFilter(self.server, f"{self.prefix}:seen", self.crawler.request_fingerprinter,
-                                  settings.getint("NEWSCRAWL_BLOOM_CAPACITY", 10_000_000),
-                                  settings.getfloat("NEWSCRAWL_BLOOM_ERROR_RATE", 0.001))
+                                  setting_value("NEWSCRAWL_BLOOM_CAPACITY", settings),
+                                  setting_value("NEWSCRAWL_BLOOM_ERROR_RATE", settings))
         self.inflight = f"{self.prefix}:inflight:{self.worker}"
         self._beat()
         self.joined = True

@@ -30,6 +30,7 @@ from lxml.html import HtmlElement, HTMLParser
 from parsel import Selector
 
 from newscrawl import __version__
+from newscrawl.defaults import default
 from newscrawl.extract.dates import DEFAULT_LANGUAGES, DEFAULT_TZ, MAX_FUTURE, MONTH_FIRST_COUNTRIES, parse_date, stated_offset
 from newscrawl.extract import jsonld as ld
 from newscrawl.extract.authors import byline_names, clean_authors, is_byline
@@ -76,7 +77,7 @@ T = TypeVar("T")
 _CONTROL_BYTES = bytes.maketrans(bytes([*range(0x09), 0x0b, 0x0c, *range(0x0e, 0x20)]), b" " * 29)
 #: bytes (UTF-8) of a page's markup parsed at most (``NEWSCRAWL_PARSE_MAX_BYTES``): without their
 #: scripts and styles, the 258 Fundus pages are at most 0.5 MB; hostile markup this long parses in seconds
-PARSE_MAX_BYTES = 1024 * 1024
+PARSE_MAX_BYTES: int = default("NEWSCRAWL_PARSE_MAX_BYTES")
 #: an opening ``<script>``/``<style>`` tag (attributes bounded: a tag without ``>`` costs no rescans)
 _SCRIPT_OPEN = re.compile(r"<(script|style)\b([^<>]{0,4000})>", re.I)
 _SCRIPT_CLOSE = {"script": re.compile(r"</script", re.I), "style": re.compile(r"</style", re.I)}

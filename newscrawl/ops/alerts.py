@@ -11,23 +11,23 @@ from dataclasses import asdict, dataclass, field
 from statistics import mean
 from typing import Any
 
+from newscrawl.defaults import default
+
 
 @dataclass(frozen=True)
 class AlertRules:
     """Thresholds (settings ``NEWSCRAWL_ALERT_*``; defaults fit a news site that serves JSON-LD or markup)."""
 
     #: a field filled on fewer parsed articles than this share is an alert
-    fill_thresholds: dict[str, float] = field(
-        default_factory=lambda: {"title": 0.95, "body": 0.9, "published_at": 0.9}
-    )
+    fill_thresholds: dict[str, float] = field(default_factory=lambda: default("NEWSCRAWL_ALERT_FILL_THRESHOLDS"))
     #: a field filled on less than this fraction of its recent average is layout drift
-    drift_ratio: float = 0.7
+    drift_ratio: float = default("NEWSCRAWL_ALERT_DRIFT_RATIO")
     #: the generic body layer's share rising by this much over its recent average is layout drift
-    generic_rise: float = 0.3
+    generic_rise: float = default("NEWSCRAWL_ALERT_GENERIC_RISE")
     #: rate rules need at least this many parsed articles
-    min_items: int = 5
+    min_items: int = default("NEWSCRAWL_ALERT_MIN_ITEMS")
     #: block responses (403, 429, block pages) above this share of responses
-    blocked_share: float = 0.2
+    blocked_share: float = default("NEWSCRAWL_ALERT_BLOCKED_SHARE")
     min_blocked: int = 5
 
 

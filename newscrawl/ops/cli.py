@@ -38,8 +38,8 @@ from zoneinfo import ZoneInfo
 from pymongo.errors import PyMongoError
 
 from newscrawl import __version__
-from newscrawl import settings as project_settings
 from newscrawl.crawl.integrity import BoundedGunzip, decompression_limit
+from newscrawl.defaults import setting_value
 from newscrawl.extract.dates import parse_date
 from newscrawl.extract.encoding import decoded_text
 from newscrawl.extract.parser import NotAnArticle
@@ -71,7 +71,7 @@ def _read_html(path: Path) -> str:
     """The page saved at ``path``; a ``.gz`` one decompressed up to ``DOWNLOAD_MAXSIZE``, as a crawl would."""
     data = path.read_bytes()
     if path.suffix == ".gz":
-        packed = BoundedGunzip(data, decompression_limit(project_settings.DOWNLOAD_MAXSIZE))
+        packed = BoundedGunzip(data, decompression_limit(setting_value("DOWNLOAD_MAXSIZE")))
         data = packed.read()
         if not (packed.complete or packed.cut):
             raise OSError("not a whole gzip file")
@@ -91,7 +91,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
             raise BadArgument(f"--fetched-at {args.fetched_at!r} is not a plausible date")
     try:
         article = parser_for_url(args.url).parse(html, args.url, fetched_at=fetched_at,
-                                                 max_bytes=project_settings.NEWSCRAWL_PARSE_MAX_BYTES)
+                                                 max_bytes=setting_value("NEWSCRAWL_PARSE_MAX_BYTES"))
     except NotAnArticle as exc:
         print(f"error: not an article: {exc}", file=sys.stderr)
         return 2

@@ -7,11 +7,10 @@ it is.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-DEFAULT_TIMEZONE = "Europe/Kyiv"
+from newscrawl.defaults import setting_value
 
 
 class UnknownZone(ValueError):
@@ -20,7 +19,7 @@ class UnknownZone(ValueError):
 
 def display_zone(name: str | None = None) -> ZoneInfo:
     """The zone named ``name`` (default ``NEWSCRAWL_TIMEZONE``, else Europe/Kyiv)."""
-    name = name or os.getenv("NEWSCRAWL_TIMEZONE") or DEFAULT_TIMEZONE
+    name = name or setting_value("NEWSCRAWL_TIMEZONE")
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

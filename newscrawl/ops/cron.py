@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO
 
 from newscrawl.crawl.replay import archive_problem
+from newscrawl.defaults import default
 from newscrawl.ops.progress import ProgressLine
 from newscrawl.store.errors import StorageError
 from newscrawl.store.files import data_dir
@@ -171,7 +172,7 @@ def run_spider(name: str, *, since: str | None = None, until: str | None = None,
     if problem:
         print(problem, file=out)
         return CONFIG_ERROR
-    if workers > 1 and not (os.getenv("NEWSCRAWL_REDIS_URL") or any(s.startswith("NEWSCRAWL_REDIS_URL=") for s in settings)):
+    if workers > 1 and not given_setting(settings, "NEWSCRAWL_REDIS_URL"):
         print("--workers needs NEWSCRAWL_REDIS_URL (a shared Redis queue)", file=out)
         return CONFIG_ERROR
     base = data_dir().resolve()  # the crawl processes get it absolute
@@ -226,11 +227,11 @@ def replay_problem(settings: list[str]) -> str | None:
 
 def revisit_settings_problem(settings: list[str]) -> str | None:
     """What is wrong with the revisit settings given in ``settings`` or the environment, if anything."""
-    from newscrawl.store.revisits import DEFAULT_AGES, revisit_problem
+    from newscrawl.store.revisits import revisit_problem
 
     ages = given_setting(settings, "NEWSCRAWL_REVISIT_AGES")
     cap = given_setting(settings, "NEWSCRAWL_REVISIT_MAX_PER_RUN")
-    return revisit_problem(DEFAULT_AGES if ages is None else ages, cap or "")
+    return revisit_problem(default("NEWSCRAWL_REVISIT_AGES") if ages is None else ages, cap or "")
 
 
 def every_problem(every_minutes: int) -> str | None:
@@ -303,7 +304,7 @@ class CrawlRun:
                 command += ["-a", f"{arg}={value}"]
         if self.workers > 1 and not given_setting(self.settings, "NEWSCRAWL_PARSE_WORKERS"):
             # the workers share the machine's cores: each parses with its share
-            command += ["-s", f"NEWSCRAWL_PARSE_WORKERS={max(1, (os.cpu_count() or 1) // self.workers)}"]
+            command += ["-s", f"NEWSCRAWL_PARSE_WORKERS={max(1, default('NEWSCRAWL_PARSE_WORKERS') // self.workers)}"]
         for setting in self.settings:
             command += ["-s", setting]
         return command

@@ -40,12 +40,13 @@ from zoneinfo import ZoneInfo
 from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
 
-from newscrawl.ops.clock import DEFAULT_TIMEZONE, display_zone, local_time, zone_label
+from newscrawl.defaults import default
+from newscrawl.ops.clock import display_zone, local_time, zone_label
 from newscrawl.ops.query import merge_shared_runs
 from newscrawl.ops.edits import find_edits, find_removed
 from newscrawl.store.database import Storage
 
-KYIV = ZoneInfo(DEFAULT_TIMEZONE)
+KYIV = ZoneInfo(default("NEWSCRAWL_TIMEZONE"))
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 #: the fields whose fill rate the page charts, in its order

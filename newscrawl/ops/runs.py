@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import urllib.request
 import uuid
 from datetime import datetime, timezone
@@ -26,6 +25,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from newscrawl.crawl.failures import FailedPages
+from newscrawl.defaults import setting_value
 from newscrawl.ops.alerts import Alert, AlertRules, evaluate
 from newscrawl.distributed.redis import redis_url
 from newscrawl.ops.outcome import crawl_outcome
@@ -189,14 +189,14 @@ class RunRecorder:
         self.storage = StorageService.from_crawler(crawler)
         settings = crawler.settings
         self.rules = AlertRules(
-            fill_thresholds=settings.getdict("NEWSCRAWL_ALERT_FILL_THRESHOLDS") or AlertRules().fill_thresholds,
-            drift_ratio=settings.getfloat("NEWSCRAWL_ALERT_DRIFT_RATIO", 0.7),
-            generic_rise=settings.getfloat("NEWSCRAWL_ALERT_GENERIC_RISE", 0.3),
-            min_items=settings.getint("NEWSCRAWL_ALERT_MIN_ITEMS", 5),
-            blocked_share=settings.getfloat("NEWSCRAWL_ALERT_BLOCKED_SHARE", 0.2),
+            fill_thresholds=setting_value("NEWSCRAWL_ALERT_FILL_THRESHOLDS", settings),
+            drift_ratio=setting_value("NEWSCRAWL_ALERT_DRIFT_RATIO", settings),
+            generic_rise=setting_value("NEWSCRAWL_ALERT_GENERIC_RISE", settings),
+            min_items=setting_value("NEWSCRAWL_ALERT_MIN_ITEMS", settings),
+            blocked_share=setting_value("NEWSCRAWL_ALERT_BLOCKED_SHARE", settings),
         )
-        self.webhook = settings.get("NEWSCRAWL_WEBHOOK_URL") or os.getenv("NEWSCRAWL_WEBHOOK_URL") or None
-        self.summary_path = settings.get("NEWSCRAWL_RUN_SUMMARY") or None
+        self.webhook = setting_value("NEWSCRAWL_WEBHOOK_URL", settings)
+        self.summary_path = setting_value("NEWSCRAWL_RUN_SUMMARY", settings)
         self.data_dir = data_dir()
         self.started_at = datetime.now(timezone.utc)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)

@@ -10,7 +10,6 @@ Everything goes through pymongo to ``MONGO_URI`` (database ``MONGO_DATABASE``, d
 from __future__ import annotations
 
 import logging
-import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -19,13 +18,13 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
+from newscrawl.defaults import default, setting_value
 from newscrawl.store.errors import StorageError
 from newscrawl.store.nx import ServerTraits, server_traits
 from newscrawl.store.server import EmbeddedServer, embedded_dir, shared_server_uri
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_DATABASE = "newscrawl"
 SIMHASH_BANDS = 4  # 4 bands of 16 bits: two simhashes within distance 3 share a band
 
 
@@ -91,12 +90,16 @@ class Storage:
 
 
 def open_storage(
-    uri: str | None = None, database: str | None = None, *, start_embedded: bool = True, timeout_ms: int = 5000
+    uri: str | None = None,
+    database: str | None = None,
+    *,
+    start_embedded: bool = True,
+    timeout_ms: int = default("NEWSCRAWL_MONGO_TIMEOUT_MS"),
 ) -> Storage:
     """Connect to ``uri`` (default ``MONGO_URI``), else a running ``newscrawl db`` server, else
     start the embedded one."""
-    uri = uri or os.getenv("MONGO_URI") or None
-    database = database or os.getenv("MONGO_DATABASE") or DEFAULT_DATABASE
+    uri = uri or setting_value("MONGO_URI")
+    database = database or setting_value("MONGO_DATABASE")
     server = None
     if not uri:
         uri = shared_server_uri()

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from newscrawl.defaults import default
 from newscrawl.store.database import SIMHASH_BANDS
 from newscrawl.store.keys import alias_id, band_ids, content_id, parse_band_entry, simhash_bands, story_id, url_id
 from newscrawl.store.writer import ArticleStore, Duplicate, is_newer_version, story_key
@@ -40,7 +41,7 @@ def content_hash(text: str | None) -> str | None:
 _BIT_SET = [bytes((byte >> bit) & 1 for byte in range(256)) for bit in range(8)]
 
 
-def simhash(text: str | None, *, min_words: int = 50) -> int | None:
+def simhash(text: str | None, *, min_words: int = default("NEWSCRAWL_DEDUPE_MIN_WORDS")) -> int | None:
     """64-bit SimHash over word 3-shingles; None for texts shorter than ``min_words``.
 
     Bit ``b`` is set when more than half of the shingle hashes (8-byte BLAKE2b, big-endian) have
@@ -64,7 +65,7 @@ def simhash(text: str | None, *, min_words: int = 50) -> int | None:
     return value
 
 
-def fingerprint(text: str | None, *, min_words: int = 50) -> tuple[str | None, int | None]:
+def fingerprint(text: str | None, *, min_words: int = default("NEWSCRAWL_DEDUPE_MIN_WORDS")) -> tuple[str | None, int | None]:
     """(content hash, signed 64-bit SimHash) of an article text."""
     value = simhash(text, min_words=min_words)
     return content_hash(text), signed64(value) if value is not None else None
@@ -131,9 +132,9 @@ class Deduper:
         self,
         store: ArticleStore | None,
         *,
-        max_distance: int = 3,
-        min_words: int = 50,
-        memory_items: int = 100_000,
+        max_distance: int = default("NEWSCRAWL_DEDUPE_MAX_DISTANCE"),
+        min_words: int = default("NEWSCRAWL_DEDUPE_MIN_WORDS"),
+        memory_items: int = default("NEWSCRAWL_DEDUPE_MEMORY_ITEMS"),
     ) -> None:
         if not 0 <= max_distance < SIMHASH_BANDS:
             raise ValueError(f"max_distance must be 0..{SIMHASH_BANDS - 1} (4 bands of 16 bits), not {max_distance}")

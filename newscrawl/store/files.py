@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from newscrawl.defaults import setting_value
 from newscrawl.extract.dates import parse_date_fast
 
 #: fields stored as BSON dates (restored from ISO 8601 strings when a line is read back)
@@ -25,8 +26,8 @@ DATE_FIELDS = ("published_at", "modified_at", "fetched_at", "first_seen_at", "up
 
 
 def data_dir() -> Path:
-    """Where embedded databases, spill files and run files live (``NEWSCRAWL_DATA_DIR``, ``./data``)."""
-    return Path(os.getenv("NEWSCRAWL_DATA_DIR") or "data")
+    """Where embedded databases, spill files and run files live (``NEWSCRAWL_DATA_DIR``)."""
+    return Path(setting_value("NEWSCRAWL_DATA_DIR"))
 
 
 def to_json_line(doc: dict[str, Any]) -> str:

@@ -1,7 +1,7 @@
 """When a stored article is fetched again, which ones are due, and what a revisit leaves behind.
 
-The policy is a list of ages after an article was first seen (``NEWSCRAWL_REVISIT_AGES``, default
-``1h,6h,1d,3d,7d``). A stored article holds ``next_revisit_at``, the first of those moments still
+The policy is a list of ages after an article was first seen (``NEWSCRAWL_REVISIT_AGES``, its
+default in docs/SETTINGS.md). A stored article holds ``next_revisit_at``, the first of those moments still
 ahead, set when it is stored; a revisit moves it to the next age not yet passed (ages missed
 between two runs are covered by one revisit) and removes it after the last. ``0s`` in the list
 makes every stored article (not removed) due at once and leaves the schedules as they are;
@@ -33,7 +33,8 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.database import Database
 
-DEFAULT_AGES = "1h,6h,1d,3d,7d"
+from newscrawl.defaults import default
+
 #: revisits of one run at least, whatever the previous run's size
 MIN_CAP = 1000
 #: the share of the previous run's requests a run may add as revisits
@@ -73,7 +74,7 @@ class RevisitPolicy:
             match = _AGE.fullmatch(part.lower())
             if match is None:
                 raise PolicyError(f"NEWSCRAWL_REVISIT_AGES={text!r}: {part!r} is not a duration; give ages after "
-                                  f"an article was first seen like {DEFAULT_AGES} (units s, m, h, d, w), or nothing")
+                                  f"an article was first seen like {default('NEWSCRAWL_REVISIT_AGES')} (units s, m, h, d, w), or nothing")
             ages.add(int(match.group(1)) * _UNITS[match.group(2)])
         return cls(tuple(sorted(ages)))
 

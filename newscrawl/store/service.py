@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy import signals
 
-from newscrawl.store.revisits import DEFAULT_AGES, RevisitPolicy
+from newscrawl.defaults import setting_value
+from newscrawl.store.revisits import RevisitPolicy
 from newscrawl.store.sink import ArticleSink, SinkOptions
 
 if TYPE_CHECKING:
@@ -34,18 +35,18 @@ def sink_options(crawler: Crawler) -> SinkOptions:
     """The sink's tunables from the crawler's settings."""
     settings = crawler.settings
     return SinkOptions(
-        batch_size=settings.getint("NEWSCRAWL_MONGO_BATCH", 200),
-        flush_seconds=settings.getfloat("NEWSCRAWL_MONGO_FLUSH_SECONDS", 5.0),
-        retries=settings.getint("NEWSCRAWL_MONGO_RETRIES", 3),
-        backoff_seconds=settings.getfloat("NEWSCRAWL_MONGO_BACKOFF_SECONDS", 0.5),
-        down_seconds=settings.getfloat("NEWSCRAWL_MONGO_DOWN_SECONDS", 30.0),
-        timeout_ms=settings.getint("NEWSCRAWL_MONGO_TIMEOUT_MS", 5000),
-        max_distance=settings.getint("NEWSCRAWL_DEDUPE_MAX_DISTANCE", 3),
-        min_words=settings.getint("NEWSCRAWL_DEDUPE_MIN_WORDS", 50),
-        memory_items=settings.getint("NEWSCRAWL_DEDUPE_MEMORY_ITEMS", 100_000),
-        lookup_batch=settings.getint("NEWSCRAWL_DEDUPE_BATCH", 200),
-        lookup_seconds=settings.getfloat("NEWSCRAWL_DEDUPE_BATCH_SECONDS", 0.2),
-        revisits=RevisitPolicy.parse(settings.get("NEWSCRAWL_REVISIT_AGES", DEFAULT_AGES)),
+        batch_size=setting_value("NEWSCRAWL_MONGO_BATCH", settings),
+        flush_seconds=setting_value("NEWSCRAWL_MONGO_FLUSH_SECONDS", settings),
+        retries=setting_value("NEWSCRAWL_MONGO_RETRIES", settings),
+        backoff_seconds=setting_value("NEWSCRAWL_MONGO_BACKOFF_SECONDS", settings),
+        down_seconds=setting_value("NEWSCRAWL_MONGO_DOWN_SECONDS", settings),
+        timeout_ms=setting_value("NEWSCRAWL_MONGO_TIMEOUT_MS", settings),
+        max_distance=setting_value("NEWSCRAWL_DEDUPE_MAX_DISTANCE", settings),
+        min_words=setting_value("NEWSCRAWL_DEDUPE_MIN_WORDS", settings),
+        memory_items=setting_value("NEWSCRAWL_DEDUPE_MEMORY_ITEMS", settings),
+        lookup_batch=setting_value("NEWSCRAWL_DEDUPE_BATCH", settings),
+        lookup_seconds=setting_value("NEWSCRAWL_DEDUPE_BATCH_SECONDS", settings),
+        revisits=RevisitPolicy.parse(setting_value("NEWSCRAWL_REVISIT_AGES", settings)),
     )
 
 
@@ -78,8 +79,8 @@ class StorageService:
             stats = self.crawler.stats
             assert stats is not None
             self._sink = ArticleSink.open(
-                self.crawler.settings.get("MONGO_URI") or None,
-                self.crawler.settings.get("MONGO_DATABASE") or None,
+                setting_value("MONGO_URI", self.crawler.settings),
+                setting_value("MONGO_DATABASE", self.crawler.settings),
                 sink_options(self.crawler),
                 count=lambda name, value: stats.inc_value(name, value) if value else None,
             )

@@ -42,6 +42,7 @@ from typing import Any, BinaryIO
 from bson.errors import BSONError
 from pymongo.errors import ConnectionFailure, PyMongoError
 
+from newscrawl.defaults import default
 from newscrawl.stats import (
     DEDUPE_UNRECORDED_DUPLICATE_URLS,
     MONGO_BATCHES,
@@ -86,17 +87,17 @@ def describe(error: BaseException) -> str:
 class SinkOptions:
     """Tunables (Scrapy settings ``NEWSCRAWL_MONGO_*`` / ``NEWSCRAWL_DEDUPE_*``)."""
 
-    batch_size: int = 200
-    flush_seconds: float = 5.0
-    retries: int = 3
-    backoff_seconds: float = 0.5
-    down_seconds: float = 30.0
-    timeout_ms: int = 5000
-    max_distance: int = 3
-    min_words: int = 50
-    memory_items: int = 100_000
-    lookup_batch: int = 200
-    lookup_seconds: float = 0.2
+    batch_size: int = default("NEWSCRAWL_MONGO_BATCH")
+    flush_seconds: float = default("NEWSCRAWL_MONGO_FLUSH_SECONDS")
+    retries: int = default("NEWSCRAWL_MONGO_RETRIES")
+    backoff_seconds: float = default("NEWSCRAWL_MONGO_BACKOFF_SECONDS")
+    down_seconds: float = default("NEWSCRAWL_MONGO_DOWN_SECONDS")
+    timeout_ms: int = default("NEWSCRAWL_MONGO_TIMEOUT_MS")
+    max_distance: int = default("NEWSCRAWL_DEDUPE_MAX_DISTANCE")
+    min_words: int = default("NEWSCRAWL_DEDUPE_MIN_WORDS")
+    memory_items: int = default("NEWSCRAWL_DEDUPE_MEMORY_ITEMS")
+    lookup_batch: int = default("NEWSCRAWL_DEDUPE_BATCH")
+    lookup_seconds: float = default("NEWSCRAWL_DEDUPE_BATCH_SECONDS")
     spill_dir: Path | None = None
     quarantine_dir: Path | None = None
     revisits: RevisitPolicy = field(default_factory=RevisitPolicy)
