@@ -31,7 +31,7 @@ from pymongo import MongoClient
 from scrapy.http import HtmlResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
-from conftest import FILES, ROOT
+from conftest import FILES, ROOT, SITES, saved_bytes
 from localsite import QuietHandler, QuietServer, assert_stayed_local, crawl_env, guarded_env
 from newscrawl.extract import jsonld
 from newscrawl.extract.text import plain_paragraphs, plain_text
@@ -406,7 +406,7 @@ def test_links_of_a_real_feed_and_home_page_are_capped() -> None:
     assert feed.text.count("<item>") == 50
     assert len(list(spider.parse_feed(feed))) == 10  # the first 10 entries are all articles
     home = HtmlResponse("https://www.unian.net/", encoding="utf-8",
-                        body=(FILES / "unian/homepage_unian_net_2018-03-18.excerpt.html").read_bytes())
+                        body=saved_bytes(SITES / "unian/ru-homepage_2018-03-18.excerpt.html.gz"))
     assert home.text.count("<a ") > 10
     assert 0 < len(list(spider.parse_listing(home, page=None))) <= 10
     assert crawler.stats.get_value("newscrawl/cut/links") == 2

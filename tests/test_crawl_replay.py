@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FILES, ROOT
+from conftest import FILES, ROOT, saved_bytes
 from test_unian_parser import SEED_PAGE, UK_URL, seed_expectations
 
 SAMPLE = FILES / "unian/unian-sample.warc.gz"
@@ -45,7 +45,7 @@ def test_the_shipped_sample_archive_is_what_the_builder_makes(tmp_path: Path) ->
     rebuilt = read_warc(build(tmp_path / "sample.warc.gz"))
     shipped = read_warc(SAMPLE)
     assert {k: (v.status, v.body) for k, v in rebuilt.items()} == {k: (v.status, v.body) for k, v in shipped.items()}
-    assert shipped[next(k for k in shipped if "12149817" in k)].body == (FILES / SEED_PAGE).read_bytes()
+    assert shipped[next(k for k in shipped if "12149817" in k)].body == saved_bytes(SEED_PAGE)
 
 
 @pytest.mark.crawl

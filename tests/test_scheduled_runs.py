@@ -181,7 +181,7 @@ def test_a_lock_left_by_a_dead_run_does_not_block(env: dict[str, str], healthy: 
     (("query", "--since", "someday"), "--since 'someday' is not a date"),
     (("export", "--format", "xls", "--out", "x.xls"), "argument --format: invalid choice: 'xls'"),
     (("parse", "no-such.html", "--url", "https://www.unian.info/x-1.html"), "cannot read no-such.html"),
-    (("parse", "tests/files/unian/article_en_2023-02-18_putin-belarus.reconstructed.html", "--url",
+    (("parse", "tests/sites/unian/en-putin-belarus_2023-02-18.reconstructed.html.gz", "--url",
       "https://www.unian.info/x-1.html", "--fetched-at", "soon"), "--fetched-at 'soon' is not a plausible date"),
     (("nosuchcommand",), "invalid choice: 'nosuchcommand'"),
 ])

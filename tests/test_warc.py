@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FILES, ROOT
+from conftest import ROOT, SITES, saved_bytes
 from newscrawl.crawl.replay import ArchivedResponse, read_warc, write_warc
 
-SEED = (FILES / "unian/article_en_2023-02-18_putin-belarus.reconstructed.html").read_bytes()
+SEED = saved_bytes(SITES / "unian/en-putin-belarus_2023-02-18.reconstructed.html.gz")
 
 
 class SiteHandler(BaseHTTPRequestHandler):
