@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import pytest
 from pymongo import MongoClient
 
 from conftest import ROOT
-from localsite import QuietHandler, crawl_env, serving
+from localsite import QuietHandler, crawl_env, local_site
 from variations import build_archive
 
 STORIES = range(1, 21)
@@ -34,11 +33,13 @@ class Webhook(QuietHandler):
         self.send_response(204)
         self.end_headers()
 
+    @classmethod
+    def opened(cls, base: str) -> str:
+        """The URL the runs are told to post to."""
+        return base + "/hooks/secret-token-123"
 
-@pytest.fixture(scope="module")
-def webhook() -> Iterator[str]:
-    with serving(Webhook) as base:
-        yield base + "/hooks/secret-token-123"
+
+webhook = local_site(Webhook, scope="module")
 
 
 @pytest.fixture(scope="module")
