@@ -98,7 +98,8 @@ def test_ordinary_pages_start_no_browser(tmp_path: Path, site: str, mongo_uri: s
 
 #: real article pages whose text the script-built pages carry (tests/files/*/README.md: where each is from)
 REAL_PAGES = sorted([*FILES.glob("regional/*.html"), *FILES.glob("fundus/*.html.gz"), *FILES.glob("dates/*.html.gz"),
-                     *SITES.glob("unian/*.reconstructed.html.gz")], key=lambda path: ("reconstructed" in path.name, path.name))
+                     *SITES.glob("unian/*.reconstructed.html.gz")],
+                    key=lambda path: ("reconstructed" in path.name, path.name))
 HEADER = ('<header><a href="/">Local News</a><nav><a href="/">Home</a> | <a href="/city/">City</a> | '
           '<a href="/sport/">Sport</a> | <a href="/about/">About us</a></nav></header>')
 #: how each kind of page builds its article: the element it fills, the data it reads

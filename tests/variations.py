@@ -18,7 +18,7 @@ from newscrawl.crawl.replay import ArchivedResponse, write_warc
 
 FILES = Path(__file__).resolve().parent / "files"
 SITES = Path(__file__).resolve().parent / "sites"
-SEED_PAGE = gzip.decompress((SITES / "unian/en-putin-belarus_2023-02-18.reconstructed.html.gz").read_bytes()).decode("utf-8")
+SEED_PAGE = gzip.decompress((SITES / "unian/en-putin-belarus_2023-02-18.reconstructed.html.gz").read_bytes()).decode()
 SEED_ID = "12149817"
 WORDS = re.findall(r"[A-Za-z]{3,}", (FILES / "unian/article_en_seed.txt").read_text(encoding="utf-8"))
 LISTING_URL = "https://www.unian.info/detail/all_news?page=1"

@@ -18,8 +18,10 @@ FIXTURES = HERE.parents[1] / "sites" / "unian"
 HTML = "text/html; charset=utf-8"
 XML = "application/rss+xml; charset=utf-8"
 SAMPLE = [
-    ("https://www.unian.ua/static/rss/all.xml", HERE / "rss_unian_ua_2020-09-28.xml", XML, "Mon, 28 Sep 2020 13:36:30 GMT"),
-    ("https://www.unian.info/rss", HERE / "rss_unian_info_2023-02-18.reconstructed.xml", XML, "Sat, 18 Feb 2023 04:30:00 GMT"),
+    ("https://www.unian.ua/static/rss/all.xml", HERE / "rss_unian_ua_2020-09-28.xml", XML,
+     "Mon, 28 Sep 2020 13:36:30 GMT"),
+    ("https://www.unian.info/rss", HERE / "rss_unian_info_2023-02-18.reconstructed.xml", XML,
+     "Sat, 18 Feb 2023 04:30:00 GMT"),
     (
         "https://www.unian.info/detail/all_news?page=1",
         HERE / "all_news_unian_info_2023-02-18.reconstructed.html",
