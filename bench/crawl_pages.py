@@ -140,7 +140,7 @@ def article_path(number: int, count: int, all_templates: list[Template]) -> str:
     return f"/{all_templates[number % count].path}/story-{number}.html"
 
 
-class Site(QuietHandler):
+class TemplatedPages(QuietHandler):
     """Listing pages and article pages; gzipped pages kept for the articles rendered in advance."""
 
     protocol_version = "HTTP/1.1"
@@ -199,10 +199,11 @@ def main() -> None:
     cli.add_argument("--prerender", type=int, default=0, help="render articles 0..N-1 before serving")
     cli.add_argument("--kind", choices=KINDS, default="all", help="the pages served: their kind of parser")
     args = cli.parse_args()
-    Site.pages = templates(args.kind)
-    Site.prerender(args.prerender)
-    server = PageServer(("127.0.0.1", 0), Site)
-    templates_served = [{"path": t.path, "bytes": len(t.render(f"/{t.path}/story-0.html").encode())} for t in Site.pages]
+    TemplatedPages.pages = templates(args.kind)
+    TemplatedPages.prerender(args.prerender)
+    server = PageServer(("127.0.0.1", 0), TemplatedPages)
+    templates_served = [{"path": t.path, "bytes": len(t.render(f"/{t.path}/story-0.html").encode())}
+                        for t in TemplatedPages.pages]
     print(json.dumps({"base": f"http://127.0.0.1:{server.server_address[1]}", "templates": templates_served}), flush=True)
     server.serve_forever()
 

@@ -42,8 +42,10 @@ from newscrawl.extract.parser import GenericParser  # noqa: E402
 from newscrawl.sites import parser_for_url  # noqa: E402
 
 FILES = ROOT / "tests/files"
+SITES = ROOT / "tests/sites"
 FUNDUS = ROOT.parent / "shared/fixtures/fundus"
 DATES = ROOT.parent / "shared/fixtures/dates-dev"
+#: the pages (under tests/files, else a path of their own) and the URL each was published at
 REGIONAL = {
     "regional/pravda_ru_2026-01-08.html": "https://www.pravda.com.ua/rus/articles/2026/01/08/8015225/",
     "regional/24tv_2020-09-21.html": "https://24tv.ua/yak-venediktova-zahishhala-nardepa-vid-slugi-narodu_n1419177",
@@ -51,7 +53,7 @@ REGIONAL = {
         "https://www.ukrinform.ru/rubric-kyiv/3103218-policia-napravila-delo-minera-stolicnogo-metro-v-sud.html",
     "regional/unn_ru_2020-12-03.html": "https://www.unn.com.ua/ru/news/1906059-parlament-moldovi-z-podachi-dodona",
     "regional/football_ua_ru_2016-08-15.html": "https://football.ua/germany/311510-podolski-zavershil-kareru-v-sbornojj.html",
-    "unian/article_en_2023-02-18_putin-belarus.reconstructed.html":
+    SITES / "unian/en-putin-belarus_2023-02-18.reconstructed.html.gz":
         "https://www.unian.info/world/putin-absorbs-belarusian-factories-to-strengthen-his-army-isw-12149817.html",
 }
 FETCHED = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -91,7 +93,13 @@ def newspaper4k(html: str, url: str) -> object:
 
 
 def regional_pages() -> Pages:
-    return [(decoded_text((FILES / name).read_bytes()), url) for name, url in REGIONAL.items()]
+    return [(decoded_text(saved_bytes(FILES / page)), url) for page, url in REGIONAL.items()]
+
+
+def saved_bytes(path: Path) -> bytes:
+    """A saved page's bytes (a gzipped site fixture page unpacked)."""
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.suffix == ".gz" else data
 
 
 def fundus_pages(count: int) -> Pages:

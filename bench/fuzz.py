@@ -1,7 +1,7 @@
 """Fuzz the parsers and the validate pipeline on mutated real pages and random documents, offline.
 
 Run: ``python bench/fuzz.py [--cases 10000] [--seed 0]``. Each case takes a saved page
-(tests/files/regional, tests/files/unian reconstructions) with 1-3 mutations from
+(tests/files/regional, UNIAN reconstructions of tests/sites and tests/files) with 1-3 mutations from
 tests/mutations.py, or a random string (one case in ten), runs the site's parser, the generic one
 or UNIAN's on it, then the validate pipeline, and checks the stored text is plain and the dates
 aware. Prints how many cases parsed, were not articles, were dropped (by reason) and raised;

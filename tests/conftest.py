@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import io
 import os
 import re
 import sys
@@ -18,13 +20,22 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = Path(__file__).resolve().parent / "files"
+#: the site fixtures: saved pages (gzipped) with the fields their site parser gives
+SITES = Path(__file__).resolve().parent / "sites"
 if str(ROOT) not in sys.path:  # `spiders` and `pipelines` are top-level packages of the repo
     sys.path.insert(0, str(ROOT))
 
 
-def read_page(relative: str) -> str:
-    """A saved page under tests/files as text (pages are stored as UTF-8)."""
-    return (FILES / relative).read_text(encoding="utf-8")
+def saved_bytes(path: Path) -> bytes:
+    """The bytes of a saved page, unpacked when it is gzipped (``.gz``)."""
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.suffix == ".gz" else data
+
+
+def read_page(page: str | Path) -> str:
+    """A saved page as text, read as Python reads a UTF-8 text file (every line break a ``\\n``):
+    a path relative to tests/files, or a path of its own such as a site fixture's gzipped page."""
+    return io.StringIO(saved_bytes(FILES / page).decode("utf-8"), newline=None).read()
 
 
 #: what the tests must never touch: the data directory an operator of this checkout uses

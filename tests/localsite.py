@@ -1,7 +1,12 @@
 """Local HTTP sites and crawl subprocesses for the tests (and bench/crawl.py): loopback only.
 
-- :func:`serving` runs a handler class on 127.0.0.1 in a thread and yields its base URL;
+- :func:`local_site` makes the pytest fixture serving a handler class (its state prepared first,
+  released after) and :func:`serving` serves one for a ``with`` block; both on 127.0.0.1 or another
+  loopback address, in a thread;
 - :class:`QuietHandler` is a handler base with :meth:`QuietHandler.reply`;
+- :func:`run_crawl` runs a crawl subprocess (``scrapy crawl``, ``scrapy runspider``, ``newscrawl
+  run``) and gives back its :class:`Crawl`: exit code, log, final stats, exported items, stored
+  articles; :func:`stats_of` reads a log's final stats dump;
 - :func:`crawl_env` is the environment of a crawl subprocess writing to its own database;
 - :func:`guarded_env` adds the recording network guard (tests/netguard) to such an environment and
   :func:`assert_stayed_local` checks its record: nothing tried beyond loopback;
@@ -14,12 +19,20 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
+import subprocess
+import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from pymongo import MongoClient
 
 LOCAL_SPIDER = '''
 import re
@@ -47,18 +60,6 @@ LocalSpider = site_spider(LocalParser, __name__)
 '''
 
 
-@contextmanager
-def serving(handler: type[BaseHTTPRequestHandler], address: str = "127.0.0.1") -> Iterator[str]:
-    """Serve ``handler`` on a free port of a loopback ``address``; the base URL (no trailing slash)."""
-    server = ThreadingHTTPServer((address, 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://{address}:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 class QuietServer(ThreadingHTTPServer):
     """A threading server that stays quiet when a client hangs up on a faulty or streamed answer."""
 
@@ -83,6 +84,60 @@ class QuietHandler(BaseHTTPRequestHandler):
             self.send_header(name.replace("_", "-"), value)
         self.end_headers()
         self.wfile.write(body)
+
+    @classmethod
+    def prepare(cls) -> None:
+        """Set the site's state fresh before it is served (a site without state has nothing to set)."""
+
+    @classmethod
+    def release(cls) -> None:
+        """Let go of what the site still holds once it is no longer needed (answers kept waiting)."""
+
+    @classmethod
+    def opened(cls, base: str) -> Any:
+        """What a test is given for the site served at ``base``: the base URL, unless the site
+        says otherwise."""
+        return base
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler], address: str = "127.0.0.1",
+            server: type[ThreadingHTTPServer] = ThreadingHTTPServer) -> Iterator[str]:
+    """Serve ``handler`` on a free port of a loopback ``address``; the base URL (no trailing slash)."""
+    running = server((address, 0), handler)
+    threading.Thread(target=running.serve_forever, daemon=True).start()
+    try:
+        yield f"http://{address}:{running.server_address[1]}"
+    finally:
+        running.shutdown()
+        running.server_close()
+
+
+Scope = Literal["function", "module"]
+
+
+def local_site(handler: type[QuietHandler], *, scope: Scope = "function", address: str = "127.0.0.1",
+               server: type[ThreadingHTTPServer] = ThreadingHTTPServer) -> Any:
+    """The pytest fixture of a local site: ``handler`` served on a free port of a loopback
+    ``address`` for each test (or each module), prepared before and released after; the
+    fixture's value is :meth:`QuietHandler.opened` (the base URL, no trailing slash). A test module
+    names it as it names any fixture: ``site = local_site(ArticlePages)``."""
+
+    @pytest.fixture(scope=scope)
+    def fixture() -> Iterator[Any]:
+        handler.prepare()
+        with serving(handler, address, server) as base:
+            try:
+                yield handler.opened(base)
+            finally:
+                handler.release()
+
+    return fixture
+
+
+def port_of(base: str) -> int:
+    """The port of a local site's base URL."""
+    return int(base.rsplit(":", 1)[1])
 
 
 def crawl_env(tmp_path: Path, mongo_uri: str, prefix: str = "t", **extra: str) -> dict[str, str]:
@@ -110,6 +165,98 @@ def assert_stayed_local(record: Path) -> None:
     assert record.exists(), f"the network guard never ran (no {record})"
     attempts = [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()]
     assert not attempts, f"reached beyond loopback: {attempts}"
+
+
+#: a count or a text of a crawl's final stats dump (Scrapy prints it as a Python dict)
+_STAT = re.compile(r"'([^']+)': (?:(\d+)|'([^']*)')(?=[,}\n])")
+
+
+def stats_of(log: str) -> dict[str, Any]:
+    """The stats of a crawl log's final dump: its counts as numbers, its texts (``finish_reason``)
+    as text."""
+    start = log.rfind("Dumping Scrapy stats")
+    assert start >= 0, f"the crawl dumped no stats: {log[-3000:]}"
+    return {key: int(number) if number else text for key, number, text in _STAT.findall(log, start)}
+
+
+def stat(log: str, name: str) -> int:
+    """One count of a crawl log's final stats dump (0 when absent)."""
+    return stats_of(log).get(name, 0)
+
+
+def stored_articles(mongo_uri: str, database: str, projection: Mapping[str, Any] | None = None, *,
+                    drop: bool = False) -> list[dict[str, Any]]:
+    """The articles of ``database`` (only the ``projection`` fields when given); ``drop``: the
+    database dropped once read."""
+    client: MongoClient[dict[str, Any]] = MongoClient(mongo_uri)
+    try:
+        found = list(client[database].articles.find({}, projection))
+        if drop:
+            client.drop_database(database)
+    finally:
+        client.close()
+    return found
+
+
+@dataclass
+class Crawl:
+    """A crawl subprocess that has ended: how it exited, what it logged and exported, and the
+    environment it ran in (its database)."""
+
+    process: subprocess.CompletedProcess[str]
+    log: str
+    items: list[dict[str, Any]]
+    env: Mapping[str, str]
+
+    @property
+    def returncode(self) -> int:
+        return self.process.returncode
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """The stats the crawl dumped at its end."""
+        return stats_of(self.log)
+
+    def tail(self) -> str:
+        """The exit code and the ends of the output, the error output and the log: what a failure shows."""
+        process = self.process
+        return f"exit {self.returncode}: {process.stdout[-2000:]}{process.stderr[-3000:]}{self.log[-3000:]}"
+
+    def articles(self, projection: Mapping[str, Any] | None = None, *, drop: bool = False) -> list[dict[str, Any]]:
+        """The articles in the crawl's database; ``drop``: the database dropped once read."""
+        return stored_articles(self.env["MONGO_URI"], self.env["MONGO_DATABASE"], projection, drop=drop)
+
+
+def run_crawl(*command: str, env: Mapping[str, str], log: Path | None = None,
+              settings: Mapping[str, object] | None = None, feed: Path | None = None, expect: int | None = 0,
+              guard: Path | None = None, cwd: Path = ROOT, timeout: float = 600,
+              watch: Callable[[subprocess.Popen[str]], object] | None = None) -> Crawl:
+    """Run ``python -m`` with ``command`` (``scrapy crawl generic -a url=…``, ``scrapy runspider
+    spider.py``, ``newscrawl run NAME``), ``-s NAME=VALUE`` for each of ``settings``, the log in
+    ``log`` and the items exported to ``feed`` (JSON lines) when given; under the recording network
+    guard when ``guard`` names its record (checked once the crawl ends). ``expect``: the exit code
+    it must end with (``None``: any); ``watch`` is called in a thread with the running process."""
+    args = [sys.executable, "-m", *command, *(["-O", str(feed)] if feed else [])]
+    for name, value in {**(settings or {}), **({"LOG_FILE": log} if log else {})}.items():
+        args += ["-s", f"{name}={value}"]
+    process = subprocess.Popen(args, cwd=cwd, env=guarded_env(dict(env), guard) if guard else dict(env),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if watch is not None:
+        threading.Thread(target=watch, args=(process,), daemon=True).start()
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+    crawl = Crawl(subprocess.CompletedProcess(args, process.returncode, stdout, stderr),
+                  log.read_text(encoding="utf-8") if log and log.exists() else "",
+                  [json.loads(line) for line in feed.read_text(encoding="utf-8").splitlines()]
+                  if feed and feed.suffix == ".jsonl" and feed.exists() else [], env)
+    if guard:
+        assert_stayed_local(guard)
+    assert expect is None or crawl.returncode == expect, crawl.tail()
+    return crawl
 
 
 def write_local_spider(path: Path, *, name: str, base: str, article_pattern: str, listing_path: str,

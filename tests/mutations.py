@@ -1,6 +1,6 @@
 """Mutated real pages and random documents for fuzzing the parsers (tests/test_fuzz.py, bench/fuzz.py).
 
-A case is a saved page (tests/files/regional, tests/files/unian reconstructions) with one or more
+A case is a saved page (tests/files/regional, UNIAN reconstructions of tests/sites and tests/files) with one or more
 mutations applied — truncation, deleted tag spans, duplicated or shuffled chunks, injected unicode
 and control characters, broken JSON-LD — or a random string. :func:`check` runs one parser on it,
 then the validate pipeline, and returns the outcome; anything else escaping is a bug.
@@ -13,19 +13,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
 import bson
 import bson.errors
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
+from conftest import FILES, SITES, read_page
 from newscrawl.extract.parser import GenericParser, NotAnArticle, ParserProxy
 from newscrawl.sites import parser_for_url
 from pipelines.validate import ValidatePipeline
 from spiders.unian import UnianParser
 
-FILES = Path(__file__).resolve().parent / "files"
 FETCHED = datetime(2026, 1, 9, 12, 0, tzinfo=timezone.utc)
 
 
@@ -38,6 +37,7 @@ class Source:
     html: str
 
 
+#: the pages (under tests/files, else a path of their own) and the URL each was published at
 _PAGES = {
     "regional/pravda_ru_2026-01-08.html": "https://www.pravda.com.ua/rus/articles/2026/01/08/8015225/",
     "regional/unn_ru_2020-12-03.html": "https://www.unn.com.ua/ru/news/1906059-parlament-moldovi-z-podachi-dodona",
@@ -49,11 +49,12 @@ _PAGES = {
         "https://news.liga.net/sport/news/futbol-arsenal-chelsi-gde-i-kogda-smotret-match-angliyskoy-premer-ligi",
     "regional/ukranews_ru_2020-09-28.reconstructed.html":
         "https://ukranews.com/news/728743-gubernator-hersonshhiny-gusev-kupil-kvartiru-v-kredit",
-    "unian/article_en_2023-02-18_putin-belarus.reconstructed.html":
+    SITES / "unian/en-putin-belarus_2023-02-18.reconstructed.html.gz":
         "https://www.unian.info/world/putin-absorbs-belarusian-factories-to-strengthen-his-army-isw-12149817.html",
     "unian/all_news_unian_info_2023-02-18.reconstructed.html": "https://www.unian.info/detail/all_news",
 }
-SOURCES = tuple(Source(name, url, (FILES / name).read_text(encoding="utf-8")) for name, url in _PAGES.items())
+#: each page named by its folder and file name
+SOURCES = tuple(Source("/".join((FILES / page).parts[-2:]), url, read_page(page)) for page, url in _PAGES.items())
 #: the parsers a case may be run with: the site's own (by URL), the generic one, UNIAN's
 PARSERS: dict[str, Callable[[str], type[ParserProxy]]] = {
     "site": parser_for_url,

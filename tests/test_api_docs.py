@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FILES, ROOT, scratch_storage
+from conftest import ROOT, SITES, read_page, saved_bytes, scratch_storage
 from newscrawl.sites import parser_for_url
 from newscrawl.store.database import Storage
 from test_dedupe_store import Run
 
 DOC = ROOT / "docs" / "API.md"
-PAGE = FILES / "unian" / "article_en_2023-02-18_putin-belarus.reconstructed.html"
+PAGE = SITES / "unian" / "en-putin-belarus_2023-02-18.reconstructed.html.gz"
 PAGE_URL = "https://www.unian.info/world/putin-absorbs-belarusian-factories-to-strengthen-his-army-isw-12149817.html"
 EXAMPLE = re.compile(r"<!-- example: (?P<name>\w+) -->\n```python\n(?P<code>.*?)```\n(?P<between>.*?)```text\n"
                      r"(?P<output>.*?)```", re.S)
@@ -48,7 +47,7 @@ def examples(text: str | None = None) -> dict[str, Example]:
 
 def run_example(example: Example, python: str, workdir: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Run ``example`` as a script with ``python`` in ``workdir`` (which gets the demo's page as ``page.html``)."""
-    shutil.copyfile(PAGE, workdir / "page.html")
+    (workdir / "page.html").write_bytes(saved_bytes(PAGE))
     script = workdir / f"{example.name}.py"
     script.write_text(example.code, encoding="utf-8")
     return subprocess.run([python, str(script)], cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
@@ -59,7 +58,7 @@ def demo_storage(mongo_uri: str) -> Iterator[Storage]:
     """A database holding the offline demo's article, stored through the crawl's pipelines."""
     with scratch_storage(mongo_uri, "t_api") as storage:
         run = Run(storage)
-        run.feed(parser_for_url(PAGE_URL).parse(PAGE.read_text(encoding="utf-8"), PAGE_URL))
+        run.feed(parser_for_url(PAGE_URL).parse(read_page(PAGE), PAGE_URL))
         run.finish()
         yield storage
 

@@ -17,7 +17,6 @@ import json
 import re
 import subprocess
 import sys
-import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -27,12 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pymongo import MongoClient
 from scrapy.http import HtmlResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
-from conftest import FILES, ROOT
-from localsite import QuietHandler, QuietServer, assert_stayed_local, crawl_env, guarded_env
+from conftest import FILES, ROOT, SITES, saved_bytes
+from localsite import QuietHandler, QuietServer, crawl_env, local_site, run_crawl
 from newscrawl.extract import jsonld
 from newscrawl.extract.text import plain_paragraphs, plain_text
 from newscrawl.crawl.integrity import FALLBACK_MAX_SIZE, BoundedGunzip, decompression_limit, gunzipped
@@ -128,14 +126,15 @@ def bomb(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 # -- the hostile server --------------------------------------------------------------------------
 
-Route = Callable[["Handler"], None]
+Route = Callable[["OversizedHandler"], None]
 
 
-class Handler(QuietHandler):
-    """Answers from its site's routes (exact path, else the longest matching prefix)."""
+class OversizedHandler(QuietHandler):
+    """Answers from the current test's :class:`OversizedSite` routes (exact path, else the longest
+    matching prefix)."""
 
     protocol_version = "HTTP/1.1"
-    site: Site
+    site: OversizedSite
 
     def do_GET(self) -> None:
         self.site.hits.append(self.path)
@@ -160,9 +159,18 @@ class Handler(QuietHandler):
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
         self.wfile.write(b"0\r\n\r\n")
 
+    @classmethod
+    def prepare(cls) -> None:
+        cls.site = OversizedSite()
+
+    @classmethod
+    def opened(cls, base: str) -> OversizedSite:
+        cls.site.base = base
+        return cls.site
+
 
 @dataclass
-class Site:
+class OversizedSite:
     """One test's server: routes by path and by path prefix, the paths asked for, its base URL."""
 
     routes: dict[str, Route] = field(default_factory=dict)
@@ -175,30 +183,21 @@ class Site:
         self.routes[path] = lambda h: h.reply(200, body, kind, **headers)
 
 
-@pytest.fixture
-def site() -> Iterator[Site]:
-    """A fresh hostile site on a loopback port."""
-    current = Site()
-    server = QuietServer(("127.0.0.1", 0), type("SiteHandler", (Handler,), {"site": current}))
-    current.base = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield current
-    server.shutdown()
-    server.server_close()
+#: a fresh hostile site for each test
+site = local_site(OversizedHandler, server=QuietServer)
 
 
 # -- crawls --------------------------------------------------------------------------------------
 
 @dataclass
-class Crawl:
-    """A finished crawl: exit code, finish reason, stats, log, peak RSS, duration, stored articles."""
+class BoundedCrawl:
+    """A finished crawl: exit code, finish reason, stats, log, peak RSS, stored articles."""
 
     returncode: int
     reason: str
-    stats: dict[str, int]
+    stats: dict[str, Any]
     log: str
     peak_mb: float
-    seconds: float
     articles: list[dict[str, Any]]
 
 
@@ -212,59 +211,45 @@ def peak_rss_mb(pid: int) -> float | None:
     return int(match.group(1)) / 1024 if match else None
 
 
-def final_stats(log: str) -> tuple[str, dict[str, int]]:
-    """The finish reason and the integer stats of a crawl log's final dump."""
-    dump = log[log.rindex("Dumping Scrapy stats"):]
-    reason = re.search(r"'finish_reason': '([^']+)'", dump)
-    stats = {key: int(value) for key, value in re.findall(r"'([\w/.:-]+)': (\d+)[,}]", dump)}
-    return (reason.group(1) if reason else ""), stats
+class PeakRss:
+    """The peak resident memory of a process, sampled until it ends."""
+
+    def __init__(self) -> None:
+        self.mb = 0.0
+
+    def __call__(self, process: subprocess.Popen[str]) -> None:
+        while process.poll() is None:
+            self.mb = max(self.mb, peak_rss_mb(process.pid) or 0.0)
+            time.sleep(0.2)
 
 
 @pytest.fixture
-def crawl(tmp_path: Path, mongo_uri: str) -> Callable[..., Crawl]:
-    """Run ``scrapy crawl generic`` on a site; sample its peak RSS until it ends."""
+def crawl(tmp_path: Path, mongo_uri: str) -> Callable[..., BoundedCrawl]:
+    """Run ``scrapy crawl generic`` on a site (guarded); sample its peak RSS until it ends."""
 
-    def run(site: Site, **settings: str) -> Crawl:
-        log, record = tmp_path / "crawl.log", tmp_path / "netguard.jsonl"
-        env = guarded_env(crawl_env(tmp_path, mongo_uri, "bounds", NEWSCRAWL_PLAYWRIGHT="0"), record)
-        args = [arg for name, value in {**FAST, **settings}.items() for arg in ("-s", f"{name}={value}")]
-        started = time.monotonic()
-        with (tmp_path / "stderr.txt").open("wb") as stderr:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "scrapy", "crawl", "generic", "-a", f"url={site.base}/", "-s", f"LOG_FILE={log}", *args],
-                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr,
-            )
-            peak = 0.0
-            while process.poll() is None:
-                peak = max(peak, peak_rss_mb(process.pid) or 0.0)
-                if time.monotonic() - started > OUTER_TIMEOUT:
-                    process.kill()
-                    process.wait()
-                    pytest.fail(f"the crawl did not end within {OUTER_TIMEOUT} s")
-                time.sleep(0.2)
+    def run(site: OversizedSite, **settings: str) -> BoundedCrawl:
+        peak, started = PeakRss(), time.monotonic()
+        done = run_crawl("scrapy", "crawl", "generic", "-a", f"url={site.base}/", log=tmp_path / "crawl.log",
+                         env=crawl_env(tmp_path, mongo_uri, "bounds", NEWSCRAWL_PLAYWRIGHT="0"),
+                         settings={**FAST, **settings}, guard=tmp_path / "netguard.jsonl", expect=None,
+                         timeout=OUTER_TIMEOUT, watch=peak)
+        stats = done.stats
         seconds = time.monotonic() - started
-        text = log.read_text(encoding="utf-8")
-        reason, stats = final_stats(text)
-        assert_stayed_local(record)
-        client: MongoClient = MongoClient(mongo_uri)
-        try:
-            articles = list(client[env["MONGO_DATABASE"]].articles.find({}, {"title": 1, "body": 1, "url": 1}))
-            client.drop_database(env["MONGO_DATABASE"])
-        finally:
-            client.close()
-        print(f"\ncrawl: {reason} after {seconds:.1f} s, peak RSS {peak:.0f} MB")
-        return Crawl(process.returncode, reason, stats, text, peak, seconds, articles)
+        print(f"\ncrawl: {stats.get('finish_reason')} after {seconds:.1f} s, peak RSS {peak.mb:.0f} MB")
+        return BoundedCrawl(done.returncode, stats.get("finish_reason", ""), stats, done.log, peak.mb,
+                            done.articles({"title": 1, "body": 1, "url": 1}, drop=True))
 
     return run
 
 
 @pytest.mark.crawl
-def test_huge_home_page_and_sitemap_are_cut_and_the_time_limit_holds(site: Site, crawl: Callable[..., Crawl]) -> None:
+def test_huge_home_page_and_sitemap_are_cut_and_the_time_limit_holds(site: OversizedSite,
+                                                                     crawl: Callable[..., BoundedCrawl]) -> None:
     site.routes["/"] = lambda h: h.stream(home_links(600_000), "text/html; charset=utf-8")
     site.page("/robots.txt", f"User-agent: *\nAllow: /\nSitemap: {site.base}/sitemap.xml.gz\n".encode(), "text/plain")
     site.routes["/sitemap.xml.gz"] = lambda h: h.stream(sitemap_urls(site.base, 1_000_000), "application/x-gzip")
 
-    def slow_missing(handler: Handler) -> None:  # 52,000 of these could never be fetched in time
+    def slow_missing(handler: OversizedHandler) -> None:  # 52,000 of these could never be fetched in time
         time.sleep(0.5)
         handler.reply(404, b"not here")
 
@@ -288,7 +273,8 @@ def test_huge_home_page_and_sitemap_are_cut_and_the_time_limit_holds(site: Site,
 
 
 @pytest.mark.crawl
-def test_gzip_bombs_are_decompressed_up_to_the_size_limit(site: Site, crawl: Callable[..., Crawl], bomb: bytes) -> None:
+def test_gzip_bombs_are_decompressed_up_to_the_size_limit(site: OversizedSite, crawl: Callable[..., BoundedCrawl],
+                                                          bomb: bytes) -> None:
     site.page("/", b'<html><body><h1>News</h1><a href="/news/bomb-story-1000001.html">bomb</a></body></html>')
     site.page("/robots.txt", f"User-agent: *\nSitemap: {site.base}/sitemap.xml.gz\n".encode(), "text/plain")
     site.page("/sitemap.xml.gz", bomb, "application/x-gzip")
@@ -311,7 +297,7 @@ def test_gzip_bombs_are_decompressed_up_to_the_size_limit(site: Site, crawl: Cal
 
 
 @pytest.mark.crawl
-def test_huge_jsonld_headline_and_body_are_bounded(site: Site, crawl: Callable[..., Crawl]) -> None:
+def test_huge_jsonld_headline_and_body_are_bounded(site: OversizedSite, crawl: Callable[..., BoundedCrawl]) -> None:
     huge_url, long_url = "/news/huge-jsonld-1000001.html", "/news/long-headline-1000002.html"
     site.page("/", f'<html><body><h1>News</h1><a href="{huge_url}">a</a><a href="{long_url}">b</a></body></html>'.encode())
     huge = huge_jsonld_page().encode()
@@ -406,7 +392,7 @@ def test_links_of_a_real_feed_and_home_page_are_capped() -> None:
     assert feed.text.count("<item>") == 50
     assert len(list(spider.parse_feed(feed))) == 10  # the first 10 entries are all articles
     home = HtmlResponse("https://www.unian.net/", encoding="utf-8",
-                        body=(FILES / "unian/homepage_unian_net_2018-03-18.excerpt.html").read_bytes())
+                        body=saved_bytes(SITES / "unian/ru-homepage_2018-03-18.excerpt.html.gz"))
     assert home.text.count("<a ") > 10
     assert 0 < len(list(spider.parse_listing(home, page=None))) <= 10
     assert crawler.stats.get_value("newscrawl/cut/links") == 2

@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import FILES, ROOT
+from conftest import FILES, ROOT, SITES, saved_bytes
 
-SEED = FILES / "unian/article_en_2023-02-18_putin-belarus.reconstructed.html"
+SEED = SITES / "unian/en-putin-belarus_2023-02-18.reconstructed.html.gz"
 SEED_URL = "https://www.unian.info/world/putin-absorbs-belarusian-factories-to-strengthen-his-army-isw-12149817.html"
 
 
@@ -44,7 +44,7 @@ def test_parse_reads_gzipped_pages(tmp_path: Path) -> None:
     import gzip
 
     page = tmp_path / "seed.html.gz"
-    page.write_bytes(gzip.compress(SEED.read_bytes()))
+    page.write_bytes(gzip.compress(saved_bytes(SEED)))
     result = run("parse", "--url", SEED_URL, str(page))
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["source_id"] == "12149817"

@@ -2,38 +2,26 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
-from conftest import FILES, ROOT
+from conftest import FILES, saved_bytes
+from localsite import crawl_env, run_crawl
 from test_unian_parser import SEED_PAGE, UK_URL, seed_expectations
 
 SAMPLE = FILES / "unian/unian-sample.warc.gz"
 SEED_URL = "https://www.unian.info/world/putin-absorbs-belarusian-factories-to-strengthen-his-army-isw-12149817.html"
 
 
-def crawl(tmp_path: Path, mongo_uri: str, *args: str) -> tuple[list[dict], str]:
-    """Run ``scrapy crawl unian`` in a subprocess from the repo root into a fresh database."""
-    out, log = tmp_path / "out.jsonl", tmp_path / "crawl.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSCRAWL_")}
-    env.update(MONGO_URI=mongo_uri, MONGO_DATABASE=f"replay_{uuid.uuid4().hex[:8]}", NEWSCRAWL_DATA_DIR=str(tmp_path / "data"))
-    subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "unian", *args, "-O", str(out), "-s", f"LOG_FILE={log}"],
-        cwd=ROOT, env=env, check=True, timeout=600,
-    )
-    items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    return items, log.read_text(encoding="utf-8")
-
-
 @pytest.fixture(scope="module")
 def sample_crawl(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str) -> tuple[list[dict], str]:
-    return crawl(tmp_path_factory.mktemp("replay"), mongo_uri, "-s", f"NEWSCRAWL_REPLAY={SAMPLE}")
+    """``scrapy crawl unian`` over the sample archive: its items and its log."""
+    work = tmp_path_factory.mktemp("replay")
+    done = run_crawl("scrapy", "crawl", "unian", env=crawl_env(work, mongo_uri, "replay"), feed=work / "out.jsonl",
+                     log=work / "crawl.log", settings={"NEWSCRAWL_REPLAY": SAMPLE})
+    return done.items, done.log
 
 
 def test_the_shipped_sample_archive_is_what_the_builder_makes(tmp_path: Path) -> None:
@@ -45,7 +33,7 @@ def test_the_shipped_sample_archive_is_what_the_builder_makes(tmp_path: Path) ->
     rebuilt = read_warc(build(tmp_path / "sample.warc.gz"))
     shipped = read_warc(SAMPLE)
     assert {k: (v.status, v.body) for k, v in rebuilt.items()} == {k: (v.status, v.body) for k, v in shipped.items()}
-    assert shipped[next(k for k in shipped if "12149817" in k)].body == (FILES / SEED_PAGE).read_bytes()
+    assert shipped[next(k for k in shipped if "12149817" in k)].body == saved_bytes(SEED_PAGE)
 
 
 @pytest.mark.crawl
@@ -89,7 +77,9 @@ def test_replay_counts_what_the_archive_lacks(sample_crawl: tuple[list[dict], st
 
 @pytest.mark.crawl
 def test_editions_argument_over_replay(tmp_path: Path, mongo_uri: str) -> None:
-    items, log = crawl(tmp_path, mongo_uri, "-a", "editions=uk", "-s", f"NEWSCRAWL_REPLAY={SAMPLE}")
+    done = run_crawl("scrapy", "crawl", "unian", "-a", "editions=uk", env=crawl_env(tmp_path, mongo_uri, "replay"),
+                     feed=tmp_path / "out.jsonl", log=tmp_path / "crawl.log", settings={"NEWSCRAWL_REPLAY": SAMPLE})
+    items, log = done.items, done.log
     assert items == []
     assert "'newscrawl/feeds_fetched': 1," in log  # the Ukrainian feed only
     assert "'newscrawl/replay/hits': 1," in log

@@ -20,7 +20,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,7 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
 from conftest import ROOT
-from localsite import QuietHandler, crawl_env, serving, write_local_spider
+from localsite import QuietHandler, crawl_env, local_site, write_local_spider
 from newscrawl.distributed.middleware import ReleaseWhenDone
 from newscrawl.distributed.scheduler import SharedScheduler
 from newscrawl.ops.query import merge_shared_runs
@@ -62,13 +61,15 @@ def article_html(number: int) -> bytes:
     ).encode()
 
 
-class Site(QuietHandler):
+class SharedCrawlPages(QuietHandler):
+    """``/list?page=N`` links ``PER_LISTING`` articles each; the article pages answer a little slowly."""
+
     hits: Counter[str] = Counter()
     lock = threading.Lock()
 
     def do_GET(self) -> None:
-        with Site.lock:
-            Site.hits[self.path] += 1
+        with SharedCrawlPages.lock:
+            SharedCrawlPages.hits[self.path] += 1
         if match := re.fullmatch(r"/list\?page=(\d+)", self.path):
             page = int(match.group(1))
             first = (page - 1) * PER_LISTING
@@ -82,6 +83,13 @@ class Site(QuietHandler):
             return
         self.reply(200, data)
 
+    @classmethod
+    def prepare(cls) -> None:
+        cls.hits = Counter()
+
+
+site = local_site(SharedCrawlPages)
+
 
 def shared_crawl(tmp_path: Path, base: str, mongo_uri: str, prefix: str) -> tuple[Path, dict[str, str], str]:
     """A local spider module named ``<prefix>_<random>`` for ``base`` and the env of its workers."""
@@ -91,13 +99,6 @@ def shared_crawl(tmp_path: Path, base: str, mongo_uri: str, prefix: str) -> tupl
     env = crawl_env(tmp_path, mongo_uri, prefix, PYTHONPATH=str(ROOT), SCRAPY_SETTINGS_MODULE="newscrawl.settings",
                     NEWSCRAWL_REDIS_URL=REDIS_URL)
     return spider, env, name
-
-
-@pytest.fixture
-def site() -> Iterator[str]:
-    Site.hits = Counter()
-    with serving(Site) as base:
-        yield base
 
 
 @pytest.mark.crawl
@@ -115,16 +116,16 @@ def test_three_workers_one_killed(tmp_path: Path, site: str, mongo_uri: str) -> 
                for i in range(3)]
     try:
         deadline = time.monotonic() + 600  # a safety net: the loop waits on the site's count
-        while sum(Site.hits.values()) < 400 and time.monotonic() < deadline:
+        while sum(SharedCrawlPages.hits.values()) < 400 and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert sum(Site.hits.values()) >= 400, "the crawl did not get going"
+        assert sum(SharedCrawlPages.hits.values()) >= 400, "the crawl did not get going"
         workers[0].send_signal(signal.SIGKILL)
         assert [w.wait(timeout=300) for w in workers[1:]] == [0, 0]
     finally:
         for worker in workers:
             if worker.poll() is None:
                 worker.kill()
-    pages = {path: n for path, n in Site.hits.items() if path.startswith(("/news/", "/list"))}
+    pages = {path: n for path, n in SharedCrawlPages.hits.items() if path.startswith(("/news/", "/list"))}
     twice = [path for path, n in pages.items() if n > 1]
     assert len(pages) == ARTICLES + LISTINGS, f"{ARTICLES + LISTINGS - len(pages)} pages never fetched"
     logs = "".join((tmp_path / f"w{i}.log").read_text(encoding="utf-8") for i in (1, 2))
@@ -157,7 +158,7 @@ def test_a_stopped_crawl_resumes_without_losing_queued_requests(tmp_path: Path, 
             "-s", "NEWSCRAWL_REDIS_IDLE_SECONDS=1"]
     first = subprocess.Popen([*args, "-s", f"LOG_FILE={tmp_path / 'first.log'}"], cwd=ROOT, env=env)
     deadline = time.monotonic() + 600  # a safety net: the loop waits on the site's count
-    while sum(Site.hits.values()) < 100 and time.monotonic() < deadline:
+    while sum(SharedCrawlPages.hits.values()) < 100 and time.monotonic() < deadline:
         time.sleep(0.02)
     first.send_signal(signal.SIGTERM)  # Ctrl-C / a stop: finish what is in flight, keep the queue
     assert first.wait(timeout=600) == 1  # stopped before it finished (newscrawl/ops/outcome.py)
@@ -171,7 +172,7 @@ def test_a_stopped_crawl_resumes_without_losing_queued_requests(tmp_path: Path, 
                for key in kept - {f"newscrawl:{name}:crawl"}), kept
     subprocess.run([*args, "-s", f"LOG_FILE={tmp_path / 'second.log'}"], cwd=ROOT, env=env, check=True, timeout=300)
     assert "resuming, " in (tmp_path / "second.log").read_text(encoding="utf-8")
-    pages = {path: n for path, n in Site.hits.items() if path.startswith(("/news/", "/list"))}
+    pages = {path: n for path, n in SharedCrawlPages.hits.items() if path.startswith(("/news/", "/list"))}
     assert len(pages) == listings * PER_LISTING + listings
     # every article once; a listing whose links were still being queued at the stop is read again
     assert {n for path, n in pages.items() if path.startswith("/news/")} == {1}

@@ -1,4 +1,4 @@
-"""What counts as an edit, on a real article page (tests/files/unian, the English ISW story): the
+"""What counts as an edit, on a real article page (tests/sites/unian, the English ISW story): the
 page as the site would serve it again with other ads, counters, related stories and comments, or in
 other markup, is the same article; a corrected headline, an inserted sentence, a changed figure, a
 removed paragraph are edits, kept as revisions and shown by ``python -m newscrawl edits``.

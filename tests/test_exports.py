@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FILES, ROOT
-from localsite import crawl_env
+from localsite import crawl_env, run_crawl
 from newscrawl.extract.items import Article, Image
 from newscrawl.ops.exporters import flat_cell
 from newscrawl.ops.query import CSV_COLUMNS
@@ -32,10 +32,8 @@ def export_env(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str) -> dict
 def exported(export_env: dict[str, str]) -> Path:
     """One replay crawl writing both a CSV and an XML feed."""
     folder = Path(export_env["NEWSCRAWL_DATA_DIR"]).parent
-    env = export_env
-    subprocess.run([sys.executable, "-m", "scrapy", "crawl", "unian", "-s", f"NEWSCRAWL_REPLAY={SAMPLE}",
-                    "-O", str(folder / "out.csv"), "-O", str(folder / "out.xml"),
-                    "-s", f"LOG_FILE={folder / 'crawl.log'}"], cwd=ROOT, env=env, check=True, timeout=600)
+    run_crawl("scrapy", "crawl", "unian", "-O", str(folder / "out.csv"), "-O", str(folder / "out.xml"), env=export_env,
+              log=folder / "crawl.log", settings={"NEWSCRAWL_REPLAY": SAMPLE})
     return folder
 
 

@@ -11,28 +11,23 @@ covered by tests/test_incremental_blocks.py.
 from __future__ import annotations
 
 import gzip
-import os
 import random
 import socket
 import struct
-import subprocess
-import sys
 import threading
 import time
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
-from pymongo import MongoClient
 from scrapy.http import HtmlResponse
 
-from conftest import FILES, ROOT
-from localsite import QuietHandler, QuietServer
+from conftest import FILES
+from localsite import QuietHandler, QuietServer, crawl_env, local_site, port_of, run_crawl
 from newscrawl.extract.encoding import decoded_text
-from test_incremental_blocks import stats_of
 
 PAGES = {
     "pravda": (FILES / "regional/pravda_ru_2026-01-08.html").read_bytes(),
@@ -50,14 +45,14 @@ TITLES = {
 FAST = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "RETRY_TIMES": "2",
         "NEWSCRAWL_RETRY_BACKOFF_BASE": "0.1", "NEWSCRAWL_SITEMAPS": "0", "DOWNLOAD_TIMEOUT": "5"}
 
-Route = Callable[["Handler"], None]
+Route = Callable[["FaultyHandler"], None]
 
 
-class Handler(QuietHandler):
-    """Answers from the current :class:`Site`'s routes; counts hits by ``host/path``."""
+class FaultyHandler(QuietHandler):
+    """Answers from the current test's :class:`FaultySite` routes; counts hits by ``host/path``."""
 
     protocol_version = "HTTP/1.1"
-    site: Site
+    site: FaultySite
 
     def do_GET(self) -> None:
         host = self.headers["Host"].split(":")[0]
@@ -75,9 +70,22 @@ class Handler(QuietHandler):
         self.close_connection = True
         self.connection.close()
 
+    @classmethod
+    def prepare(cls) -> None:
+        cls.site = FaultySite()
+
+    @classmethod
+    def opened(cls, base: str) -> FaultySite:
+        cls.site.port = port_of(base)
+        return cls.site
+
+    @classmethod
+    def release(cls) -> None:
+        cls.site.released.set()  # let stalled handlers finish
+
 
 @dataclass
-class Site:
+class FaultySite:
     """One test's server: its routes (path → handler), hits, and where it listens."""
 
     routes: dict[str, Route] = field(default_factory=dict)
@@ -100,52 +108,27 @@ class Site:
         self.page("/", f"<html><head><title>Home</title></head><body><h1>News</h1>{links}</body></html>".encode())
 
 
-@pytest.fixture
-def site() -> Iterator[Site]:
-    """A fresh local site for one test."""
-    current = Site()
-    handler = type("SiteHandler", (Handler,), {"site": current})
-    server = QuietServer(("127.0.0.1", 0), handler)
-    current.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield current
-    current.released.set()  # let stalled handlers finish
-    server.shutdown()
-    server.server_close()
+#: a fresh faulty site for each test
+site = local_site(FaultyHandler, server=QuietServer)
 
 
 @dataclass
-class Crawl:
+class Crawled:
     """What a finished crawl left: its stats, its log, and the stored articles' titles."""
 
-    stats: dict[str, int]
+    stats: dict[str, Any]
     log: str
     titles: list[str]
 
 
 @pytest.fixture
-def crawl(tmp_path: Path, mongo_uri: str) -> Callable[..., Crawl]:
-    """Run ``scrapy crawl generic`` on a site with :data:`FAST` plus ``settings``; exit 0 required."""
+def crawl(tmp_path: Path, mongo_uri: str) -> Callable[..., Crawled]:
+    """``scrapy crawl generic`` of a site with :data:`FAST` plus ``settings``; exit 0 required."""
 
-    def run(site: Site, **settings: str) -> Crawl:
-        log = tmp_path / "crawl.log"
-        database = f"faults_{uuid.uuid4().hex[:8]}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSCRAWL_")}
-        env.update(MONGO_URI=mongo_uri, MONGO_DATABASE=database, NEWSCRAWL_DATA_DIR=str(tmp_path / "data"))
-        args = [arg for name, value in {**FAST, **settings}.items() for arg in ("-s", f"{name}={value}")]
-        done = subprocess.run(
-            [sys.executable, "-m", "scrapy", "crawl", "generic", "-a", f"url={site.base}/", "-s", f"LOG_FILE={log}", *args],
-            cwd=ROOT, env=env, timeout=600, capture_output=True, text=True,
-        )
-        text = log.read_text(encoding="utf-8")
-        assert done.returncode == 0, done.stderr[-2000:] + text[-3000:]
-        client: MongoClient = MongoClient(mongo_uri)
-        try:
-            titles = sorted(doc["title"] for doc in client[database].articles.find({}, {"title": 1}))
-            client.drop_database(database)
-        finally:
-            client.close()
-        return Crawl(stats_of(text), text, titles)
+    def run(site: FaultySite, **settings: str) -> Crawled:
+        done = run_crawl("scrapy", "crawl", "generic", "-a", f"url={site.base}/", log=tmp_path / "crawl.log",
+                         env=crawl_env(tmp_path, mongo_uri, "faults"), settings={**FAST, **settings})
+        return Crawled(done.stats, done.log, sorted(doc["title"] for doc in done.articles({"title": 1}, drop=True)))
 
     return run
 
@@ -154,7 +137,7 @@ def failing_then(statuses: list[int], body: bytes) -> Route:
     """A route answering ``statuses`` in turn, then ``body`` with a 200."""
     queue = list(statuses)
 
-    def route(handler: Handler) -> None:
+    def route(handler: FaultyHandler) -> None:
         if queue:
             handler.reply(queue.pop(0), b"<html><body>server error</body></html>")
         else:
@@ -168,7 +151,7 @@ def reset_then(times: int, body: bytes) -> Route:
     times; then answers in full."""
     left = [times]
 
-    def route(handler: Handler) -> None:
+    def route(handler: FaultyHandler) -> None:
         if left[0] <= 0:
             handler.reply(200, body)
             return
@@ -184,7 +167,7 @@ def reset_then(times: int, body: bytes) -> Route:
 
 
 @pytest.mark.crawl
-def test_5xx_then_success_is_stored_after_retries(site: Site, crawl: Callable[..., Crawl]) -> None:
+def test_5xx_then_success_is_stored_after_retries(site: FaultySite, crawl: Callable[..., Crawled]) -> None:
     site.home("/news/first-story-1000001.html", "/news/second-story-1000002.html", "/news/gone-story-1000003.html")
     site.routes["/news/first-story-1000001.html"] = failing_then([500, 502], PAGES["pravda"])
     site.routes["/news/second-story-1000002.html"] = failing_then([503], PAGES["unn"])
@@ -204,7 +187,7 @@ def test_5xx_then_success_is_stored_after_retries(site: Site, crawl: Callable[..
 
 
 @pytest.mark.crawl
-def test_connection_reset_mid_response(site: Site, crawl: Callable[..., Crawl]) -> None:
+def test_connection_reset_mid_response(site: FaultySite, crawl: Callable[..., Crawled]) -> None:
     site.home("/news/reset-once-1000001.html", "/news/reset-always-1000002.html")
     site.routes["/news/reset-once-1000001.html"] = reset_then(1, PAGES["pravda"])
     site.routes["/news/reset-always-1000002.html"] = reset_then(99, PAGES["unn"])
@@ -220,11 +203,11 @@ def test_connection_reset_mid_response(site: Site, crawl: Callable[..., Crawl]) 
 
 
 @pytest.mark.crawl
-def test_stall_past_download_timeout(site: Site, crawl: Callable[..., Crawl]) -> None:
+def test_stall_past_download_timeout(site: FaultySite, crawl: Callable[..., Crawled]) -> None:
     site.home("/news/stalled-story-1000001.html", "/news/quick-story-1000002.html")
     stalled = threading.Semaphore(0)  # released once per stalled request still unanswered
 
-    def stall(handler: Handler) -> None:
+    def stall(handler: FaultyHandler) -> None:
         stalled.release()
         site.released.wait(600)
 
@@ -244,10 +227,10 @@ def test_stall_past_download_timeout(site: Site, crawl: Callable[..., Crawl]) ->
 
 
 @pytest.mark.crawl
-def test_slow_drip_within_timeout_is_stored(site: Site, crawl: Callable[..., Crawl]) -> None:
+def test_slow_drip_within_timeout_is_stored(site: FaultySite, crawl: Callable[..., Crawled]) -> None:
     body = PAGES["ukrinform"]
 
-    def drip(handler: Handler) -> None:
+    def drip(handler: FaultyHandler) -> None:
         handler.send_response(200)
         handler.send_header("Content-Type", "text/html; charset=utf-8")
         handler.send_header("Content-Length", str(len(body)))
@@ -271,7 +254,7 @@ def redirect(to: str) -> Route:
 
 
 @pytest.mark.crawl
-def test_redirect_loop_and_chain_are_dropped(site: Site, crawl: Callable[..., Crawl]) -> None:
+def test_redirect_loop_and_chain_are_dropped(site: FaultySite, crawl: Callable[..., Crawled]) -> None:
     site.home("/news/loop-a-1000001.html", "/news/chain-0-1000000.html", "/news/kept-story-1000003.html")
     site.routes["/news/loop-a-1000001.html"] = redirect("/news/loop-b-1000002.html")
     site.routes["/news/loop-b-1000002.html"] = redirect("/news/loop-a-1000001.html")
@@ -291,7 +274,7 @@ def test_redirect_loop_and_chain_are_dropped(site: Site, crawl: Callable[..., Cr
 
 
 @pytest.mark.crawl
-def test_redirect_to_another_host_is_not_followed(site: Site, crawl: Callable[..., Crawl]) -> None:
+def test_redirect_to_another_host_is_not_followed(site: FaultySite, crawl: Callable[..., Crawled]) -> None:
     site.home("/news/moved-story-1000001.html", "/news/kept-story-1000002.html")
     site.routes["/news/moved-story-1000001.html"] = redirect(f"http://localhost:{site.port}/news/elsewhere-1000003.html")
     site.page("/news/elsewhere-1000003.html", PAGES["pravda"])  # served on both hosts
@@ -303,7 +286,7 @@ def test_redirect_to_another_host_is_not_followed(site: Site, crawl: Callable[..
 
 
 @pytest.mark.crawl
-def test_truncated_gzip_is_counted_not_stored(site: Site, crawl: Callable[..., Crawl]) -> None:
+def test_truncated_gzip_is_counted_not_stored(site: FaultySite, crawl: Callable[..., Crawled]) -> None:
     packed = gzip.compress(PAGES["pravda"])
 
     def cut(size: int) -> Route:
@@ -321,11 +304,11 @@ def test_truncated_gzip_is_counted_not_stored(site: Site, crawl: Callable[..., C
 
 
 @pytest.mark.crawl
-def test_huge_page_is_cancelled(site: Site, crawl: Callable[..., Crawl]) -> None:
+def test_huge_page_is_cancelled(site: FaultySite, crawl: Callable[..., Crawled]) -> None:
     chunk = b"<p>" + b"x" * 65_529 + b"</p>\n"
     size = 50 * 1024 * 1024
 
-    def announced(handler: Handler) -> None:  # Content-Length: 50 MB
+    def announced(handler: FaultyHandler) -> None:  # Content-Length: 50 MB
         handler.send_response(200)
         handler.send_header("Content-Type", "text/html; charset=utf-8")
         handler.send_header("Content-Length", str(size))
@@ -333,7 +316,7 @@ def test_huge_page_is_cancelled(site: Site, crawl: Callable[..., Crawl]) -> None
         for _ in range(size // len(chunk)):
             handler.wfile.write(chunk)
 
-    def chunked(handler: Handler) -> None:  # no length given: 50 MB in chunks
+    def chunked(handler: FaultyHandler) -> None:  # no length given: 50 MB in chunks
         handler.send_response(200)
         handler.send_header("Content-Type", "text/html; charset=utf-8")
         handler.send_header("Transfer-Encoding", "chunked")
@@ -356,7 +339,7 @@ def test_huge_page_is_cancelled(site: Site, crawl: Callable[..., Crawl]) -> None
 
 
 @pytest.mark.crawl
-def test_binary_served_as_html_is_not_an_article(site: Site, crawl: Callable[..., Crawl]) -> None:
+def test_binary_served_as_html_is_not_an_article(site: FaultySite, crawl: Callable[..., Crawled]) -> None:
     noise = random.Random(8).randbytes(200_000)
     png = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + random.Random(9).randbytes(50_000)
     site.home("/news/noise-story-1000001.html", "/news/picture-story-1000002.html", "/news/real-story-1000003.html")
@@ -385,7 +368,8 @@ def cp1251_page(*, meta: str | None) -> bytes:
     pytest.param("windows-1251", "text/html; charset=utf-8", id="header-says-utf8"),
     pytest.param(None, "text/html", id="no-charset-anywhere"),
 ])
-def test_windows_1251_page_is_stored_in_cyrillic(site: Site, crawl: Callable[..., Crawl], meta: str | None, header: str) -> None:
+def test_windows_1251_page_is_stored_in_cyrillic(site: FaultySite, crawl: Callable[..., Crawled], meta: str | None,
+                                                  header: str) -> None:
     site.home("/news/podolski-story-1000001.html")
     site.page("/news/podolski-story-1000001.html", cp1251_page(meta=meta), header)
     result = crawl(site)
@@ -423,7 +407,7 @@ def test_decoded_text_keeps_the_declared_charset_for_a_stray_bad_byte() -> None:
 
 
 @pytest.mark.crawl
-def test_robots_txt_disallowing_everything(site: Site, crawl: Callable[..., Crawl]) -> None:
+def test_robots_txt_disallowing_everything(site: FaultySite, crawl: Callable[..., Crawled]) -> None:
     site.home("/news/first-story-1000001.html")
     site.page("/news/first-story-1000001.html", PAGES["unn"])
     site.page("/robots.txt", b"User-agent: *\nDisallow: /\n", "text/plain")

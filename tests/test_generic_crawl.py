@@ -8,19 +8,17 @@ tests/files/regional; the home pages, feed, robots.txt and sitemap are small syn
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from conftest import FILES, ROOT
-from localsite import QuietHandler, crawl_env, serving
+from localsite import QuietHandler, crawl_env, local_site, port_of, run_crawl
 
 pytestmark = pytest.mark.crawl
 PAGES = {
@@ -70,24 +68,26 @@ class TwoSites(QuietHandler):
             return
         self.reply(200, body, kind)
 
+    @classmethod
+    def prepare(cls) -> None:
+        cls.hits = Counter()
 
-@pytest.fixture
-def port() -> Iterator[int]:
-    TwoSites.hits = Counter()
-    with serving(TwoSites) as base:
-        yield int(base.rsplit(":", 1)[1])
+    @classmethod
+    def opened(cls, base: str) -> int:
+        """The port: the site answers there as 127.0.0.1 and as localhost."""
+        return port_of(base)
+
+
+port = local_site(TwoSites)
 
 
 def test_generic_crawl_of_two_unknown_sites(tmp_path: Path, port: int, mongo_uri: str) -> None:
-    out, log = tmp_path / "items.jsonl", tmp_path / "crawl.log"
     env = crawl_env(tmp_path, mongo_uri, "generic")
-    subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "generic", "-a", f"url=http://127.0.0.1:{port}/,http://localhost:{port}/",
-         "-O", str(out), "-s", f"LOG_FILE={log}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"],
-        cwd=ROOT, env=env, check=True, timeout=600,
-    )
-    items = {item["title"]: item for item in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
-    text = log.read_text(encoding="utf-8")
+    done = run_crawl("scrapy", "crawl", "generic", "-a", f"url=http://127.0.0.1:{port}/,http://localhost:{port}/",
+                     feed=tmp_path / "items.jsonl", log=tmp_path / "crawl.log", env=env,
+                     settings={"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False})
+    items = {item["title"]: item for item in done.items}
+    text = done.log
     assert set(items) == {
         "157 миллионов за бездействие. Как судьи ликвидированного ОАСК до сих пор сидят на выплатах из госбюджета",
         'Парламент Молдовы, "с подачи Додона" - ограничил полномочия Санду еще до ее инаугурации',

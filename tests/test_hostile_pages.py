@@ -25,11 +25,11 @@ import pytest
 from pymongo import MongoClient
 
 from conftest import FILES, ROOT
-from localsite import crawl_env, serving
+from localsite import crawl_env, serving, stat
 from newscrawl.extract.parser import GenericParser
 from newscrawl.extract.items import plausible_body
 from newscrawl.ops.exporters import FORMULA_STARTS
-from test_hostile_sites import article, crawl, handler, home, html, stat
+from test_hostile_sites import article, crawl, handler, home, html
 
 SEED = (FILES / "unian/article_en_seed.txt").read_text(encoding="utf-8").split("\n\n")
 PARAGRAPHS = [p for p in SEED[4:] if len(p) > 80]

@@ -17,10 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -30,8 +26,7 @@ from pymongo import MongoClient
 from scrapy import Request
 from scrapy.utils.test import get_crawler
 
-from conftest import ROOT
-from localsite import QuietHandler, assert_stayed_local, crawl_env, guarded_env, serving
+from localsite import QuietHandler, crawl_env, local_site, port_of, run_crawl, serving, stat
 from newscrawl.crawl.rendering import BROWSER_ARGS, BrowserGuard
 from newscrawl.crawl.safety import targets_for
 from newscrawl.extract.urls import url_key
@@ -64,6 +59,10 @@ class Bait(QuietHandler):
     def do_GET(self) -> None:
         Bait.seen.append(self.path)
         self.reply(200, b"secret", "text/plain")
+
+    @classmethod
+    def prepare(cls) -> None:
+        cls.seen = []
 
 
 def handler(name: str, base: type[QuietHandler] = Hostile) -> type[Any]:
@@ -109,30 +108,15 @@ FAKE = [
 
 
 def crawl(tmp_path: Path, env: dict[str, str], name: str, *args: str) -> str:
-    """Run ``scrapy crawl generic`` guarded (record: ``<name>.netguard``); its log."""
-    log, record = tmp_path / f"{name}.log", tmp_path / f"{name}.netguard"
-    done = subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "generic", *args, "-s", f"LOG_FILE={log}",
-         "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"],
-        cwd=ROOT, env=guarded_env(env, record), timeout=300, capture_output=True, text=True,
-    )
-    text = log.read_text(encoding="utf-8") if log.exists() else ""
-    assert "Dumping Scrapy stats" in text, f"exit {done.returncode}: {done.stderr[-3000:]}{text[-3000:]}"
-    assert_stayed_local(record)
-    return text
+    """Run ``scrapy crawl generic`` guarded (record: ``<name>.netguard``) to its end; its log."""
+    done = run_crawl("scrapy", "crawl", "generic", *args, env=env, log=tmp_path / f"{name}.log", expect=None,
+                     settings={"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}, guard=tmp_path / f"{name}.netguard",
+                     timeout=300)
+    assert "Dumping Scrapy stats" in done.log, done.tail()
+    return done.log
 
 
-def stat(log: str, name: str) -> int:
-    """A counter from the stats the crawl dumped at its end (0 when absent)."""
-    found = re.findall(rf"'{re.escape(name)}': (\d+)", log)
-    return int(found[-1]) if found else 0
-
-
-@pytest.fixture
-def bait() -> Iterator[str]:
-    Bait.seen = []
-    with serving(Bait, "127.0.0.2") as base:
-        yield base
+bait = local_site(Bait, address="127.0.0.2")
 
 
 @pytest.mark.crawl
@@ -209,12 +193,20 @@ def crawl_storing(tmp_path: Path, env: dict[str, str], name: str, url: str) -> s
     return crawl(tmp_path, env, name, "-a", f"url={url}", "-s", "NEWSCRAWL_SITEMAPS=0")
 
 
-@pytest.fixture
-def two_hosts() -> Iterator[tuple[type[Any], int]]:
+class TwoHosts(Hostile):
     """One server, two hosts: 127.0.0.1 and localhost (the operator names each in its own crawl)."""
-    site = handler("TwoHosts")
-    with serving(site) as base:
-        yield site, int(base.rsplit(":", 1)[1])
+
+    @classmethod
+    def prepare(cls) -> None:
+        cls.routes, cls.seen = {}, []
+
+    @classmethod
+    def opened(cls, base: str) -> tuple[type[TwoHosts], int]:
+        """The handler (its routes and request log) and the port."""
+        return cls, port_of(base)
+
+
+two_hosts = local_site(TwoHosts)
 
 
 @pytest.mark.crawl

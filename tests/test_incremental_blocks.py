@@ -9,10 +9,7 @@ small synthetic documents.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -20,8 +17,8 @@ import pytest
 from pymongo import MongoClient
 from scrapy import Request
 
-from conftest import FILES, ROOT
-from localsite import QuietHandler, crawl_env, serving
+from conftest import FILES
+from localsite import QuietHandler, crawl_env, local_site, run_crawl
 from newscrawl.crawl.incremental import stored_times
 from newscrawl.store.database import Storage
 from newscrawl.store.keys import KeyIndex
@@ -35,16 +32,25 @@ PATHS = {"pravda": "/rus/articles/2026/01/08/8015225/", "captcha": "/news/blocke
          "unn": "/ru/news/1906059-parlament-moldovi"}
 
 
-class Site(QuietHandler):
+class FeedAndBlocksHandler(QuietHandler):
     """A feed with an ETag (``version`` changes it), a captcha page, a 429-then-OK page."""
 
     version = 1
     hits: Counter[str] = Counter()
 
+    @classmethod
+    def prepare(cls) -> None:
+        cls.version, cls.hits = 1, Counter()
+
+    @classmethod
+    def opened(cls, base: str) -> str:
+        """The home page's URL."""
+        return base + "/"
+
     def do_GET(self) -> None:
-        Site.hits[self.path] += 1
+        FeedAndBlocksHandler.hits[self.path] += 1
         base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        etag = f'"feed-v{Site.version}"'
+        etag = f'"feed-v{FeedAndBlocksHandler.version}"'
         if self.path == "/":
             self.reply(200, b'<html><head><link rel="alternate" type="application/rss+xml" href="/rss.xml"></head>'
                             b"<body>home</body></html>")
@@ -52,21 +58,22 @@ class Site(QuietHandler):
             if self.headers.get("If-None-Match") == etag:
                 self.reply(304, b"", ETag=etag)
                 return
-            changed = "Thu, 08 Jan 2026 18:30:00 +0200" if Site.version > 1 else "Thu, 08 Jan 2026 17:46:00 +0200"
+            changed = ("Thu, 08 Jan 2026 18:30:00 +0200" if FeedAndBlocksHandler.version > 1
+                       else "Thu, 08 Jan 2026 17:46:00 +0200")
             items = "".join(f"<item><title>{name}</title><link>{base}{path}</link><pubDate>"
                             f"{changed if name == 'pravda' else 'Thu, 03 Dec 2020 18:47:00 +0200'}</pubDate></item>"
                             for name, path in PATHS.items())
             self.reply(200, f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'.encode(),
                        "application/rss+xml", ETag=etag)
         elif self.path == PATHS["pravda"]:
-            body = PRAVDA if Site.version == 1 else PRAVDA.replace(
+            body = PRAVDA if FeedAndBlocksHandler.version == 1 else PRAVDA.replace(
                 "157 миллионов гривен".encode(), "158 миллионов гривен".encode()).replace(
                 b'"dateModified": "2026-01-08T17:46:00+02:00"', b'"dateModified": "2026-01-08T18:30:00+02:00"')
             self.reply(200, body)
         elif self.path == PATHS["captcha"]:
             self.reply(200, CAPTCHA)
         elif self.path == PATHS["unn"]:
-            if Site.hits[self.path] == 1:
+            if FeedAndBlocksHandler.hits[self.path] == 1:
                 self.reply(429, b"slow down", Retry_After="1")
             else:
                 self.reply(200, UNN)
@@ -74,10 +81,11 @@ class Site(QuietHandler):
             self.reply(404, b"not here")
 
 
-@pytest.fixture(scope="module")
-def site() -> Iterator[str]:
-    with serving(Site) as base:
-        yield base + "/"
+#: the site, served for the module's tests: its feed changes from one test to the next
+site = local_site(FeedAndBlocksHandler, scope="module")
+#: how every crawl here runs: no politeness pauses, short retries, no sitemaps
+FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "NEWSCRAWL_RETRY_BACKOFF_BASE": 0.2, "RETRY_TIMES": 2,
+        "NEWSCRAWL_SITEMAPS": 0}
 
 
 @pytest.fixture(scope="module")
@@ -85,52 +93,34 @@ def env(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str) -> dict[str, s
     return crawl_env(tmp_path_factory.mktemp("incremental"), mongo_uri, "incr")
 
 
-def crawl(env: dict[str, str], site: str, log: Path, *settings: str, exit_code: int = 0) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "generic", "-a", f"url={site}", "-s", f"LOG_FILE={log}",
-         "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "NEWSCRAWL_RETRY_BACKOFF_BASE=0.2",
-         "-s", "RETRY_TIMES=2", "-s", "NEWSCRAWL_SITEMAPS=0", *settings],
-        cwd=ROOT, env=env, timeout=300,
-    )
-    assert done.returncode == exit_code
-    return log.read_text(encoding="utf-8")
-
-
-def stats_of(log: str) -> dict[str, int]:
-    """The integer stats of a crawl log's final dump."""
-    found = {}
-    for line in log[log.rindex("Dumping Scrapy stats"):].splitlines():
-        key, _, value = line.strip().strip("{},").partition("': ")
-        if value.rstrip(",}").isdigit():
-            found[key.strip("'")] = int(value.rstrip(",}"))
-    return found
-
-
 @pytest.mark.crawl
 def test_three_runs(tmp_path: Path, site: str, env: dict[str, str]) -> None:
     client: MongoClient = MongoClient(env["MONGO_URI"])
     db = client[env["MONGO_DATABASE"]]
     try:
-        first = stats_of(crawl(env, site, tmp_path / "1.log"))
+        first = run_crawl("scrapy", "crawl", "generic", "-a", f"url={site}", env=env,
+                          log=tmp_path / "1.log", settings=FAST).stats
         # the captcha page is retried, counted and never stored; the 429 is retried after Retry-After
         assert first["newscrawl/blocked/captcha"] == 3  # first try + RETRY_TIMES
         assert first["newscrawl/blocked/http_429"] == 1
         assert first["newscrawl/mongo/inserted"] == 2
-        assert Site.hits[PATHS["unn"]] == 2
+        assert FeedAndBlocksHandler.hits[PATHS["unn"]] == 2
         titles = sorted(doc["title"][:20] for doc in db.articles.find({}, {"title": 1}))
         assert titles == ["157 миллионов за без", "Парламент Молдовы, \""]
 
-        second = stats_of(crawl(env, site, tmp_path / "2.log"))
+        second = run_crawl("scrapy", "crawl", "generic", "-a", f"url={site}", env=env,
+                           log=tmp_path / "2.log", settings=FAST).stats
         assert second["newscrawl/feeds_not_modified"] == 1  # If-None-Match answered 304
         assert "newscrawl/article_responses" not in second and "newscrawl/mongo/inserted" not in second
-        assert Site.hits[PATHS["pravda"]] == 1
+        assert FeedAndBlocksHandler.hits[PATHS["pravda"]] == 1
 
-        Site.version = 2  # the feed changes; it lists the Pravda story with a later time
-        third = stats_of(crawl(env, site, tmp_path / "3.log"))
+        FeedAndBlocksHandler.version = 2  # the feed changes; it lists the Pravda story with a later time
+        third = run_crawl("scrapy", "crawl", "generic", "-a", f"url={site}", env=env,
+                          log=tmp_path / "3.log", settings=FAST).stats
         assert third["newscrawl/incremental/refetch_modified"] == 1
         assert third["newscrawl/incremental/skipped_stored"] == 1  # UNN: stored and unchanged
         assert third["newscrawl/mongo/updated"] == 1
-        assert Site.hits[PATHS["pravda"]] == 2 and Site.hits[PATHS["unn"]] == 2
+        assert FeedAndBlocksHandler.hits[PATHS["pravda"]] == 2 and FeedAndBlocksHandler.hits[PATHS["unn"]] == 2
         story = db.articles.find_one({"title": {"$regex": "^157 миллионов"}})
         assert story["revision"] == 2 and "158 миллионов гривен" in story["body"]
         old = db.article_revisions.find_one({"article_id": {"$in": [story["_id"]]}})
@@ -167,10 +157,11 @@ def test_feed_validators_are_kept_only_after_a_crawl_that_finished(tmp_path: Pat
     state = client[env["MONGO_DATABASE"]].feed_state
     try:
         # stopped after its first article, the feed's other links unfetched: the next run must read it in full
-        stopped = stats_of(crawl(env, site, tmp_path / "1.log", "-s", "CLOSESPIDER_ITEMCOUNT=1"))
+        stopped = run_crawl("scrapy", "crawl", "generic", "-a", f"url={site}", env=env, log=tmp_path / "1.log",
+                            settings={**FAST, "CLOSESPIDER_ITEMCOUNT": 1}).stats
         assert stopped["item_scraped_count"] >= 1
         assert state.count_documents({}) == 0
-        crawl(env, site, tmp_path / "2.log")
+        run_crawl("scrapy", "crawl", "generic", "-a", f"url={site}", env=env, log=tmp_path / "2.log", settings=FAST)
         assert [doc["_id"] for doc in state.find()] == [f"{site}rss.xml"]
     finally:
         client.close()

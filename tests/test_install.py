@@ -18,7 +18,6 @@ import shutil
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterator
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from pymongo import MongoClient
 
 import newscrawl
 from conftest import FILES, ROOT
-from localsite import assert_stayed_local, crawl_env, guarded_env, serving
+from localsite import assert_stayed_local, crawl_env, guarded_env, local_site
 from test_api_docs import examples, run_example
 from test_generic_crawl import TwoSites
 from test_requirements import pinned
@@ -177,11 +176,7 @@ def test_a_replay_crawl_from_another_directory(venv: Path, elsewhere: Path, tmp_
         ("unian", "Putin absorbs Belarusian factories to strengthen his army – ISW")]
 
 
-@pytest.fixture
-def two_sites() -> Iterator[int]:
-    TwoSites.hits.clear()
-    with serving(TwoSites) as base:
-        yield int(base.rsplit(":", 1)[1])
+two_sites = local_site(TwoSites)
 
 
 @pytest.mark.crawl

@@ -32,7 +32,8 @@ def test_every_provenance_file_states_the_licence_of_what_it_describes() -> None
 
 
 def test_every_site_fixture_page_is_described_where_its_licence_is() -> None:
-    """A fixture page of tests/sites is a copy of a tests/files page: the licence is that README's."""
+    """Every fixture page of tests/sites is in its PROVENANCE.md, and the licence section names the
+    README of every tests/files folder it draws on."""
     for site in sorted(SITES.iterdir()):
         provenance = (site / "PROVENANCE.md").read_text(encoding="utf-8")
         for page in sorted(site.glob("*.html.gz")):

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
 
 from conftest import ROOT
-from localsite import QuietHandler, crawl_env, serving, write_local_spider
+from localsite import QuietHandler, crawl_env, local_site, run_crawl, write_local_spider
 from variations import article_page
 
 MONGOCOUNT = Path(__file__).resolve().parent / "mongocount"
@@ -30,8 +27,9 @@ LISTINGS = 4
 COPIES = 20
 
 
-class Site(QuietHandler):
-    """``/list?page=N``: 100 story links (the last page also links copies of earlier stories)."""
+class StoryListingsHandler(QuietHandler):
+    """``/list?page=N``: 100 story links (the last page also links copies of earlier stories); the
+    stories' generated pages."""
 
     protocol_version = "HTTP/1.1"
     cache: dict[int, bytes] = {}
@@ -47,32 +45,23 @@ class Site(QuietHandler):
             self.reply(200, f"<html><body>{body}</body></html>".encode())
         elif match := re.fullmatch(r"/world/generated-story-number-(\d+)-\d+\.html", self.path):
             number = int(match.group(1))
-            self.reply(200, Site.cache.get(number) or Site.cache.setdefault(number, article_page(number).encode()))
+            cache = StoryListingsHandler.cache
+            self.reply(200, cache.get(number) or cache.setdefault(number, article_page(number).encode()))
         else:
             self.reply(404, b"not here")
 
 
-@pytest.fixture(scope="module")
-def site() -> Iterator[str]:
-    with serving(Site) as base:
-        yield base
+#: the site, served for the module's tests
+site = local_site(StoryListingsHandler, scope="module")
+#: the settings of every crawl here
+SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "ROBOTSTXT_OBEY": False,
+            "NEWSCRAWL_LISTING_PAGES": LISTINGS, "NEWSCRAWL_SITEMAPS": 0, "CONCURRENT_REQUESTS_PER_DOMAIN": 16}
 
 
-def crawl(spider: Path, env: dict[str, str], work: Path, run: str) -> tuple[dict[str, int], dict[str, object]]:
-    """One ``scrapy runspider`` of ``spider`` counting its MongoDB commands: (stats, counts)."""
-    log, record = work / f"{run}.log", work / f"{run}.commands.json"
-    settings = {"LOG_FILE": log, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "ROBOTSTXT_OBEY": False,
-                "NEWSCRAWL_LISTING_PAGES": LISTINGS, "NEWSCRAWL_SITEMAPS": 0, "CONCURRENT_REQUESTS_PER_DOMAIN": 16}
-    args = [sys.executable, "-m", "scrapy", "runspider", str(spider)]
-    for name, value in settings.items():
-        args += ["-s", f"{name}={value}"]
-    counted = {**env, "PYTHONPATH": f"{MONGOCOUNT}:{ROOT}", "MONGOCOUNT_RECORD": str(record),
-               "SCRAPY_SETTINGS_MODULE": "newscrawl.settings", "NEWSCRAWL_PLAYWRIGHT": "0"}
-    subprocess.run(args, cwd=ROOT, env=counted, check=True, timeout=900)
-    text = log.read_text(encoding="utf-8")
-    dump = text[text.rindex("Dumping Scrapy stats"):]
-    stats = {key: int(value) for key, value in re.findall(r"'([\w/.-]+)': (\d+)\b(?!\.)", dump)}
-    return stats, json.loads(record.read_text(encoding="utf-8"))
+def counting(env: dict[str, str], record: Path) -> dict[str, str]:
+    """``env`` for a crawler process that counts every command it sends to MongoDB, in ``record``."""
+    return {**env, "PYTHONPATH": f"{MONGOCOUNT}:{ROOT}", "MONGOCOUNT_RECORD": str(record),
+            "SCRAPY_SETTINGS_MODULE": "newscrawl.settings", "NEWSCRAWL_PLAYWRIGHT": "0"}
 
 
 @pytest.mark.crawl
@@ -81,7 +70,10 @@ def test_a_crawl_costs_under_half_a_command_per_stored_article(tmp_path: Path, s
                                 article_pattern=r"/world/generated-story-number-\d+-(?P<id>\d+)\.html$",
                                 listing_path="/list?page={page}")
     env = crawl_env(tmp_path, mongo_uri, "count")
-    stats, counts = crawl(spider, env, tmp_path, "first")
+    record = tmp_path / "first.commands.json"
+    stats = run_crawl("scrapy", "runspider", str(spider), env=counting(env, record), log=tmp_path / "first.log",
+                      settings=SETTINGS, timeout=900).stats
+    counts = json.loads(record.read_text(encoding="utf-8"))
     stored = stats.get("newscrawl/mongo/inserted", 0)
     print("first run:", stored, "stored,", counts)
     assert stored == LISTINGS * PER_LISTING
@@ -90,7 +82,10 @@ def test_a_crawl_costs_under_half_a_command_per_stored_article(tmp_path: Path, s
 
     # every listed story is stored: only the copies' addresses are fetched again, and dropped (as
     # aliases, or by their text when their original was not written yet as they were met)
-    again, counts = crawl(spider, env, tmp_path, "second")
+    record = tmp_path / "second.commands.json"
+    again = run_crawl("scrapy", "runspider", str(spider), env=counting(env, record), log=tmp_path / "second.log",
+                      settings=SETTINGS, timeout=900).stats
+    counts = json.loads(record.read_text(encoding="utf-8"))
     print("second run:", counts)
     assert again.get("newscrawl/mongo/inserted", 0) == 0
     assert again["newscrawl/incremental/skipped_stored"] == LISTINGS * PER_LISTING

@@ -12,15 +12,13 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
 
 from conftest import FILES, ROOT
-from localsite import serving, write_local_spider
+from localsite import QuietHandler, local_site, write_local_spider
 from newscrawl.store.server import EmbeddedServer
 
 pytestmark = pytest.mark.crawl
@@ -39,13 +37,10 @@ def article_html(number: int, *, with_date: bool = True) -> bytes:
     ).encode()
 
 
-class Site(BaseHTTPRequestHandler):
+class ListedStoriesHandler(QuietHandler):
     """/list?page=1 links every article (one of them twice, with tracking parameters) and broken pages."""
 
     served = 0
-
-    def log_message(self, *args: object) -> None:
-        pass
 
     def do_GET(self) -> None:
         if self.path.startswith("/list"):
@@ -54,7 +49,7 @@ class Site(BaseHTTPRequestHandler):
             links += ['<a href="/news/undated-1999001.html">u</a>', '<a href="/news/empty-1999002.html">e</a>']
             body = ("<html><body>" + "".join(links) + "</body></html>").encode()
         elif match := re.match(r"/news/story-(\d+)-\d+\.html", self.path):
-            Site.served += 1
+            ListedStoriesHandler.served += 1
             body = article_html(int(match.group(1)))
         elif "undated" in self.path:
             body = article_html(999, with_date=False)
@@ -63,18 +58,14 @@ class Site(BaseHTTPRequestHandler):
         else:
             self.send_error(404)
             return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.reply(200, body)
+
+    @classmethod
+    def prepare(cls) -> None:
+        cls.served = 0
 
 
-@pytest.fixture
-def site() -> Iterator[str]:
-    Site.served = 0
-    with serving(Site) as base:
-        yield base
+site = local_site(ListedStoriesHandler)
 
 
 def test_database_killed_mid_crawl_loses_and_doubles_nothing(tmp_path: Path, site: str) -> None:
@@ -104,9 +95,9 @@ def test_database_killed_mid_crawl_loses_and_doubles_nothing(tmp_path: Path, sit
     restarted: list[EmbeddedServer] = []
     try:
         deadline = time.monotonic() + 600  # a safety net: the loop waits on the site's count
-        while Site.served < 10 and time.monotonic() < deadline:
+        while ListedStoriesHandler.served < 10 and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert Site.served >= 10, "the crawl did not get going"
+        assert ListedStoriesHandler.served >= 10, "the crawl did not get going"
         server.process.kill()  # SIGKILL: no goodbye
         server.process.wait()
         time.sleep(1.5)

@@ -20,18 +20,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from pymongo import MongoClient
 from scrapy.utils.test import get_crawler
 
 from conftest import FILES, ROOT
-from localsite import QuietHandler, crawl_env, serving
+from localsite import QuietHandler, crawl_env, local_site, run_crawl, stats_of
 from newscrawl.crawl.parsepool import Page, Parsed, ParsePool, parse_page
 from newscrawl.extract.parser import GenericParser, ParserProxy
 from newscrawl.ops.site_fixtures import VARIANTS, discover
@@ -273,37 +271,20 @@ class PoisonSpider(GenericSpider):
 '''
 
 
-@pytest.fixture(scope="module")
-def site() -> Iterator[str]:
-    with serving(RealPages) as base:
-        yield base
+#: the site of real pages, served for the module's tests
+site = local_site(RealPages, scope="module")
+#: the settings of every crawl here (each gives its number of parse workers)
+SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "NEWSCRAWL_SITEMAPS": False,
+            "TELNETCONSOLE_ENABLED": False}
 
 
 def crawl(tmp_path: Path, mongo_uri: str, site: str, workers: int, *command: str) -> tuple[list[dict[str, Any]], str]:
     """Run a crawl of ``site`` with ``workers`` parse workers; the articles it stored and its log."""
-    log = tmp_path / f"crawl-{workers}.log"
-    env = crawl_env(tmp_path, mongo_uri, "pool", NEWSCRAWL_PLAYWRIGHT="0", PYTHONPATH=str(ROOT))
-    settings = {"NEWSCRAWL_PARSE_WORKERS": workers, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False,
-                "NEWSCRAWL_SITEMAPS": False, "LOG_FILE": log, "TELNETCONSOLE_ENABLED": False}
-    args = [sys.executable, "-m", "scrapy", *command, "-a", f"url={site}/"]
-    args += [arg for name, value in settings.items() for arg in ("-s", f"{name}={value}")]
-    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    text = log.read_text(encoding="utf-8")
-    client: MongoClient = MongoClient(mongo_uri)
-    try:
-        stored = list(client[env["MONGO_DATABASE"]].articles.find({}, {"_id": 0, "first_seen_at": 0, "next_revisit_at": 0})
-                      .sort("url", 1))
-        client.drop_database(env["MONGO_DATABASE"])
-    finally:
-        client.close()
-    assert done.returncode == 0, done.stderr[-3000:] + text[-3000:]
-    return stored, text
-
-
-def stats_of(log: str) -> dict[str, int]:
-    """The integer stats of a crawl log's final dump."""
-    dump = log[log.rindex("Dumping Scrapy stats"):]
-    return {key: int(value) for key, value in re.findall(r"'([\w/.:-]+)': (\d+)[,}]", dump)}
+    done = run_crawl("scrapy", *command, "-a", f"url={site}/", log=tmp_path / f"crawl-{workers}.log",
+                     env=crawl_env(tmp_path, mongo_uri, "pool", NEWSCRAWL_PLAYWRIGHT="0", PYTHONPATH=str(ROOT)),
+                     settings={"NEWSCRAWL_PARSE_WORKERS": workers, **SETTINGS})
+    stored = done.articles({"_id": 0, "first_seen_at": 0, "next_revisit_at": 0}, drop=True)
+    return sorted(stored, key=lambda article: article["url"]), done.log
 
 
 @pytest.mark.crawl

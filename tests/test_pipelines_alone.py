@@ -16,7 +16,7 @@ from pymongo import MongoClient
 from scrapy.crawler import Crawler
 from scrapy.utils.test import get_crawler
 
-from localsite import crawl_env, serving
+from localsite import crawl_env, serving, stats_of
 from newscrawl.extract.items import Article
 from newscrawl.extract.urls import url_key
 from newscrawl.ops.site_fixtures import Fixture, discover
@@ -27,7 +27,7 @@ from newscrawl.store.service import StorageService
 from pipelines.dedupe import DedupePipeline, SameContent, SeenInRun, UnchangedArticle
 from pipelines.normalize import NormalizePipeline
 from pipelines.store import StorePipeline
-from test_storage_faults import PER_LISTING, Site, crawl, last_line, stats_of
+from test_storage_faults import PER_LISTING, GeneratedStories, crawl, last_line
 
 ARTICLE_FIXTURES = [fixture for fixture in discover() if "not_an_article" not in fixture.data["expected"]]
 IDENTITY = ("url_key", "fetched_key", "content_hash", "simhash")
@@ -178,7 +178,7 @@ def test_dedupe_then_store_without_normalize(storage: Storage) -> None:
 def test_a_crawl_with_the_store_pipeline_alone_stores_each_article_once(tmp_path: Path, mongo_uri: str) -> None:
     env = crawl_env(tmp_path, mongo_uri)
     only_store = json.dumps({"pipelines.store.StorePipeline": 300})
-    with serving(Site) as site:
+    with serving(GeneratedStories) as site:
         first = crawl(tmp_path, site, env, listings=1, ITEM_PIPELINES=only_store)
         first_log = (tmp_path / "crawl.log").read_text(encoding="utf-8")
         again = crawl(tmp_path, site, env, listings=1, ITEM_PIPELINES=only_store, NEWSCRAWL_INCREMENTAL=False)

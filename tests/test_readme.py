@@ -17,11 +17,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conftest import FILES, ROOT
-from localsite import guarded_env
+from localsite import guarded_env, stats_of
 
 README = ROOT / "README.md"
 MAX_BYTES = 10_240
@@ -70,12 +71,6 @@ def wrapped(pattern: str) -> str:
     return pattern.replace(" ", r"\s+")
 
 
-def stats_of(log: str) -> dict[str, int]:
-    """The integer stats of the dump a crawl logs at its end."""
-    dump = log[log.rindex("Dumping Scrapy stats:"):]
-    return {key: int(value) for key, value in re.findall(r"'([^']+)': (\d+)[,}]", dump)}
-
-
 def missing_articles(log: str) -> list[str]:
     """The article pages a crawl got 404 for, in the order logged."""
     return re.findall(r"Ignoring response <404 (https://\S+-\d+\.html)>", log)
@@ -96,7 +91,7 @@ def uk_feed_links() -> set[str]:
 class Run:
     returncode: int
     log: str
-    stats: dict[str, int]
+    stats: dict[str, Any]
     items: list[str]
 
 

@@ -31,7 +31,7 @@ import pytest
 from pymongo import MongoClient
 
 from conftest import ROOT
-from localsite import QuietHandler, assert_stayed_local, guarded_env, local_project, lock_is_free, serving
+from localsite import QuietHandler, assert_stayed_local, guarded_env, local_project, local_site, lock_is_free
 from variations import WORDS
 
 pytestmark = pytest.mark.crawl
@@ -76,11 +76,11 @@ class PrivateRedis:
         self.process.wait()
 
 
-class Site(QuietHandler):
-    """Listings of article links. The last listing is answered only once ``Site.gate`` opens (its
+class HeldListings(QuietHandler):
+    """Listings of article links. The last listing is answered only once ``gate`` opens (its
     links are found while Redis is down), and so is every page asked for after
-    ``SERVED_BEFORE_THE_FAULT`` were served (``Site.holding`` tells that one waits: the crawl is on).
-    With ``hold_only_last_listing``, the other pages are answered at once and ``Site.holding`` tells
+    ``SERVED_BEFORE_THE_FAULT`` were served (``holding`` tells that one waits: the crawl is on).
+    With ``hold_only_last_listing``, the other pages are answered at once and ``holding`` tells
     that the last listing waits after ``SERVED_BEFORE_THE_FAULT`` pages: its links are sure to be
     found during the fault (the shared queue hands out requests in no set order)."""
 
@@ -107,32 +107,33 @@ class Site(QuietHandler):
             self.send_error(404)
             return
         last_listing = self.path == f"/list?page={LISTINGS}"
-        with Site.lock:
-            mid_crawl = sum(Site.served.values()) >= SERVED_BEFORE_THE_FAULT
+        with HeldListings.lock:
+            mid_crawl = sum(HeldListings.served.values()) >= SERVED_BEFORE_THE_FAULT
             if last_listing:
-                Site.last_listing_waits = True
-        held = last_listing or (mid_crawl and not Site.hold_only_last_listing)
-        if held and not Site.gate.is_set():
+                HeldListings.last_listing_waits = True
+        held = last_listing or (mid_crawl and not HeldListings.hold_only_last_listing)
+        if held and not HeldListings.gate.is_set():
             if mid_crawl:
-                Site.holding.set()
-            Site.gate.wait(TIMEOUT)
-        with Site.lock:
-            Site.served[self.path] += 1
-            if Site.hold_only_last_listing and Site.last_listing_waits and \
-                    sum(Site.served.values()) >= SERVED_BEFORE_THE_FAULT:
-                Site.holding.set()
+                HeldListings.holding.set()
+            HeldListings.gate.wait(TIMEOUT)
+        with HeldListings.lock:
+            HeldListings.served[self.path] += 1
+            if HeldListings.hold_only_last_listing and HeldListings.last_listing_waits and \
+                    sum(HeldListings.served.values()) >= SERVED_BEFORE_THE_FAULT:
+                HeldListings.holding.set()
         self.reply(200, body)
 
+    @classmethod
+    def prepare(cls) -> None:
+        cls.served, cls.gate, cls.holding = Counter(), threading.Event(), threading.Event()
+        cls.hold_only_last_listing = cls.last_listing_waits = False
 
-@pytest.fixture
-def site() -> Iterator[str]:
-    Site.served, Site.gate, Site.holding = Counter(), threading.Event(), threading.Event()
-    Site.hold_only_last_listing = Site.last_listing_waits = False
-    with serving(Site) as base:
-        try:
-            yield base
-        finally:
-            Site.gate.set()
+    @classmethod
+    def release(cls) -> None:
+        cls.gate.set()
+
+
+site = local_site(HeldListings)
 
 
 @pytest.fixture
@@ -178,10 +179,10 @@ def run_through_fault(name: str, env: dict[str, str], fault: Callable[[], None])
     the pages in flight be answered; the run, its output, and the seconds from the fault to its end."""
     run = start_run(name, env)
     try:
-        assert Site.holding.wait(TIMEOUT), "the crawl did not get going"
+        assert HeldListings.holding.wait(TIMEOUT), "the crawl did not get going"
         fault()
         faulted_at = time.monotonic()
-        Site.gate.set()
+        HeldListings.gate.set()
         output, _ = run.communicate(timeout=TIMEOUT)
         return run, output, time.monotonic() - faulted_at
     finally:
@@ -238,7 +239,7 @@ def test_redis_killed_mid_crawl_closes_the_workers_and_releases_the_lock(
             assert "Closing spider (redis_unavailable)" in log
             attempts = re.findall(r"Redis at redis://127\.0\.0\.1:\d+/0: attempt (\d+) failed", log)
             assert 1 <= len(attempts) <= 6, attempts  # 0.5, 1, 2 s… within the 3 s allowed
-        assert sum(Site.served.values()) < PAGES
+        assert sum(HeldListings.served.values()) < PAGES
         print(f"\nRedis killed: run returned {after_kill:.1f} s after the kill (outage allowed {OUTAGE_SECONDS} s)")
         assert lock_is_free(tmp_path / "data", name)
         # the next cron run takes the lock; Redis is still down when it starts: the same bounded wait
@@ -282,7 +283,7 @@ def test_redis_restarted_empty_mid_crawl_says_the_shared_queue_was_lost(
             never_done.append(total)
             assert "Closing spider (shared_queue_lost)" in log
             assert "crawl finished" not in log
-        unfetched = PAGES - len(Site.served)
+        unfetched = PAGES - len(HeldListings.served)
         assert unfetched > 0
         # each worker counts what it saw queued and what it held: never more than the crawl's pages
         assert max(never_done) > 0 and all(n <= PAGES for n in never_done), never_done
@@ -300,15 +301,15 @@ def test_redis_restarted_with_its_data_the_crawl_carries_on_and_loses_nothing(
     private_redis.append(PrivateRedis(tmp_path, persistent=True))
     name, env = redis_project(tmp_path, site, mongo_uri, private_redis[0].url)
     env["NEWSCRAWL_REDIS_OUTAGE_SECONDS"] = str(TIMEOUT)
-    Site.hold_only_last_listing = True
+    HeldListings.hold_only_last_listing = True
     run = start_run(name, env)
     try:
-        assert Site.holding.wait(TIMEOUT), "the crawl did not get going"
+        assert HeldListings.holding.wait(TIMEOUT), "the crawl did not get going"
         first = private_redis[0]
         first.kill()
-        Site.gate.set()  # the answers come while Redis is down: their links wait in the workers
+        HeldListings.gate.set()  # the answers come while Redis is down: their links wait in the workers
         deadline = time.monotonic() + TIMEOUT
-        while (not Site.served[f"/list?page={LISTINGS}"]
+        while (not HeldListings.served[f"/list?page={LISTINGS}"]
                or sum("the shared crawl waits for it" in log for log in worker_logs(tmp_path, name)) < 2):
             assert time.monotonic() < deadline and run.poll() is None, "the workers did not notice the outage"
             time.sleep(0.1)
@@ -326,9 +327,10 @@ def test_redis_restarted_with_its_data_the_crawl_carries_on_and_loses_nothing(
         assert all("is back after" in log and "'newscrawl/redis/reconnected': 1" in log for log in logs)
         held_back = [int(n) for log in logs for n in re.findall(r"'newscrawl/redis/held_back': (\d+)", log)]
         assert sum(held_back) > 0, "links found during the outage waited in the workers, then were queued"
-        assert len(Site.served) == PAGES, f"{PAGES - len(Site.served)} pages never fetched"
+        assert len(HeldListings.served) == PAGES, f"{PAGES - len(HeldListings.served)} pages never fetched"
         # fetched twice: at most the few pages whose release the outage left unconfirmed
-        assert sum(Site.served.values()) - PAGES <= 8, [path for path, n in Site.served.items() if n > 1]
+        assert sum(HeldListings.served.values()) - PAGES <= 8, [
+            path for path, n in HeldListings.served.items() if n > 1]
         client: MongoClient = MongoClient(env["MONGO_URI"])
         try:
             keys = [doc["url_key"] for doc in client[env["MONGO_DATABASE"]].articles.find({}, {"url_key": 1})]

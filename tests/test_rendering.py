@@ -11,20 +11,15 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import re
-import subprocess
-import sys
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from pymongo import MongoClient
 
-from conftest import FILES, ROOT
-from localsite import QuietHandler, crawl_env, serving
+from conftest import FILES, SITES
+from localsite import QuietHandler, crawl_env, local_site, run_crawl, serving, stat
 from newscrawl.crawl.rendering import looks_script_rendered
 from newscrawl.extract.parser import GenericParser, NotAnArticle
 
@@ -42,7 +37,10 @@ PLAIN = (FILES / "regional/ukrinform_ru_2020-09-20.html").read_bytes()
 PATHS = {"/world/spa-story-12149817.html": SPA, "/rubric-kyiv/3103218-plain-story.html": PLAIN}
 
 
-class Site(QuietHandler):
+class SpaAndPlainPages(QuietHandler):
+    """A home page linking the script-built article and the plain one; ``/plain-only/`` links the
+    plain one alone."""
+
     def do_GET(self) -> None:
         links = {"/": list(PATHS), "/plain-only/": [list(PATHS)[1]]}
         if self.path in links:
@@ -54,19 +52,10 @@ class Site(QuietHandler):
             self.send_error(404)
 
 
-@pytest.fixture(scope="module")
-def site() -> Iterator[str]:
-    with serving(Site) as base:
-        yield base
-
-
-def crawl(tmp_path: Path, mongo_uri: str, url: str, chromium: Path = CHROMIUM) -> tuple[list[dict], str]:
-    out, log = tmp_path / "items.jsonl", tmp_path / "crawl.log"
-    env = crawl_env(tmp_path, mongo_uri, "render", NEWSCRAWL_CHROMIUM=str(chromium))
-    subprocess.run([sys.executable, "-m", "scrapy", "crawl", "generic", "-a", f"url={url}", "-O", str(out),
-                    "-s", f"LOG_FILE={log}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
-                    "-s", "NEWSCRAWL_SITEMAPS=0"], cwd=ROOT, env=env, check=True, timeout=600)
-    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()], log.read_text(encoding="utf-8")
+#: the two stories, served for the module's tests
+site = local_site(SpaAndPlainPages, scope="module")
+#: the settings of every crawl here
+FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "NEWSCRAWL_SITEMAPS": 0}
 
 
 def test_the_heuristic_on_real_and_scripted_pages() -> None:
@@ -79,7 +68,10 @@ def test_the_heuristic_on_real_and_scripted_pages() -> None:
 @pytest.mark.crawl
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no browser at {CHROMIUM}: apt-get install chromium")
 def test_script_built_article_goes_through_the_browser(tmp_path: Path, site: str, mongo_uri: str) -> None:
-    items, log = crawl(tmp_path, mongo_uri, site + "/")
+    done = run_crawl("scrapy", "crawl", "generic", "-a", f"url={site}/", feed=tmp_path / "items.jsonl",
+                     log=tmp_path / "crawl.log", settings=FAST,
+                     env=crawl_env(tmp_path, mongo_uri, "render", NEWSCRAWL_CHROMIUM=str(CHROMIUM)))
+    items, log = done.items, done.log
     by_title = {item["title"]: item for item in items}
     assert set(by_title) == {SEED[0], 'Полиция направила дело "минера" столичного метро в суд'}, log[-2000:]
     rendered = by_title[SEED[0]]
@@ -93,7 +85,10 @@ def test_script_built_article_goes_through_the_browser(tmp_path: Path, site: str
 @pytest.mark.crawl
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no browser at {CHROMIUM}: apt-get install chromium")
 def test_ordinary_pages_start_no_browser(tmp_path: Path, site: str, mongo_uri: str) -> None:
-    items, log = crawl(tmp_path, mongo_uri, site + "/plain-only/")
+    done = run_crawl("scrapy", "crawl", "generic", "-a", f"url={site}/plain-only/", feed=tmp_path / "items.jsonl",
+                     log=tmp_path / "crawl.log", settings=FAST,
+                     env=crawl_env(tmp_path, mongo_uri, "render", NEWSCRAWL_CHROMIUM=str(CHROMIUM)))
+    items, log = done.items, done.log
     assert [item["title"] for item in items] == ['Полиция направила дело "минера" столичного метро в суд']
     assert "[scrapy-playwright] INFO: Starting download handler" in log  # installed…
     assert "playwright/browser_count" not in log and "newscrawl/rendered_retry" not in log  # …never used
@@ -103,7 +98,8 @@ def test_ordinary_pages_start_no_browser(tmp_path: Path, site: str, mongo_uri: s
 
 #: real article pages whose text the script-built pages carry (tests/files/*/README.md: where each is from)
 REAL_PAGES = sorted([*FILES.glob("regional/*.html"), *FILES.glob("fundus/*.html.gz"), *FILES.glob("dates/*.html.gz"),
-                     *FILES.glob("unian/article_*.html")], key=lambda path: ("reconstructed" in path.name, path.name))
+                     *SITES.glob("unian/*.reconstructed.html.gz")],
+                    key=lambda path: ("reconstructed" in path.name, path.name))
 HEADER = ('<header><a href="/">Local News</a><nav><a href="/">Home</a> | <a href="/city/">City</a> | '
           '<a href="/sport/">Sport</a> | <a href="/about/">About us</a></nav></header>')
 #: how each kind of page builds its article: the element it fills, the data it reads
@@ -165,10 +161,12 @@ def script_built_page(story: dict, kind: str) -> bytes:
             "</body></html>").encode()
 
 
-class ScriptSite(QuietHandler):
-    """A home page linking script-built article pages (``pages``: path -> page)."""
+class ScriptBuiltPages(QuietHandler):
+    """A home page linking script-built article pages (``pages``: path -> page), each carrying one of
+    the real ``stories``."""
 
     pages: ClassVar[dict[str, bytes]] = {}
+    stories: ClassVar[list[dict]] = []
 
     def do_GET(self) -> None:
         if self.path == "/":
@@ -179,16 +177,22 @@ class ScriptSite(QuietHandler):
         else:
             self.send_error(404)
 
+    @classmethod
+    def prepare(cls) -> None:
+        """20 script-built article pages, five of each kind, each a different real article."""
+        cls.stories = real_stories(20)
+        kinds = list(KINDS)
+        cls.pages = {f"/news/{kinds[n % 4]}-story-{1000 + n}/": script_built_page(story, kinds[n % 4])
+                     for n, story in enumerate(cls.stories)}
 
-@pytest.fixture(scope="module")
-def script_site() -> Iterator[tuple[str, list[dict]]]:
-    """20 script-built article pages, five of each kind, each a different real article."""
-    stories = real_stories(20)
-    kinds = list(KINDS)
-    ScriptSite.pages = {f"/news/{kinds[n % 4]}-story-{1000 + n}/": script_built_page(story, kinds[n % 4])
-                        for n, story in enumerate(stories)}
-    with serving(ScriptSite) as base:
-        yield base, stories
+    @classmethod
+    def opened(cls, base: str) -> tuple[str, list[dict]]:
+        """The base URL and the stories the pages carry."""
+        return base, cls.stories
+
+
+#: the 20 script-built pages, served for the module's tests
+script_site = local_site(ScriptBuiltPages, scope="module")
 
 
 def words(text: str) -> str:
@@ -218,25 +222,11 @@ def generic_crawl(tmp_path: Path, mongo_uri: str, url: str, *args: str, temporar
     """A generic crawl of ``url`` with ``temporary`` as its TMPDIR; its log, its stored articles
     and that directory."""
     tmp_path.mkdir(exist_ok=True)
-    log = tmp_path / "crawl.log"
-    environment = crawl_env(tmp_path, mongo_uri, "scripted", TMPDIR=str(temporary), **env)
-    done = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "generic", "-a", f"url={url}", *args,
-                           "-s", f"LOG_FILE={log}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
-                           "-s", "NEWSCRAWL_SITEMAPS=0"], cwd=ROOT, env=environment, timeout=900,
-                          capture_output=True, text=True)
-    text = log.read_text(encoding="utf-8") if log.exists() else ""
-    assert "Dumping Scrapy stats" in text, f"exit {done.returncode}: {done.stderr[-3000:]}{text[-3000:]}"
-    client: MongoClient = MongoClient(mongo_uri)
-    try:
-        stored = list(client[environment["MONGO_DATABASE"]].articles.find({}, {"_id": 0}))
-    finally:
-        client.close()
-    return text, stored, temporary
-
-
-def stat(log: str, name: str) -> int:
-    found = re.findall(rf"'{re.escape(name)}': (\d+)", log)
-    return int(found[-1]) if found else 0
+    done = run_crawl("scrapy", "crawl", "generic", "-a", f"url={url}", *args, log=tmp_path / "crawl.log",
+                     env=crawl_env(tmp_path, mongo_uri, "scripted", TMPDIR=str(temporary), **env), settings=FAST,
+                     timeout=900, expect=None)
+    assert "Dumping Scrapy stats" in done.log, done.tail()
+    return done.log, done.articles({"_id": 0}), temporary
 
 
 @pytest.mark.crawl
@@ -291,8 +281,8 @@ def test_render_argument_sends_every_article_page_through_the_browser(tmp_path: 
     page = script_built_page(story, "article").decode().replace('<div id="article"></div>',
                                                                 f'<div id="article"><p>{TEASER}</p></div>')
     page = page.replace("host.append(article);", "host.replaceChildren(article);")
-    ScriptSite.pages = {"/news/teaser-story-1000/": page.encode()}
-    with serving(ScriptSite) as base:
+    ScriptBuiltPages.pages = {"/news/teaser-story-1000/": page.encode()}
+    with serving(ScriptBuiltPages) as base:
         plain_log, plain, _ = generic_crawl(tmp_path / "plain", mongo_uri, base + "/", temporary=short_tmp,
                                             NEWSCRAWL_CHROMIUM=str(CHROMIUM))
         rendered_log, rendered, temporary = generic_crawl(tmp_path / "rendered", mongo_uri, base + "/", "-a", "render=1",

@@ -12,9 +12,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -24,6 +21,7 @@ from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
+from localsite import QuietHandler, run_crawl, serving
 from newscrawl.crawl.replay import (
     REPLAYED_FLAG,
     ArchivedResponse,
@@ -39,6 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SPIDER = Path(__file__).resolve().parent / "replay_spider.py"
 MIDDLEWARES = json.dumps({name: priority for name, priority in DOWNLOADER_MIDDLEWARES.items()
                           if name.startswith("newscrawl.crawl.replay.")})
+#: the settings of every crawl here (no project settings module: these alone)
+SETTINGS = {"DOWNLOADER_MIDDLEWARES": MIDDLEWARES, "ROBOTSTXT_OBEY": True, "TELNETCONSOLE_ENABLED": False,
+            "STATS_DUMP": True, "LOG_LEVEL": "DEBUG"}
 
 
 def page(title: str, *links: str) -> bytes:
@@ -56,31 +57,19 @@ PAGES = {
 }
 
 
-class SiteHandler(BaseHTTPRequestHandler):
+class ResponseKindsHandler(QuietHandler):
     """A tiny HTTP/1.1 site: gzip, chunked, a 301, a 404, robots.txt and a Cyrillic URL."""
 
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def send(self, status: int, body: bytes, content_type: str = "text/html; charset=utf-8", **headers: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in headers.items():
-            self.send_header(name.replace("_", "-"), value)
-        self.end_headers()
-        self.wfile.write(body)
-
     def do_GET(self) -> None:
         path = unquote(self.path)
         if path == "/robots.txt":
-            self.send(200, b"User-agent: *\nAllow: /\n", "text/plain")
+            self.reply(200, b"User-agent: *\nAllow: /\n", "text/plain")
         elif path == "/old":
-            self.send(301, b"", Location="/new")
+            self.reply(301, b"", Location="/new")
         elif path == "/gz":
-            self.send(200, gzip.compress(PAGES[path]), Content_Encoding="gzip")
+            self.reply(200, gzip.compress(PAGES[path]), Content_Encoding="gzip")
         elif path == "/chunked":
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -91,54 +80,25 @@ class SiteHandler(BaseHTTPRequestHandler):
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
             self.wfile.write(b"0\r\n\r\n")
         elif path in PAGES:
-            self.send(200, PAGES[path])
+            self.reply(200, PAGES[path])
         else:
-            self.send(404, b"<html><head><title>not found</title></head></html>")
+            self.reply(404, b"<html><head><title>not found</title></head></html>")
 
 
-@pytest.fixture
-def site() -> Iterator[tuple[str, ThreadingHTTPServer]]:
-    """The site on a free loopback port; stop it with ``server.shutdown()`` (teardown is idempotent)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SiteHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", server
-    server.shutdown()
-    server.server_close()
-
-
-def crawl(workdir: Path, name: str, start: str, *settings: str) -> tuple[list[dict], dict[str, int], str]:
-    """Run the test spider; return its items (sorted by URL), the integer stats and the log."""
-    out, log = workdir / f"{name}.jsonl", workdir / f"{name}.log"
-    args = [sys.executable, "-m", "scrapy", "runspider", str(SPIDER), "-a", f"start={start}", "-O", str(out)]
-    for setting in (
-        f"DOWNLOADER_MIDDLEWARES={MIDDLEWARES}",
-        "ROBOTSTXT_OBEY=True",
-        "TELNETCONSOLE_ENABLED=False",
-        "STATS_DUMP=True",
-        f"LOG_FILE={log}",
-        "LOG_LEVEL=DEBUG",
-        *settings,
-    ):
-        args += ["-s", setting]
+def crawl(workdir: Path, name: str, start: str, **settings: object) -> tuple[list[dict], dict[str, int], str]:
+    """Run the test spider with ``settings`` over :data:`SETTINGS`; its items (sorted by URL), stats and log."""
     env = {k: v for k, v in os.environ.items() if k not in ("SCRAPY_SETTINGS_MODULE", "SCRAPY_PROJECT")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    done = subprocess.run(args, cwd=workdir, env=env, timeout=600, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-3000:]
-    items = sorted((json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()), key=lambda i: i["url"])
-    text = log.read_text(encoding="utf-8")
-    dump = text.split("Dumping Scrapy stats:", 1)[1]
-    stats = {key: int(value) for key, value in re.findall(r"'([^']+)': (\d+)[,}]", dump)}
-    return items, stats, text
+    done = run_crawl("scrapy", "runspider", str(SPIDER), "-a", f"start={start}", feed=workdir / f"{name}.jsonl",
+                     log=workdir / f"{name}.log", settings={**SETTINGS, **settings}, env=env, cwd=workdir)
+    return sorted(done.items, key=lambda item: item["url"]), done.stats, done.log
 
 
 @pytest.mark.crawl
-def test_live_crawl_recorded_then_replayed_offline(tmp_path: Path, site: tuple[str, ThreadingHTTPServer]) -> None:
-    base, server = site
+def test_live_crawl_recorded_then_replayed_offline(tmp_path: Path) -> None:
     archive = tmp_path / "x.warc.gz"
-    live, live_stats, live_log = crawl(tmp_path, "live", base + "/", f"NEWSCRAWL_WARC_OUT={archive}")
-    server.shutdown()
-    server.server_close()
+    with serving(ResponseKindsHandler) as base:
+        live, live_stats, live_log = crawl(tmp_path, "live", base + "/", NEWSCRAWL_WARC_OUT=archive)
 
     titles = {item["url"].removeprefix(base): item["title"] for item in live}
     assert titles == {
@@ -168,9 +128,8 @@ def test_live_crawl_recorded_then_replayed_offline(tmp_path: Path, site: tuple[s
 
     # The recorder stays on: a replayed response passes through its process_response too, and is skipped.
     again = tmp_path / "again.warc"
-    replayed, replay_stats, replay_log = crawl(
-        tmp_path, "replay", base + "/", f"NEWSCRAWL_REPLAY={archive}", f"NEWSCRAWL_WARC_OUT={again}"
-    )
+    replayed, replay_stats, replay_log = crawl(tmp_path, "replay", base + "/", NEWSCRAWL_REPLAY=archive,
+                                               NEWSCRAWL_WARC_OUT=again)
     assert replayed == live
     assert replay_stats["newscrawl/replay/hits"] == 8
     assert "newscrawl/replay/missing" not in replay_stats
@@ -181,7 +140,7 @@ def test_live_crawl_recorded_then_replayed_offline(tmp_path: Path, site: tuple[s
     assert replay_stats["downloader/response_status_count/404"] == 1  # the recorded 404, not a missing one
     assert "['replayed']" in replay_log
 
-    unknown, unknown_stats, unknown_log = crawl(tmp_path, "unknown", base + "/never-recorded", f"NEWSCRAWL_REPLAY={archive}")
+    unknown, unknown_stats, unknown_log = crawl(tmp_path, "unknown", base + "/never-recorded", NEWSCRAWL_REPLAY=archive)
     assert unknown == []
     assert unknown_stats["newscrawl/replay/missing"] == 1
     assert unknown_stats["newscrawl/replay/hits"] == 1  # robots.txt

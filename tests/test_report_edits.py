@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conftest import read_page, scratch_storage
+from conftest import SITES, read_page, scratch_storage
 from newscrawl.ops.report import _EDIT_COLOURS
 from newscrawl.store.database import Storage
 from newscrawl.store.revisits import RevisitLog, RevisitOutcome
@@ -26,7 +26,7 @@ from spiders.unian import UnianParser
 from test_unian_parser import EN_URL
 
 TITLE = "Putin absorbs Belarusian factories to strengthen his army – ISW"
-OTHER_PAGE = "unian/article_uk_2020-09-28_nacrada.reconstructed.html"
+OTHER_PAGE = SITES / "unian/uk-nacrada_2020-09-28.reconstructed.html.gz"
 OTHER_URL = ("https://www.unian.ua/politics/zelenskiy-vnis-zmini-u-sklad-nacradi-z-pitan-antikorupciynoji-politiki-"
              "novini-ukrajina-11162777.html")
 

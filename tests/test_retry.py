@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 from scrapy.settings import Settings
 
+from localsite import QuietHandler, local_site
 from newscrawl.crawl.retry import BackoffRetryMiddleware, retry_after_seconds
 from test_warc import run_spider
 
@@ -31,49 +28,35 @@ def test_retry_after_forms() -> None:
     assert retry_after_seconds(None) is None
 
 
-class Flaky(BaseHTTPRequestHandler):
+class Flaky(QuietHandler):
     """/flaky: 503 twice then 200; /limited: 429 with Retry-After: 1 once then 200."""
 
     hits: Counter[str] = Counter()
     times: dict[str, list[float]] = {}
 
-    def log_message(self, *args: object) -> None:
-        pass
-
     def do_GET(self) -> None:
         Flaky.hits[self.path] += 1
         Flaky.times.setdefault(self.path, []).append(time.monotonic())
         if self.path == "/":
-            self._send(200, b'<html><a href="/flaky">f</a><a href="/limited">l</a></html>')
+            self.reply(200, b'<html><a href="/flaky">f</a><a href="/limited">l</a></html>', "text/html")
         elif self.path == "/flaky" and Flaky.hits[self.path] <= 2:
-            self._send(503, b"busy")
+            self.reply(503, b"busy", "text/html")
         elif self.path == "/limited" and Flaky.hits[self.path] == 1:
-            self._send(429, b"slow down", {"Retry-After": "1"})
+            self.reply(429, b"slow down", "text/html", Retry_After="1")
         else:
-            self._send(200, f"<html><title>{self.path}</title></html>".encode())
+            self.reply(200, f"<html><title>{self.path}</title></html>".encode(), "text/html")
 
-    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        for name, value in {"Content-Type": "text/html", **(headers or {})}.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+    @classmethod
+    def prepare(cls) -> None:
+        cls.hits.clear()
+        cls.times.clear()
 
 
-@pytest.fixture
-def flaky_site() -> Iterator[str]:
-    Flaky.hits.clear()
-    Flaky.times.clear()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+flaky_site = local_site(Flaky)
 
 
 def test_crawl_retries_with_backoff_and_retry_after(tmp_path, flaky_site: str) -> None:
-    items, log = run_spider(tmp_path, flaky_site + "/", "NEWSCRAWL_RETRY_BACKOFF_BASE=0.2")
+    items, log = run_spider(tmp_path, flaky_site + "/", NEWSCRAWL_RETRY_BACKOFF_BASE=0.2)
     assert sorted(i["url"].removeprefix(flaky_site) for i in items) == ["/", "/flaky", "/limited"]
     assert Flaky.hits["/flaky"] == 3 and Flaky.hits["/limited"] == 2
     flaky, limited = Flaky.times["/flaky"], Flaky.times["/limited"]

@@ -20,7 +20,6 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ import pytest
 from pymongo import MongoClient
 
 from conftest import ROOT
-from localsite import QuietHandler, local_project, serving
+from localsite import QuietHandler, local_project, local_site, run_crawl
 from newscrawl.store.revisits import MIN_CAP, epoch
 from variations import WORDS
 
@@ -38,6 +37,8 @@ REDIS_URL = os.getenv("NEWSCRAWL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PER_LISTING = 50
 FIRST_ID = 4_000_000
 TIMEOUT = 900
+#: the settings of every run here
+RUN_SETTINGS = {"AUTOTHROTTLE_ENABLED": False, "NEWSCRAWL_MONGO_FLUSH_SECONDS": 0.2, "NEWSCRAWL_DEDUPE_MIN_WORDS": 20}
 
 
 def story_id(number: int) -> int:
@@ -52,7 +53,7 @@ def paragraphs(number: int) -> list[str]:
     return texts
 
 
-class Site(QuietHandler):
+class ChangingStories(QuietHandler):
     """``/list?page=N`` links ``PER_LISTING`` articles each (``articles`` in all); each article
     page at ``/news/story-<n>-<id>.html``. Between runs a test changes the class attributes: a new
     ``version`` gives every page new ads, counters and related stories (except the ``steady``
@@ -80,13 +81,18 @@ class Site(QuietHandler):
         cls.steady = cls.cut = cls.restyled = cls.gone = cls.moved = cls.disallowed = frozenset()
         cls.titles, cls.first_paragraphs, cls.inserted, cls.numbers = {}, {}, {}, {}
 
+    @classmethod
+    def prepare(cls) -> None:
+        cls.reset(100)
+
     def do_GET(self) -> None:
         if self.path == "/robots.txt":
-            rules = "".join(f"Disallow: {path(n)}\n" for n in sorted(Site.disallowed))
+            rules = "".join(f"Disallow: {path(n)}\n" for n in sorted(ChangingStories.disallowed))
             self.reply(200, f"User-agent: *\n{rules}".encode(), "text/plain")
         elif match := re.fullmatch(r"/list\?page=(\d+)", self.path):
             first = (int(match.group(1)) - 1) * PER_LISTING
-            links = "".join(f'<a href="{path(n)}">s</a>' for n in range(first, min(first + PER_LISTING, Site.articles)))
+            listed = range(first, min(first + PER_LISTING, ChangingStories.articles))
+            links = "".join(f'<a href="{path(n)}">s</a>' for n in listed)
             self.reply(200, f"<html><body>{links}</body></html>".encode())
         elif match := re.fullmatch(r"/news/story-(\d+)-(\d{7})\.html", self.path):
             self.article(int(match.group(2)) - FIRST_ID, moved_address=int(match.group(1)) >= 10_000)
@@ -94,18 +100,18 @@ class Site(QuietHandler):
             self.reply(404, b"not here")
 
     def article(self, number: int, moved_address: bool) -> None:
-        if not 0 <= number < Site.articles:
+        if not 0 <= number < ChangingStories.articles:
             self.reply(404, b"not here")
             return
-        if number in Site.moved and not moved_address:
+        if number in ChangingStories.moved and not moved_address:
             self.send_response(301)
             self.send_header("Location", path(number, moved=True))
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        with Site.lock:
-            Site.served[story_id(number)] += 1
-        if number in Site.gone:
+        with ChangingStories.lock:
+            ChangingStories.served[story_id(number)] += 1
+        if number in ChangingStories.gone:
             self.reply(410, b"<html><body><p>This article was removed.</p></body></html>")
             return
         body = page(number)
@@ -125,21 +131,21 @@ def path(number: int, *, moved: bool = False) -> str:
 def page(number: int) -> bytes:
     """The article page as the site serves it now."""
     texts = paragraphs(number)
-    title = Site.titles.get(number, f"Story {number}: the regional council approves its budget")
-    texts[0] = Site.first_paragraphs.get(number, texts[0])
-    if number in Site.inserted:
+    title = ChangingStories.titles.get(number, f"Story {number}: the regional council approves its budget")
+    texts[0] = ChangingStories.first_paragraphs.get(number, texts[0])
+    if number in ChangingStories.inserted:
         first, _, rest = texts[1].partition(" ")
-        texts[1] = f"{first} {Site.inserted[number]} {rest}"
-    if number in Site.numbers:
-        texts[2] = texts[2].replace(f"{1000 + number} thousand", f"{Site.numbers[number]} thousand")
-    if number in Site.cut:
+        texts[1] = f"{first} {ChangingStories.inserted[number]} {rest}"
+    if number in ChangingStories.numbers:
+        texts[2] = texts[2].replace(f"{1000 + number} thousand", f"{ChangingStories.numbers[number]} thousand")
+    if number in ChangingStories.cut:
         texts = texts[:3]
-    furniture = random.Random(f"{number}/{1 if number in Site.steady else Site.version}")
+    furniture = random.Random(f"{number}/{1 if number in ChangingStories.steady else ChangingStories.version}")
     slot, views, comments = furniture.randrange(10**6), furniture.randrange(10**5), furniture.randrange(500)
     related = "".join(f'<a href="{path(n)}">Story {n}: the regional council approves its budget</a>'
-                      for n in furniture.sample(range(Site.articles), 3))
+                      for n in furniture.sample(range(ChangingStories.articles), 3))
     ad = f'<div class="ad-slot"><script>loadAd("slot-{slot}")</script><ins class="adsbygoogle" data-ad-slot="{slot}"></ins></div>'
-    if number in Site.restyled:  # the same words: spans, a non-breaking space, one paragraph split in two
+    if number in ChangingStories.restyled:  # the same words: spans, a non-breaking space, one paragraph split in two
         words = texts[3].split()
         body = (f'<p><span class="lead-in">{texts[0]}</span></p>{ad}<p>{texts[1].replace(" ", "&nbsp;", 1)}</p>'
                 f'<div class="read-also-slider">{related}</div><p><b>{texts[2]}</b></p>'
@@ -155,30 +161,23 @@ def page(number: int) -> bytes:
             f'<aside class="popular">Most read: {views} views</aside></body></html>').encode()
 
 
-@pytest.fixture
-def site() -> Iterator[str]:
-    Site.reset(100)
-    with serving(Site) as base:
-        yield base
+site = local_site(ChangingStories)
 
 
 def project(tmp_path: Path, site: str, mongo_uri: str, articles: int, **extra: str) -> tuple[str, dict[str, str]]:
-    Site.reset(articles)
+    ChangingStories.reset(articles)
     return local_project(tmp_path, site, mongo_uri, "revisits", NEWSCRAWL_LISTING_PAGES=str(-(-articles // PER_LISTING)),
                          NEWSCRAWL_SITEMAPS="0", DOWNLOAD_DELAY="0", CONCURRENT_REQUESTS="8", **extra)
 
 
-def newscrawl(env: dict[str, str], *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "newscrawl", *args], cwd=ROOT, env={**env, **extra_env},
-                          capture_output=True, text=True, timeout=TIMEOUT)
+def newscrawl(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "newscrawl", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=TIMEOUT)
 
 
-def crawl(name: str, env: dict[str, str], *more: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+def crawl(name: str, env: dict[str, str], *more: str, **extra_env: str) -> None:
     """One ``newscrawl run`` of the local spider; it must end well."""
-    result = newscrawl(env, "run", name, "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "NEWSCRAWL_MONGO_FLUSH_SECONDS=0.2",
-                       "-s", "NEWSCRAWL_DEDUPE_MIN_WORDS=20", *more, **extra_env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
+    run_crawl("newscrawl", "run", name, *more, env={**env, **extra_env}, settings=RUN_SETTINGS, timeout=TIMEOUT)
 
 
 def database(env: dict[str, str]) -> Any:
@@ -212,24 +211,24 @@ def test_silent_edits_removals_and_moves_are_caught_and_nothing_else(tmp_path: P
         assert first["http"]["etag"].startswith('"') and first.get("revision", 1) == 1
         assert first["next_revisit_at"] == epoch(first["first_seen_at"]) + 3600  # the first age of the default policy
 
-        Site.version = 2  # every page: new ads, counters, related stories; and these changes
-        Site.steady = frozenset(range(90, 100))
-        Site.titles = {1: "Story 1: the regional council approves its budget, with corrections"}
-        Site.inserted = {2: "Officials declined to comment on the vote."}
-        Site.numbers = {3: 1700}
-        Site.cut = frozenset({4})
-        Site.gone = frozenset({5})
-        Site.moved = frozenset({6, 7})
-        Site.titles[7] = "Story 7: the council approves its budget after a recount"
-        Site.restyled = frozenset({8})
-        Site.disallowed = frozenset({9})
+        ChangingStories.version = 2  # every page: new ads, counters, related stories; and these changes
+        ChangingStories.steady = frozenset(range(90, 100))
+        ChangingStories.titles = {1: "Story 1: the regional council approves its budget, with corrections"}
+        ChangingStories.inserted = {2: "Officials declined to comment on the vote."}
+        ChangingStories.numbers = {3: 1700}
+        ChangingStories.cut = frozenset({4})
+        ChangingStories.gone = frozenset({5})
+        ChangingStories.moved = frozenset({6, 7})
+        ChangingStories.titles[7] = "Story 7: the council approves its budget after a recount"
+        ChangingStories.restyled = frozenset({8})
+        ChangingStories.disallowed = frozenset({9})
         crawl(name, env, NEWSCRAWL_REVISIT_AGES="0s")
 
         run = last_run(db, name)
         assert run["revisits"] == {"due": 100, "fetched": 88, "not_modified": 10, "removed": 1}
         assert run["items"]["stored"] == 0 and run["items"]["updated"] == 5
-        assert Site.served[story_id(9)] == 1  # robots.txt: not fetched again, still due
-        assert all(Site.served[story_id(n)] == 2 for n in range(100) if n != 9)
+        assert ChangingStories.served[story_id(9)] == 1  # robots.txt: not fetched again, still due
+        assert all(ChangingStories.served[story_id(n)] == 2 for n in range(100) if n != 9)
         after = by_id(db)
         assert len(after) == 100  # the moved stories kept their articles
         revisions = {int(doc["url_key"].rsplit("-", 1)[1][:7]) - FIRST_ID: doc for doc in db.article_revisions.find()}
@@ -265,7 +264,7 @@ def test_silent_edits_removals_and_moves_are_caught_and_nothing_else(tmp_path: P
         # a copy's address is
         crawl(name, env)
         assert last_run(db, name)["revisits"] == {"due": 0}
-        assert sum(Site.served.values()) == 199 + 1 and db.article_revisions.count_documents({}) == 5
+        assert sum(ChangingStories.served.values()) == 199 + 1 and db.article_revisions.count_documents({}) == 5
 
         # two hours later for three articles: the 1h revisit is due (10 the most overdue), the next is at 6h
         for n in (10, 11, 12):
@@ -275,7 +274,7 @@ def test_silent_edits_removals_and_moves_are_caught_and_nothing_else(tmp_path: P
             db.articles.replace_one({"_id": doc["_id"]}, doc)
         crawl(name, env, "-s", "NEWSCRAWL_REVISIT_MAX_PER_RUN=2")
         assert last_run(db, name)["revisits"] == {"due": 2, "left": 1, "not_modified": 2}  # the pages did not change
-        assert [Site.served[story_id(n)] for n in (10, 11, 12)] == [3, 3, 2]  # the most overdue first
+        assert [ChangingStories.served[story_id(n)] for n in (10, 11, 12)] == [3, 3, 2]  # the most overdue first
         crawl(name, env)
         assert last_run(db, name)["revisits"] == {"due": 1, "not_modified": 1}
         for n in (10, 11, 12):
@@ -295,14 +294,14 @@ def test_a_shared_crawl_revisits_each_article_once(tmp_path: Path, site: str, mo
     name, env = project(tmp_path, site, mongo_uri, 60, NEWSCRAWL_REDIS_URL=REDIS_URL, NEWSCRAWL_REDIS_IDLE_SECONDS="1",
                         NEWSCRAWL_BLOOM_CAPACITY="100000")
     crawl(name, env, "--workers", "2")
-    Site.version = 2
-    Site.titles = {20: "Story 20: the regional council rejects its budget"}
-    Site.first_paragraphs = {21: "The vote was postponed until next week, the council said."}
-    Site.gone = frozenset({22})
+    ChangingStories.version = 2
+    ChangingStories.titles = {20: "Story 20: the regional council rejects its budget"}
+    ChangingStories.first_paragraphs = {21: "The vote was postponed until next week, the council said."}
+    ChangingStories.gone = frozenset({22})
     crawl(name, env, "--workers", "2", NEWSCRAWL_REVISIT_AGES="0s")
     client, db = database(env)
     try:
-        assert Counter(Site.served.values()) == Counter({2: 60})  # each page once per run, whichever worker
+        assert Counter(ChangingStories.served.values()) == Counter({2: 60})  # each page once per run, whichever worker
         workers = list(db.crawl_runs.find({"spider": name}).sort("started_at", -1).limit(2))
         assert sum(run["revisits"].get("due", 0) for run in workers) == 120  # both chose all 60 ...
         fetched = [sum(run["revisits"].get(kind, 0) for run in workers) for kind in ("fetched", "removed")]
@@ -326,10 +325,11 @@ def test_done_when_500_articles_20_edits_5_removals_and_nothing_else(tmp_path: P
     rest = [n for n in range(500) if n not in titled]
     led, rest = rest[:10], rest[10:]
     gone = rest[:5]
-    Site.version = 2
-    Site.titles = {n: f"Story {n}: the regional council approves its budget (corrected)" for n in titled}
-    Site.first_paragraphs = {n: f"Corrected: the council met on Tuesday, not Monday, in session {n}." for n in led}
-    Site.gone = frozenset(gone)
+    ChangingStories.version = 2
+    ChangingStories.titles = {n: f"Story {n}: the regional council approves its budget (corrected)" for n in titled}
+    ChangingStories.first_paragraphs = {n: f"Corrected: the council met on Tuesday, not Monday, in session {n}."
+                                        for n in led}
+    ChangingStories.gone = frozenset(gone)
     crawl(name, env, NEWSCRAWL_REVISIT_AGES="0s")
 
     found = edits(env)

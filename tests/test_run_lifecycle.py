@@ -26,7 +26,7 @@ import pytest
 from pymongo import MongoClient
 
 from conftest import ROOT
-from localsite import QuietHandler, local_project, lock_is_free, serving
+from localsite import QuietHandler, local_project, local_site, lock_is_free
 from newscrawl.store.server import EmbeddedServer
 from variations import WORDS
 
@@ -37,7 +37,7 @@ SERVED_BEFORE_HOLDING = 10
 TIMEOUT = 300
 
 
-class Site(QuietHandler):
+class HeldStories(QuietHandler):
     """``/list?page=N`` links ``PER_LISTING`` articles each; with ``hold`` set, article answers wait
     for ``gate`` once ``SERVED_BEFORE_HOLDING`` were served. ``dated``: pages print their date;
     ``gone``: article numbers answered 404; ``not_articles``: numbers answered with a page that is
@@ -65,18 +65,27 @@ class Site(QuietHandler):
             self.reply(404, b"not here")
             return
         number = int(match.group(1))
-        with Site.lock:
-            waits = Site.hold and Site.served["article"] >= SERVED_BEFORE_HOLDING
-            Site.served["article"] += 1
-        if waits and not Site.gate.is_set():
-            Site.holding.set()
-            Site.gate.wait(TIMEOUT)
-        if number in Site.gone:
+        with HeldStories.lock:
+            waits = HeldStories.hold and HeldStories.served["article"] >= SERVED_BEFORE_HOLDING
+            HeldStories.served["article"] += 1
+        if waits and not HeldStories.gate.is_set():
+            HeldStories.holding.set()
+            HeldStories.gate.wait(TIMEOUT)
+        if number in HeldStories.gone:
             self.reply(404, b"gone")
-        elif number in Site.not_articles:
+        elif number in HeldStories.not_articles:
             self.reply(200, b"<html><body><p>Subscribe to our newsletter.</p></body></html>")
         else:
-            self.reply(200, article(number, dated=Site.dated))
+            self.reply(200, article(number, dated=HeldStories.dated))
+
+    @classmethod
+    def prepare(cls) -> None:
+        cls.served, cls.gate, cls.holding = Counter(), threading.Event(), threading.Event()
+        cls.hold, cls.dated, cls.gone, cls.not_articles = False, True, frozenset(), frozenset()
+
+    @classmethod
+    def release(cls) -> None:
+        cls.gate.set()
 
 
 def article(number: int, *, dated: bool) -> bytes:
@@ -87,15 +96,7 @@ def article(number: int, *, dated: bool) -> bytes:
             f'<div class="article-text"><p>Story {number}: {words}.</p></div></div></body></html>').encode()
 
 
-@pytest.fixture
-def site() -> Iterator[str]:
-    Site.served, Site.gate, Site.holding = Counter(), threading.Event(), threading.Event()
-    Site.hold, Site.dated, Site.gone, Site.not_articles = False, True, frozenset(), frozenset()
-    with serving(Site) as base:
-        try:
-            yield base
-        finally:
-            Site.gate.set()
+site = local_site(HeldStories)
 
 
 def project(tmp_path: Path, site: str, mongo_uri: str, **extra: str) -> tuple[str, dict[str, str]]:
@@ -200,13 +201,13 @@ def stop_mid_crawl(name: str, env: dict[str, str], signals: int) -> tuple[subpro
     before), then let the held pages be answered; the run, its output and the processes it had."""
     run = start_run(name, env)
     try:
-        assert Site.holding.wait(TIMEOUT), "the crawl did not get going"
+        assert HeldStories.holding.wait(TIMEOUT), "the crawl did not get going"
         processes = descendants(run.pid)
         assert processes, "run started no crawl process"
         for number, seen in enumerate(("Received SIGTERM, shutting down gracefully", "Received SIGTERM twice")[:signals]):
             run.send_signal(signal.SIGTERM)
             wait_until(lambda seen=seen: seen in log_of(env, name), f"signal {number + 1} to reach the crawl")
-        Site.gate.set()
+        HeldStories.gate.set()
         output, _ = run.communicate(timeout=TIMEOUT)
         return run, output, processes
     finally:
@@ -215,7 +216,7 @@ def stop_mid_crawl(name: str, env: dict[str, str], signals: int) -> tuple[subpro
 
 
 def test_sigterm_stops_the_crawl_gracefully_and_run_reports_it(tmp_path: Path, site: str, mongo_uri: str) -> None:
-    Site.hold = True
+    HeldStories.hold = True
     name, env = project(tmp_path, site, mongo_uri)
     run, output, processes = stop_mid_crawl(name, env, signals=1)
     assert run.returncode == 1, output
@@ -232,7 +233,7 @@ def test_sigterm_stops_the_crawl_gracefully_and_run_reports_it(tmp_path: Path, s
 
 
 def test_a_second_sigterm_stops_sooner_and_loses_nothing(tmp_path: Path, site: str, mongo_uri: str) -> None:
-    Site.hold = True
+    HeldStories.hold = True
     name, env = project(tmp_path, site, mongo_uri)
     run, output, processes = stop_mid_crawl(name, env, signals=2)
     assert run.returncode == 1, output
@@ -242,11 +243,11 @@ def test_a_second_sigterm_stops_sooner_and_loses_nothing(tmp_path: Path, site: s
 
 
 def test_a_killed_run_leaves_no_crawl_without_its_lock(tmp_path: Path, site: str, mongo_uri: str) -> None:
-    Site.hold = True
+    HeldStories.hold = True
     name, env = project(tmp_path, site, mongo_uri)
     run = start_run(name, env)
     try:
-        assert Site.holding.wait(TIMEOUT), "the crawl did not get going"
+        assert HeldStories.holding.wait(TIMEOUT), "the crawl did not get going"
         processes = descendants(run.pid)
         run.kill()
         run.wait()
@@ -256,11 +257,11 @@ def test_a_killed_run_leaves_no_crawl_without_its_lock(tmp_path: Path, site: str
             second = newscrawl(env, *run_args(name))
             assert second.returncode == 0 and "is still running" in second.stdout, second.stdout
             assert len(runs_of(env, name)) == 0, "a second crawl of the spider ran"
-        Site.gate.set()
+        HeldStories.gate.set()
         wait_until(lambda: not any(alive(pid) for pid in processes), "the orphaned crawl to end")
         assert lock_is_free(Path(env["NEWSCRAWL_DATA_DIR"]), name)
     finally:
-        Site.gate.set()
+        HeldStories.gate.set()
         if run.poll() is None:
             run.kill()
     again = newscrawl(env, *run_args(name))
@@ -289,7 +290,7 @@ def test_the_workers_of_one_run_share_one_embedded_server(tmp_path: Path, site: 
 
 
 def test_a_failure_outranks_an_alert(tmp_path: Path, site: str, mongo_uri: str) -> None:
-    Site.dated = False  # every article without its date: a fill-rate alert, and all are dropped
+    HeldStories.dated = False  # every article without its date: a fill-rate alert, and all are dropped
     name, env = project(tmp_path, site, "mongodb://127.0.0.1:1")
     result = newscrawl(env, *run_args(name, "-s", "NEWSCRAWL_MONGO_TIMEOUT_MS=300"))
     assert result.returncode == 1, result.stdout
@@ -331,7 +332,7 @@ def test_parse_shell_and_check_are_not_crawl_runs(tmp_path: Path, site: str, mon
 
 
 def test_each_run_keeps_its_failed_pages_and_stats_prints_them(tmp_path: Path, site: str, mongo_uri: str) -> None:
-    Site.gone, Site.not_articles = frozenset({3, 13, 23}), frozenset({7, 17})
+    HeldStories.gone, HeldStories.not_articles = frozenset({3, 13, 23}), frozenset({7, 17})
     name, env = project(tmp_path, site, mongo_uri)
     result = newscrawl(env, *run_args(name))
     assert result.returncode in (0, 2), result.stdout

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import pytest
 from pymongo import MongoClient
 
 from conftest import ROOT
-from localsite import QuietHandler, crawl_env, serving
+from localsite import QuietHandler, crawl_env, local_site
 from variations import build_archive
 
 STORIES = range(1, 21)
@@ -34,11 +33,13 @@ class Webhook(QuietHandler):
         self.send_response(204)
         self.end_headers()
 
+    @classmethod
+    def opened(cls, base: str) -> str:
+        """The URL the runs are told to post to."""
+        return base + "/hooks/secret-token-123"
 
-@pytest.fixture(scope="module")
-def webhook() -> Iterator[str]:
-    with serving(Webhook) as base:
-        yield base + "/hooks/secret-token-123"
+
+webhook = local_site(Webhook, scope="module")
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +182,7 @@ def test_a_lock_left_by_a_dead_run_does_not_block(env: dict[str, str], healthy: 
     (("query", "--since", "someday"), "--since 'someday' is not a date"),
     (("export", "--format", "xls", "--out", "x.xls"), "argument --format: invalid choice: 'xls'"),
     (("parse", "no-such.html", "--url", "https://www.unian.info/x-1.html"), "cannot read no-such.html"),
-    (("parse", "tests/files/unian/article_en_2023-02-18_putin-belarus.reconstructed.html", "--url",
+    (("parse", "tests/sites/unian/en-putin-belarus_2023-02-18.reconstructed.html.gz", "--url",
       "https://www.unian.info/x-1.html", "--fetched-at", "soon"), "--fetched-at 'soon' is not a plausible date"),
     (("nosuchcommand",), "invalid choice: 'nosuchcommand'"),
 ])

@@ -242,7 +242,7 @@ def test_the_resolver_checks_the_address_it_connects_to(tmp_path: Path) -> None:
     the site never sees the request, and the host stays refused for the rest of the crawl."""
     hits: list[str] = []
 
-    class Site(QuietHandler):
+    class PageOnTwoHosts(QuietHandler):
         def do_GET(self) -> None:
             hits.append(f"{self.headers['Host'].split(':')[0]}{self.path}")
             self.reply(200, b"ok", "text/plain")
@@ -281,7 +281,7 @@ def test_the_resolver_checks_the_address_it_connects_to(tmp_path: Path) -> None:
     """)
     record = tmp_path / "netguard.jsonl"
     env = guarded_env({**os.environ, "PYTHONPATH": str(ROOT)}, record)
-    with serving(Site) as base:
+    with serving(PageOnTwoHosts) as base:
         done = subprocess.run([sys.executable, "-c", script, base.rsplit(":", 1)[1]], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

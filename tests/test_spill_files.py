@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from localsite import crawl_env, serving
+from localsite import crawl_env, serving, stats_of
 from newscrawl.store.database import Storage, open_storage
 from newscrawl.store.files import spill_files
 from newscrawl.store.sink import ArticleSink, SinkOptions
-from test_storage_faults import Site, crawl, document, quarantined, stats_of
+from test_storage_faults import GeneratedStories, crawl, document, quarantined
 
 SPILLED = 1000
 
@@ -127,7 +127,7 @@ def test_a_bad_spill_file_never_stops_a_crawl(tmp_path: Path, mongo_uri: str) ->
     env = crawl_env(tmp_path, mongo_uri, "badspillcrawl")
     data = Path(env["NEWSCRAWL_DATA_DIR"])
     bad_spill(data)
-    with serving(Site) as site:
+    with serving(GeneratedStories) as site:
         result = crawl(tmp_path, site, env, listings=1)
     log = (tmp_path / "crawl.log").read_text(encoding="utf-8")
     assert result.returncode == 0, log[-3000:]

@@ -23,7 +23,7 @@ import pytest
 from pymongo import MongoClient
 
 from conftest import FILES, ROOT
-from localsite import QuietHandler, assert_stayed_local, crawl_env, guarded_env, serving, write_local_spider
+from localsite import Crawl, QuietHandler, crawl_env, local_site, run_crawl, stats_of, write_local_spider
 from newscrawl.store.sink import ArticleSink, SinkOptions
 from newscrawl.store.database import Storage
 from newscrawl.store.files import read_spill, spill_files
@@ -49,7 +49,7 @@ def article_html(number: int, paragraphs: int = 4) -> bytes:
     ).encode()
 
 
-class Site(QuietHandler):
+class GeneratedStories(QuietHandler):
     """``/list?page=N`` links ``PER_LISTING`` articles each; ``/news/story-<n>-<id>.html`` serves them."""
 
     paragraphs = 4
@@ -65,38 +65,23 @@ class Site(QuietHandler):
             self.reply(404, b"not here")
 
 
-@pytest.fixture
-def site() -> Iterator[str]:
-    with serving(Site) as base:
-        yield base
+site = local_site(GeneratedStories)
+#: the settings of every crawl here
+SETTINGS = {
+    "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 8, "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    "NEWSCRAWL_SITEMAPS": False, "NEWSCRAWL_DEDUPE_MIN_WORDS": 20, "NEWSCRAWL_MONGO_BACKOFF_SECONDS": 0.05,
+    "NEWSCRAWL_MONGO_TIMEOUT_MS": 1000, "TELNETCONSOLE_ENABLED": False,
+}
 
 
-def crawl(tmp_path: Path, site: str, env: dict[str, str], listings: int, **settings: Any) -> subprocess.CompletedProcess[str]:
+def crawl(tmp_path: Path, site: str, env: dict[str, str], listings: int, **settings: Any) -> Crawl:
     """``scrapy runspider`` of a local spider over ``listings`` listing pages, under the network guard
     (nothing beyond loopback); its log is in ``crawl.log``."""
     spider = write_local_spider(tmp_path / "local_spider.py", name="local", base=site,
                                 article_pattern=r"/news/[\w-]+-(?P<id>\d{7})\.html", listing_path="/list?page={page}")
-    options = {
-        "NEWSCRAWL_LISTING_PAGES": listings, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False,
-        "CONCURRENT_REQUESTS": 8, "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "NEWSCRAWL_SITEMAPS": False,
-        "NEWSCRAWL_DEDUPE_MIN_WORDS": 20, "NEWSCRAWL_MONGO_BACKOFF_SECONDS": 0.05, "NEWSCRAWL_MONGO_TIMEOUT_MS": 1000,
-        "LOG_FILE": str(tmp_path / "crawl.log"), "TELNETCONSOLE_ENABLED": False, **settings,
-    }  # fmt: skip
-    args = [sys.executable, "-m", "scrapy", "runspider", str(spider)]
-    for name, value in options.items():
-        args += ["-s", f"{name}={value}"]
-    record = tmp_path / f"netguard-{uuid.uuid4().hex[:6]}.jsonl"
-    result = subprocess.run(args, cwd=ROOT, env=guarded_env({**env, "PYTHONPATH": str(ROOT)}, record),
-                            capture_output=True, text=True, timeout=900)
-    assert_stayed_local(record)
-    return result
-
-
-def stats_of(log: str) -> dict[str, Any]:
-    """The final stats dump of a crawl log, as a dict of the numbers and strings in it."""
-    dump = log[log.rindex("Dumping Scrapy stats:"):]
-    return {key: int(number) if number else text for key, number, text in
-            re.findall(r"'([^']+)': (?:(\d+)|'([^']*)')", dump)}
+    return run_crawl("scrapy", "runspider", str(spider), env={**env, "PYTHONPATH": str(ROOT)},
+                     log=tmp_path / "crawl.log", settings={**SETTINGS, "NEWSCRAWL_LISTING_PAGES": listings, **settings},
+                     guard=tmp_path / f"netguard-{uuid.uuid4().hex[:6]}.jsonl", expect=None, timeout=900)
 
 
 def last_line(log: str) -> str:
@@ -268,7 +253,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.mark.crawl
 def test_a_full_disk_stops_the_crawl_and_the_next_run_stores_the_rest(tmp_path: Path, site: str, small_disk: Path) -> None:
-    Site.paragraphs = 12  # ~5 KB of text per article: 300 articles do not fit in 2 MB
+    GeneratedStories.paragraphs = 12  # ~5 KB of text per article: 300 articles do not fit in 2 MB
     env = crawl_env(tmp_path, "")
     env["NEWSCRAWL_DATA_DIR"] = str(small_disk / "data")
     env.pop("MONGO_URI")  # the embedded server, its database on the small disk
@@ -289,7 +274,7 @@ def test_a_full_disk_stops_the_crawl_and_the_next_run_stores_the_rest(tmp_path: 
         log = (tmp_path / "crawl.log").read_text(encoding="utf-8")
         assert second.returncode == 0, last_line(log)
     finally:
-        Site.paragraphs = 4
+        GeneratedStories.paragraphs = 4
     storage_dir = tmp_path / "data/mongo"
     from newscrawl.store.server import EmbeddedServer
 

@@ -7,12 +7,12 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from conftest import FILES, read_page
+from conftest import FILES, SITES, read_page
 from newscrawl.extract.text import clean_line
 from newscrawl.extract.items import DATE_SOURCES, LAYERS, Article
 from spiders.unian import UNIAN_ARTICLE_URL, UnianParser
 
-SEED_PAGE = "unian/article_en_2023-02-18_putin-belarus.reconstructed.html"
+SEED_PAGE = SITES / "unian/en-putin-belarus_2023-02-18.reconstructed.html.gz"
 EN_URL = "https://www.unian.info/world/putin-absorbs-belarusian-factories-to-strengthen-his-army-isw-12149817.html"
 UK_URL = "https://www.unian.ua/world/putin-poglinaye-biloruski-zavodi-dlya-posilennya-svoyeji-armiji-isw-12149817.html"
 FETCHED = datetime(2023, 2, 18, 7, 0, tzinfo=timezone.utc)
@@ -103,7 +103,7 @@ def test_version_chosen_by_crawl_date() -> None:
 
 def test_old_era_time_format_is_read_by_v1() -> None:
     """The 2018 layout printed "02:59 воскресенье, 18 марта 2018" in ``.item.time`` (real homepage)."""
-    html = read_page("unian/homepage_unian_net_2018-03-18.excerpt.html")
+    html = read_page(SITES / "unian/ru-homepage_2018-03-18.excerpt.html.gz")
     parser = UnianParser.V1(html, "https://www.unian.net/", fetched_at=datetime(2018, 3, 18, 1, 0, tzinfo=timezone.utc))
     published, raw = parser.published()
     assert raw == "02:59 воскресенье, 18 марта 2018"

@@ -9,7 +9,7 @@ import pytest
 from scrapy.http import HtmlResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
-from conftest import FILES
+from conftest import FILES, SITES, saved_bytes
 from newscrawl.extract.items import Article
 from newscrawl.crawl.spider import SpiderArgumentError
 from spiders.unian import UnianSpider
@@ -23,7 +23,7 @@ def make_spider(**kwargs: Any) -> UnianSpider:
 
 
 def response(cls: type, name: str, url: str, headers: dict[str, str] | None = None) -> Any:
-    return cls(url=url, body=(FILES / name).read_bytes(), encoding="utf-8", headers=headers)
+    return cls(url=url, body=saved_bytes(FILES / name), encoding="utf-8", headers=headers)
 
 
 def test_default_start_requests_cover_feeds_and_listings_of_three_editions() -> None:
@@ -89,7 +89,7 @@ def test_real_rss_feed_yields_article_requests_with_hints() -> None:
 def test_real_2018_homepage_links_are_articles() -> None:
     """The 2018 layout put the id first (``/world/10046465-slug.html``); listings still find them."""
     spider = make_spider()
-    page = response(HtmlResponse, "unian/homepage_unian_net_2018-03-18.excerpt.html", "https://www.unian.net/")
+    page = response(HtmlResponse, SITES / "unian/ru-homepage_2018-03-18.excerpt.html.gz", "https://www.unian.net/")
     requests = list(spider.parse_listing(page, page=None))
     urls = [r.url for r in requests]
     assert "https://www.unian.net/world/10046465-eks-zamglavy-fbr-peredal-specprokuroru-sekretnuyu-informaciyu-o-svyazyah-trampa-s-rossiey-smi.html" in urls
@@ -116,7 +116,7 @@ def test_parse_article_uses_the_response_date_for_relative_times() -> None:
     spider = make_spider()
     page = response(
         HtmlResponse,
-        "unian/article_en_2023-02-18_putin-belarus.reconstructed.html",
+        SITES / "unian/en-putin-belarus_2023-02-18.reconstructed.html.gz",
         SEED_URL,
         headers={"Date": "Sat, 18 Feb 2023 07:00:00 GMT"},
     )

@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import gzip
-import json
 import os
-import subprocess
-import sys
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from conftest import FILES, ROOT
+from conftest import ROOT, SITES, saved_bytes
+from localsite import QuietHandler, local_site, run_crawl
 from newscrawl.crawl.replay import ArchivedResponse, read_warc, write_warc
 
-SEED = (FILES / "unian/article_en_2023-02-18_putin-belarus.reconstructed.html").read_bytes()
+SEED = saved_bytes(SITES / "unian/en-putin-belarus_2023-02-18.reconstructed.html.gz")
 
 
-class SiteHandler(BaseHTTPRequestHandler):
+class GzipAndRedirectPages(QuietHandler):
     """A tiny site: a home page linking a gzip-served page, a redirect and a missing page."""
-
-    def log_message(self, *args: object) -> None:
-        pass
 
     def do_GET(self) -> None:
         pages = {
@@ -56,16 +48,10 @@ class SiteHandler(BaseHTTPRequestHandler):
             self.send_error(404)
 
 
-@pytest.fixture
-def site() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SiteHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+site = local_site(GzipAndRedirectPages)
 
-
+#: the settings of every crawl here, over the project's
+PLAIN = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "ITEM_PIPELINES": "{}"}
 SPIDER = '''
 import scrapy
 
@@ -82,24 +68,22 @@ class Follow(scrapy.Spider):
 '''
 
 
-def run_spider(tmp_path: Path, start: str, *settings: str) -> tuple[list[dict], str]:
-    spider, out, log = tmp_path / "follow.py", tmp_path / f"out{len(list(tmp_path.iterdir()))}.jsonl", tmp_path / "log.txt"
+def run_spider(tmp_path: Path, start: str, **settings: object) -> tuple[list[dict], str]:
+    """``scrapy runspider`` of a spider that follows every link from ``start``, with the project's
+    settings and no pipelines; its items (by URL) and its log."""
+    spider = tmp_path / "follow.py"
     spider.write_text(SPIDER, encoding="utf-8")
-    args = [sys.executable, "-m", "scrapy", "runspider", str(spider), "-a", f"start_url={start}", "-O", str(out)]
-    plain = ("LOG_FILE=" + str(log), "DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "ITEM_PIPELINES={}")
-    for setting in (*plain, *settings):
-        args += ["-s", setting]
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings", "PYTHONPATH": str(ROOT),
            "NEWSCRAWL_DATA_DIR": str(tmp_path / "data")}
-    subprocess.run(args, cwd=ROOT, env=env, check=True, timeout=600)
-    items = sorted((json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()), key=lambda i: i["url"])
-    return items, log.read_text(encoding="utf-8")
+    done = run_crawl("scrapy", "runspider", str(spider), "-a", f"start_url={start}", env=env, log=tmp_path / "log.txt",
+                     feed=tmp_path / f"out{len(list(tmp_path.iterdir()))}.jsonl", settings={**PLAIN, **settings})
+    return sorted(done.items, key=lambda item: item["url"]), done.log
 
 
 @pytest.mark.crawl
 def test_record_then_replay_gives_the_same_items_without_the_server(tmp_path: Path, site: str) -> None:
     archive = tmp_path / "crawl.warc.gz"
-    live, live_log = run_spider(tmp_path, site + "/", f"NEWSCRAWL_WARC_OUT={archive}")
+    live, live_log = run_spider(tmp_path, site + "/", NEWSCRAWL_WARC_OUT=archive)
     assert [i["url"].removeprefix(site) for i in live] == ["/", "/gz", "/new"]
     assert live[1]["title"] == "Putin absorbs Belarusian factories to strengthen his army – ISW | UNIAN"
     assert live[2]["title"] == "new – нова"
@@ -109,7 +93,7 @@ def test_record_then_replay_gives_the_same_items_without_the_server(tmp_path: Pa
     gz = index[next(k for k in index if k.endswith("/gz"))]
     assert gzip.decompress(gz.body) == SEED  # stored as downloaded, still compressed
 
-    replayed, replay_log = run_spider(tmp_path, site + "/", f"NEWSCRAWL_REPLAY={archive}", "DOWNLOAD_TIMEOUT=1")
+    replayed, replay_log = run_spider(tmp_path, site + "/", NEWSCRAWL_REPLAY=archive, DOWNLOAD_TIMEOUT=1)
     assert replayed == live
     assert "'newscrawl/replay/missing'" not in replay_log  # everything asked for was archived...
     assert "'downloader/response_status_count/404': 1" in replay_log  # ...including the live 404
@@ -120,7 +104,7 @@ def test_record_then_replay_gives_the_same_items_without_the_server(tmp_path: Pa
 def test_unknown_start_url_is_a_counted_404(tmp_path: Path) -> None:
     archive = tmp_path / "empty.warc.gz"
     write_warc(archive, [ArchivedResponse("http://127.0.0.1:9/only", body=b"<html></html>")])
-    items, log = run_spider(tmp_path, "http://127.0.0.1:9/elsewhere", f"NEWSCRAWL_REPLAY={archive}")
+    items, log = run_spider(tmp_path, "http://127.0.0.1:9/elsewhere", NEWSCRAWL_REPLAY=archive)
     assert items == []
     assert "'newscrawl/replay/missing': 2" in log  # the page and robots.txt
 

@@ -9,6 +9,7 @@ drift and scale tests, not for judging extraction.
 
 from __future__ import annotations
 
+import gzip
 import random
 import re
 from pathlib import Path
@@ -16,7 +17,8 @@ from pathlib import Path
 from newscrawl.crawl.replay import ArchivedResponse, write_warc
 
 FILES = Path(__file__).resolve().parent / "files"
-SEED_PAGE = (FILES / "unian/article_en_2023-02-18_putin-belarus.reconstructed.html").read_text(encoding="utf-8")
+SITES = Path(__file__).resolve().parent / "sites"
+SEED_PAGE = gzip.decompress((SITES / "unian/en-putin-belarus_2023-02-18.reconstructed.html.gz").read_bytes()).decode()
 SEED_ID = "12149817"
 WORDS = re.findall(r"[A-Za-z]{3,}", (FILES / "unian/article_en_seed.txt").read_text(encoding="utf-8"))
 LISTING_URL = "https://www.unian.info/detail/all_news?page=1"
