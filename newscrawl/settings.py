@@ -105,7 +105,7 @@ NEWSCRAWL_BLOOM_CAPACITY = int(os.getenv("NEWSCRAWL_BLOOM_CAPACITY", "10000000")
 NEWSCRAWL_BLOOM_ERROR_RATE = float(os.getenv("NEWSCRAWL_BLOOM_ERROR_RATE", "0.001"))
 
 # -- run records and alerts (see newscrawl/ops/runs.py, newscrawl/ops/alerts.py) --------------------------
-EXTENSIONS = {"newscrawl.ops.runs.RunRecorder": 500, "newscrawl.ops.outcome.CrawlOutcome": 510,
+EXTENSIONS = {"newscrawl.ops.runs.RunRecorder": 500, "newscrawl.crawl.outcome.CrawlOutcome": 510,
               "newscrawl.crawl.failures.FailedPages": 490, "newscrawl.ops.progress.ProgressFile": 520}
 # the failed article pages a run record keeps with their reason (the rest are counted): stats --failed
 NEWSCRAWL_FAILED_PAGES_KEEP = 100

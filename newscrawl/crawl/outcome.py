@@ -5,7 +5,7 @@
 (``storage_full``, ``redis_unavailable``, ``shared_queue_lost``, a shutdown), when no page could be
 fetched, or when articles could not be stored: spilled to disk (written on the next start or by
 ``flush-spill``) or not even that (fetched again on the next run). :class:`CrawlOutcome` keeps
-the code and cause in the stats; ``scrapy crawl`` (the command in ``newscrawl/commands``) logs the
+the code and cause in the stats; ``scrapy crawl`` (the command in ``newscrawl/ops/commands``) logs the
 cause as the crawl's last line and exits with the code, and so does ``python -m newscrawl run``.
 """
 
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import Spider, signals
 from scrapy.utils.defer import deferred_from_coro
+from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
-from newscrawl.distributed.redis import redis_url
 from newscrawl.store.files import data_dir
 
 if TYPE_CHECKING:
@@ -94,6 +94,12 @@ def crawl_outcome(reason: str, stats: dict[str, Any], *, shared: bool = False) -
     return Outcome(OK, f"{reason}: {stored} articles stored{note}")
 
 
+def shared_crawl(crawler: Crawler) -> bool:
+    """Whether ``crawler`` is one worker of a crawl shared on Redis: its scheduler takes requests
+    from the shared queue (:mod:`newscrawl.distributed` switches it on)."""
+    return crawler.engine is not None and isinstance(crawler.engine.scheduler, RedisScheduler)
+
+
 def close_crawl(crawler: Crawler, reason: str) -> None:
     """Ask the engine to close the spider with ``reason`` (from any callback on the reactor)."""
     engine = crawler.engine
@@ -121,7 +127,7 @@ class CrawlOutcome:
         """Decide the outcome."""
         if self.crawler.stats is None:
             return
-        outcome = crawl_outcome(reason, self.crawler.stats.get_stats(), shared=bool(redis_url(self.crawler.settings)))
+        outcome = crawl_outcome(reason, self.crawler.stats.get_stats(), shared=shared_crawl(self.crawler))
         self.crawler.stats.set_value("newscrawl/exit_code", outcome.code)
         self.crawler.stats.set_value("newscrawl/exit_cause", outcome.cause)
 
