@@ -824,13 +824,14 @@ class ArticleParser:
         """Every field of an :class:`Article` the parser gives
         (:data:`~newscrawl.extract.items.PARSED_FIELDS`), in the item's order, each by its ``@field``
         method; :class:`NotAnArticle` first when the page carries no article."""
-        self.validate_page(self.title(), self.body(), self.lead())
-        producers = _producers(type(self))
+        title, lead, body = self.title(), self.lead(), self.body()
+        self.validate_page(title, body, lead)
+        producers = field_methods(type(self))
         return within_limits(Article(**{name: getattr(self, producers[name])() for name in PARSED_FIELDS}))
 
 
 @cache
-def _producers(parser: type[ArticleParser]) -> dict[str, str]:
+def field_methods(parser: type[ArticleParser]) -> dict[str, str]:
     """{item field: the name of the ``parser`` method that gives it} (see :func:`field`)."""
     return {getattr(member, _GIVES): name for cls in reversed(parser.__mro__)
             for name, member in vars(cls).items() if hasattr(member, _GIVES)}
