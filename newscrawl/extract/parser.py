@@ -3,7 +3,9 @@
 A site parser is a subclass of :class:`ArticleParser` that only declares selectors (and overrides
 a method where the site is odd). Parser versions for different layout eras are nested in a
 :class:`ParserProxy` (Fundus style): each version has ``VALID_UNTIL`` and the proxy picks the
-version by crawl date.
+version by crawl date; the proxy's :class:`~newscrawl.extract.site.Site` is each version's ``site``.
+Each field of the item is given by one method marked :func:`field` (web-poet style), and
+:meth:`ArticleParser.parse` gives them all in the item's order.
 
 Parsing is bounded: a page longer than ``max_bytes`` (``NEWSCRAWL_PARSE_MAX_BYTES``, default
 :data:`PARSE_MAX_BYTES`, counted in UTF-8) is read without the contents of its scripts and styles

@@ -1,5 +1,6 @@
 """Scrapy commands of the project (``COMMANDS_MODULE``): ``crawl`` and ``runspider`` whose exit
-code tells how the crawl ended (see :mod:`newscrawl.crawl.outcome`)."""
+code tells how the crawl ended (see :mod:`newscrawl.crawl.outcome`), ``check`` against the site
+fixtures, ``shell``."""
 
 from __future__ import annotations
 
