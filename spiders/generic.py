@@ -56,8 +56,8 @@ class GenericSpider(NewsSpider):
     """Feeds, sitemaps and home-page links of the sites given with ``-a url=``."""
 
     name = "generic"
-    #: the sites given with ``-a url=`` are its editions
-    site = Site(name, "Feeds, sitemaps and home-page links of the sites given with -a url=.", editions={})
+    #: any news site; each spider's editions are the sites given with ``-a url=``
+    site = Site(name, "Any news site nobody has written a spider for yet.", editions={})
     parser = GenericParser
 
     def __init__(self, *args: Any, url: str | None = None, urls_file: str | None = None, render: str | None = None,

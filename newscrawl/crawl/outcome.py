@@ -95,9 +95,9 @@ def crawl_outcome(reason: str, stats: dict[str, Any], *, shared: bool = False) -
 
 
 def shared_crawl(crawler: Crawler) -> bool:
-    """Whether ``crawler`` is one worker of a crawl shared on Redis: its scheduler takes requests
-    from the shared queue (:mod:`newscrawl.distributed` switches it on)."""
-    return crawler.engine is not None and isinstance(crawler.engine.scheduler, RedisScheduler)
+    """Whether ``crawler``, started, is one worker of a crawl shared on Redis: its scheduler takes
+    requests from the shared queue (:mod:`newscrawl.distributed` switches it on)."""
+    return isinstance(crawler.engine.scheduler, RedisScheduler)
 
 
 def close_crawl(crawler: Crawler, reason: str) -> None:

@@ -320,7 +320,8 @@ def _site_figures(articles: Collection[dict[str, Any]], window: Window, site: st
     with_body = {doc["_id"] for doc in articles.find({**match, "body": {"$gt": ""}}, {"_id": 1})}
     figures: dict[str, SiteFigures] = {}
     for doc in articles.find(match, ARTICLE_PROJECTION).sort("published_at", DESCENDING):
-        filled = [name for name in FILL_FIELDS if (doc["_id"] in with_body if name == "body" else _filled(doc.get(name)))]
+        filled = [name for name in FILL_FIELDS
+                  if (doc["_id"] in with_body if name == "body" else _filled(doc.get(name)))]
         site_name = str(doc.get("site"))
         day = window.day_of(doc["published_at"])
         figures.setdefault(site_name, SiteFigures(site_name)).add(day, doc["published_at"], filled, doc)
