@@ -91,9 +91,8 @@ def floor(module: str) -> str:
     for prefix in sorted(PLACES, key=len, reverse=True):
         if module == prefix or module.startswith(prefix + "."):
             return PLACES[prefix]
-    parts = module.split(".")
-    if parts[0] == "newscrawl" and len(parts) <= 2 and MODULES[module].name != "__init__.py" or module == "newscrawl":
-        return "base"
+    if module == "newscrawl" or (module.rpartition(".")[0] == "newscrawl" and MODULES[module].name != "__init__.py"):
+        return "base"  # the package itself, and its modules outside every subpackage
     raise AssertionError(f"{module} stands on no floor: place its package in PLACES and in docs/LAYOUT.md")
 
 
