@@ -69,7 +69,7 @@ SPIDER_MIDDLEWARES = {"newscrawl.crawl.incremental.SkipStoredArticles": 100,
 ADDONS = {"newscrawl.distributed.addon.RedisAddon": 100, "newscrawl.crawl.rendering.PlaywrightAddon": 110}
 
 # -- run records and alerts (see newscrawl/ops/runs.py, newscrawl/ops/alerts.py) --------------------------
-EXTENSIONS = {"newscrawl.ops.runs.RunRecorder": 500, "newscrawl.ops.outcome.CrawlOutcome": 510,
+EXTENSIONS = {"newscrawl.ops.runs.RunRecorder": 500, "newscrawl.crawl.outcome.CrawlOutcome": 510,
               "newscrawl.crawl.failures.FailedPages": 490, "newscrawl.ops.progress.ProgressFile": 520}
 
 # -- items ----------------------------------------------------------------------------------------

@@ -32,17 +32,8 @@ def site_spider(parser: type[ParserProxy], module: str) -> Any:
     site = parser.site
     if site is None:
         raise ValueError(f"{parser.__name__} declares no site")
-    from newscrawl.crawl.contracts import fixture_docstring
-
     class_name = "".join(part.capitalize() for part in site.name.split("_")) + "Spider"
-    members: dict[str, Any] = {"__module__": module, "__doc__": site.description, "parser": parser}
-    contract = fixture_docstring(site.name)
-    if contract:
-        def check_fixture(self: NewsSpider, response: Any) -> Any:
-            return self.parse_article(response)
-
-        check_fixture.__doc__ = contract
-        members["check_fixture"] = check_fixture  # ``scrapy check``'s contract: the saved fixture page
+    members = {"__module__": module, "__doc__": site.description, "name": site.name, "site": site, "parser": parser}
     return type(class_name, (NewsSpider,), members)
 
 

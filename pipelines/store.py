@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.utils.asyncio import create_looping_call
 
-from newscrawl.ops.outcome import close_crawl
+from newscrawl.crawl.outcome import close_crawl
 from newscrawl.store.service import StorageService, article_document
 
 if TYPE_CHECKING:

@@ -11,6 +11,7 @@ fetches the home pages and every article page through the browser (it needs one)
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -21,7 +22,7 @@ from scrapy.http import Response
 from newscrawl.crawl.discover import COMMON_FEED_PATHS, feed_links, looks_like_article_url, same_site
 from newscrawl.extract.parser import GenericParser
 from newscrawl.crawl.spider import NewsSpider, SpiderArgumentError
-from newscrawl.extract.site import Edition
+from newscrawl.extract.site import Edition, Site
 from newscrawl.stats import FEEDS_ANNOUNCED, NOT_HTML
 
 
@@ -56,11 +57,14 @@ class GenericSpider(NewsSpider):
     """Feeds, sitemaps and home-page links of the sites given with ``-a url=``."""
 
     name = "generic"
+    #: any news site; each spider's editions are the sites given with ``-a url=``
+    site = Site(name, "Any news site nobody has written a spider for yet.", editions={})
     parser = GenericParser
 
     def __init__(self, *args: Any, url: str | None = None, urls_file: str | None = None, render: str | None = None,
                  **kwargs: Any) -> None:
-        self.editions = {urlsplit(u).hostname or u: Edition(None, u) for u in site_urls(url, urls_file)}
+        self.site = replace(self.site, editions={urlsplit(u).hostname or u: Edition(None, u)
+                                                 for u in site_urls(url, urls_file)})
         super().__init__(*args, **kwargs)
         self.render_pages = switch(render, "render")
 

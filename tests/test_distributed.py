@@ -161,7 +161,7 @@ def test_a_stopped_crawl_resumes_without_losing_queued_requests(tmp_path: Path, 
     while sum(SharedCrawlPages.hits.values()) < 100 and time.monotonic() < deadline:
         time.sleep(0.02)
     first.send_signal(signal.SIGTERM)  # Ctrl-C / a stop: finish what is in flight, keep the queue
-    assert first.wait(timeout=600) == 1  # stopped before it finished (newscrawl/ops/outcome.py)
+    assert first.wait(timeout=600) == 1  # stopped before it finished (newscrawl/crawl/outcome.py)
     crawl = client.get(f"newscrawl:{name}:crawl").decode()
     queued = client.zcard(f"newscrawl:{name}:{crawl}:requests")
     assert queued > 0, "the stopped crawl keeps its queue in Redis"

@@ -18,8 +18,8 @@ from newscrawl.extract.encoding import decoded_text
 from newscrawl.extract.language import guess_language
 from newscrawl.extract.timezones import offset_zone, page_zone
 from newscrawl.extract.title import site_names, strip_decoration
-from newscrawl.extract.items import Article
-from newscrawl.extract.parser import GenericParser
+from newscrawl.extract.items import FILL_FIELDS, PARSED_FIELDS, Article
+from newscrawl.extract.parser import ArticleParser, GenericParser, field_methods
 
 FETCHED = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
@@ -27,6 +27,19 @@ FETCHED = datetime(2026, 11, 1, tzinfo=timezone.utc)
 def parse(name: str, url: str) -> Article:
     html = gzip.decompress((FILES / "fundus" / name).read_bytes()).decode("utf-8")
     return GenericParser.parse(html, url, fetched_at=FETCHED)
+
+
+def test_every_field_the_parser_gives_has_its_method_which_a_site_parser_may_override() -> None:
+    assert set(field_methods(ArticleParser)) == set(PARSED_FIELDS) >= set(FILL_FIELDS)
+
+    class Headlines(GenericParser):
+        class V1(GenericParser.V1):
+            def title(self) -> str | None:
+                return "Every headline is this one"
+
+    html = gzip.decompress((FILES / "fundus" / "de_NTV_2023_04_28.html.gz").read_bytes()).decode("utf-8")
+    article = Headlines.parse(html, "https://www.n-tv.de/leben/article24075843.html", fetched_at=FETCHED)
+    assert article.title == "Every headline is this one" and article.authors == ["Juliane Rohr"]
 
 
 def test_ntv_kicker_dropped_and_local_time_read_in_berlin() -> None:

@@ -14,11 +14,11 @@ from scrapy.utils.test import get_crawler
 
 from conftest import FILES
 from newscrawl.extract.dates import stated_offset
-from newscrawl.extract.datesources import belongs_to_other_item, labels_publication, labels_update, url_date
+from newscrawl.extract.datesources import UrlDate, belongs_to_other_item, labels_publication, labels_update, url_date
 from newscrawl.extract.encoding import decoded_text
 from newscrawl.extract.items import Article
 from newscrawl.extract.parser import ArticleParser, GenericParser
-from newscrawl.extract.published import DateCandidate, UrlDate, decide, local_time
+from newscrawl.extract.published import DateCandidate, decide, in_page_order, local_time
 from newscrawl.extract.timezones import offset_zone, page_zone, printed_zone
 from pipelines.validate import InvalidDate, ValidatePipeline
 
@@ -474,10 +474,10 @@ def test_htmldates_month_first_reading_of_a_day_first_page_is_put_right() -> Non
             'Bern, lang genug für einen Artikel.</p></body></html>')
     parser = GenericParser.V1(html, "https://example.ch/a", fetched_at=NOW)
     assert parser._day_first
-    assert parser._in_page_order("2023-11-01") == "2023-01-11"  # the day the page means
-    assert parser._in_page_order("2023-01-11") == "2023-01-11"
+    assert in_page_order("2023-11-01", parser._numeric_dates, parser._day_first) == "2023-01-11"  # the day meant
+    assert in_page_order("2023-01-11", parser._numeric_dates, parser._day_first) == "2023-01-11"
     us = GenericParser.V1(html.replace("de-CH", "en-US"), "https://example.com/a", fetched_at=NOW)
-    assert not us._day_first and us._in_page_order("2023-11-01") == "2023-11-01"
+    assert not us._day_first and in_page_order("2023-11-01", us._numeric_dates, us._day_first) == "2023-11-01"
 
 
 # -- published_local in the item and the pipeline --------------------------------------------------------

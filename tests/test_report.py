@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import ROOT, scratch_storage
-from newscrawl.extract.items import Article
+from newscrawl.extract.items import FILL_FIELDS, Article
 from newscrawl.ops.alerts import AlertRules, evaluate
-from newscrawl.ops.report import FIELDS, KYIV, rate_colour
+from newscrawl.ops.report import KYIV, rate_colour
 from newscrawl.ops.runs import HISTORY_RUNS, run_document
 from newscrawl.ops.site_fixtures import discover
 from newscrawl.sites import parser_for_url
@@ -46,7 +46,7 @@ def kyiv_time(days_ago: int, hour: int, minute: int = 0) -> datetime:
 
 
 def filled(article: Article) -> int:
-    return sum(bool(getattr(article, name)) for name in FIELDS)
+    return sum(bool(getattr(article, name)) for name in FILL_FIELDS)
 
 
 def copy_of(article: Article, number: int, published_at: datetime, **changes: Any) -> Article:
@@ -79,7 +79,7 @@ def crawl_stats(parsed: int, stored: int, *, without: tuple[str, ...] = ()) -> d
     return {"response_received_count": parsed * 2 + 3, "newscrawl/feed_entries": parsed + 10,
             "newscrawl/article_responses": parsed, "newscrawl/articles_parsed": parsed, "item_scraped_count": parsed,
             "newscrawl/mongo/inserted": stored, "downloader/response_status_count/200": parsed * 2 + 3,
-            **{f"newscrawl/fill/{name}": 0 if name in without else parsed for name in FIELDS}}
+            **{f"newscrawl/fill/{name}": 0 if name in without else parsed for name in FILL_FIELDS}}
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -85,7 +86,8 @@ def test_record_refuses_a_page_without_an_article_and_a_page_without_url(tmp_pat
 def test_fixture_is_parsed_by_its_sites_parser(fixture: Fixture) -> None:
     """The fixture's folder is the site its URL's parser declares, and its page is where the JSON says."""
     assert fixture.page_path.is_file()
-    assert parser_for_url(fixture.url).versions[-1].SITE == fixture.site == fixture.data["expected"]["site"]
+    site = parser_for_url(fixture.url).versions[-1].site
+    assert site is not None and site.name == fixture.site == fixture.data["expected"]["site"]
 
 
 def test_a_changed_field_fails_with_its_name_and_a_short_diff() -> None:
@@ -125,11 +127,11 @@ FEEDS: dict[str, frozenset[str]] = {
     "section_css": frozenset({"section"}),
     "TIMEZONE": frozenset({"published_at", "published_local", "modified_at"}),
     "VALID_UNTIL": frozenset({"parser"}),
-    "ARTICLE_URL": frozenset({"source_id"}),
-    "EDITIONS": frozenset({"language", "translations"}),
+    "site.article_url": frozenset({"source_id"}),
+    "site.editions": frozenset({"language", "translations"}),
 }
-#: declarations that name the site rather than read its pages
-NOT_MUTATED = frozenset({"SITE"})
+#: what a parser reads of its site's declaration (the rest is for its spider, or names it)
+SITE_READ = ("article_url", "editions")
 _SAME_BODY = "the generic extractor (trafilatura) gives the same text from this page"
 _SAME_BYLINE = "the generic byline reader finds the same names (author class / itemprop)"
 _SAME_LANGUAGE = ("the page's <html lang> gives the same language (layers.language: url → html), and its "
@@ -138,28 +140,28 @@ _SAME_LANGUAGE = ("the page's <html lang> gives the same language (layers.langua
 #: the layer that answered that field (a fallback layer gave the same value; the fixture test still
 #: fails, on ``layers.<field>``); ``none``, nothing. Why, for each. The test fails when one changes.
 NOT_BY_VALUE: dict[str, tuple[str, str]] = {
-    "unian-V1.EDITIONS": ("layer", "the pre-2020 pages say <html lang=ru> and list only edition home pages "
+    "unian-V1.site.editions": ("layer", "the pre-2020 pages say <html lang=ru> and list only edition home pages "
                                    "as alternates, never translations"),
     "unian-V1_1.published_css": ("layer", "the generic visible-date reader finds the same time after the <h1>"),
     "unian-V1_1.author_css": ("layer", _SAME_BYLINE),
     "pravda-V1.author_css": ("layer", _SAME_BYLINE),
     "pravda-V1.body_css": ("layer", _SAME_BODY + " (without its captions, ad label and closing byline)"),
-    "pravda-V1.EDITIONS": ("layer", _SAME_LANGUAGE),
+    "pravda-V1.site.editions": ("layer", _SAME_LANGUAGE),
     "ukrinform-V1.published_css": ("layer", "the generic <time datetime> reader reads the same element"),
-    "ukrinform-V1.EDITIONS": ("layer", _SAME_LANGUAGE),
+    "ukrinform-V1.site.editions": ("layer", _SAME_LANGUAGE),
     "unn-V1.author_css": ("layer", _SAME_BYLINE),
     "unn-V1.body_css": ("layer", _SAME_BODY),
-    "unn-V1.EDITIONS": ("layer", _SAME_LANGUAGE),
+    "unn-V1.site.editions": ("layer", _SAME_LANGUAGE),
     "tv24-V1.published_css": ("layer", "the generic <time datetime> reader reads the same element"),
     "tv24-V1.author_css": ("layer", _SAME_BYLINE),
-    "tv24-V1.EDITIONS": ("layer", _SAME_LANGUAGE),
+    "tv24-V1.site.editions": ("layer", _SAME_LANGUAGE),
     "football_ua-V1.published_css": ("layer", "the visible-date reader finds the same date in the photo's "
                                               "span.photo-date after the <h1>"),
     "football_ua-V1.body_css": ("layer", _SAME_BODY),
     "football_ua-V1.caption_css": ("none", "the image's alt text is the caption: the fallback gives the same"),
-    "football_ua-V1.EDITIONS": ("layer", _SAME_LANGUAGE),
-    "liga-V1.EDITIONS": ("layer", _SAME_LANGUAGE),
-    "ukranews-V1.EDITIONS": ("layer", _SAME_LANGUAGE),
+    "football_ua-V1.site.editions": ("layer", _SAME_LANGUAGE),
+    "liga-V1.site.editions": ("layer", _SAME_LANGUAGE),
+    "ukranews-V1.site.editions": ("layer", _SAME_LANGUAGE),
 }
 
 
@@ -170,7 +172,7 @@ def _matches_nothing(query: str) -> str:
 
 def _broken(name: str, value: Any) -> Any:
     """``value`` of declaration ``name`` broken: selectors match nothing, lists are emptied."""
-    if name == "ARTICLE_URL":
+    if name == "site.article_url":
         return re.compile(r"(?P<id>(?!))")
     if name == "VALID_UNTIL":
         return date.min  # the era never applies
@@ -193,9 +195,10 @@ def declarations(site: str) -> Iterator[tuple[type[ArticleParser], str, Any]]:
         for name, value in vars(cls).items():
             if name.startswith("_") or callable(value) or isinstance(value, (classmethod, staticmethod, property)):
                 continue
-            if name in NOT_MUTATED or value is None or (name == "VALID_UNTIL" and value == date.max):
-                continue
-            yield cls, name, value
+            if name == "site":
+                yield from ((cls, f"site.{read}", getattr(value, read)) for read in SITE_READ)
+            elif value is not None and not (name == "VALID_UNTIL" and value == date.max):
+                yield cls, name, value
 
 
 def mutation_cases() -> list[Any]:
@@ -221,7 +224,11 @@ def test_breaking_a_declaration_fails_the_field_it_feeds(
     pattern matches nothing, its editions are forgotten, an older era never applies: the site's
     fixtures must fail on a field that declaration feeds (the exceptions are in NOT_BY_VALUE)."""
     assert name in FEEDS, f"{cls.__qualname__}.{name}: say in FEEDS which fields it feeds"
-    monkeypatch.setattr(cls, name, _broken(name, value))
+    owner, _, read = name.rpartition(".")
+    if owner:  # a field of the site's declaration
+        monkeypatch.setattr(cls, owner, replace(getattr(cls, owner), **{read: _broken(name, value)}))
+    else:
+        monkeypatch.setattr(cls, name, _broken(name, value))
     changed = {m.field for fixture in FIXTURES if fixture.site == site
                for variant in VARIANTS for m in mismatches(fixture, variant)}
     key = f"{site}-{cls.__name__}.{name}"

@@ -66,8 +66,8 @@ def test_scrapy_lists_a_spider_for_every_declared_site_and_generic() -> None:
     ],
 )
 def test_edition_language_from_host_and_path(url: str, language: str) -> None:
-    parser = parser_for_url(url).versions[-1]
-    assert edition_language(url, parser.EDITIONS) == language
+    site = parser_for_url(url).site
+    assert site is not None and edition_language(url, site.edition_languages) == language
 
 
 def test_pravda_site_parser_matches_fundus_expectations() -> None:

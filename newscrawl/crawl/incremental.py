@@ -11,7 +11,7 @@
   for feeds and sitemaps from the validators the server gave last time (collection ``feed_state``,
   one lookup by ``_id`` per feed); a ``304 Not Modified`` costs no parsing. New validators are
   saved, in one bulk write, only when the crawl ran out of work and stored everything
-  (:func:`newscrawl.ops.outcome.crawl_outcome`): after a crawl that stopped early (a time limit
+  (:func:`newscrawl.crawl.outcome.crawl_outcome`): after a crawl that stopped early (a time limit
   too) or could not store its articles, the next run reads the feeds in full.
 
 Both do nothing when the database is unavailable (the dedupe pipeline still stops copies).
@@ -34,7 +34,7 @@ from scrapy.http import Response
 
 from newscrawl.defaults import setting_value
 from newscrawl.extract.urls import url_key
-from newscrawl.ops.outcome import OK, crawl_outcome
+from newscrawl.crawl.outcome import OK, crawl_outcome
 from newscrawl.stats import (
     FEEDS_NOT_MODIFIED,
     INCREMENTAL_BATCHES,

@@ -191,8 +191,8 @@ class TargetPolicy:
     def named_hosts(self) -> set[str]:
         """Hosts the operator chose: the spider's editions, its start requests' hosts, the setting
         and the environment's proxies."""
-        editions = getattr(self.crawler.spider, "editions", None) or {}
-        declared = {_bare(urlsplit(e.base_url).hostname or "") for e in editions.values()}
+        site = getattr(self.crawler.spider, "site", None)  # a news spider's; none on another spider
+        declared = {_bare(urlsplit(e.base_url).hostname or "") for e in site.editions.values()} if site else set()
         return self.operator_hosts | self.start_hosts | declared
 
     def is_named(self, host: str) -> bool:

@@ -1,8 +1,8 @@
 """The crawling behaviour every site spider inherits: feeds, sitemaps, listings, archives, articles.
 
-A site spider is made from its parser's :class:`~newscrawl.extract.site.Site` (editions: language →
+A site spider holds the :class:`~newscrawl.extract.site.Site` its parser reads (editions: language →
 base URL and feeds; article URL pattern; where it has them, listing and daily archive URL templates)
-by :func:`newscrawl.sites.site_spider`. Arguments:
+and is made by :func:`newscrawl.sites.site_spider`. Arguments:
 
 - ``-a editions=uk,en``: crawl only these editions (default: all);
 - ``-a since=2023-02-01 -a until=2023-02-28``: backfill those days (``until`` defaults to
@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -47,7 +47,7 @@ from scrapy.utils.response import get_base_url
 from newscrawl.crawl.failures import FailedPages
 from newscrawl.defaults import setting_value
 from newscrawl.extract.dates import parse_date
-from newscrawl.extract.site import Edition
+from newscrawl.extract.items import FILL_FIELDS
 from newscrawl.crawl.integrity import BoundedGunzip, response_limit
 from newscrawl.crawl.parsepool import Page, Parsed, ParsePool, ParserRef, parse_page
 from newscrawl.extract.parser import FeedHint, ParserProxy, bounded_html, cut_utf8
@@ -101,12 +101,12 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
     from typing_extensions import Self
 
+    from newscrawl.extract.site import Site
+
 #: request meta of feeds and sitemaps: conditional requests, a 304 reaches the callback
 CONDITIONAL = {"conditional": True, "handle_httpstatus_list": [304]}
 #: request meta of a revisit of a stored article (newscrawl.crawl.revisit): its id and when it was first seen
 REVISIT = "revisit"
-#: fields whose fill rate each run records (``newscrawl/fill/<field>``), for layout-drift alerts
-FILL_FIELDS = ("title", "lead", "body", "published_at", "authors", "images", "tags", "section")
 T = TypeVar("T")
 
 
@@ -124,33 +124,11 @@ def _day(value: str, name: str) -> date:
 class NewsSpider(scrapy.Spider):
     """Base spider: discovery from feeds, listings and daily archives; parsing by the site parser."""
 
-    editions: ClassVar[Mapping[str, Edition]] = {}
+    #: the site crawled: editions, article URL pattern, where its listings and daily archives are
+    site: Site
     parser: ClassVar[type[ParserProxy]]
-    #: the site's article URLs; group ``id`` is the story id
-    article_url: ClassVar[re.Pattern[str] | None] = None
-    #: path of the all-news listing, ``{page}`` is the page number (1-based)
-    listing_path: ClassVar[str | None] = None
-    #: path of one day's archive, ``{day}`` is a :class:`date`
-    archive_path: ClassVar[str | None] = None
-    #: the query parameter that paginates listings and archives
-    page_param: ClassVar[str] = "page"
-    #: the site's articles need JavaScript: fetch them through the browser (newscrawl.crawl.rendering)
-    render: ClassVar[bool] = False
     #: the worker processes that parse article pages, while the spider is open (None: parse here)
     parse_pool: ParsePool | None = None
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        """A site spider takes its name, editions, URL pattern and paths from its parser's :class:`Site`."""
-        super().__init_subclass__(**kwargs)
-        site = vars(cls).get("parser") and cls.parser.site
-        if site:
-            cls.name = site.name
-            cls.editions = site.editions
-            cls.article_url = site.article_url
-            cls.listing_path = site.listing_path
-            cls.archive_path = site.archive_path
-            cls.page_param = site.page_param
-            cls.render = site.render
 
     def __init__(
         self,
@@ -161,30 +139,30 @@ class NewsSpider(scrapy.Spider):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        wanted = [e.strip() for e in editions.split(",") if e.strip()] if editions else list(self.editions)
-        unknown = sorted(set(wanted) - set(self.editions))
+        wanted = [e.strip() for e in editions.split(",") if e.strip()] if editions else list(self.site.editions)
+        unknown = sorted(set(wanted) - set(self.site.editions))
         if unknown:
             raise SpiderArgumentError(
-                f"-a editions: unknown {', '.join(unknown)}; {self.name} has {', '.join(self.editions)}"
+                f"-a editions: unknown {', '.join(unknown)}; {self.name} has {', '.join(self.site.editions)}"
             )
-        self.selected = [self.editions[lang] for lang in wanted]
+        self.selected = [self.site.editions[lang] for lang in wanted]
         self.since = _day(since, "since") if since else None
         self.until = _day(until, "until") if until else self.since
         if until and not since:
             raise SpiderArgumentError("-a until needs -a since")
         if self.since and self.until and self.until < self.since:
             raise SpiderArgumentError(f"-a until={self.until} is before since={self.since}")
-        self.allowed_domains = [edition.host for edition in self.editions.values()]
+        self.allowed_domains = [edition.host for edition in self.site.editions.values()]
         self._sitemaps_followed = 0
         #: per day of a backfill from daily archives, the editions whose archive is still being read
         self._archives_open: dict[date, int] = {}
         #: article pages go through the browser (the site's ``render``; the generic spider's ``-a render=1``)
-        self.render_pages = self.render
+        self.render_pages = self.site.render
 
     def check_settings(self, settings: BaseSettings) -> None:
         """Raise :class:`SpiderArgumentError` when the arguments ask for what ``settings`` cannot
         give: ``-a render=1`` without the browser."""
-        if self.render_pages and not type(self).render and not rendering_enabled(settings):
+        if self.render_pages and not self.site.render and not rendering_enabled(settings):
             why = "NEWSCRAWL_PLAYWRIGHT=0 turns it off" if browser_found(settings) else \
                 f"there is none at {browser_path(settings)}: install Debian's Chromium (apt-get install chromium)"
             raise SpiderArgumentError(f"-a render=1 needs the browser, and {why}")
@@ -209,7 +187,7 @@ class NewsSpider(scrapy.Spider):
     def first_requests(self) -> Iterator[scrapy.Request]:
         """Backfill: archive days, else sitemaps. Latest: feeds, listing pages and sitemaps."""
         if self.since and self.until:
-            if self.archive_path:
+            if self.site.archive_path:
                 yield from self.archive_requests(self.since, self.until)
             else:
                 yield from self.sitemap_requests(Window(self.since, self.until), backfill=True)
@@ -217,10 +195,10 @@ class NewsSpider(scrapy.Spider):
         for edition in self.selected:
             for feed in edition.feeds:
                 yield self.feed_request(feed)
-            if self.listing_path:
+            if self.site.listing_path:
                 pages = setting_value("NEWSCRAWL_LISTING_PAGES", self.settings)
                 for page in range(1, pages + 1):
-                    url = urljoin(edition.base_url, self.listing_path.format(page=page))
+                    url = urljoin(edition.base_url, self.site.listing_path.format(page=page))
                     yield scrapy.Request(url, self.parse_listing, cb_kwargs={"page": None})
         if setting_value("NEWSCRAWL_SITEMAPS", self.settings):
             today = datetime.now(timezone.utc).date()
@@ -236,7 +214,7 @@ class NewsSpider(scrapy.Spider):
         self._archives_open = {since + timedelta(days=i): len(self.selected) for i in range(days)}
         for day in self._archives_open:
             for edition in self.selected:
-                url = urljoin(edition.base_url, self.archive_path.format(day=day))
+                url = urljoin(edition.base_url, self.site.archive_path.format(day=day))
                 yield scrapy.Request(url, self.parse_listing, cb_kwargs={"page": 1, "day": day},
                                      errback=self.archive_failed)
 
@@ -354,7 +332,7 @@ class NewsSpider(scrapy.Spider):
 
     def is_article_url(self, url: str) -> bool:
         """Whether ``url`` is one of this site's article pages."""
-        if not (self.article_url and self.article_url.search(url)):
+        if not (self.site.article_url and self.site.article_url.search(url)):
             return False
         host = urlsplit(url).hostname or ""
         return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
@@ -376,7 +354,7 @@ class NewsSpider(scrapy.Spider):
         on ``headers``, after the new articles (lower priority); its 304, 404 and 410 answers reach
         :meth:`parse_revisit`."""
         meta: dict[str, Any] = {REVISIT: revisit, "handle_httpstatus_list": [304, 404, 410]}
-        if self.render and self.settings.getbool("NEWSCRAWL_RENDERING"):
+        if self.site.render and self.settings.getbool("NEWSCRAWL_RENDERING"):
             meta.update({"playwright": True, RENDERED: True})
         return scrapy.Request(url, self.parse_revisit, headers=headers, meta=meta, priority=-1)
 
@@ -487,7 +465,7 @@ class NewsSpider(scrapy.Spider):
 
     def _page_pattern(self, number: int) -> re.Pattern[str]:
         """Where a listing's link to its page ``number`` carries the number (``?page=N``)."""
-        return re.compile(rf"[?&]{re.escape(self.page_param)}={number}(?:&|$)")
+        return re.compile(rf"[?&]{re.escape(self.site.page_param)}={number}(?:&|$)")
 
     # -- articles ---------------------------------------------------------------------------
 

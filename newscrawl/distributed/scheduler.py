@@ -25,6 +25,7 @@ from scrapy_redis import picklecompat
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
+from newscrawl.crawl.outcome import close_crawl
 from newscrawl.defaults import setting_value
 from newscrawl.distributed.dupefilter import BloomDupeFilter
 from newscrawl.distributed.redis import RedisLink, RedisUnavailable, redis_url
@@ -428,8 +429,6 @@ class SharedScheduler(Scheduler):
                      self.link.label)
 
     def _end(self, reason: str) -> None:
-        from newscrawl.ops.outcome import close_crawl
-
         self.ending = reason
         self.link.close()
         close_crawl(self.crawler, reason)

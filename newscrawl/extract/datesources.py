@@ -6,10 +6,11 @@ These helpers return raw strings (with whether they sit where other items' dates
 
 from __future__ import annotations
 
+import calendar
 import logging
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
@@ -18,7 +19,6 @@ from lxml import etree
 from parsel import Selector
 
 from newscrawl.extract.jsonld import ARTICLE_TYPES
-from newscrawl.extract.published import UrlDate
 from newscrawl.extract.text import clean_line
 
 logger = logging.getLogger(__name__)
@@ -429,6 +429,35 @@ def slashed_day_first(found: list[NumericDate], days: set[date] | None = None) -
             day_first += date(full_year, second, first) in days and date(full_year, first, second) not in days
             month_first += date(full_year, first, second) in days and date(full_year, second, first) not in days
     return None if day_first == month_first else day_first > month_first
+
+
+#: how far (days) a publication's local day may be from the URL's day: their zones may differ
+URL_DAY_SLACK = 1
+
+
+@dataclass(frozen=True)
+class UrlDate:
+    """The date a URL's path gives: a year and month, and the day when it has one."""
+
+    year: int
+    month: int
+    day: int | None = None
+
+    def precedes(self, day: date) -> bool:
+        """Whether local day ``day`` is before this URL's date (a day of slack for zones): a page is
+        not published before the URL it was given."""
+        first = date(self.year, self.month, self.day or 1)
+        return day < first - timedelta(days=URL_DAY_SLACK)
+
+    def admits(self, day: date) -> bool:
+        """Whether a publication on local day ``day`` fits this URL (a day either side for zones)."""
+        slack = timedelta(days=URL_DAY_SLACK)
+        if self.day is not None:
+            named = date(self.year, self.month, self.day)
+            return named - slack <= day <= named + slack
+        first = date(self.year, self.month, 1)
+        last = date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+        return first - slack <= day <= last + slack
 
 
 _ISO_DAY = re.compile(r"^\s*((?:19|20)[0-9]{2})-([0-9]{2})-([0-9]{2})")

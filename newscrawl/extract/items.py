@@ -1,7 +1,12 @@
 """The article item: the one schema every spider yields and every pipeline reads.
 
 Plain dataclasses (no Scrapy imports); pipelines reach fields through ``ItemAdapter``.
-Field metadata ``required=True`` marks what the validate pipeline insists on.
+The fields of :class:`Article` are the registry of what an article has; their metadata says
+
+- ``required=True``: what the validate pipeline insists on;
+- ``fill=True``: a field whose fill rate each run records and the report shows (:data:`FILL_FIELDS`);
+- ``parsed=False``: a field set once the page is parsed, not by the parser; the parser gives every
+  other one, in the order declared (:data:`PARSED_FIELDS`).
 
 Length limits, applied by :func:`within_limits` where the parser builds the item (in characters;
 a longer value is cut at a word boundary and the field named in ``Article.truncated``):
@@ -22,7 +27,7 @@ site's name or a navigation line is no body (:func:`plausible_body`), whichever 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any
 
@@ -40,6 +45,10 @@ def iso_utc(value: datetime | None) -> str | None:
 
 
 _DATE = {"serializer": iso_utc}
+#: a field whose fill rate is recorded
+_FILL = {"fill": True}
+#: a field the parser does not give
+_NOT_PARSED = {"parsed": False}
 
 TITLE_MAX_CHARS = 1_000
 LEAD_MAX_CHARS = 5_000
@@ -102,19 +111,19 @@ class Article:
     claimed_canonical: str | None = None
     language: str | None = None  # the edition: "uk" | "ru" | "en" (an edition is a language)
     source_id: str | None = None
-    title: str | None = field(default=None, metadata={"required": True})
-    lead: str | None = None
-    body: str | None = None
-    authors: list[str] = field(default_factory=list)
-    published_at: datetime | None = field(default=None, metadata={"required": True, **_DATE})
+    title: str | None = field(default=None, metadata={"required": True, **_FILL})
+    lead: str | None = field(default=None, metadata=_FILL)
+    body: str | None = field(default=None, metadata=_FILL)
+    authors: list[str] = field(default_factory=list, metadata=_FILL)
+    published_at: datetime | None = field(default=None, metadata={"required": True, **_DATE, **_FILL})
     published_raw: str | None = None
     published_source: str | None = None
     #: ``published_at`` on the page's clock: "2023-04-28T18:11:01+02:00" (what day it was there)
     published_local: str | None = None
     modified_at: datetime | None = field(default=None, metadata=_DATE)
-    section: str | None = None
-    tags: list[str] = field(default_factory=list)
-    images: list[Image] = field(default_factory=list)
+    section: str | None = field(default=None, metadata=_FILL)
+    tags: list[str] = field(default_factory=list, metadata=_FILL)
+    images: list[Image] = field(default_factory=list, metadata=_FILL)
     translations: dict[str, str] = field(default_factory=dict)
     word_count: int = 0
     fetched_at: datetime | None = field(default=None, metadata=_DATE)
@@ -125,12 +134,12 @@ class Article:
     #: links for URL fields that were not http(s) (``javascript:``, ``data:``…) and were left out
     unsafe_urls_dropped: int = 0
     # identity, set by the normalize pipeline (by the store when it did not run)
-    url_key: str | None = None
+    url_key: str | None = field(default=None, metadata=_NOT_PARSED)
     #: the key of the URL the page was fetched from (differs from ``url_key`` when the canonical
     #: URL is another): what an incremental crawl looks up before requesting a listed URL
-    fetched_key: str | None = None
-    content_hash: str | None = None
-    simhash: int | None = None
+    fetched_key: str | None = field(default=None, metadata=_NOT_PARSED)
+    content_hash: str | None = field(default=None, metadata=_NOT_PARSED)
+    simhash: int | None = field(default=None, metadata=_NOT_PARSED)
 
     def to_json_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: dates as ISO 8601 UTC strings, images as dicts."""
@@ -138,6 +147,13 @@ class Article:
         for name in ("published_at", "modified_at", "fetched_at"):
             data[name] = iso_utc(data[name])
         return data
+
+
+#: the fields the parser gives, in the order it gives them: the last record how the others went
+PARSED_FIELDS = tuple(f.name for f in fields(Article) if f.metadata.get("parsed", True))
+#: the fields whose fill rate each run records (``newscrawl/fill/<field>``, for layout-drift
+#: alerts) and the report shows
+FILL_FIELDS = tuple(f.name for f in fields(Article) if f.metadata.get("fill"))
 
 
 def clip(text: str, limit: int) -> str:

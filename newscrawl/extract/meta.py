@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from parsel import Selector
 
 
@@ -23,6 +25,11 @@ def first(meta: dict[str, list[str]], *keys: str) -> str | None:
         if values:
             return values[0]
     return None
+
+
+def all_values(meta: dict[str, list[str]], keys: Iterable[str]) -> list[str]:
+    """Every value of ``keys``, key by key, in page order."""
+    return [value for key in keys for value in meta.get(key, [])]
 
 
 def canonical_link(sel: Selector) -> str | None:

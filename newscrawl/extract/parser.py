@@ -3,7 +3,9 @@
 A site parser is a subclass of :class:`ArticleParser` that only declares selectors (and overrides
 a method where the site is odd). Parser versions for different layout eras are nested in a
 :class:`ParserProxy` (Fundus style): each version has ``VALID_UNTIL`` and the proxy picks the
-version by crawl date.
+version by crawl date; the proxy's :class:`~newscrawl.extract.site.Site` is each version's ``site``.
+Each field of the item is given by one method marked :func:`field` (web-poet style), and
+:meth:`ArticleParser.parse` gives them all in the item's order.
 
 Parsing is bounded: a page longer than ``max_bytes`` (``NEWSCRAWL_PARSE_MAX_BYTES``, default
 :data:`PARSE_MAX_BYTES`, counted in UTF-8) is read without the contents of its scripts and styles
@@ -18,13 +20,11 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
-from htmldate import find_date
 from lxml import etree
 from lxml.html import HtmlElement, HTMLParser
 from parsel import Selector
@@ -37,7 +37,6 @@ from newscrawl.extract.authors import byline_names, clean_authors, is_byline
 from newscrawl.extract.datesources import (
     MODIFIED_META,
     PUBLISHED_META,
-    UNSPECIFIC_META,
     Dated,
     Scope,
     article_scope,
@@ -46,15 +45,26 @@ from newscrawl.extract.datesources import (
     NumericDate,
     iso_day,
     numeric_dates,
-    printed_dates,
     slashed_day_first,
     url_date,
     visible_dates,
 )
 from newscrawl.extract.generic import generic_body, looks_like_html
 from newscrawl.extract.language import guess_language, host_language
-from newscrawl.extract.published import DateCandidate, Decision, UrlDate, decide, local_time
-from newscrawl.extract.meta import canonical_link, first, hreflang_alternates, html_language, read_meta
+from newscrawl.extract.published import (
+    DateCandidate,
+    DateReader,
+    Decision,
+    dateline_candidates,
+    decide,
+    declared_candidates,
+    htmldate_candidates,
+    local_time,
+    markup_candidates,
+    stated_candidates,
+    url_bound_candidates,
+)
+from newscrawl.extract.meta import all_values, canonical_link, first, hreflang_alternates, html_language, read_meta
 from newscrawl.extract.text import (
     CAPTION_CSS,
     clean_line,
@@ -68,7 +78,7 @@ from newscrawl.extract.text import (
 from newscrawl.extract.timezones import declared_country, page_zone
 from newscrawl.extract.site import Site
 from newscrawl.extract.title import choose_title, document_title, site_names, strip_decoration, title_key
-from newscrawl.extract.items import Article, Image, plausible_body, within_limits
+from newscrawl.extract.items import PARSED_FIELDS, Article, Image, plausible_body, within_limits
 from newscrawl.extract.urls import absolute_url, edition_language, is_http_url, same_site
 
 logger = logging.getLogger(__name__)
@@ -84,8 +94,6 @@ _SCRIPT_CLOSE = {"script": re.compile(r"</script", re.I), "style": re.compile(r"
 Candidate = tuple[str, Callable[[], Any]]
 #: characters of a body paragraph that may be a byline (a longer one is text)
 _BYLINE_CHARS = 300
-#: a date string that gives a time of day
-_TIME_OF_DAY = re.compile(r"[0-9]:[0-9]{2}")
 #: a numeric date whose day and month could be read either way ("11/01/2023", "03-04-21")
 _AMBIGUOUS_NUMERIC = re.compile(r"(?<![0-9])(?:0?[1-9]|1[0-2])[/-](?:0?[1-9]|1[0-2])[/-][0-9]{2,4}(?![0-9])")
 
@@ -177,6 +185,25 @@ def _select(sel: Selector, query: str) -> Any:
     return sel.xpath(query) if query.startswith(("/", "(")) else sel.css(query)
 
 
+#: the attribute of a parser method that names the item field it gives (see :func:`field`)
+_GIVES = "item_field"
+
+
+def field(given: Callable[..., T] | str) -> Any:
+    """Mark a parser method as the one that gives a field of the item: the field of its own name
+    (``@field``), or the field named (``@field("site")``) where the parser's attribute of that name
+    is another thing. :meth:`ArticleParser.parse` gives each field of
+    :data:`~newscrawl.extract.items.PARSED_FIELDS` by its method; a site parser that overrides the
+    method changes the field."""
+    def gives(method: Callable[..., T], name: str) -> Callable[..., T]:
+        setattr(method, _GIVES, name)
+        return method
+
+    if isinstance(given, str):
+        return partial(gives, name=given)
+    return gives(given, given.__name__)
+
+
 class ArticleParser:
     """Generic layered parser; site parsers override the class attributes below.
 
@@ -184,14 +211,12 @@ class ArticleParser:
     ``None`` means the site has no such markup and the layer is skipped.
     """
 
-    SITE: ClassVar[str | None] = None  # None: the site name is taken from the host
+    #: the site whose pages these are, as its :class:`ParserProxy` declares it (None: any site,
+    #: named by the page's host)
+    site: ClassVar[Site | None] = None
     VALID_UNTIL: ClassVar[date] = date.max
     #: zone of local times the site prints; None: inferred per page (see ``timezone``)
     TIMEZONE: ClassVar[str | None] = DEFAULT_TZ
-    #: edition prefix (host without ``www.``, optionally a path: ``pravda.com.ua/rus/``) -> language
-    EDITIONS: ClassVar[dict[str, str]] = {}
-    #: article URL pattern; group ``id`` is the site's story id
-    ARTICLE_URL: ClassVar[re.Pattern[str] | None] = None
     #: whether the site's own name is the author when no person is named ("Ukrinform" on ukrinform.ru):
     #: on a declared site ``Article.site`` already says it; on an unknown one it names the newsroom
     SITE_AS_AUTHOR: ClassVar[bool] = False
@@ -278,16 +303,20 @@ class ArticleParser:
             return None
         return url
 
+    @cached_property
+    def _edition_languages(self) -> dict[str, str]:
+        """{edition prefix: language} of the site (``pravda.com.ua/rus/`` -> ``ru``)."""
+        return self.site.edition_languages if self.site else {}
+
     def _same_site(self, url: str) -> bool:
-        """Whether ``url`` is on this page's site: its registrable domain, or the spider's editions."""
-        return same_site(self.url, url, (prefix.partition("/")[0] for prefix in self.EDITIONS))
+        """Whether ``url`` is on this page's site: its registrable domain, or the site's editions."""
+        return same_site(self.url, url, (prefix.partition("/")[0] for prefix in self._edition_languages))
 
     @cached_property
-    def language(self) -> str | None:
-        """The edition's language from the URL; else the page's declared language (``<html lang>``,
-        JSON-LD ``inLanguage``, ``og:locale``); else a guess from the page's text (layer ``generic``)."""
+    def _language(self) -> str | None:
+        """The page's language (see ``language``), found once: dates and the zone are read in it."""
         return self._first("language", [
-            ("url", lambda: edition_language(self.url, self.EDITIONS)),
+            ("url", lambda: edition_language(self.url, self._edition_languages)),
             ("html", lambda: _language_code(html_language(self.sel))),
             ("jsonld", lambda: _language_code(ld.text_value(self.ld.get("inLanguage")))),
             ("meta", lambda: _language_code(first(self.meta, "og:locale"))),
@@ -303,8 +332,8 @@ class ArticleParser:
 
     def _date_languages(self) -> list[str] | None:
         """The page's language; else the defaults and the language of the host's country."""
-        if self.language:
-            return [self.language]
+        if self._language:
+            return [self._language]
         country = host_language(self.url)
         return list(dict.fromkeys([*DEFAULT_LANGUAGES, country])) if country else None
 
@@ -338,14 +367,14 @@ class ArticleParser:
         if shown is not None:
             return shown
         tld = (urlsplit(self.url).hostname or "").rsplit(".", 1)[-1].lower()
-        country = tld if tld == "us" else declared_country(self._locales, self.language)
+        country = tld if tld == "us" else declared_country(self._locales, self._language)
         return country not in MONTH_FIRST_COUNTRIES
 
     @cached_property
     def _data_days(self) -> set[date]:
         """The days the page's data and URL give as written (``YYYY-MM-DD…`` strings; no zone needed)."""
         texts = [*ld.all_values(self.ld_blocks, "datePublished"), *ld.all_values(self.ld_blocks, "dateModified"),
-                 *self._meta_values((*PUBLISHED_META, *MODIFIED_META))]
+                 *all_values(self.meta, (*PUBLISHED_META, *MODIFIED_META))]
         days = {found for text in texts if (found := iso_day(text))}
         day = url_date(self.url)
         return days | {date(day.year, day.month, day.day)} if day and day.day else days
@@ -374,7 +403,7 @@ class ArticleParser:
                  *(value for key in (*PUBLISHED_META, *MODIFIED_META) for value in self.meta.get(key, [])),
                  *(found.text for found in self._article_times)]
         printed = (found.text for found in self._visible_dates if not found.other_item)  # read only if needed
-        return page_zone(self.url, dated, self.language, printed, self.fetched_at, self._locales,
+        return page_zone(self.url, dated, self._language, printed, self.fetched_at, self._locales,
                          self._given_days(found.text for found in self._visible_dates if not found.other_item))
 
     def _given_days(self, printed: Iterable[str]) -> Iterator[date]:
@@ -390,15 +419,29 @@ class ArticleParser:
                                                                       now=self.fetched_at, day_first=day_first)):
                 yield value.date()
 
-    # -- fields -----------------------------------------------------------------------------
+    # -- fields: one method per field of the item (``@field``) ------------------------------------
 
-    def site(self) -> str:
-        """The site key; for generic pages the host without ``www.``."""
-        return self.SITE or (urlsplit(self.url).hostname or "").removeprefix("www.")
+    @field("url")
+    def fetched_url(self) -> str:
+        """The URL the page was fetched from."""
+        return self.url
 
+    @field("site")
+    def site_name(self) -> str:
+        """The site's name; for a page of no declared site, its host without ``www.``."""
+        return self.site.name if self.site else (urlsplit(self.url).hostname or "").removeprefix("www.")
+
+    @field
+    def language(self) -> str | None:
+        """The edition's language from the URL; else the page's declared language (``<html lang>``,
+        JSON-LD ``inLanguage``, ``og:locale``); else a guess from the page's text (layer ``generic``)."""
+        return self._language
+
+    @field
     def source_id(self) -> str | None:
         """The site's story id from the article URL."""
-        match = self.ARTICLE_URL.search(self.url) if self.ARTICLE_URL else None
+        pattern = self.site.article_url if self.site else None
+        match = pattern.search(self.url) if pattern else None
         return match.group("id") if match else None
 
     @cached_property
@@ -406,12 +449,14 @@ class ArticleParser:
         """The http(s) URL the page declares for itself: ``<link rel=canonical>``, else ``og:url``."""
         return self._page_url(canonical_link(self.sel) or first(self.meta, "og:url"))
 
+    @field
     def canonical_url(self) -> str:
         """The declared URL when it is on this page's site, else the fetched URL: a page cannot
         speak for another site's article (that claim is kept as ``claimed_canonical``)."""
         declared = self._declared_url
         return declared if declared and self._same_site(declared) else self.url
 
+    @field
     def claimed_canonical(self) -> str | None:
         """A declared URL on another site: recorded, never used as the article's identity."""
         declared = self._declared_url
@@ -424,6 +469,7 @@ class ArticleParser:
                  (first(self.meta, "twitter:site") or "").lstrip("@"), *ld.names(publisher)]
         return site_names(self.url, names)
 
+    @field
     def title(self) -> str | None:
         """Headline: JSON-LD ``headline``, ``og:title`` and markup by vote (see ``choose_title``), then the feed, then the page's ``<title>`` (see ``document_title``).
 
@@ -451,8 +497,13 @@ class ArticleParser:
                                                sites, sections) if self.TITLE_FROM_DOCUMENT else None),
         ])
 
+    @field
     def lead(self) -> str | None:
         """Standfirst: JSON-LD ``description``, then meta description, then markup, then the feed."""
+        return self._lead
+
+    @cached_property
+    def _lead(self) -> str | None:
         return self._first(
             "lead",
             [
@@ -488,6 +539,7 @@ class ArticleParser:
                         or p == dateline)]
         return without_boilerplate("\n\n".join(kept)) or None
 
+    @field
     def body(self) -> str | None:
         """Article text: site markup, then the generic extractor, then JSON-LD ``articleBody``;
         from each only a text that can be a body (``plausible_body``: not a heading, a site's name
@@ -495,6 +547,10 @@ class ArticleParser:
 
         ``articleBody`` comes last: sites usually flatten it to one paragraph without sub-headings.
         """
+        return self._body
+
+    @cached_property
+    def _body(self) -> str | None:
         def plausible(text: str | None) -> str | None:
             return text if plausible_body(text) else None
 
@@ -509,6 +565,7 @@ class ArticleParser:
             ],
         )
 
+    @field
     def authors(self) -> list[str]:
         """Author names: JSON-LD ``author``, then ``author`` meta, then markup (site selector, bylines).
 
@@ -530,11 +587,11 @@ class ArticleParser:
                 "authors",
                 [
                     ("jsonld", lambda: clean_authors(ld.person_names(self.ld.get("author")), sites)),
-                    ("meta", lambda: clean_authors(self._meta_values(meta_names), sites)),
+                    ("meta", lambda: clean_authors(all_values(self.meta, meta_names), sites)),
                     ("html", lambda: clean_authors(self._markup_texts(self.author_css), sites)),
                     ("generic", lambda: clean_authors(byline_names(self.sel), sites)),
                     ("jsonld", lambda: clean_authors(ld.names(self.ld.get("author")), credited)),
-                    ("meta", lambda: clean_authors(self._meta_values(meta_names), credited)),
+                    ("meta", lambda: clean_authors(all_values(self.meta, meta_names), credited)),
                 ],
             )
             or []
@@ -553,101 +610,6 @@ class ArticleParser:
                     return parsed, raw
         return None, None
 
-    def _meta_values(self, keys: Iterable[str]) -> list[str]:
-        return [value for key in keys for value in self.meta.get(key, [])]
-
-    def _date_candidates(self, kind: str, found: Iterable[str | Dated | None]) -> list[DateCandidate]:
-        """The strings in ``found`` that parse to a plausible date, as candidates of ``kind`` (once each)."""
-        candidates: dict[str, DateCandidate] = {}
-        for entry in found:
-            dated = entry if isinstance(entry, Dated) else Dated(entry or "")
-            text = dated.text
-            value = self._date(text, max_future=None) if text and text not in candidates else None
-            if value is not None:
-                local_day = local_time(value, text, self.timezone).date()
-                timed = bool(_TIME_OF_DAY.search(text))
-                candidates[text] = DateCandidate(kind, text, value, local_day, timed, dated.other_item, dated.updated,
-                                                 dated.published)
-        return list(candidates.values())
-
-    def _stated_date_candidates(self, day: UrlDate | None) -> list[DateCandidate]:
-        """Publication dates the page states as data: its JSON-LD article, its meta tags, its URL (``day``)."""
-        in_microdata: set[str] = set()
-        if "datepublished" in self.meta:  # itemprop <meta> tags are microdata: read with their context
-            in_microdata = set(self.sel.xpath('//meta[@itemprop="datePublished"]/@content').getall())
-        specific = [value for value in self._meta_values(key for key in PUBLISHED_META if key not in UNSPECIFIC_META)
-                    if value not in in_microdata]
-        unspecific = [value for value in self._meta_values(key for key in PUBLISHED_META if key in UNSPECIFIC_META)
-                      if value not in in_microdata and value not in specific]
-        return [
-            *self._date_candidates("jsonld", [ld.text_value(self.ld.get("datePublished"))]),
-            *self._date_candidates("meta", specific),
-            *self._date_candidates("meta_date", unspecific),
-            *self._date_candidates("url", [f"{day.year:04d}-{day.month:02d}-{day.day:02d}"
-                                           if day and day.day else None]),
-        ]
-
-    def _declared_date_candidates(self) -> list[DateCandidate]:
-        """Publication dates where the site parser and the feed say they are: ``published_css``, the entry."""
-        return [*self._date_candidates("html", [self._markup_text(self.published_css)]),
-                *self._date_candidates("rss", [self.hint.published_raw])]
-
-    def _markup_date_candidates(self) -> list[DateCandidate]:
-        """Publication dates in the page's structure: ``itemprop``/``<time>`` elements, its other JSON-LD objects."""
-        article_date = ld.text_value(self.ld.get("datePublished"))
-        return [
-            *self._date_candidates("itemprop", itemprop_values(self.sel, "datePublished", self._scope)),
-            *self._date_candidates("time", self._article_times),
-            *self._date_candidates("jsonld_other", [value for value in ld.all_values(self.ld_blocks, "datePublished")
-                                                    if value != article_date]),
-        ]
-
-    def _dateline_candidates(self) -> list[DateCandidate]:
-        """Dates printed near the headline up to the first that is the article's own (its dateline;
-        other items' dates and updates before it are candidates too, to be rejected)."""
-        found: list[DateCandidate] = []
-        for dated in self._visible_dates:
-            found += self._date_candidates("dateline", [dated])
-            if found and not (found[-1].other_item or found[-1].updated):
-                break
-        return found
-
-    def _url_bound_candidates(self, day: UrlDate) -> list[DateCandidate]:
-        """The first date printed anywhere on the page that fits the URL's date ``day`` (a page that
-        gives no other date of that time, as a blog's "posted on" line in its footer)."""
-        for candidate in self._date_candidates("printed", printed_dates(self.sel, scope=self._scope)):
-            if day.admits(candidate.local_day) and not (candidate.other_item or candidate.updated):
-                return [candidate]
-        return []
-
-    def _htmldate_candidates(self, extensive: bool = False) -> list[DateCandidate]:
-        """The day htmldate finds (original, not updated, dates; the URL left out: it is a candidate of
-        its own), by its fast search or its ``extensive`` one (free text, with dateparser: slow)."""
-        local_today = self.fetched_at.astimezone(ZoneInfo(self.timezone)).date()
-        try:
-            found = find_date(self.sel.root, extensive_search=extensive, original_date=True, outputformat="%Y-%m-%d",
-                              url="", max_date=datetime.combine(local_today, datetime.max.time()))
-        except Exception:  # htmldate raises assorted errors on hostile markup
-            logger.debug("htmldate failed on %s", self.url, exc_info=True)
-            return []
-        return self._date_candidates("htmldate", [self._in_page_order(found)])
-
-    def _in_page_order(self, day: str | None) -> str | None:
-        """htmldate's ``day`` (``YYYY-MM-DD``) as this page means it: htmldate reads a numeric date in
-        the order of the language it detects, so "11/01/2023" on a Swiss page with English words in
-        it can come back as 1 November. When the page writes the day only that way round and writes
-        numeric dates day first, it is 11 January."""
-        try:
-            found = date.fromisoformat(day) if day else None
-        except ValueError:
-            return day
-        if found is None or found.day > 12 or found.day == found.month or not self._day_first:
-            return day
-        written = {(first, second) for first, _, second, year in self._numeric_dates if year in (found.year, found.year % 100)}
-        if (found.month, found.day) in written and (found.day, found.month) not in written:
-            return date(found.year, found.day, found.month).isoformat()
-        return day
-
     @cached_property
     def _published_decision(self) -> Decision:
         """The publication date by the rules of ``newscrawl.extract.published``, looking further only
@@ -657,9 +619,15 @@ class ArticleParser:
         a date printed anywhere on the page that fits the URL's date."""
         modified, _ = self.modified()
         day = url_date(self.url)
-        found = self._stated_date_candidates(day)
-        stages = (self._declared_date_candidates, self._markup_date_candidates, self._dateline_candidates,
-                  self._htmldate_candidates)
+        reader = DateReader(partial(self._date, max_future=None), self.timezone)
+        htmldate = partial(htmldate_candidates, reader, self.sel.root, self.url, self.fetched_at)
+        found = stated_candidates(reader, self.sel, self.meta, self.ld, day)
+        stages: tuple[Callable[[], list[DateCandidate]], ...] = (
+            lambda: declared_candidates(reader, self._markup_text(self.published_css), self.hint.published_raw),
+            lambda: markup_candidates(reader, self.sel, self._scope, self.ld_blocks, self.ld, self._article_times),
+            lambda: dateline_candidates(reader, self._visible_dates),
+            lambda: htmldate(self._numeric_dates, self._day_first),
+        )
         decide_among = partial(decide, fetched_at=self.fetched_at, url_date=day, modified=modified)
         decision = decide_among(found)
         for more in stages:
@@ -668,10 +636,10 @@ class ArticleParser:
             found += more()
             decision = decide_among(found)
         if decision.chosen is None:
-            found += self._htmldate_candidates(extensive=True)
+            found += htmldate(self._numeric_dates, self._day_first, extensive=True)
             decision = decide_among(found)
         if decision.chosen is None and day is not None:
-            found += self._url_bound_candidates(day)
+            found += url_bound_candidates(reader, self.sel, self._scope, day)
             decision = decide_among(found)
         if decision.chosen:
             self.layers["published_at"] = decision.chosen.source
@@ -684,6 +652,23 @@ class ArticleParser:
         chosen = self._published_decision.chosen
         return (chosen.value, chosen.raw) if chosen else (None, None)
 
+    @field
+    def published_at(self) -> datetime | None:
+        """The publication date, UTC (see ``published``)."""
+        return self.published()[0]
+
+    @field
+    def published_raw(self) -> str | None:
+        """The string the publication date was read from."""
+        return self.published()[1]
+
+    @field
+    def published_source(self) -> str | None:
+        """The layer the publication date came from."""
+        chosen = self._published_decision.chosen
+        return chosen.source if chosen else None
+
+    @field
     def published_local(self) -> str | None:
         """The publication time on the page's clock, ISO 8601 with its offset: the offset the date
         string states, else the page's zone (``timezone``)."""
@@ -694,18 +679,24 @@ class ArticleParser:
         """Last-modified date: JSON-LD ``dateModified``, meta, markup."""
         return self._modified
 
+    @field
+    def modified_at(self) -> datetime | None:
+        """The last-modified date, UTC (see ``modified``)."""
+        return self.modified()[0]
+
     @cached_property
     def _modified(self) -> tuple[datetime | None, str | None]:
         return self._dated(
             "modified_at",
             [
                 ("jsonld", lambda: [ld.text_value(self.ld.get("dateModified"))]),
-                ("meta", lambda: self._meta_values(MODIFIED_META)),
+                ("meta", lambda: all_values(self.meta, MODIFIED_META)),
                 ("html", lambda: [self._markup_text(self.modified_css)]),
                 ("generic", lambda: [found.text for found in itemprop_values(self.sel, "dateModified", self._scope)]),
             ],
         )
 
+    @field
     def section(self) -> str | None:
         """Section: JSON-LD ``articleSection``, ``article:section`` meta, markup, the feed category."""
         return self._first(
@@ -718,6 +709,7 @@ class ArticleParser:
             ],
         )
 
+    @field
     def tags(self) -> list[str]:
         """Tags: JSON-LD ``keywords``, ``article:tag`` meta, markup."""
         return (
@@ -751,6 +743,7 @@ class ArticleParser:
                 images.append(Image(url=url, caption=caption, credit=credit))
         return images
 
+    @field
     def images(self) -> list[Image]:
         """Pictures: site markup (with captions), then JSON-LD ``image``, ``og:image``, the feed."""
         def from_ld() -> list[Image]:
@@ -778,13 +771,14 @@ class ArticleParser:
             or []
         )
 
+    @field
     def translations(self) -> dict[str, str]:
         """The same story in the site's other editions, from ``hreflang`` alternates.
 
         Alternates that point at a home page (some sites list their editions' roots) are not
         translations of the story and are left out, and so are alternates on another site.
         """
-        own = self.language
+        own = self._language
         found = {}
         for lang, href in hreflang_alternates(self.sel).items():
             url = self._page_url(href)
@@ -792,44 +786,58 @@ class ArticleParser:
                 found[lang] = url
         return found
 
+    @field
+    def word_count(self) -> int:
+        """The words of the body."""
+        return word_count(self.body())
+
+    # -- fields: what the parse records of itself ------------------------------------------------
+
+    @field("fetched_at")
+    def fetched_at_utc(self) -> datetime:
+        """When the page was fetched, UTC."""
+        return self.fetched_at.astimezone(timezone.utc)
+
+    @field
+    def parser(self) -> str:
+        """Which code read the page: ``<ProxyName>.<Version>@newscrawl-<package version>``."""
+        return f"{self.parser_name()}@newscrawl-{__version__}"
+
+    @field("layers")
+    def layers_used(self) -> dict[str, str | int]:
+        """The layer that answered each field (given after the fields that record one)."""
+        return dict(self.layers)
+
+    @field("truncated")
+    def left_out(self) -> list[str]:
+        """What was cut to stay within bounds: fields over their limit, ``html``, ``jsonld``."""
+        return list(self.truncated)
+
+    @field("unsafe_urls_dropped")
+    def unsafe_urls(self) -> int:
+        """The links left out for not being http(s) (given last: the URL fields count into it)."""
+        return self.unsafe_urls_dropped
+
     def validate_page(self, title: str | None, body: str | None, lead: str | None) -> None:
         """Raise :class:`NotAnArticle` when the page carries no article."""
         if not title or not (body or lead):
             raise NotAnArticle(f"no article on {self.url}: title={bool(title)} body={bool(body)} lead={bool(lead)}")
 
     def parse(self) -> Article:
-        """Extract every field, layer by layer, into an :class:`Article`."""
+        """Every field of an :class:`Article` the parser gives
+        (:data:`~newscrawl.extract.items.PARSED_FIELDS`), in the item's order, each by its ``@field``
+        method; :class:`NotAnArticle` first when the page carries no article."""
         title, lead, body = self.title(), self.lead(), self.body()
         self.validate_page(title, body, lead)
-        published_at, published_raw = self.published()
-        modified_at, _ = self.modified()
-        return within_limits(Article(
-            url=self.url,
-            site=self.site(),
-            canonical_url=self.canonical_url(),
-            claimed_canonical=self.claimed_canonical(),
-            language=self.language,
-            source_id=self.source_id(),
-            title=title,
-            lead=lead,
-            body=body,
-            authors=self.authors(),
-            published_at=published_at,
-            published_raw=published_raw,
-            published_source=self.layers.get("published_at"),
-            published_local=self.published_local(),
-            modified_at=modified_at,
-            section=self.section(),
-            tags=self.tags(),
-            images=self.images(),
-            translations=self.translations(),
-            word_count=word_count(body),
-            fetched_at=self.fetched_at.astimezone(timezone.utc),
-            parser=f"{self.parser_name()}@newscrawl-{__version__}",
-            layers=dict(self.layers),
-            unsafe_urls_dropped=self.unsafe_urls_dropped,  # last: the URL fields above count into it
-            truncated=list(self.truncated),
-        ))
+        producers = field_methods(type(self))
+        return within_limits(Article(**{name: getattr(self, producers[name])() for name in PARSED_FIELDS}))
+
+
+@cache
+def field_methods(parser: type[ArticleParser]) -> dict[str, str]:
+    """{item field: the name of the ``parser`` method that gives it} (see :func:`field`)."""
+    return {getattr(member, _GIVES): name for cls in reversed(parser.__mro__)
+            for name, member in vars(cls).items() if hasattr(member, _GIVES)}
 
 
 class ParserProxy:
@@ -844,7 +852,7 @@ class ParserProxy:
     site: ClassVar[Site | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Order the versions by era and give each what the site declares: name, editions, URL pattern."""
+        """Order the versions by era and give each the site."""
         super().__init_subclass__(**kwargs)
         found = [v for v in vars(cls).values() if isinstance(v, type) and issubclass(v, ArticleParser)]
         found.sort(key=lambda v: v.VALID_UNTIL)
@@ -854,9 +862,7 @@ class ParserProxy:
         cls.versions = found
         if cls.site is not None:
             for version in found:
-                version.SITE = cls.site.name
-                version.EDITIONS = cls.site.edition_languages
-                version.ARTICLE_URL = cls.site.article_url
+                version.site = cls.site
 
     @classmethod
     def for_date(cls, crawl_date: date) -> type[ArticleParser]:

@@ -2,8 +2,9 @@
 
 A page gives its publication date in many places, and some of them are wrong: a ``dateModified``
 copied into a "published" tag, a related article's ``<time>``, a comment's date, a year-old
-copyright line. The parser collects every date it finds as a :class:`DateCandidate` (what it read,
-where, and on which local day that is) and :func:`decide` picks one:
+copyright line. The parser collects every date the page gives as a :class:`DateCandidate` (what it
+read, where, and on which local day that is), with the functions of this module (``*_candidates``),
+and :func:`decide` picks one:
 
 1. ``after_fetch``: a date after the page was fetched is not when it was published (rejected, never
    clamped). On a page that gives one, htmldate's day is rejected too: it restates that date
@@ -42,14 +43,33 @@ sources give it: the parser then looks no further (visible datelines and htmldat
 
 from __future__ import annotations
 
-import calendar
+import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from htmldate import find_date
+from lxml.html import HtmlElement
+from parsel import Selector
+
+from newscrawl.extract import jsonld as ld
 from newscrawl.extract.dates import stated_offset
+from newscrawl.extract.datesources import (
+    PUBLISHED_META,
+    UNSPECIFIC_META,
+    Dated,
+    NumericDate,
+    Scope,
+    UrlDate,
+    itemprop_values,
+    printed_dates,
+)
+from newscrawl.extract.meta import all_values
+
+logger = logging.getLogger(__name__)
 
 #: kinds of candidate, most trusted first, and the item layer each is recorded as (``published_source``)
 KINDS: dict[str, str] = {
@@ -76,10 +96,10 @@ HTMLDATE_READS = ("jsonld", "meta", "itemprop", "jsonld_other", "meta_date")
 #: kinds whose earlier date shows a labelled update is not the publication (a date further down the page,
 #: or htmldate's, may be anything)
 WITNESS_KINDS = ("jsonld", "meta", "html", "itemprop", "time", "rss", "jsonld_other", "meta_date", "url")
-#: how far (days) a candidate's local day may be from the URL's day: their zones may differ
-URL_DAY_SLACK = 1
 
 
+#: a date string that gives a time of day
+_TIME_OF_DAY = re.compile(r"[0-9]:[0-9]{2}")
 #: midnight in UTC: how many sites write a day alone as an instant ("2020-01-10T00:00:00+00:00")
 _UTC_MIDNIGHT = re.compile(r"[t ]00:00(?::00(?:[.,]0+)?)?\s*(?:z|[+-]00:?00)$", re.IGNORECASE)
 
@@ -92,31 +112,6 @@ def local_time(value: datetime, raw: str, zone: str) -> datetime:
         return value.astimezone(timezone.utc)
     offset = stated_offset(raw)
     return value.astimezone(timezone(offset) if offset else ZoneInfo(zone))
-
-
-@dataclass(frozen=True)
-class UrlDate:
-    """The date a URL's path gives: a year and month, and the day when it has one."""
-
-    year: int
-    month: int
-    day: int | None = None
-
-    def precedes(self, day: date) -> bool:
-        """Whether local day ``day`` is before this URL's date (a day of slack for zones): a page is
-        not published before the URL it was given."""
-        first = date(self.year, self.month, self.day or 1)
-        return day < first - timedelta(days=URL_DAY_SLACK)
-
-    def admits(self, day: date) -> bool:
-        """Whether a publication on local day ``day`` fits this URL (a day either side for zones)."""
-        slack = timedelta(days=URL_DAY_SLACK)
-        if self.day is not None:
-            named = date(self.year, self.month, self.day)
-            return named - slack <= day <= named + slack
-        first = date(self.year, self.month, 1)
-        last = date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
-        return first - slack <= day <= last + slack
 
 
 @dataclass(frozen=True)
@@ -245,3 +240,120 @@ def decide(candidates: Sequence[DateCandidate], *, fetched_at: datetime, url_dat
     of_day = [c for c in kept if c.local_day == day]
     chosen = next((c for c in of_day if c.timed), of_day[0])
     return Decision(chosen, rejected, settled=len(families) == 1 and len(families[day]) >= 2)
+
+
+# -- the candidates a page gives ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DateReader:
+    """How one page's dates are read: ``parse`` gives the instant a date string means there (in the
+    page's languages, zone and day order; None for no date, a date after the fetch kept: the rules
+    reject it), ``zone`` is the page's clock."""
+
+    parse: Callable[[str], datetime | None]
+    zone: str
+
+    def candidates(self, kind: str, found: Iterable[str | Dated | None]) -> list[DateCandidate]:
+        """The strings in ``found`` that parse to a date, as candidates of ``kind`` (once each)."""
+        candidates: dict[str, DateCandidate] = {}
+        for entry in found:
+            dated = entry if isinstance(entry, Dated) else Dated(entry or "")
+            text = dated.text
+            value = self.parse(text) if text and text not in candidates else None
+            if value is not None:
+                local_day = local_time(value, text, self.zone).date()
+                timed = bool(_TIME_OF_DAY.search(text))
+                candidates[text] = DateCandidate(kind, text, value, local_day, timed, dated.other_item, dated.updated,
+                                                 dated.published)
+        return list(candidates.values())
+
+
+def stated_candidates(reader: DateReader, sel: Selector, meta: dict[str, list[str]], article: dict[str, Any],
+                      day: UrlDate | None) -> list[DateCandidate]:
+    """Publication dates the page states as data: its JSON-LD ``article``, its ``meta`` tags, its URL's ``day``."""
+    in_microdata: set[str] = set()
+    if "datepublished" in meta:  # itemprop <meta> tags are microdata: read with their context
+        in_microdata = set(sel.xpath('//meta[@itemprop="datePublished"]/@content').getall())
+    specific = [value for value in all_values(meta, (key for key in PUBLISHED_META if key not in UNSPECIFIC_META))
+                if value not in in_microdata]
+    unspecific = [value for value in all_values(meta, (key for key in PUBLISHED_META if key in UNSPECIFIC_META))
+                  if value not in in_microdata and value not in specific]
+    return [
+        *reader.candidates("jsonld", [ld.text_value(article.get("datePublished"))]),
+        *reader.candidates("meta", specific),
+        *reader.candidates("meta_date", unspecific),
+        *reader.candidates("url", [f"{day.year:04d}-{day.month:02d}-{day.day:02d}" if day and day.day else None]),
+    ]
+
+
+def declared_candidates(reader: DateReader, markup: str | None, feed: str | None) -> list[DateCandidate]:
+    """Publication dates where the site parser and the feed say they are: the ``markup`` its
+    ``published_css`` selects, the ``feed`` entry's date."""
+    return [*reader.candidates("html", [markup]), *reader.candidates("rss", [feed])]
+
+
+def markup_candidates(reader: DateReader, sel: Selector, scope: Scope, blocks: ld.Blocks, article: dict[str, Any],
+                      times: list[Dated]) -> list[DateCandidate]:
+    """Publication dates in the page's structure: ``itemprop`` elements, the ``<time>`` elements of
+    the article's header (``times``), the JSON-LD ``blocks`` other than the ``article``."""
+    article_date = ld.text_value(article.get("datePublished"))
+    return [
+        *reader.candidates("itemprop", itemprop_values(sel, "datePublished", scope)),
+        *reader.candidates("time", times),
+        *reader.candidates("jsonld_other", [value for value in ld.all_values(blocks, "datePublished")
+                                            if value != article_date]),
+    ]
+
+
+def dateline_candidates(reader: DateReader, printed: Iterable[Dated]) -> list[DateCandidate]:
+    """Dates ``printed`` near the headline up to the first that is the article's own (its dateline;
+    other items' dates and updates before it are candidates too, to be rejected)."""
+    found: list[DateCandidate] = []
+    for dated in printed:
+        found += reader.candidates("dateline", [dated])
+        if found and not (found[-1].other_item or found[-1].updated):
+            break
+    return found
+
+
+def url_bound_candidates(reader: DateReader, sel: Selector, scope: Scope, day: UrlDate) -> list[DateCandidate]:
+    """The first date printed anywhere on the page that fits the URL's date ``day`` (a page that
+    gives no other date of that time, as a blog's "posted on" line in its footer)."""
+    for candidate in reader.candidates("printed", printed_dates(sel, scope=scope)):
+        if day.admits(candidate.local_day) and not (candidate.other_item or candidate.updated):
+            return [candidate]
+    return []
+
+
+def htmldate_candidates(reader: DateReader, root: HtmlElement, url: str, fetched_at: datetime,
+                        numeric: list[NumericDate], day_first: bool, *, extensive: bool = False) -> list[DateCandidate]:
+    """The day htmldate finds in the tree ``root`` of the page at ``url`` (original, not updated,
+    dates; the URL left out: it is a candidate of its own), by its fast search or its ``extensive``
+    one (free text, with dateparser: slow), read as the page writes its ``numeric`` dates (see
+    :func:`in_page_order`)."""
+    local_today = fetched_at.astimezone(ZoneInfo(reader.zone)).date()
+    try:
+        found = find_date(root, extensive_search=extensive, original_date=True, outputformat="%Y-%m-%d",
+                          url="", max_date=datetime.combine(local_today, datetime.max.time()))
+    except Exception:  # htmldate raises assorted errors on hostile markup
+        logger.debug("htmldate failed on %s", url, exc_info=True)
+        return []
+    return reader.candidates("htmldate", [in_page_order(found, numeric, day_first)])
+
+
+def in_page_order(day: str | None, numeric: list[NumericDate], day_first: bool) -> str | None:
+    """htmldate's ``day`` (``YYYY-MM-DD``) as the page means it: htmldate reads a numeric date in
+    the order of the language it detects, so "11/01/2023" on a Swiss page with English words in
+    it can come back as 1 November. When the page writes the day only that way round among its
+    ``numeric`` dates and writes numeric dates ``day_first``, it is 11 January."""
+    try:
+        found = date.fromisoformat(day) if day else None
+    except ValueError:
+        return day
+    if found is None or found.day > 12 or found.day == found.month or not day_first:
+        return day
+    written = {(first, second) for first, _, second, year in numeric if year in (found.year, found.year % 100)}
+    if (found.month, found.day) in written and (found.day, found.month) not in written:
+        return date(found.year, found.day, found.month).isoformat()
+    return day

@@ -49,8 +49,9 @@ class Site:
     description: str
     #: language code -> edition
     editions: Mapping[str, Edition]
-    #: article URL pattern; group ``id`` is the site's story id
-    article_url: re.Pattern[str]
+    #: article URL pattern; group ``id`` is the site's story id (None: any page that looks like an
+    #: article, for sites nobody declared)
+    article_url: re.Pattern[str] | None = None
     #: path of the all-news listing, ``{page}`` is the page number (1-based)
     listing_path: str | None = None
     #: path of one day's archive, ``{day}`` is a :class:`~datetime.date`

@@ -1,2 +1,2 @@
-"""Operations: scheduled runs and their lock, run records, alerts, the crawl's outcome and exit
-code, the ``python -m newscrawl`` commands and the Scrapy commands that report the outcome."""
+"""Operations: scheduled runs and their lock, run records, alerts, the ``python -m newscrawl``
+commands and the Scrapy commands that exit with the crawl's outcome and check site fixtures."""

@@ -41,6 +41,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
 
 from newscrawl.defaults import default
+from newscrawl.extract.items import FILL_FIELDS
 from newscrawl.ops.clock import display_zone, local_time, zone_label
 from newscrawl.ops.query import merge_shared_runs
 from newscrawl.ops.edits import find_edits, find_removed
@@ -49,12 +50,10 @@ from newscrawl.store.database import Storage
 KYIV = ZoneInfo(default("NEWSCRAWL_TIMEZONE"))
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
-#: the fields whose fill rate the page charts, in its order
-FIELDS = ("title", "lead", "body", "authors", "published_at", "section", "tags", "images")
 #: the newest articles listed per site, and the runs listed in the table
 NEWEST_SHOWN = 5
 RUNS_LISTED = 200
-ARTICLE_PROJECTION = {"site": 1, "url": 1, **{name: 1 for name in FIELDS if name != "body"}}
+ARTICLE_PROJECTION = {"site": 1, "url": 1, **{name: 1 for name in FILL_FIELDS if name != "body"}}
 RUN_PROJECTION = {name: 1 for name in ("spider", "sites", "crawl_id", "started_at", "finished_at", "finish_reason",
                                        "pages", "items", "errors", "outcome", "alerts")}
 
@@ -146,7 +145,7 @@ class SiteFigures:
         self.filled.setdefault(day, Counter()).update(filled)
         if len(self.newest) < NEWEST_SHOWN:
             self.newest.append(ArticleLine(published_at, str(doc.get("title") or ""), str(doc.get("url") or ""),
-                                           tuple(name for name in FIELDS if name not in filled)))
+                                           tuple(name for name in FILL_FIELDS if name not in filled)))
 
     @property
     def total(self) -> int:
@@ -322,7 +321,8 @@ def _site_figures(articles: Collection[dict[str, Any]], window: Window, site: st
     with_body = {doc["_id"] for doc in articles.find({**match, "body": {"$gt": ""}}, {"_id": 1})}
     figures: dict[str, SiteFigures] = {}
     for doc in articles.find(match, ARTICLE_PROJECTION).sort("published_at", DESCENDING):
-        filled = [name for name in FIELDS if (doc["_id"] in with_body if name == "body" else _filled(doc.get(name)))]
+        filled = [name for name in FILL_FIELDS
+                  if (doc["_id"] in with_body if name == "body" else _filled(doc.get(name)))]
         site_name = str(doc.get("site"))
         day = window.day_of(doc["published_at"])
         figures.setdefault(site_name, SiteFigures(site_name)).add(day, doc["published_at"], filled, doc)
@@ -468,13 +468,13 @@ def _fill_chart(report: Report, columns: _Columns) -> str:
     """A heatmap per site: one row per field, one column per day, coloured by the share of articles with it."""
     parts = []
     top = 0.0
-    block = len(FIELDS) * (CELL_HEIGHT + 1) - 1
+    block = len(FILL_FIELDS) * (CELL_HEIGHT + 1) - 1
     for figures in report.sites.values():
         parts.append(f'<text x="0" y="{top + 13:.1f}" class="site">{_e(figures.site)}</text>'
                      f'<text x="{LABEL_WIDTH + PLOT_WIDTH + 6}" y="{top + 13:.1f}" class="tick">all days</text>')
         top += 18
         parts.append(f'<rect x="{LABEL_WIDTH}" y="{top:.1f}" width="{PLOT_WIDTH}" height="{block}" fill="{_NO_DATA}"/>')
-        for name in FIELDS:
+        for name in FILL_FIELDS:
             parts.append(f'<text x="{LABEL_WIDTH - 8}" y="{top + CELL_HEIGHT - 3:.1f}" class="label">{name}</text>')
             for i, day in enumerate(columns.days):
                 rate = figures.rate(name, day)
@@ -558,10 +558,10 @@ def _sites_table(report: Report) -> str:
         last = next((run for run in reversed(report.runs) if figures.site in run.sites), None)
         last_text = f"{local_time(last.started_at, report.zone)} {last.result}" if last else "–"
         rows.append(f'<tr data-site="{_e(figures.site)}" data-articles="{figures.total}"><td>{_e(figures.site)}</td>'
-                    f'<td class="num">{figures.total}</td>{"".join(_rate_cell(figures.rate(n)) for n in FIELDS)}'
+                    f'<td class="num">{figures.total}</td>{"".join(_rate_cell(figures.rate(n)) for n in FILL_FIELDS)}'
                     f'<td>{local_time(newest, report.zone) if newest else "–"}</td>'
                     f'<td class="last-run">{_e(last_text)}</td></tr>')
-    return _table(["site", "articles", *FIELDS, "newest published", "last run"], rows,
+    return _table(["site", "articles", *FILL_FIELDS, "newest published", "last run"], rows,
                   "No articles published in the window.")
 
 

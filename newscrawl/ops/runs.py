@@ -27,8 +27,7 @@ from scrapy.exceptions import NotConfigured
 from newscrawl.crawl.failures import FailedPages
 from newscrawl.defaults import setting_value
 from newscrawl.ops.alerts import Alert, AlertRules, evaluate
-from newscrawl.distributed.redis import redis_url
-from newscrawl.ops.outcome import crawl_outcome
+from newscrawl.crawl.outcome import crawl_outcome, shared_crawl
 from newscrawl.stats import (
     ARTICLES_PARSED,
     ARTICLE_RESPONSES,
@@ -58,7 +57,7 @@ from newscrawl.stats import (
     WEBHOOK_FAILED,
 )
 from newscrawl.store.service import StorageService
-from newscrawl.crawl.spider import FILL_FIELDS
+from newscrawl.extract.items import FILL_FIELDS
 from newscrawl.store.files import data_dir, to_json_line
 
 logger = logging.getLogger(__name__)
@@ -214,7 +213,7 @@ class RunRecorder:
         backfill = {"since": since.isoformat(), "until": until.isoformat()} if since and until else None
         failed = FailedPages.of(self.crawler)
         run = run_document(spider.name, stats, self.started_at, datetime.now(timezone.utc), reason,
-                           shared=bool(redis_url(self.crawler.settings)), crawl_id=getattr(scheduler, "crawl", None),
+                           shared=shared_crawl(self.crawler), crawl_id=getattr(scheduler, "crawl", None),
                            sites=spider_sites(spider), backfill=backfill, failed=failed.as_dict() if failed else None)
         opened_here = not self.storage.opened  # no pipeline used storage
         usable = self.storage.usable_storage

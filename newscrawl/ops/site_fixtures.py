@@ -25,15 +25,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-
 from newscrawl.extract.encoding import decoded_text
+from newscrawl.extract.items import PARSED_FIELDS, Article
 from newscrawl.extract.parser import NotAnArticle
 from newscrawl.sites import parser_for_url
 
 #: where the fixtures live
 SITES_DIR = Path(__file__).resolve().parents[2] / "tests" / "sites"
-#: item fields the pipelines set, not the parser
-PIPELINE_FIELDS = ("url_key", "fetched_key", "content_hash", "simhash")
 _STRUCTURED_DATA = re.compile(r"<script[^>]*application/ld\+json.*?</script>|<meta\b[^>]*>", re.S | re.I)
 #: body diffs in failure messages: lines of context, lines shown at most
 _DIFF_CONTEXT, _DIFF_LINES = 1, 24
@@ -55,18 +53,23 @@ def page_text(raw: bytes) -> str:
     return decoded_text(raw)
 
 
+def article_fields(article: Article) -> dict[str, Any]:
+    """The fields the parser gave ``article`` (dates ISO 8601 UTC), the parser named without the
+    package version: what a fixture expects."""
+    every = article.to_json_dict()
+    fields = {name: every[name] for name in PARSED_FIELDS}
+    fields["parser"] = (fields["parser"] or "").partition("@")[0]
+    return fields
+
+
 def parsed_fields(html: str, url: str, fetched_at: datetime) -> dict[str, Any]:
-    """Every field the site parser for ``url`` gives for ``html`` (dates ISO 8601 UTC), the parser
-    named without the package version; ``{"not_an_article": message}`` when it finds no article."""
+    """Every field the site parser for ``url`` gives for ``html`` (see :func:`article_fields`);
+    ``{"not_an_article": message}`` when it finds no article."""
     try:
         article = parser_for_url(url).parse(html, url, fetched_at=fetched_at)
     except NotAnArticle as exc:
         return {"not_an_article": str(exc)}
-    fields = article.to_json_dict()
-    for name in PIPELINE_FIELDS:
-        fields.pop(name, None)
-    fields["parser"] = (fields.get("parser") or "").partition("@")[0]
-    return fields
+    return article_fields(article)
 
 
 @dataclass(frozen=True, eq=False)

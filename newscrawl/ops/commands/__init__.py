@@ -1,5 +1,6 @@
 """Scrapy commands of the project (``COMMANDS_MODULE``): ``crawl`` and ``runspider`` whose exit
-code tells how the crawl ended (see :mod:`newscrawl.ops.outcome`)."""
+code tells how the crawl ended (see :mod:`newscrawl.crawl.outcome`), ``check`` against the site
+fixtures, ``shell``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from scrapy.settings import SETTINGS_PRIORITIES
 
 from newscrawl.crawl.rendering import browser_problem
 from newscrawl.crawl.replay import archive_problem
-from newscrawl.ops.outcome import report
+from newscrawl.crawl.outcome import report
 from newscrawl.store.revisits import revisit_problem
 
 if TYPE_CHECKING:

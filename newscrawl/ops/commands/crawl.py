@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 class Command(TruthfulExit, ScrapyCrawl):
-    """Scrapy's ``crawl``; exit 1 when the crawl failed (see :mod:`newscrawl.ops.outcome`)."""
+    """Scrapy's ``crawl``; exit 1 when the crawl failed (see :mod:`newscrawl.crawl.outcome`)."""
 
     def spider_class(self, args: list[str]) -> type[Spider] | None:
         """The spider named on the command line; an unknown name stops the command in one line

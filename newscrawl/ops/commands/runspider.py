@@ -6,4 +6,4 @@ from newscrawl.ops.commands import TruthfulExit
 
 
 class Command(TruthfulExit, ScrapyRunSpider):
-    """Scrapy's ``runspider``; exit 1 when the crawl failed (see :mod:`newscrawl.ops.outcome`)."""
+    """Scrapy's ``runspider``; exit 1 when the crawl failed (see :mod:`newscrawl.crawl.outcome`)."""

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import Spider, signals
 from scrapy.utils.defer import deferred_from_coro
+from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
-from newscrawl.distributed.redis import redis_url
 from newscrawl.stats import (
     EXIT_CAUSE,
     EXIT_CODE,
@@ -106,6 +106,12 @@ def crawl_outcome(reason: str, stats: dict[str, Any], *, shared: bool = False) -
     return Outcome(OK, f"{reason}: {stored} articles stored{note}")
 
 
+def shared_crawl(crawler: Crawler) -> bool:
+    """Whether ``crawler``, started, is one worker of a crawl shared on Redis: its scheduler takes
+    requests from the shared queue (:mod:`newscrawl.distributed` switches it on)."""
+    return isinstance(crawler.engine.scheduler, RedisScheduler)
+
+
 def close_crawl(crawler: Crawler, reason: str) -> None:
     """Ask the engine to close the spider with ``reason`` (from any callback on the reactor)."""
     engine = crawler.engine
@@ -133,7 +139,7 @@ class CrawlOutcome:
         """Decide the outcome."""
         if self.crawler.stats is None:
             return
-        outcome = crawl_outcome(reason, self.crawler.stats.get_stats(), shared=bool(redis_url(self.crawler.settings)))
+        outcome = crawl_outcome(reason, self.crawler.stats.get_stats(), shared=shared_crawl(self.crawler))
         self.crawler.stats.set_value(EXIT_CODE, outcome.code)
         self.crawler.stats.set_value(EXIT_CAUSE, outcome.cause)
 
