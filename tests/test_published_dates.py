@@ -18,8 +18,11 @@ from newscrawl.extract.datesources import UrlDate, belongs_to_other_item, labels
 from newscrawl.extract.encoding import decoded_text
 from newscrawl.extract.items import Article
 from newscrawl.extract.parser import ArticleParser, GenericParser
+from newscrawl.extract import published
 from newscrawl.extract.published import DateCandidate, decide, in_page_order, local_time
 from newscrawl.extract.timezones import offset_zone, page_zone, printed_zone
+from newscrawl.ops.site_fixtures import Fixture, discover
+from newscrawl.sites import parser_for_url
 from pipelines.validate import InvalidDate, ValidatePipeline
 
 FETCHED = datetime(2024, 5, 3, 18, 0, tzinfo=timezone.utc)
@@ -137,15 +140,29 @@ def test_a_page_that_gives_the_same_published_and_modified_date_was_never_update
                       candidate("time", "2024-04-20"), modified=modified) == "2024-05-01"
 
 
-def test_settled_only_when_all_agree_and_two_sources_say_so() -> None:
+def test_settled_only_when_all_agree_and_two_sources_or_the_site_markup_say_so() -> None:
     def settled(*candidates: DateCandidate) -> bool:
         return decide(candidates, fetched_at=FETCHED).settled
 
     assert settled(candidate("jsonld", "2024-04-28"), candidate("meta", "2024-04-28"))
     assert not settled(candidate("jsonld", "2024-04-28"))
+    assert settled(candidate("html", "2024-04-28"))  # the site parser's own published_css
+    assert not settled(candidate("html", "2024-04-28"), candidate("jsonld", "2024-04-27"))
     assert not settled(candidate("jsonld", "2024-04-28"), candidate("meta", "2024-04-28"),
                        candidate("time", "2024-04-01"))
     assert not settled(candidate("itemprop", "2024-04-28"), candidate("time", "2024-04-28"))  # one source
+
+
+@pytest.mark.parametrize("fixture", [f for f in discover() if ".excerpt" not in f.page_path.name], ids=lambda f: f.page_path.name)
+def test_a_site_markup_date_that_settles_gives_the_answer_of_the_full_search(
+        fixture: Fixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The search stops at the site's own date when nothing contradicts it: every field of every site
+    fixture is what the search through every stage (datelines, htmldate) gives."""
+    parser = parser_for_url(fixture.url)
+    settled_early = parser.parse(fixture.html(), fixture.url, fetched_at=fixture.fetched_at)
+    monkeypatch.setattr(published, "DECLARED_FAMILIES", frozenset())
+    searched = parser.parse(fixture.html(), fixture.url, fetched_at=fixture.fetched_at)
+    assert settled_early == searched
 
 
 # -- URL dates, offsets, the page's clock ------------------------------------------------------------

@@ -38,7 +38,7 @@ and :func:`decide` picks one:
    that day that gives a time of day, else the most trusted.
 
 A decision is ``settled`` when every candidate left gives the same day and at least two independent
-sources give it: the parser then looks no further (visible datelines and htmldate's search cost time).
+sources give it, or the site parser's own markup (``published_css``) does: the parser then looks no further (visible datelines and htmldate's search cost time).
 """
 
 from __future__ import annotations
@@ -91,6 +91,10 @@ FAMILIES: dict[str, str] = {**{kind: kind for kind in KINDS}, "jsonld_other": "j
                             "time": "markup", "meta_date": "meta"}
 #: kinds in which a page states its own publication date
 STATED_KINDS = ("jsonld", "meta", "itemprop", "meta_date")
+#: the site parser's own declaration (``published_css``): uncontradicted, it settles the decision. A
+#: JSON-LD or meta date alone does not (measured on the dates development set: 5 of 400 pages would
+#: lose their day to a modified or a template date that a later stage overrules)
+DECLARED_FAMILIES = frozenset({"html"})
 #: what htmldate reads before its own search: its day is no source of its own where one of these gives it
 HTMLDATE_READS = ("jsonld", "meta", "itemprop", "jsonld_other", "meta_date")
 #: kinds whose earlier date shows a labelled update is not the publication (a date further down the page,
@@ -239,7 +243,8 @@ def decide(candidates: Sequence[DateCandidate], *, fetched_at: datetime, url_dat
     day = min(families, key=lambda d: (-len(families[d]), best_rank[d]))
     of_day = [c for c in kept if c.local_day == day]
     chosen = next((c for c in of_day if c.timed), of_day[0])
-    return Decision(chosen, rejected, settled=len(families) == 1 and len(families[day]) >= 2)
+    declared = families[day] & DECLARED_FAMILIES
+    return Decision(chosen, rejected, settled=len(families) == 1 and (len(families[day]) >= 2 or bool(declared)))
 
 
 # -- the candidates a page gives ------------------------------------------------------------------
