@@ -118,10 +118,10 @@ NEWSCRAWL_RECORD_RUN = False
 NEWSCRAWL_PROGRESS_FILE = None
 
 # -- items ----------------------------------------------------------------------------------------
-# each usable alone; identity is computed after validation has settled the text and URLs
+# each usable alone; the identity the parse worker gave an article is brought up to date after cleaning
 ITEM_PIPELINES = {
-    "pipelines.validate.ValidatePipeline": 100,
-    "pipelines.normalize.NormalizePipeline": 150,
+    "pipelines.clean.CleanPipeline": 100,
+    "pipelines.identity.IdentityPipeline": 150,
     "pipelines.dedupe.DedupePipeline": 200,
     "pipelines.store.StorePipeline": 300,
 }

@@ -7,7 +7,7 @@ collection (``newscrawl/store/keys.py``), off the reactor; the verdicts are thos
 them one by one, in order. The URLs of dropped copies are kept on the original
 (``duplicate_urls``, ``also_published_by``), written with the next batch. A stored article seen
 again with other content or a newer ``modified_at`` passes, and the store records a revision.
-The identity the checks use is the normalize pipeline's, else the store computes it. The store
+The identity the checks use is the one the item carries, else the store computes it. The store
 remembers what it let through, so the store pipeline writes it without a second lookup. Other
 settings: ``NEWSCRAWL_DEDUPE_MAX_DISTANCE`` (3 of 64 SimHash bits), ``NEWSCRAWL_DEDUPE_MIN_WORDS``
 (50), ``NEWSCRAWL_DEDUPE_MEMORY_ITEMS`` (100 000 keys).

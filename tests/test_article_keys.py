@@ -20,9 +20,9 @@ from bson import ObjectId
 from pymongo import MongoClient, monitoring
 
 from conftest import FILES, scratch_storage
+from newscrawl.extract.identity import identify
 from newscrawl.store.database import Storage
 from newscrawl.store.dedupe import Verdict
-from newscrawl.store.identity import identify
 from newscrawl.store.keys import META, STALE_WRITE, KeyIndex, url_id
 from newscrawl.store.sink import ArticleSink, SinkOptions
 

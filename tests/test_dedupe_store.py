@@ -18,7 +18,7 @@ from newscrawl.extract.items import Article
 from newscrawl.store.database import Storage
 from newscrawl.store.service import StorageService
 from pipelines.dedupe import DedupePipeline, NearDuplicate, SameContent, SeenInRun, UnchangedArticle
-from pipelines.normalize import NormalizePipeline
+from pipelines.identity import IdentityPipeline
 from pipelines.store import StorePipeline
 from spiders.unian import UnianParser
 from test_unian_parser import EN_URL, FETCHED, SEED_PAGE, UK_URL
@@ -32,7 +32,7 @@ class Run:
     def __init__(self, storage: Storage) -> None:
         settings = {"MONGO_URI": storage.uri, "MONGO_DATABASE": storage.db.name, "NEWSCRAWL_MONGO_BATCH": 100}
         self.crawler = get_crawler(settings_dict=settings)
-        self.normalize = NormalizePipeline.from_crawler(self.crawler)
+        self.normalize = IdentityPipeline.from_crawler(self.crawler)
         self.dedupe = DedupePipeline.from_crawler(self.crawler)
         self.store = StorePipeline.from_crawler(self.crawler)
 

@@ -34,7 +34,7 @@ from conftest import ROOT
 from localsite import QuietHandler, assert_stayed_local, crawl_env, guarded_env, serving
 from newscrawl.crawl.rendering import BROWSER_ARGS, BrowserGuard
 from newscrawl.crawl.safety import targets_for
-from newscrawl.extract.urls import url_key
+from newscrawl.extract.identity import url_key
 
 CHROMIUM = Path("/usr/bin/chromium")
 

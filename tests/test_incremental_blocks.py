@@ -23,9 +23,9 @@ from scrapy import Request
 from conftest import FILES, ROOT
 from localsite import QuietHandler, crawl_env, serving
 from newscrawl.crawl.incremental import stored_times
+from newscrawl.extract.identity import url_key
 from newscrawl.store.database import Storage
 from newscrawl.store.keys import KeyIndex
-from newscrawl.extract.urls import url_key
 
 PRAVDA = (FILES / "regional/pravda_ru_2026-01-08.html").read_bytes()
 UNN = (FILES / "regional/unn_ru_2020-12-03.html").read_bytes()

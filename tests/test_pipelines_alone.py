@@ -17,15 +17,14 @@ from scrapy.crawler import Crawler
 from scrapy.utils.test import get_crawler
 
 from localsite import crawl_env, serving
+from newscrawl.extract.identity import fingerprint, url_key
 from newscrawl.extract.items import Article
-from newscrawl.extract.urls import url_key
 from newscrawl.ops.site_fixtures import Fixture, discover
 from newscrawl.sites import parser_for_url
 from newscrawl.store.database import Storage
-from newscrawl.store.dedupe import fingerprint
 from newscrawl.store.service import StorageService
 from pipelines.dedupe import DedupePipeline, SameContent, SeenInRun, UnchangedArticle
-from pipelines.normalize import NormalizePipeline
+from pipelines.identity import IdentityPipeline
 from pipelines.store import StorePipeline
 from test_storage_faults import PER_LISTING, Site, crawl, last_line, stats_of
 
@@ -83,7 +82,7 @@ def test_every_saved_page_gives_articles_to_check() -> None:
 @pytest.mark.parametrize("fixture", ARTICLE_FIXTURES, ids=lambda f: f.json_path.stem)
 def test_normalize_alone_sets_the_identity(fixture: Fixture) -> None:
     item = parsed(fixture)
-    NormalizePipeline.from_crawler(get_crawler(settings_dict={})).process_item(item)
+    IdentityPipeline.from_crawler(get_crawler(settings_dict={})).process_item(item)
     text = item.body or item.lead
     assert item.url_key == url_key(item.canonical_url or item.url)
     assert item.fetched_key == url_key(item.url)
@@ -94,7 +93,7 @@ def test_normalize_alone_sets_the_identity(fixture: Fixture) -> None:
 
 def test_normalize_takes_the_simhash_word_minimum_from_the_settings() -> None:
     item = parsed(ARTICLE_FIXTURES[0])
-    NormalizePipeline.from_crawler(get_crawler(settings_dict={"NEWSCRAWL_DEDUPE_MIN_WORDS": 1_000_000})).process_item(item)
+    IdentityPipeline.from_crawler(get_crawler(settings_dict={"NEWSCRAWL_DEDUPE_MIN_WORDS": 1_000_000})).process_item(item)
     assert item.content_hash is not None and item.simhash is None
 
 
@@ -105,7 +104,7 @@ def test_store_alone_stores_each_article_once_with_its_identity(storage: Storage
     assert len(stored) == len(items)
     for item in items:
         expected = replace(item)
-        NormalizePipeline().process_item(expected)
+        IdentityPipeline().process_item(expected)
         doc = stored[item.url]
         assert {name: doc[name] for name in IDENTITY} == {name: getattr(expected, name) for name in IDENTITY}
         assert doc["simhash_band0"] is not None or doc["simhash"] is None

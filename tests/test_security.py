@@ -29,8 +29,8 @@ from newscrawl.crawl.rendering import BrowserGuard
 from newscrawl.crawl.safety import SafeTargets, UnsafeRequest, canonical_host, is_internal
 from newscrawl.store.database import redact_uri
 from newscrawl.extract.urls import registrable_domain, same_site
-from pipelines.validate import keep_http_urls
-from pipelines.validate import ValidatePipeline
+from pipelines.clean import keep_http_urls
+from pipelines.clean import CleanPipeline
 from spiders.generic import GenericSpider
 from spiders.pravda import PravdaParser
 from spiders.unian import UnianParser, UnianSpider
@@ -175,7 +175,7 @@ def stored_from(html: str) -> Article:
     article = GenericParser.parse(html, "https://news.example.org/2024/05/01/story/",
                                   fetched_at=datetime(2024, 5, 2, tzinfo=timezone.utc))
     article.images = [Image("https://news.example.org/a.jpg", caption="<em>Caption</em>", credit="<b>AP</b>")]
-    return ValidatePipeline(check_language=False).process_item(article)
+    return CleanPipeline(check_language=False).process_item(article)
 
 
 def test_stored_text_is_plain_text() -> None:
@@ -360,7 +360,7 @@ def test_only_http_urls_are_kept_in_url_fields() -> None:
     assert [image.url for image in article.images] == ["https://news.example.org/images/bridge.jpg"]
     assert article.translations == {"fr": "https://news.example.org/fr/story/"}
     assert article.unsafe_urls_dropped == 4
-    # an item built elsewhere gets the same treatment in the validate pipeline, before its identity is taken
+    # an item built elsewhere gets the same treatment in the clean pipeline, before its identity is taken
     item = Article(url="https://news.example.org/a", site="x", canonical_url="javascript:alert(3)",
                    claimed_canonical="data:,x", images=[Image("javascript:alert(1)"), Image("https://news.example.org/i.jpg")],
                    translations={"de": "vbscript:x", "fr": "https://news.example.org/fr/a"})

@@ -32,7 +32,7 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from newscrawl.extract.urls import url_key
+from newscrawl.extract.identity import url_key
 from newscrawl.ops.outcome import OK, crawl_outcome
 from newscrawl.store.keys import KeyIndex, fetched_id, url_id
 from newscrawl.store.service import StorageService

@@ -1,7 +1,7 @@
 """The article item: the one schema every spider yields and every pipeline reads.
 
 Plain dataclasses (no Scrapy imports); pipelines reach fields through ``ItemAdapter``.
-Field metadata ``required=True`` marks what the validate pipeline insists on.
+Field metadata ``required=True`` marks what the clean pipeline insists on.
 
 Length limits, applied by :func:`within_limits` where the parser builds the item (in characters;
 a longer value is cut at a word boundary and the field named in ``Article.truncated``):
@@ -124,7 +124,7 @@ class Article:
     truncated: list[str] = field(default_factory=list)
     #: links for URL fields that were not http(s) (``javascript:``, ``data:``…) and were left out
     unsafe_urls_dropped: int = 0
-    # identity, set by the normalize pipeline (by the store when it did not run)
+    # identity (newscrawl/extract/identity.py), set where the page is parsed
     url_key: str | None = None
     #: the key of the URL the page was fetched from (differs from ``url_key`` when the canonical
     #: URL is another): what an incremental crawl looks up before requesting a listed URL

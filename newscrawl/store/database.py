@@ -19,6 +19,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
+from newscrawl.extract.identity import SIMHASH_BANDS
 from newscrawl.store.errors import StorageError
 from newscrawl.store.nx import ServerTraits, server_traits
 from newscrawl.store.server import EmbeddedServer, embedded_dir, shared_server_uri
@@ -26,7 +27,6 @@ from newscrawl.store.server import EmbeddedServer, embedded_dir, shared_server_u
 logger = logging.getLogger(__name__)
 
 DEFAULT_DATABASE = "newscrawl"
-SIMHASH_BANDS = 4  # 4 bands of 16 bits: two simhashes within distance 3 share a band
 
 
 def redact_uri(uri: str) -> str:

@@ -42,15 +42,15 @@ from typing import Any, BinaryIO
 from bson.errors import BSONError
 from pymongo.errors import ConnectionFailure, PyMongoError
 
+from newscrawl.extract.identity import fill_identity
 from newscrawl.store.database import Storage, open_storage, redact_uri
-from newscrawl.store.dedupe import RECENT_DOCS, Decision, Deduper, StoredMatches, Verdict, add_bands
+from newscrawl.store.dedupe import RECENT_DOCS, Decision, Deduper, Duplicate, StoredMatches, Verdict, add_bands
 from newscrawl.store.edits import edit_hash
 from newscrawl.store.errors import StorageError, is_full_error
 from newscrawl.store.files import BadLine, JsonLinesFile, QuarantineFile, SpillFile, claim, read_lines, spill_files, to_json_line
-from newscrawl.store.identity import fill_identity
 from newscrawl.store.keys import KeyIndex
 from newscrawl.store.revisits import RevisitLog, RevisitOutcome, RevisitPolicy
-from newscrawl.store.writer import ArticleStore, Duplicate, WriteResult
+from newscrawl.store.writer import ArticleStore, WriteResult
 
 logger = logging.getLogger(__name__)
 
@@ -97,12 +97,7 @@ class ArticleSink:
         self.options = options or SinkOptions()
         self.count = count
         self.store = ArticleStore(storage.db) if storage else None
-        self.deduper = Deduper(
-            self.store,
-            max_distance=self.options.max_distance,
-            min_words=self.options.min_words,
-            memory_items=self.options.memory_items,
-        )
+        self.deduper = Deduper(max_distance=self.options.max_distance, memory_items=self.options.memory_items)
         self.spill = SpillFile(self.options.spill_dir) if self.options.spill_dir else SpillFile()
         self.quarantine = QuarantineFile(self.options.quarantine_dir) if self.options.quarantine_dir else QuarantineFile()
         #: why the server has no room left to write, once it said so (the crawl should stop)
@@ -167,7 +162,8 @@ class ArticleSink:
         if not self.database_up:
             return None
         try:
-            return self.deduper.lookup_many(docs)
+            assert self.store is not None
+            return self.store.keys.matches(docs)
         except ConnectionFailure as exc:
             return exc
 
