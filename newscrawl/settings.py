@@ -104,8 +104,11 @@ NEWSCRAWL_REDIS_OUTAGE_SECONDS = float(os.getenv("NEWSCRAWL_REDIS_OUTAGE_SECONDS
 NEWSCRAWL_BLOOM_CAPACITY = int(os.getenv("NEWSCRAWL_BLOOM_CAPACITY", "10000000"))
 NEWSCRAWL_BLOOM_ERROR_RATE = float(os.getenv("NEWSCRAWL_BLOOM_ERROR_RATE", "0.001"))
 
-# -- run records and alerts (see newscrawl/ops/runs.py, newscrawl/ops/alerts.py) --------------------------
-EXTENSIONS = {"newscrawl.ops.runs.RunRecorder": 500, "newscrawl.ops.outcome.CrawlOutcome": 510,
+# -- extensions: the crawl's services, which its components find with crawler.get_extension (its storage,
+# newscrawl/store/service.py; the hosts it may reach, newscrawl/crawl/safety.py); run records and alerts
+# (newscrawl/ops/runs.py, newscrawl/ops/alerts.py); the outcome, failed pages and progress of the crawl
+EXTENSIONS = {"newscrawl.store.service.StorageService": 0, "newscrawl.crawl.safety.TargetPolicy": 0,
+              "newscrawl.ops.runs.RunRecorder": 500, "newscrawl.ops.outcome.CrawlOutcome": 510,
               "newscrawl.crawl.failures.FailedPages": 490, "newscrawl.ops.progress.ProgressFile": 520}
 # the failed article pages a run record keeps with their reason (the rest are counted): stats --failed
 NEWSCRAWL_FAILED_PAGES_KEEP = 100

@@ -156,7 +156,7 @@ def test_stored_articles_are_found_by_canonical_or_fetched_address(storage: Stor
     ])
     KeyIndex(storage.db).ensure()
     asked = [Request(canonical), Request(fetched_only), Request("https://www.unian.info/world/new-12000003.html")]
-    answer = stored_times(storage, asked)
+    answer = stored_times(storage.db, asked)
     assert answer == {url_key(canonical): published, url_key(fetched_only): published + timedelta(hours=1)}
 
 

@@ -1,4 +1,4 @@
-"""Each item pipeline on its own: normalize, dedupe and store, over articles parsed from the saved
+"""Each item pipeline on its own: identity, dedupe and store, over articles parsed from the saved
 pages of tests/sites and a real database (embedded nx-27017 unless MONGO_URI is set)."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from newscrawl.extract.items import Article
 from newscrawl.ops.site_fixtures import Fixture, discover
 from newscrawl.sites import parser_for_url
 from newscrawl.store.database import Storage
+from newscrawl.store.protocol import STORAGE_EXTENSION
 from newscrawl.store.service import StorageService
 from pipelines.dedupe import DedupePipeline, SameContent, SeenInRun, UnchangedArticle
 from pipelines.identity import IdentityPipeline
@@ -44,7 +45,14 @@ def articles() -> list[Article]:
 def crawler_over(storage: Storage, **settings: Any) -> Crawler:
     """A crawler whose storage service writes to ``storage``'s database."""
     return get_crawler(settings_dict={"MONGO_URI": storage.uri, "MONGO_DATABASE": storage.db.name,
-                                      "NEWSCRAWL_MONGO_BATCH": 100, **settings})
+                                      "NEWSCRAWL_MONGO_BATCH": 100, "EXTENSIONS": {STORAGE_EXTENSION: 0}, **settings})
+
+
+def close_storage(crawler: Crawler) -> None:
+    """Write what the crawl's storage holds and close it."""
+    storage = crawler.get_extension(StorageService)
+    assert storage is not None
+    storage.close()
 
 
 def store_alone(crawler: Crawler, items: list[Article]) -> None:
@@ -59,7 +67,7 @@ def store_alone(crawler: Crawler, items: list[Article]) -> None:
         asyncio.run(feed())
         pipeline.close_spider()
     finally:
-        StorageService.from_crawler(crawler).close()
+        close_storage(crawler)
 
 
 def dedupe(pipeline: DedupePipeline, item: Article) -> Article:
@@ -70,7 +78,7 @@ def dedupe(pipeline: DedupePipeline, item: Article) -> Article:
 def crawler(storage: Storage) -> Iterator[Crawler]:
     current = crawler_over(storage)
     yield current
-    StorageService.from_crawler(current).close()
+    close_storage(current)
 
 
 def test_every_saved_page_gives_articles_to_check() -> None:
@@ -80,7 +88,7 @@ def test_every_saved_page_gives_articles_to_check() -> None:
 
 
 @pytest.mark.parametrize("fixture", ARTICLE_FIXTURES, ids=lambda f: f.json_path.stem)
-def test_normalize_alone_sets_the_identity(fixture: Fixture) -> None:
+def test_identity_alone_sets_the_identity(fixture: Fixture) -> None:
     item = parsed(fixture)
     IdentityPipeline.from_crawler(get_crawler(settings_dict={})).process_item(item)
     text = item.body or item.lead
@@ -91,7 +99,7 @@ def test_normalize_alone_sets_the_identity(fixture: Fixture) -> None:
     assert (item.simhash is None) == (len(re.findall(r"\w+", text)) < 50)
 
 
-def test_normalize_takes_the_simhash_word_minimum_from_the_settings() -> None:
+def test_identity_takes_the_simhash_word_minimum_from_the_settings() -> None:
     item = parsed(ARTICLE_FIXTURES[0])
     IdentityPipeline.from_crawler(get_crawler(settings_dict={"NEWSCRAWL_DEDUPE_MIN_WORDS": 1_000_000})).process_item(item)
     assert item.content_hash is not None and item.simhash is None
@@ -141,7 +149,7 @@ def test_dedupe_alone_drops_duplicates(storage: Storage, crawler: Crawler) -> No
     assert first.url_key is None, "dedupe asks the store; it sets nothing on the item"
 
 
-def test_dedupe_then_store_without_normalize(storage: Storage) -> None:
+def test_dedupe_then_store_without_identity(storage: Storage) -> None:
     """The store keeps what the check let through: a copy met between the check and the write
     is recorded on the stored original; the next run's check finds the article unchanged."""
     crawler = crawler_over(storage)
@@ -160,7 +168,7 @@ def test_dedupe_then_store_without_normalize(storage: Storage) -> None:
         asyncio.run(run())
         store.close_spider()
     finally:
-        StorageService.from_crawler(crawler).close()
+        close_storage(crawler)
     (stored,) = storage.db.articles.find()
     assert stored["url_key"] == url_key(original.canonical_url or original.url)
     assert stored["also_published_by"] == [{"site": "partner", "url": copy_url}]
@@ -170,7 +178,7 @@ def test_dedupe_then_store_without_normalize(storage: Storage) -> None:
         with pytest.raises(UnchangedArticle):
             dedupe(DedupePipeline.from_crawler(later), parsed(ARTICLE_FIXTURES[0]))
     finally:
-        StorageService.from_crawler(later).close()
+        close_storage(later)
 
 
 @pytest.mark.crawl

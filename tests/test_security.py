@@ -26,7 +26,7 @@ from localsite import QuietHandler, assert_stayed_local, crawl_env, guarded_env,
 from newscrawl.extract.items import Article, Image
 from newscrawl.extract.parser import GenericParser
 from newscrawl.crawl.rendering import BrowserGuard
-from newscrawl.crawl.safety import SafeTargets, UnsafeRequest, canonical_host, is_internal
+from newscrawl.crawl.safety import SafeTargets, TargetPolicy, UnsafeRequest, canonical_host, is_internal
 from newscrawl.store.database import redact_uri
 from newscrawl.extract.urls import registrable_domain, same_site
 from pipelines.clean import keep_http_urls
@@ -41,7 +41,7 @@ FETCHED = datetime(2024, 5, 2, tzinfo=timezone.utc)
 def guard(spider_cls: type, settings: dict | None = None, **kwargs: str) -> SafeTargets:
     crawler = get_crawler(spider_cls, settings or {})
     crawler.spider = spider_cls.from_crawler(crawler, **kwargs)
-    return SafeTargets(crawler)
+    return SafeTargets(crawler, TargetPolicy(crawler))
 
 
 def check(safe: SafeTargets, request: Request) -> None:
@@ -254,10 +254,10 @@ def test_the_resolver_checks_the_address_it_connects_to(tmp_path: Path) -> None:
         from twisted.internet import defer, reactor
         from twisted.web.client import Agent, readBody
         from scrapy.utils.test import get_crawler
-        from newscrawl.crawl.safety import PublicAddressResolver, targets_for
+        from newscrawl.crawl.safety import PublicAddressResolver, TargetPolicy
 
         port = sys.argv[1]
-        policy = targets_for(get_crawler(settings_dict={"NEWSCRAWL_ALLOW_PRIVATE_HOSTS": ["127.0.0.1"]}))
+        policy = TargetPolicy(get_crawler(settings_dict={"NEWSCRAWL_ALLOW_PRIVATE_HOSTS": ["127.0.0.1"]}))
         PublicAddressResolver(reactor, cache_size=100, timeout=30).install_on_reactor()
         agent = Agent(reactor)
 

@@ -35,7 +35,7 @@ from scrapy.http import Response
 from newscrawl.extract.identity import url_key
 from newscrawl.ops.outcome import OK, crawl_outcome
 from newscrawl.store.keys import KeyIndex, fetched_id, url_id
-from newscrawl.store.service import StorageService
+from newscrawl.store.protocol import storage_of
 
 logger = logging.getLogger(__name__)
 BATCH = 500
@@ -52,7 +52,7 @@ class SkipStoredArticles:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.storage = StorageService.from_crawler(crawler)
+        self.storage = storage_of(crawler)
         self.enabled = crawler.settings.getbool("NEWSCRAWL_INCREMENTAL", True)
 
     @classmethod
@@ -78,8 +78,8 @@ class SkipStoredArticles:
 
     async def _checked_async(self, requests: list[Request]) -> AsyncIterator[Request]:
         """:meth:`select` with the lookup on a thread (the reactor need not wait for the database)."""
-        storage = self.storage.usable_storage if requests else None
-        stored = await asyncio.to_thread(stored_times, storage, requests) if storage is not None else None
+        db = self.storage.database() if requests else None
+        stored = await asyncio.to_thread(stored_times, db, requests) if db is not None else None
         for request in self.select(requests, stored):
             yield request
 
@@ -103,14 +103,14 @@ class SkipStoredArticles:
                 stats.inc_value("newscrawl/incremental/skipped_stored")
 
 
-def stored_times(storage: Any, requests: list[Request]) -> dict[str, datetime | None] | None:
+def stored_times(db: Any, requests: list[Request]) -> dict[str, datetime | None] | None:
     """URL key -> when the stored article last changed, for the articles of ``requests`` that are
     stored (by canonical address, else by the address it was fetched from); None when the
     database cannot answer (then everything is fetched: the dedupe pipeline still stops copies).
     One lookup of the key collection for all of them."""
     keys = {url_key(request.url) for request in requests}
     try:
-        found = KeyIndex(storage.db).find([url_id(key) for key in keys] + [fetched_id(key) for key in keys])
+        found = KeyIndex(db).find([url_id(key) for key in keys] + [fetched_id(key) for key in keys])
     except Exception as exc:  # the database went away
         logger.warning("incremental check failed, fetching all: %s", exc)
         return None
@@ -127,7 +127,7 @@ class ConditionalFeeds:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.storage = StorageService.from_crawler(crawler)
+        self.storage = storage_of(crawler)
         #: validators of feeds fetched in this run, saved when it ends well
         self.fresh: dict[str, dict[str, str | None]] = {}
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -138,8 +138,8 @@ class ConditionalFeeds:
         return cls(crawler)
 
     def _state(self) -> Any:
-        storage = self.storage.usable_storage
-        return storage.db.feed_state if storage is not None else None
+        db = self.storage.database()
+        return db.feed_state if db is not None else None
 
     async def process_request(self, request: Request) -> None:
         """Add the validators the server gave for this URL last time (looked up on a thread)."""

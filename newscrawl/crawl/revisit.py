@@ -47,7 +47,7 @@ from newscrawl.store.revisits import (
     parse_cap,
     revisit_cap,
 )
-from newscrawl.store.service import StorageService
+from newscrawl.store.protocol import storage_of
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class RevisitStored:
         self.crawler = crawler
         self.policy = revisit_policy(crawler)
         self.cap = parse_cap(crawler.settings.get("NEWSCRAWL_REVISIT_MAX_PER_RUN"))
-        self.storage = StorageService.from_crawler(crawler)
+        self.storage = storage_of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RevisitStored:
@@ -100,11 +100,11 @@ class RevisitStored:
         if not self.policy.enabled or not self.crawler.settings.getbool("NEWSCRAWL_RECORD_RUN") \
                 or not hasattr(spider, "revisit_request") or getattr(spider, "since", None):
             return []
-        storage = self.storage.usable_storage
-        if storage is None:
+        db = self.storage.database()
+        if db is None:
             return []
         try:
-            due = await asyncio.to_thread(self._due, storage.db, spider.name)
+            due = await asyncio.to_thread(self._due, db, spider.name)
         except PyMongoError as exc:
             logger.warning("could not choose the stored articles to revisit (%s): none this run", exc)
             return []
@@ -129,7 +129,7 @@ class RevisitResponses:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.policy = revisit_policy(crawler)
-        self.storage = StorageService.from_crawler(crawler)
+        self.storage = storage_of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RevisitResponses:
@@ -143,7 +143,7 @@ class RevisitResponses:
             return response
         validators = validators_of(response) if response.status in (200, 304) else None
         if response.status == 200 and validators:
-            self.storage.sink.note_validators(response.url, validators)
+            self.storage.note_validators(response.url, validators)
         if revisit:
             self._note(revisit, response.status, validators)
         return response
@@ -155,7 +155,7 @@ class RevisitResponses:
             return
         stats.inc_value("newscrawl/revisit/" + ("fetched" if status == 200 else "not_modified" if status == 304 else "removed"))
         first_seen = datetime.fromtimestamp(revisit["first_seen"], timezone.utc)
-        self.storage.sink.note_revisit(RevisitOutcome(
+        self.storage.note_revisit(RevisitOutcome(
             ObjectId(revisit["id"]), status, validators,
             next_revisit_at=self.policy.next_due(first_seen, datetime.now(timezone.utc)),
             reschedule=not self.policy.every_article,

@@ -28,7 +28,7 @@ from scrapy_redis.scheduler import Scheduler
 from newscrawl.distributed.dupefilter import BloomDupeFilter
 from newscrawl.distributed.redis import RedisLink, RedisUnavailable, redis_url
 from newscrawl.store.database import redact_uri
-from newscrawl.store.service import StorageService
+from newscrawl.store.protocol import storage_of
 
 logger = logging.getLogger(__name__)
 TAKEN = "newscrawl_taken"  # request meta: the field of the worker's inflight hash that holds the request
@@ -122,7 +122,6 @@ class SharedScheduler(Scheduler):
         scheduler.lock = threading.Lock()
         scheduler.heartbeat = None
         scheduler.heartbeat_seconds = settings.getint("NEWSCRAWL_REDIS_HEARTBEAT_SECONDS", 30)
-        crawler._newscrawl_scheduler = scheduler  # type: ignore[attr-defined]
         crawler.signals.connect(scheduler.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(scheduler.left_downloader, signal=signals.request_left_downloader)
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
@@ -136,7 +135,7 @@ class SharedScheduler(Scheduler):
     def open(self, spider: Spider) -> None:
         """Join (or start) the spider's crawl; during a Redis outage, once Redis is back."""
         self.spider = spider
-        StorageService.from_crawler(self.crawler).sink.flushed.append(self.release_flushed)
+        storage_of(self.crawler).on_flushed(self.release_flushed)
         self.pointer = f"newscrawl:{spider.name}:crawl"
         self.take_script = self.server.register_script(_TAKE_SCRIPT)
         self.push_script = self.server.register_script(_PUSH_SCRIPT)
@@ -464,8 +463,7 @@ class SharedScheduler(Scheduler):
         """
         if self.ending or not self.joined or not self.link.usable or self.waiting or self.uncertain:
             raise DontCloseSpider  # closing with its own reason, or waiting for Redis
-        sink = StorageService.from_crawler(self.crawler).sink
-        sink.submit(sink.flush).result()  # releases what waited for the storage's next bulk write
+        storage_of(self.crawler).flush()  # releases what waited for the storage's next bulk write
         try:
             if not self._beat():
                 self._state_lost()
