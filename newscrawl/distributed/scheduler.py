@@ -108,6 +108,7 @@ class SharedScheduler(Scheduler):
         scheduler.idle_seconds = settings.getfloat("NEWSCRAWL_REDIS_IDLE_SECONDS", 10.0)
         scheduler.idle_since = None
         scheduler.joined = False
+        scheduler.crawl = None  # the id of the crawl it joined
         scheduler.ending = None
         scheduler.fields = (f"{tag}-{n}" for n in itertools.count())  # unique across workers: a field
         # may reach another worker in the meta of a recovered request
