@@ -22,7 +22,6 @@ from scrapy import Request
 
 from conftest import FILES, ROOT
 from localsite import QuietHandler, crawl_env, serving
-from newscrawl.crawl.incremental import stored_times
 from newscrawl.extract.identity import url_key
 from newscrawl.store.database import Storage
 from newscrawl.store.keys import KeyIndex
@@ -156,7 +155,7 @@ def test_stored_articles_are_found_by_canonical_or_fetched_address(storage: Stor
     ])
     KeyIndex(storage.db).ensure()
     asked = [Request(canonical), Request(fetched_only), Request("https://www.unian.info/world/new-12000003.html")]
-    answer = stored_times(storage.db, asked)
+    answer = KeyIndex(storage.db).stored_versions(url_key(request.url) for request in asked)
     assert answer == {url_key(canonical): published, url_key(fetched_only): published + timedelta(hours=1)}
 
 

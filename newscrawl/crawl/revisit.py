@@ -24,30 +24,19 @@ run), ``not_modified``, ``fetched``, ``removed``, ``failed`` (another status).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any
 
-from bson import ObjectId
-from pymongo.errors import PyMongoError
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from newscrawl.crawl.spider import REVISIT
-from newscrawl.store.revisits import (
-    DEFAULT_AGES,
-    GONE,
-    DueArticles,
-    RevisitOutcome,
-    RevisitPolicy,
-    due_articles,
-    parse_cap,
-    revisit_cap,
-)
+from newscrawl.store.errors import StorageError
 from newscrawl.store.protocol import storage_of
+from newscrawl.store.revisits import DEFAULT_AGES, GONE, RevisitOutcome, RevisitPolicy, parse_cap
 
 logger = logging.getLogger(__name__)
 
@@ -100,13 +89,12 @@ class RevisitStored:
         if not self.policy.enabled or not self.crawler.settings.getbool("NEWSCRAWL_RECORD_RUN") \
                 or not hasattr(spider, "revisit_request") or getattr(spider, "since", None):
             return []
-        db = self.storage.database()
-        if db is None:
-            return []
         try:
-            due = await asyncio.to_thread(self._due, db, spider.name)
-        except PyMongoError as exc:
+            due = await self.storage.due_revisits(spider.name, self.policy, self.cap)
+        except StorageError as exc:
             logger.warning("could not choose the stored articles to revisit (%s): none this run", exc)
+            return []
+        if due is None:
             return []
         stats = self.crawler.stats
         stats.inc_value("newscrawl/revisit/due", len(due.articles))
@@ -118,9 +106,6 @@ class RevisitStored:
         return [spider.revisit_request(doc["url"], {"id": str(doc["_id"]), "first_seen": doc["first_seen_at"].timestamp()},
                                        conditional_headers(doc.get("http")))
                 for doc in due.articles if doc.get("url") and doc.get("first_seen_at")]
-
-    def _due(self, db: Any, site: str) -> DueArticles:
-        return due_articles(db, site, self.policy, datetime.now(timezone.utc), revisit_cap(db, site, self.cap))
 
 
 class RevisitResponses:
@@ -156,7 +141,7 @@ class RevisitResponses:
         stats.inc_value("newscrawl/revisit/" + ("fetched" if status == 200 else "not_modified" if status == 304 else "removed"))
         first_seen = datetime.fromtimestamp(revisit["first_seen"], timezone.utc)
         self.storage.note_revisit(RevisitOutcome(
-            ObjectId(revisit["id"]), status, validators,
+            revisit["id"], status, validators,
             next_revisit_at=self.policy.next_due(first_seen, datetime.now(timezone.utc)),
             reschedule=not self.policy.every_article,
         ))

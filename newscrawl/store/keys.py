@@ -36,6 +36,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 from pymongo import UpdateOne
@@ -199,6 +200,20 @@ class KeyIndex:
             for value, key in map(parse_band_entry, sorted(entries)):
                 matches.band_matches.append({"simhash": value, "url_key": key, "language": doc.get("language")})
         return matches
+
+    def stored_versions(self, url_keys: Iterable[str]) -> dict[str, datetime | None]:
+        """URL key -> when the stored article last changed (``modified_at``, else
+        ``published_at``), for the keys of stored articles, by canonical address or by the address
+        it was fetched from: one lookup for all of them."""
+        keys = set(url_keys)
+        found = self.find([url_id(key) for key in keys] + [fetched_id(key) for key in keys])
+        stored: dict[str, datetime | None] = {}
+        for key in keys:
+            doc = found.get(url_id(key)) or found.get(fetched_id(key))
+            if doc is not None:
+                changed = doc.get("modified_at") or doc.get("published_at")
+                stored[key] = changed.replace(tzinfo=timezone.utc) if changed is not None and changed.tzinfo is None else changed
+        return stored
 
     def articles_by_id(self, ids: Iterable[Any], projection: dict[str, int] | None = None) -> dict[Any, dict[str, Any]]:
         """Stored articles by ``_id`` (one ``$in`` on ``_id``)."""

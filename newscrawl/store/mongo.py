@@ -1,5 +1,5 @@
-"""The storage adapter: what the write path asks of MongoDB, and the one place that catches the
-driver's errors.
+"""The storage adapter: what the crawl asks of MongoDB (articles, their keys, feeds' validators,
+due revisits), and the one place that catches the driver's errors.
 
 Every method raises storage errors (:mod:`newscrawl.store.errors`), never pymongo's:
 :class:`~newscrawl.store.errors.StorageDown` when the server cannot be reached,
@@ -11,11 +11,13 @@ resilient writer decide what each means (retry, isolate, spill, mark the databas
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import Any
 
 from bson.errors import BSONError
+from pymongo import UpdateOne
 from pymongo.database import Database
 from pymongo.errors import ConnectionFailure, PyMongoError
 
@@ -31,7 +33,7 @@ from newscrawl.store.errors import (
     is_storage_full,
 )
 from newscrawl.store.keys import KeyIndex
-from newscrawl.store.revisits import RevisitLog
+from newscrawl.store.revisits import DueArticles, RevisitLog, RevisitPolicy, due_articles, revisit_cap
 from newscrawl.store.writer import ArticleStore, WriteResult
 
 #: errors that belong to one document (the driver cannot encode it), not to the server
@@ -110,6 +112,29 @@ class MongoArticles:
         """Write what revisits found; how many articles it changed."""
         with storage_errors():
             return log.write(self.storage.db)
+
+    def stored_versions(self, url_keys: Iterable[str]) -> dict[str, datetime | None]:
+        """When each stored article among ``url_keys`` last changed (one lookup of the keys)."""
+        with storage_errors():
+            return self.store.keys.stored_versions(url_keys)
+
+    def feed_validators(self, url: str) -> dict[str, Any] | None:
+        """The ``etag`` and ``last_modified`` the feed at ``url`` was last served with (collection ``feed_state``)."""
+        with storage_errors():
+            return self.storage.db.feed_state.find_one({"_id": url})
+
+    def save_feed_validators(self, validators: dict[str, dict[str, str | None]]) -> None:
+        """Keep the validators of each feed (URL -> ``etag``, ``last_modified``), in one bulk write."""
+        with storage_errors():
+            self.storage.db.feed_state.bulk_write([UpdateOne({"_id": url}, {"$set": fields}, upsert=True)
+                                                   for url, fields in validators.items()], ordered=False)
+
+    def due_revisits(self, site: str, policy: RevisitPolicy, cap: int | None) -> DueArticles:
+        """The stored articles of ``site`` due for a revisit now, at most ``cap`` (None: as many as
+        :func:`~newscrawl.store.revisits.revisit_cap` allows), most overdue first."""
+        with storage_errors():
+            db = self.storage.db
+            return due_articles(db, site, policy, datetime.now(timezone.utc), revisit_cap(db, site, cap))
 
     def close(self) -> None:
         """Close the database when this object opened it (and stop the embedded server it started)."""

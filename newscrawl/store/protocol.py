@@ -12,11 +12,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from pymongo.database import Database
+    from datetime import datetime
+
     from scrapy.crawler import Crawler
 
     from newscrawl.store.dedupe import Decision
-    from newscrawl.store.revisits import RevisitOutcome
+    from newscrawl.store.revisits import DueArticles, RevisitOutcome, RevisitPolicy
 
 #: the extension that implements :class:`ArticleStorage` in this project
 STORAGE_EXTENSION = "newscrawl.store.service.StorageService"
@@ -25,7 +26,9 @@ STORAGE_EXTENSION = "newscrawl.store.service.StorageService"
 @runtime_checkable
 class ArticleStorage(Protocol):
     """What the crawl asks of its storage. Articles are items (or their documents); what cannot be
-    written while the database is down or full is spilled to disk and written later."""
+    written while the database is down or full is spilled to disk and written later. The lookups
+    of what is stored answer None while the database is down or unavailable, and raise
+    :class:`~newscrawl.store.errors.StorageError` when it fails."""
 
     async def check(self, item: Any) -> Decision:
         """Whether the article is new, changed or a duplicate, looked up in the database and among
@@ -55,9 +58,17 @@ class ArticleStorage(Protocol):
     def note_revisit(self, outcome: RevisitOutcome) -> None:
         """Keep what a revisit found, for the next write."""
 
-    def database(self) -> Database[dict[str, Any]] | None:
-        """The open database while it is believed reachable, for the crawl's other collections
-        (feeds' validators, due revisits, run records); None while it is down or unavailable."""
+    async def stored_versions(self, url_keys: set[str]) -> dict[str, datetime | None] | None:
+        """When each stored article among ``url_keys`` (by canonical or fetched address) last changed."""
+
+    async def feed_validators(self, url: str) -> dict[str, Any] | None:
+        """The ``etag`` and ``last_modified`` the feed at ``url`` was last served with."""
+
+    async def save_feed_validators(self, validators: dict[str, dict[str, str | None]]) -> None:
+        """Keep the validators of each feed (URL -> ``etag``, ``last_modified``) for the next run."""
+
+    async def due_revisits(self, site: str, policy: RevisitPolicy, cap: int | None) -> DueArticles | None:
+        """The stored articles of ``site`` due for a revisit now (at most ``cap``; None: the default cap)."""
 
 
 def storage_of(crawler: Crawler) -> ArticleStorage:

@@ -10,6 +10,7 @@ revisit middlewares, the run recorder and the shared-crawl scheduler all reach s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -22,12 +23,14 @@ from newscrawl.store.revisits import DEFAULT_AGES, RevisitPolicy
 from newscrawl.store.sink import ArticleSink, SinkOptions
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from pymongo.database import Database
     from scrapy.crawler import Crawler
     from typing_extensions import Self
 
     from newscrawl.store.dedupe import Decision
-    from newscrawl.store.revisits import RevisitOutcome
+    from newscrawl.store.revisits import DueArticles, RevisitOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -135,8 +138,30 @@ class StorageService(ArticleStorage):
         """Keep what a revisit found, for the next write."""
         self.sink.note_revisit(outcome)
 
+    async def stored_versions(self, url_keys: set[str]) -> dict[str, datetime | None] | None:
+        """When each stored article among ``url_keys`` last changed (looked up on a thread)."""
+        mongo = self.sink.reachable()
+        return await asyncio.to_thread(mongo.stored_versions, url_keys) if mongo is not None else None
+
+    async def feed_validators(self, url: str) -> dict[str, Any] | None:
+        """The validators the feed at ``url`` was last served with (looked up on a thread)."""
+        mongo = self.sink.reachable()
+        return await asyncio.to_thread(mongo.feed_validators, url) if mongo is not None else None
+
+    async def save_feed_validators(self, validators: dict[str, dict[str, str | None]]) -> None:
+        """Keep the feeds' validators (written on a thread)."""
+        mongo = self.sink.reachable()
+        if mongo is not None:
+            await asyncio.to_thread(mongo.save_feed_validators, validators)
+
+    async def due_revisits(self, site: str, policy: RevisitPolicy, cap: int | None) -> DueArticles | None:
+        """The articles of ``site`` due for a revisit (chosen on a thread)."""
+        mongo = self.sink.reachable()
+        return await asyncio.to_thread(mongo.due_revisits, site, policy, cap) if mongo is not None else None
+
     def database(self) -> Database[dict[str, Any]] | None:
-        """The open database when it is believed reachable; None while it is down or unavailable."""
+        """The open database when it is believed reachable, for the run records; None while it is
+        down or unavailable."""
         return self.sink.database()
 
     def close(self) -> None:

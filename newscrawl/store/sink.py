@@ -133,9 +133,14 @@ class ArticleSink:
         """Documents neither stored, quarantined nor spilled (they are fetched again next run)."""
         return self.spillway.unsaved
 
+    def reachable(self) -> MongoArticles | None:
+        """The database while it is believed reachable; None while it is down or unavailable."""
+        return self.mongo if self.database_up else None
+
     def database(self) -> Database[dict[str, Any]] | None:
         """The open database while it is believed reachable; None while it is down or unavailable."""
-        return self.mongo.db if self.mongo is not None and self.database_up else None
+        mongo = self.reachable()
+        return mongo.db if mongo is not None else None
 
     async def check(self, doc: Document) -> Decision:
         """Dedupe ``doc`` from the crawler's event loop: it waits (at most ``lookup_seconds``) for
