@@ -129,10 +129,15 @@ def article_text(doc: Mapping[str, Any]) -> str | None:
     return doc.get("body") or doc.get("lead")
 
 
-def identify(doc: MutableMapping[str, Any], *, min_words: int = MIN_WORDS) -> None:
-    """Set every identity field of ``doc``; texts shorter than ``min_words`` get no SimHash."""
+def _key_urls(doc: MutableMapping[str, Any]) -> None:
+    """Set ``url_key`` (of the canonical URL, else the fetched one) and ``fetched_key``."""
     doc["url_key"] = url_key(doc.get("canonical_url") or doc["url"])
     doc["fetched_key"] = url_key(doc["url"])
+
+
+def identify(doc: MutableMapping[str, Any], *, min_words: int = MIN_WORDS) -> None:
+    """Set every identity field of ``doc``; texts shorter than ``min_words`` get no SimHash."""
+    _key_urls(doc)
     doc["content_hash"], doc["simhash"] = fingerprint(article_text(doc), min_words=min_words)
 
 
@@ -158,6 +163,5 @@ def reidentify(doc: MutableMapping[str, Any], *, min_words: int = MIN_WORDS) -> 
     given = doc.get("content_hash")
     if given is None or "simhash" not in doc or given != content_hash(article_text(doc)):
         identify(doc, min_words=min_words)
-        return
-    doc["url_key"] = url_key(doc.get("canonical_url") or doc["url"])
-    doc["fetched_key"] = url_key(doc["url"])
+    else:
+        _key_urls(doc)
