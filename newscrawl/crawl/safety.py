@@ -2,13 +2,13 @@
 
 Pages, feeds, sitemaps, robots.txt files and redirects are written by others. One pointing at
 ``localhost``, ``10.0.0.0/8``, ``169.254.169.254`` (cloud metadata) and the like would make the
-crawler a proxy into the operator's network (SSRF). The rule (:class:`TargetPolicy`, one per crawl,
-an extension in ``EXTENSIONS`` found with :func:`targets_for`):
-a request must be http(s), and its host must not be, or resolve to, a loopback, private,
-link-local, shared, multicast or reserved address — unless the operator named that host: a site
-spider's edition hosts, the generic spider's ``-a url=`` hosts, ``NEWSCRAWL_ALLOW_PRIVATE_HOSTS``,
-the proxies in the environment, and the hosts of the spider's own start requests. A redirect is
-judged on its own: it inherits its start request's meta (``is_start_request``) but never its trust.
+crawler a proxy into the operator's network (SSRF). The rule (:class:`TargetPolicy`, one per crawl:
+an extension, found with :func:`targets_for`): a request must be http(s), and its host must not be,
+or resolve to, a loopback, private, link-local, shared, multicast or reserved address — unless the
+operator named that host: a site spider's edition hosts, the generic spider's ``-a url=`` hosts,
+``NEWSCRAWL_ALLOW_PRIVATE_HOSTS``, the proxies in the environment, and the hosts of the spider's own
+start requests. A redirect is judged on its own: it inherits its start request's meta
+(``is_start_request``) but never its trust.
 
 The rule is applied at every hop, without blocking the reactor:
 
@@ -262,7 +262,8 @@ def targets_for(crawler: Crawler) -> TargetPolicy:
     start: nothing would keep it from internal addresses."""
     policy = crawler.get_extension(TargetPolicy)
     if policy is None:
-        raise RuntimeError("no target policy: enable the extension newscrawl.crawl.safety.TargetPolicy (setting EXTENSIONS)")
+        raise RuntimeError("no target policy: enable the extension newscrawl.crawl.safety.TargetPolicy "
+                           "(setting EXTENSIONS)")
     return policy
 
 
