@@ -8,9 +8,10 @@
 - its story (:func:`story_key`): ``site/language/source_id``, one story in one edition.
 
 :func:`identify` computes them once per page, where the page is parsed (the parse worker), and
-the item carries them on; what comes without them (an item no parse worker made) gets them from
-the identity pipeline, else from storage. Pure functions on a mutable mapping (a dict, or an item
-through ``ItemAdapter``); no Scrapy here.
+the item carries them on. The identity pipeline keeps them true to the cleaned item
+(:func:`reidentify`: the URL keys taken again, the fingerprints kept unless cleaning changed the
+words); an item that reaches storage without them is identified there (:func:`fill_identity`).
+Pure functions on a mutable mapping (a dict, or an item through ``ItemAdapter``); no Scrapy here.
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
-#: the identity fields of an article
-IDENTITY_FIELDS = ("url_key", "fetched_key", "content_hash", "simhash")
 #: texts shorter than this many words get no SimHash (``NEWSCRAWL_DEDUPE_MIN_WORDS``)
 MIN_WORDS = 50
 #: a 64-bit SimHash is indexed as 4 bands of 16 bits: two within distance 3 share a band
