@@ -89,7 +89,7 @@ CONFIGURATIONS = {configuration.name: configuration for configuration in (
     Configuration("peer", "hand-written peer (site parser / trafilatura.extract in the callback)",
                   HERE / "crawl_peer_spider.py", False, {"EXTENSIONS": {PROBE: 0}}),
     Configuration("validate", "project spider + validate, no storage", HERE / "crawl_project_spider.py", True,
-                  {"ITEM_PIPELINES": {"pipelines.validate.ValidatePipeline": 100}, "NEWSCRAWL_INCREMENTAL": False,
+                  {"ITEM_PIPELINES": {"pipelines.clean.CleanPipeline": 100}, "NEWSCRAWL_INCREMENTAL": False,
                    "EXTENSIONS": {**project.EXTENSIONS, "newscrawl.ops.runs.RunRecorder": None, PROBE: 0}}),
     Configuration("full", "newscrawl: all pipelines, embedded nx-27017", HERE / "crawl_project_spider.py", True,
                   {"EXTENSIONS": {**project.EXTENSIONS, PROBE: 0}}),

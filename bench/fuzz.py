@@ -1,9 +1,9 @@
-"""Fuzz the parsers and the validate pipeline on mutated real pages and random documents, offline.
+"""Fuzz the parsers and the clean pipeline on mutated real pages and random documents, offline.
 
 Run: ``python bench/fuzz.py [--cases 10000] [--seed 0]``. Each case takes a saved page
 (tests/files/regional, UNIAN reconstructions of tests/sites and tests/files) with 1-3 mutations from
 tests/mutations.py, or a random string (one case in ten), runs the site's parser, the generic one
-or UNIAN's on it, then the validate pipeline, and checks the stored text is plain and the dates
+or UNIAN's on it, then the clean pipeline, and checks the stored text is plain and the dates
 aware. Prints how many cases parsed, were not articles, were dropped (by reason) and raised;
 exceptions must be 0 (the first traceback of each kind is printed) and the exit code is 1 if any. Not a test.
 """
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from mutations import MUTATORS, PARSERS, SOURCES, check, mutate, random_document  # noqa: E402
-from pipelines.validate import ValidatePipeline  # noqa: E402
+from pipelines.clean import CleanPipeline  # noqa: E402
 
 SHOWN_TRACEBACKS = 8
 
@@ -30,7 +30,7 @@ SHOWN_TRACEBACKS = 8
 def run(cases: int, seed: int) -> int:
     """Fuzz ``cases`` cases; print the counts; return the number of exceptions."""
     rng = random.Random(seed)
-    pipeline = ValidatePipeline()
+    pipeline = CleanPipeline()
     outcomes: Counter[str] = Counter()
     failures: list[str] = []
     errors: Counter[str] = Counter()

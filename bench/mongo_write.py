@@ -20,11 +20,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from newscrawl.defaults import setting_value  # noqa: E402
-from newscrawl.store.dedupe import Deduper, add_bands, fingerprint  # noqa: E402
+from newscrawl.extract.identity import fingerprint, url_key  # noqa: E402
 from newscrawl.store.database import open_storage  # noqa: E402
+from newscrawl.store.dedupe import Deduper, add_bands  # noqa: E402
 from newscrawl.store.server import EmbeddedServer  # noqa: E402
 from newscrawl.store.writer import ArticleStore  # noqa: E402
-from newscrawl.extract.urls import url_key  # noqa: E402
 
 SEED = Path(__file__).resolve().parents[1] / "tests/files/unian/article_en_seed.txt"
 WORDS = re.findall(r"[A-Za-z]+", SEED.read_text(encoding="utf-8"))
@@ -81,12 +81,12 @@ def main() -> None:
               f"{bulk / upserts:.1f}x vs upserts")
 
         storage.db.articles.delete_many({})
-        deduper = Deduper(store)
+        deduper = Deduper()
         stream = make_docs(args.dedupe_items)
         tracemalloc.start()
         start = time.perf_counter()
         for i in range(0, len(stream), 200):
-            batch = [d for d in stream[i : i + 200] if deduper.check(d).verdict.value == "new"]
+            batch = [d for d in stream[i : i + 200] if deduper.decide(d, store.keys.matches([d])[0]).verdict.value == "new"]
             store.write(batch)
         rate = len(stream) / (time.perf_counter() - start)
         _, peak = tracemalloc.get_traced_memory()

@@ -68,15 +68,18 @@ SPIDER_MIDDLEWARES = {"newscrawl.crawl.incremental.SkipStoredArticles": 100,
 # -- JavaScript rendering (newscrawl/crawl/rendering.py): auto = when NEWSCRAWL_CHROMIUM exists -----------
 ADDONS = {"newscrawl.distributed.addon.RedisAddon": 100, "newscrawl.crawl.rendering.PlaywrightAddon": 110}
 
-# -- run records and alerts (see newscrawl/ops/runs.py, newscrawl/ops/alerts.py) --------------------------
-EXTENSIONS = {"newscrawl.ops.runs.RunRecorder": 500, "newscrawl.crawl.outcome.CrawlOutcome": 510,
+# -- extensions: the crawl's services, which its components find with crawler.get_extension (its storage,
+# newscrawl/store/service.py; the hosts it may reach, newscrawl/crawl/safety.py); run records and alerts
+# (newscrawl/ops/runs.py, newscrawl/ops/alerts.py); the outcome, failed pages and progress of the crawl
+EXTENSIONS = {"newscrawl.store.service.StorageService": 0, "newscrawl.crawl.safety.TargetPolicy": 0,
+              "newscrawl.ops.runs.RunRecorder": 500, "newscrawl.crawl.outcome.CrawlOutcome": 510,
               "newscrawl.crawl.failures.FailedPages": 490, "newscrawl.ops.progress.ProgressFile": 520}
 
 # -- items ----------------------------------------------------------------------------------------
-# each usable alone; identity is computed after validation has settled the text and URLs
+# each usable alone; the identity the parse worker gave an article is brought up to date after cleaning
 ITEM_PIPELINES = {
-    "pipelines.validate.ValidatePipeline": 100,
-    "pipelines.normalize.NormalizePipeline": 150,
+    "pipelines.clean.CleanPipeline": 100,
+    "pipelines.identity.IdentityPipeline": 150,
     "pipelines.dedupe.DedupePipeline": 200,
     "pipelines.store.StorePipeline": 300,
 }

@@ -5,10 +5,10 @@ text and SimHash band keys, see ``newscrawl/store/keys.py``), which dedupe and t
 check read.
 
 Uses ``MONGO_URI`` / ``MONGO_DATABASE`` (environment or ``-s``); with no ``MONGO_URI`` the
-embedded server is used (see ``newscrawl/store/database.py``; the crawl's one storage
-service is ``newscrawl/store/service.py``). Works with or without the normalize and dedupe
-pipelines before it: the store fills in an article's identity, and its unique indexes keep one
-copy of each article. Tunables (defaults in docs/SETTINGS.md):
+embedded server is used (see ``newscrawl/store/database.py``; the crawl's storage is found with
+``newscrawl/store/protocol.py``). Works with or without the identity and dedupe pipelines before
+it: the store fills in an identity an article came without, and its unique indexes keep one copy
+of each article. Tunables (defaults in docs/SETTINGS.md):
 ``NEWSCRAWL_MONGO_BATCH`` (articles per write), ``NEWSCRAWL_MONGO_FLUSH_SECONDS``,
 ``NEWSCRAWL_MONGO_RETRIES`` (with backoff from ``NEWSCRAWL_MONGO_BACKOFF_SECONDS``),
 ``NEWSCRAWL_MONGO_DOWN_SECONDS`` (how long an unreachable server is left alone),
@@ -22,19 +22,17 @@ from typing import TYPE_CHECKING, Any
 from scrapy.utils.asyncio import create_looping_call
 
 from newscrawl.crawl.outcome import close_crawl
-from newscrawl.store.service import StorageService, article_document
+from newscrawl.store.protocol import ArticleStorage, storage_of
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from typing_extensions import Self
 
-    from newscrawl.store.sink import ArticleSink
-
 
 class StorePipeline:
     """Queue each article for the bulk writer; flush by size, by time (also when idle) and at close."""
 
-    def __init__(self, crawler: Crawler, storage: StorageService) -> None:
+    def __init__(self, crawler: Crawler, storage: ArticleStorage) -> None:
         self.crawler = crawler
         self.storage = storage
         self._timer: Any = None
@@ -42,35 +40,27 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        """Build the pipeline for ``crawler`` and its storage service."""
-        return cls(crawler, StorageService.from_crawler(crawler))
-
-    @property
-    def sink(self) -> ArticleSink:
-        """The crawl's sink (opened on first use)."""
-        return self.storage.sink
+        """Build the pipeline for ``crawler`` and its storage."""
+        return cls(crawler, storage_of(crawler))
 
     def open_spider(self) -> None:
         """Open storage (or spill mode) and start the idle-flush timer."""
         self._timer = create_looping_call(self._flush_if_due)
-        self._timer.start(max(0.5, self.sink.options.flush_seconds / 2), now=False)
+        self._timer.start(max(0.5, self.storage.flush_interval() / 2), now=False)
 
     def _flush_if_due(self) -> None:
-        self.sink.submit(self.sink.flush_if_due)
+        self.storage.flush_if_due()
         self._stop_if_full()
 
-    def _queue(self, item: Any) -> None:
-        self.sink.add(article_document(item))
-
     async def process_item(self, item: Any) -> Any:
-        """Queue the article (on the sink's thread: a full batch is written there); stop the
+        """Queue the article (on the storage's thread: a full batch is written there); stop the
         crawl when the database has no room left (close reason ``storage_full``)."""
-        await self.sink.run(self._queue, item)
+        await self.storage.add(item)
         self._stop_if_full()
         return item
 
     def _stop_if_full(self) -> None:
-        if self.sink.storage_full and not self._stopping:
+        if self.storage.full() and not self._stopping:
             self._stopping = True
             close_crawl(self.crawler, "storage_full")
 
@@ -78,5 +68,4 @@ class StorePipeline:
         """Stop the timer and write what is left."""
         if self._timer is not None and self._timer.running:
             self._timer.stop()
-        if self.storage.opened:
-            self.sink.submit(self.sink.flush).result()
+        self.storage.flush()

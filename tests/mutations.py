@@ -3,7 +3,7 @@
 A case is a saved page (tests/files/regional, UNIAN reconstructions of tests/sites and tests/files) with one or more
 mutations applied — truncation, deleted tag spans, duplicated or shuffled chunks, injected unicode
 and control characters, broken JSON-LD — or a random string. :func:`check` runs one parser on it,
-then the validate pipeline, and returns the outcome; anything else escaping is a bug.
+then the clean pipeline, and returns the outcome; anything else escaping is a bug.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from scrapy.exceptions import DropItem
 from conftest import FILES, SITES, read_page
 from newscrawl.extract.parser import GenericParser, NotAnArticle, ParserProxy
 from newscrawl.sites import parser_for_url
-from pipelines.validate import ValidatePipeline
+from pipelines.clean import CleanPipeline
 from spiders.unian import UnianParser
 
 FETCHED = datetime(2026, 1, 9, 12, 0, tzinfo=timezone.utc)
@@ -165,7 +165,7 @@ class BrokenInvariant(AssertionError):
     """A parsed article that must not be stored as it is."""
 
 
-def check(html: str, url: str, parser: type[ParserProxy], pipeline: ValidatePipeline) -> str:
+def check(html: str, url: str, parser: type[ParserProxy], pipeline: CleanPipeline) -> str:
     """Parse ``html`` and validate the result: ``parsed``, ``not_article`` or ``dropped/<Reason>``.
 
     Raises :class:`BrokenInvariant` for a stored body holding markup; any other exception is a bug."""

@@ -20,10 +20,11 @@ from bson import ObjectId
 from pymongo import MongoClient, monitoring
 
 from conftest import FILES, scratch_storage
+from newscrawl.extract.identity import identify
 from newscrawl.store.database import Storage
 from newscrawl.store.dedupe import Verdict
-from newscrawl.store.identity import identify
 from newscrawl.store.keys import META, STALE_WRITE, KeyIndex, url_id
+from newscrawl.store.mongo import MongoArticles
 from newscrawl.store.sink import ArticleSink, SinkOptions
 
 UTC = timezone.utc
@@ -93,12 +94,16 @@ def store_all(sink: ArticleSink, docs: list[dict[str, Any]], decisions: list[Ver
 
 
 def one_at_a_time(sink: ArticleSink, docs: list[dict[str, Any]]) -> list[Verdict]:
-    return [sink.check(doc).verdict for doc in docs]
+    """Each check awaited before the next is made (with ``lookup_batch=1`` none waits for others)."""
+    async def in_turn() -> list[Verdict]:
+        return [(await sink.check(doc)).verdict for doc in docs]
+
+    return asyncio.run(in_turn())
 
 
 def batched(sink: ArticleSink, docs: list[dict[str, Any]]) -> list[Verdict]:
     async def all_at_once() -> list[Any]:
-        return await asyncio.gather(*(sink.check_async(doc) for doc in docs))
+        return await asyncio.gather(*(sink.check(doc) for doc in docs))
 
     return [decision.verdict for decision in asyncio.run(all_at_once())]
 
@@ -118,13 +123,13 @@ def other_storage(mongo_uri: str) -> Iterator[Storage]:
 
 def sink_of(storage: Storage, tmp_path: Path, **options: Any) -> ArticleSink:
     KeyIndex(storage.db).ensure()
-    return ArticleSink(storage, SinkOptions(batch_size=1000, spill_dir=tmp_path / "spill",
-                                            quarantine_dir=tmp_path / "quarantine", **options))
+    return ArticleSink(MongoArticles(storage), SinkOptions(batch_size=1000, spill_dir=tmp_path / "spill",
+                                                           quarantine_dir=tmp_path / "quarantine", **options))
 
 
-def close(sink: ArticleSink) -> None:
-    sink.storage = None  # the database is the test's: close only the sink's threads
-    sink.close()
+def opened_sink(storage: Storage, tmp_path: Path) -> ArticleSink:
+    """A sink that opens ``storage``'s database itself, as a crawl does (its key collection kept up to date)."""
+    return ArticleSink.open(storage.uri, storage.db.name, SinkOptions(spill_dir=tmp_path, quarantine_dir=tmp_path))
 
 
 def run_twice(storage: Storage, tmp_path: Path, check: Any, **options: Any) -> list[Verdict]:
@@ -133,13 +138,13 @@ def run_twice(storage: Storage, tmp_path: Path, check: Any, **options: Any) -> l
         sink = sink_of(storage, tmp_path, **options)
         decided = check(sink, docs)
         store_all(sink, docs, decided)
-        close(sink)
+        sink.close()
         verdicts += decided
     return verdicts
 
 
 def test_batched_verdicts_are_the_one_at_a_time_verdicts(storage: Storage, other_storage: Storage, tmp_path: Path) -> None:
-    alone = run_twice(storage, tmp_path / "alone", one_at_a_time)
+    alone = run_twice(storage, tmp_path / "alone", one_at_a_time, lookup_batch=1)
     together = run_twice(other_storage, tmp_path / "together", batched, lookup_batch=8, lookup_seconds=5.0)
     assert together == alone
     assert stored_state(other_storage) == stored_state(storage)
@@ -184,7 +189,7 @@ def test_a_batch_of_checks_is_one_lookup_and_a_write_is_four_commands(storage: S
     commands.sent.clear()
     assert set(batched(sink, [dict(doc) for doc in docs])) == {Verdict.SEEN_IN_RUN}
     assert commands.sent == {"find": 1}
-    close(sink)
+    sink.close()
     client.close()
 
 
@@ -203,17 +208,17 @@ def stored_the_old_way(storage: Storage) -> list[dict[str, Any]]:
 
 def test_an_earlier_versions_database_is_keyed_when_opened(storage: Storage, tmp_path: Path) -> None:
     legacy = stored_the_old_way(storage)
-    sink = ArticleSink.open(storage.uri, storage.db.name, SinkOptions(spill_dir=tmp_path, quarantine_dir=tmp_path))
+    sink = opened_sink(storage, tmp_path)
     try:
         assert storage.db.article_keys.find_one({"_id": META})["articles"] == len(legacy)
-        verdicts = [decision.verdict for decision in sink.check_many([
+        verdicts = batched(sink, [
             article("legacy-1"),
             article("legacy-2-copy", text=legacy[2]["body"]),
             article("legacy-short-copy", text=legacy[-1]["body"]),
             article("legacy-4-wire", url="https://wire.example/4", text=reworded(legacy[4], "wire")),  # 1 bit away
             article("legacy-0-copy"),
             article("fresh"),
-        ])]
+        ])
     finally:
         sink.close()
     assert verdicts == [Verdict.UNCHANGED, Verdict.SAME_CONTENT, Verdict.SAME_CONTENT, Verdict.NEAR_DUPLICATE,
@@ -227,11 +232,11 @@ def test_a_write_cut_short_is_keyed_at_the_next_open(storage: Storage, tmp_path:
     token = index.begin([doc["_id"] for doc in docs])
     storage.db.articles.insert_many(docs)  # the process died here: articles in, keys not
     index.keys.update_one({"_id": META}, {"$set": {f"pending.{token}.at": time.time() - 2 * STALE_WRITE}})
-    sink = ArticleSink.open(storage.uri, storage.db.name, SinkOptions(spill_dir=tmp_path, quarantine_dir=tmp_path))
+    sink = opened_sink(storage, tmp_path)
     try:
         meta = storage.db.article_keys.find_one({"_id": META})
         assert meta["pending"] == {} and meta["articles"] == 5
-        assert {d.verdict for d in sink.check_many([article(f"cut-{n}") for n in range(5)])} == {Verdict.UNCHANGED}
+        assert set(batched(sink, [article(f"cut-{n}") for n in range(5)])) == {Verdict.UNCHANGED}
     finally:
         sink.close()
 
@@ -240,12 +245,12 @@ def test_keys_of_deleted_articles_are_rebuilt_away(storage: Storage, tmp_path: P
     sink = sink_of(storage, tmp_path)
     docs = [article(f"gone-{n}") for n in range(6)]
     store_all(sink, docs, batched(sink, docs))
-    close(sink)
+    sink.close()
     storage.db.articles.delete_many({"url_key": {"$in": [docs[0]["url_key"], docs[1]["url_key"]]}})
-    sink = ArticleSink.open(storage.uri, storage.db.name, SinkOptions(spill_dir=tmp_path, quarantine_dir=tmp_path))
+    sink = opened_sink(storage, tmp_path)
     try:
         assert storage.db.article_keys.find_one({"_id": META})["articles"] == 4
-        verdicts = [d.verdict for d in sink.check_many([article(f"gone-{n}") for n in range(6)])]
+        verdicts = batched(sink, [article(f"gone-{n}") for n in range(6)])
     finally:
         sink.close()
     assert verdicts == [Verdict.NEW, Verdict.NEW] + [Verdict.UNCHANGED] * 4
@@ -256,7 +261,7 @@ def test_a_write_in_progress_elsewhere_is_not_taken_for_foreign_articles(storage
     sink = sink_of(storage, tmp_path)
     docs = [article(f"busy-{n}") for n in range(4)]
     store_all(sink, docs, batched(sink, docs))
-    close(sink)
+    sink.close()
     index = KeyIndex(storage.db)
     writing = [{**article(f"busy-more-{n}"), "_id": ObjectId()} for n in range(3)]
     index.begin([doc["_id"] for doc in writing])

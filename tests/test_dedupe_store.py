@@ -16,9 +16,10 @@ from scrapy.utils.test import get_crawler
 from conftest import read_page
 from newscrawl.extract.items import Article
 from newscrawl.store.database import Storage
+from newscrawl.store.protocol import STORAGE_EXTENSION
 from newscrawl.store.service import StorageService
 from pipelines.dedupe import DedupePipeline, NearDuplicate, SameContent, SeenInRun, UnchangedArticle
-from pipelines.normalize import NormalizePipeline
+from pipelines.identity import IdentityPipeline
 from pipelines.store import StorePipeline
 from spiders.unian import UnianParser
 from test_unian_parser import EN_URL, FETCHED, SEED_PAGE, UK_URL
@@ -27,24 +28,31 @@ RU_URL = "https://www.unian.net/world/putin-pogloshchaet-belorusskie-zavody-1214
 
 
 class Run:
-    """One crawl's normalize + dedupe + store pipelines over a test database."""
+    """One crawl's identity + dedupe + store pipelines over a test database."""
 
     def __init__(self, storage: Storage) -> None:
-        settings = {"MONGO_URI": storage.uri, "MONGO_DATABASE": storage.db.name, "NEWSCRAWL_MONGO_BATCH": 100}
+        settings = {"MONGO_URI": storage.uri, "MONGO_DATABASE": storage.db.name, "NEWSCRAWL_MONGO_BATCH": 100,
+                    "EXTENSIONS": {STORAGE_EXTENSION: 0}}
         self.crawler = get_crawler(settings_dict=settings)
-        self.normalize = NormalizePipeline.from_crawler(self.crawler)
+        self.identity = IdentityPipeline.from_crawler(self.crawler)
         self.dedupe = DedupePipeline.from_crawler(self.crawler)
         self.store = StorePipeline.from_crawler(self.crawler)
 
     def feed(self, article: Article) -> Article:
         """Pass one article through the pipelines and queue it for storage (DropItem propagates)."""
         async def chain() -> Article:
-            return await self.store.process_item(await self.dedupe.process_item(self.normalize.process_item(article)))
+            return await self.store.process_item(await self.dedupe.process_item(self.identity.process_item(article)))
 
         return asyncio.run(chain())
 
+    @property
+    def storage(self) -> StorageService:
+        storage = self.crawler.get_extension(StorageService)
+        assert storage is not None
+        return storage
+
     def finish(self) -> None:
-        StorageService.from_crawler(self.crawler).close()
+        self.storage.close()
 
     def stat(self, name: str) -> int:
         return self.crawler.stats.get_value(name, 0)
@@ -187,10 +195,9 @@ def test_a_copy_of_an_article_already_written_in_this_run_keeps_its_url(storage:
     """The in-run memory lets a written article go (it holds only articles not written yet); a copy
     met after the write is still found, and its URL recorded on the stored article."""
     run.feed(seed)
-    sink = run.store.sink
-    sink.submit(sink.flush).result()
+    run.storage.flush()
     assert storage.db.articles.count_documents({}) == 1
-    assert sink.deduper._recent_docs == {}
+    assert run.storage.sink.deduper._recent_docs == {}
     other = "https://www.unian.info/society/putin-absorbs-belarusian-factories-copy-12149999.html"
     with pytest.raises(SameContent):
         run.feed(replace(seed, url=other, canonical_url=other, source_id="12149999"))

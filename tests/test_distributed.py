@@ -21,6 +21,7 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from pymongo import MongoClient
@@ -33,6 +34,7 @@ from localsite import QuietHandler, crawl_env, local_site, write_local_spider
 from newscrawl.distributed.middleware import ReleaseWhenDone
 from newscrawl.distributed.scheduler import SharedScheduler
 from newscrawl.ops.query import merge_shared_runs
+from newscrawl.store.protocol import STORAGE_EXTENSION
 from newscrawl.store.service import StorageService
 from variations import WORDS
 
@@ -252,10 +254,11 @@ def test_a_taken_request_is_done_only_when_its_links_are_queued(mongo_uri: str) 
     shared queue (or filtered as seen): a worker killed in between loses no link."""
     client = redis_or_skip()
     name = f"unit_{uuid.uuid4().hex[:8]}"
-    crawler = get_crawler(Spider, {"NEWSCRAWL_REDIS_URL": REDIS_URL, "MONGO_URI": mongo_uri, "MONGO_DATABASE": name})
-    crawler._apply_settings()
+    crawler = get_crawler(Spider, {"NEWSCRAWL_REDIS_URL": REDIS_URL, "MONGO_URI": mongo_uri, "MONGO_DATABASE": name,
+                                   "EXTENSIONS": {STORAGE_EXTENSION: 0}})
     spider = crawler._create_spider(name)
     scheduler = SharedScheduler.from_crawler(crawler)
+    crawler.engine = SimpleNamespace(scheduler=scheduler)  # what the middleware reads of the engine
     scheduler.open(spider)
     try:
         scheduler.enqueue_request(Request("http://127.0.0.1:9/list"))
@@ -270,7 +273,9 @@ def test_a_taken_request_is_done_only_when_its_links_are_queued(mongo_uri: str) 
         assert client.hlen(scheduler.inflight) == 0
         assert len(scheduler.queue) == 2
     finally:
-        StorageService.from_crawler(crawler).close()
+        storage = crawler.get_extension(StorageService)
+        assert storage is not None
+        storage.close()
         MongoClient(mongo_uri).drop_database(name)
         leftover = list(client.scan_iter(f"newscrawl:{name}:*"))
         client.delete(*leftover, f"newscrawl:{name}:crawl")

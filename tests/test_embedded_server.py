@@ -105,6 +105,7 @@ def test_two_servers_on_one_data_directory_store_each_article_once(tmp_path: Pat
 
     from newscrawl.store.database import open_storage
     from newscrawl.store.server import EmbeddedServer
+    from newscrawl.store.mongo import MongoArticles
     from newscrawl.store.sink import ArticleSink, SinkOptions
     from test_storage_faults import document
 
@@ -112,12 +113,12 @@ def test_two_servers_on_one_data_directory_store_each_article_once(tmp_path: Pat
     storages = [open_storage(server.uri, "shared") for server in servers]
     try:
         def write_all(index: int) -> None:
-            sink = ArticleSink(storages[index], SinkOptions(batch_size=50, spill_dir=tmp_path / f"spill{index}",
-                                                             quarantine_dir=tmp_path / f"quarantine{index}"))
+            sink = ArticleSink(MongoArticles(storages[index]),
+                               SinkOptions(batch_size=50, spill_dir=tmp_path / f"spill{index}",
+                                           quarantine_dir=tmp_path / f"quarantine{index}"))
             for number in range(500):
                 sink.add(document(number))
-            sink.storage = None  # closed below, with its server
-            sink.close()
+            sink.close()  # the databases are closed below, with their servers
 
         with ThreadPoolExecutor(2) as pool:
             list(pool.map(write_all, range(2)))

@@ -1,9 +1,9 @@
-"""Property tests: the parsers and the validate pipeline on mutated real pages and random strings,
+"""Property tests: the parsers and the clean pipeline on mutated real pages and random strings,
 and :func:`newscrawl.extract.dates.parse_date` on random text.
 
 Only :class:`~newscrawl.extract.parser.NotAnArticle` may escape a parser; a parsed article either passes
-the validate pipeline with plain text and aware dates or is dropped with an
-:class:`~pipelines.validate.InvalidArticle` reason. The mutations live in tests/mutations.py
+the clean pipeline with plain text and aware dates or is dropped with an
+:class:`~pipelines.clean.InvalidArticle` reason. The mutations live in tests/mutations.py
 (shared with bench/fuzz.py, the 10 000-case run). Each fault fuzzing found has a test at the end:
 JSON-LD nested past the recursion limit, control characters and braces in attribute names, an
 unreadable hreflang, image and canonical URLs, tag-like text w3lib leaves, markup cut off in a meta description.
@@ -23,11 +23,11 @@ from newscrawl.extract.dates import DEFAULT_FLOOR, MAX_FUTURE, parse_date
 from newscrawl.extract.text import plain_text
 from newscrawl.extract.items import Article
 from newscrawl.extract.parser import GenericParser
-from pipelines import validate
-from pipelines.validate import ValidatePipeline
+from pipelines import clean
+from pipelines.clean import CleanPipeline
 
-PIPELINE = ValidatePipeline()
-DROP_REASONS = {name for name, obj in vars(validate).items() if isinstance(obj, type) and issubclass(obj, validate.InvalidArticle)}
+PIPELINE = CleanPipeline()
+DROP_REASONS = {name for name, obj in vars(clean).items() if isinstance(obj, type) and issubclass(obj, clean.InvalidArticle)}
 OUTCOMES = {"parsed", "not_article"} | {f"dropped/{name}" for name in DROP_REASONS}
 GENERIC_URL = "https://news.example.org/world/some-long-story-title-1234567.html"
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -95,10 +95,10 @@ class LeakyParser(GenericParser):
         return Article(url=url, site="example.org", title="A headline", body=html, published_at=FETCHED)
 
 
-class NoNormalizing(ValidatePipeline):
-    """The validate pipeline without its plain-text normalization."""
+class NoCleaning(CleanPipeline):
+    """The clean pipeline without its plain-text cleaning."""
 
-    def _normalize(self, adapter: object) -> None:
+    def _clean(self, adapter: object) -> None:
         pass
 
 
@@ -106,7 +106,7 @@ class NoNormalizing(ValidatePipeline):
 def test_markup_in_a_stored_body_is_caught(body: str) -> None:
     """The plain-text check can fail: markup left in a stored body is reported."""
     with pytest.raises(BrokenInvariant, match="body holds markup"):
-        check(body, GENERIC_URL, LeakyParser, NoNormalizing())
+        check(body, GENERIC_URL, LeakyParser, NoCleaning())
     assert check(body, GENERIC_URL, LeakyParser, PIPELINE) in {"parsed", "dropped/MissingRequiredField"}
 
 

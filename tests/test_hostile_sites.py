@@ -28,8 +28,8 @@ from scrapy.utils.test import get_crawler
 
 from localsite import QuietHandler, crawl_env, local_site, port_of, run_crawl, serving, stat
 from newscrawl.crawl.rendering import BROWSER_ARGS, BrowserGuard
-from newscrawl.crawl.safety import targets_for
-from newscrawl.extract.urls import url_key
+from newscrawl.crawl.safety import TargetPolicy
+from newscrawl.extract.identity import url_key
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -331,7 +331,7 @@ def test_the_browser_guard_follows_allowed_redirects_and_refuses_websockets(bait
     script = ("<script>const socket = new WebSocket(" + json.dumps(websocket) + ");"
               "socket.onclose = () => { document.title = 'closed'; };</script>")
     crawler = get_crawler(settings_dict={"NEWSCRAWL_ALLOW_PRIVATE_HOSTS": ["127.0.0.1"]})
-    guard = BrowserGuard(targets_for(crawler), crawler.stats)
+    guard = BrowserGuard(TargetPolicy(crawler), crawler.stats)
 
     async def render(base: str) -> tuple[str, str]:
         async with async_playwright() as playwright:

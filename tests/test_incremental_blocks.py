@@ -19,10 +19,9 @@ from scrapy import Request
 
 from conftest import FILES
 from localsite import QuietHandler, crawl_env, local_site, run_crawl
-from newscrawl.crawl.incremental import stored_times
+from newscrawl.extract.identity import url_key
 from newscrawl.store.database import Storage
 from newscrawl.store.keys import KeyIndex
-from newscrawl.extract.urls import url_key
 
 PRAVDA = (FILES / "regional/pravda_ru_2026-01-08.html").read_bytes()
 UNN = (FILES / "regional/unn_ru_2020-12-03.html").read_bytes()
@@ -146,7 +145,7 @@ def test_stored_articles_are_found_by_canonical_or_fetched_address(storage: Stor
     ])
     KeyIndex(storage.db).ensure()
     asked = [Request(canonical), Request(fetched_only), Request("https://www.unian.info/world/new-12000003.html")]
-    answer = stored_times(storage, asked)
+    answer = KeyIndex(storage.db).stored_versions(url_key(request.url) for request in asked)
     assert answer == {url_key(canonical): published, url_key(fetched_only): published + timedelta(hours=1)}
 
 

@@ -1,4 +1,4 @@
-"""Each item pipeline on its own: normalize, dedupe and store, over articles parsed from the saved
+"""Each item pipeline on its own: identity, dedupe and store, over articles parsed from the saved
 pages of tests/sites and a real database (embedded nx-27017 unless MONGO_URI is set)."""
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ from scrapy.crawler import Crawler
 from scrapy.utils.test import get_crawler
 
 from localsite import crawl_env, serving, stats_of
+from newscrawl.extract.identity import fingerprint, url_key
 from newscrawl.extract.items import Article
-from newscrawl.extract.urls import url_key
 from newscrawl.ops.site_fixtures import Fixture, discover
 from newscrawl.sites import parser_for_url
 from newscrawl.store.database import Storage
-from newscrawl.store.dedupe import fingerprint
+from newscrawl.store.protocol import STORAGE_EXTENSION
 from newscrawl.store.service import StorageService
 from pipelines.dedupe import DedupePipeline, SameContent, SeenInRun, UnchangedArticle
-from pipelines.normalize import NormalizePipeline
+from pipelines.identity import IdentityPipeline
 from pipelines.store import StorePipeline
 from test_storage_faults import PER_LISTING, GeneratedStories, crawl, last_line
 
@@ -45,7 +45,14 @@ def articles() -> list[Article]:
 def crawler_over(storage: Storage, **settings: Any) -> Crawler:
     """A crawler whose storage service writes to ``storage``'s database."""
     return get_crawler(settings_dict={"MONGO_URI": storage.uri, "MONGO_DATABASE": storage.db.name,
-                                      "NEWSCRAWL_MONGO_BATCH": 100, **settings})
+                                      "NEWSCRAWL_MONGO_BATCH": 100, "EXTENSIONS": {STORAGE_EXTENSION: 0}, **settings})
+
+
+def close_storage(crawler: Crawler) -> None:
+    """Write what the crawl's storage holds and close it."""
+    storage = crawler.get_extension(StorageService)
+    assert storage is not None
+    storage.close()
 
 
 def store_alone(crawler: Crawler, items: list[Article]) -> None:
@@ -60,7 +67,7 @@ def store_alone(crawler: Crawler, items: list[Article]) -> None:
         asyncio.run(feed())
         pipeline.close_spider()
     finally:
-        StorageService.from_crawler(crawler).close()
+        close_storage(crawler)
 
 
 def dedupe(pipeline: DedupePipeline, item: Article) -> Article:
@@ -71,7 +78,7 @@ def dedupe(pipeline: DedupePipeline, item: Article) -> Article:
 def crawler(storage: Storage) -> Iterator[Crawler]:
     current = crawler_over(storage)
     yield current
-    StorageService.from_crawler(current).close()
+    close_storage(current)
 
 
 def test_every_saved_page_gives_articles_to_check() -> None:
@@ -81,9 +88,9 @@ def test_every_saved_page_gives_articles_to_check() -> None:
 
 
 @pytest.mark.parametrize("fixture", ARTICLE_FIXTURES, ids=lambda f: f.json_path.stem)
-def test_normalize_alone_sets_the_identity(fixture: Fixture) -> None:
+def test_identity_alone_sets_the_identity(fixture: Fixture) -> None:
     item = parsed(fixture)
-    NormalizePipeline.from_crawler(get_crawler(settings_dict={})).process_item(item)
+    IdentityPipeline.from_crawler(get_crawler(settings_dict={})).process_item(item)
     text = item.body or item.lead
     assert item.url_key == url_key(item.canonical_url or item.url)
     assert item.fetched_key == url_key(item.url)
@@ -92,9 +99,9 @@ def test_normalize_alone_sets_the_identity(fixture: Fixture) -> None:
     assert (item.simhash is None) == (len(re.findall(r"\w+", text)) < 50)
 
 
-def test_normalize_takes_the_simhash_word_minimum_from_the_settings() -> None:
+def test_identity_takes_the_simhash_word_minimum_from_the_settings() -> None:
     item = parsed(ARTICLE_FIXTURES[0])
-    NormalizePipeline.from_crawler(get_crawler(settings_dict={"NEWSCRAWL_DEDUPE_MIN_WORDS": 1_000_000})).process_item(item)
+    IdentityPipeline.from_crawler(get_crawler(settings_dict={"NEWSCRAWL_DEDUPE_MIN_WORDS": 1_000_000})).process_item(item)
     assert item.content_hash is not None and item.simhash is None
 
 
@@ -105,7 +112,7 @@ def test_store_alone_stores_each_article_once_with_its_identity(storage: Storage
     assert len(stored) == len(items)
     for item in items:
         expected = replace(item)
-        NormalizePipeline().process_item(expected)
+        IdentityPipeline().process_item(expected)
         doc = stored[item.url]
         assert {name: doc[name] for name in IDENTITY} == {name: getattr(expected, name) for name in IDENTITY}
         assert doc["simhash_band0"] is not None or doc["simhash"] is None
@@ -142,7 +149,7 @@ def test_dedupe_alone_drops_duplicates(storage: Storage, crawler: Crawler) -> No
     assert first.url_key is None, "dedupe asks the store; it sets nothing on the item"
 
 
-def test_dedupe_then_store_without_normalize(storage: Storage) -> None:
+def test_dedupe_then_store_without_identity(storage: Storage) -> None:
     """The store keeps what the check let through: a copy met between the check and the write
     is recorded on the stored original; the next run's check finds the article unchanged."""
     crawler = crawler_over(storage)
@@ -161,7 +168,7 @@ def test_dedupe_then_store_without_normalize(storage: Storage) -> None:
         asyncio.run(run())
         store.close_spider()
     finally:
-        StorageService.from_crawler(crawler).close()
+        close_storage(crawler)
     (stored,) = storage.db.articles.find()
     assert stored["url_key"] == url_key(original.canonical_url or original.url)
     assert stored["also_published_by"] == [{"site": "partner", "url": copy_url}]
@@ -171,7 +178,7 @@ def test_dedupe_then_store_without_normalize(storage: Storage) -> None:
         with pytest.raises(UnchangedArticle):
             dedupe(DedupePipeline.from_crawler(later), parsed(ARTICLE_FIXTURES[0]))
     finally:
-        StorageService.from_crawler(later).close()
+        close_storage(later)
 
 
 @pytest.mark.crawl

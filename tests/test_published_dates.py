@@ -23,7 +23,7 @@ from newscrawl.extract.published import DateCandidate, decide, in_page_order, lo
 from newscrawl.extract.timezones import offset_zone, page_zone, printed_zone
 from newscrawl.ops.site_fixtures import Fixture, discover
 from newscrawl.sites import parser_for_url
-from pipelines.validate import InvalidDate, ValidatePipeline
+from pipelines.clean import CleanPipeline, InvalidDate
 
 FETCHED = datetime(2024, 5, 3, 18, 0, tzinfo=timezone.utc)
 
@@ -507,13 +507,13 @@ def article() -> Article:
 
 
 def test_published_local_is_stored_as_given(article: Article) -> None:
-    pipeline = ValidatePipeline.from_crawler(get_crawler(settings_dict={}))
+    pipeline = CleanPipeline.from_crawler(get_crawler(settings_dict={}))
     assert pipeline.process_item(article).published_local == "2018-12-21T14:00:00-08:00"
     assert article.to_json_dict()["published_local"] == "2018-12-21T14:00:00-08:00"
 
 
 def test_published_local_follows_published_at_and_must_state_an_offset(article: Article) -> None:
-    pipeline = ValidatePipeline.from_crawler(get_crawler(settings_dict={}))
+    pipeline = CleanPipeline.from_crawler(get_crawler(settings_dict={}))
     moved = replace(article, published_at=datetime(2018, 12, 22, 9, 30, tzinfo=timezone.utc))
     assert pipeline.process_item(moved).published_local == "2018-12-22T01:30:00-08:00"
     with pytest.raises(InvalidDate):

@@ -14,6 +14,7 @@ update. On MongoDB (``MONGO_URI`` set) the pins are skipped.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import os
@@ -44,6 +45,7 @@ from newscrawl.ops.site_fixtures import discover, page_text
 from newscrawl.sites import parser_for_url
 from newscrawl.store.database import open_storage
 from newscrawl.store.dedupe import Verdict
+from newscrawl.store.mongo import MongoArticles
 from newscrawl.store.nx import server_traits
 from newscrawl.store.revisits import RevisitLog, RevisitOutcome
 from newscrawl.store.server import free_port
@@ -151,14 +153,18 @@ class Stored:
 def crawl_run(uri: str, database: str, files: Path, articles: list[Article]) -> list[Verdict]:
     """Check and store ``articles`` as one crawl run does, through the project's sink (dedupe
     included); their verdicts."""
-    sink = ArticleSink(open_storage(uri, database), SinkOptions(spill_dir=files / "spill", quarantine_dir=files / "quarantine"))
+    sink = ArticleSink(MongoArticles(open_storage(uri, database), owned=True),
+                       SinkOptions(spill_dir=files / "spill", quarantine_dir=files / "quarantine", lookup_batch=1))
     verdicts = []
+
+    async def check(doc: dict[str, Any]) -> Verdict:
+        return (await sink.check(doc)).verdict
+
     try:
         for article in articles:
             doc = article_document(article)
-            decision = sink.check(doc)
-            verdicts.append(decision.verdict)
-            if decision.verdict in (Verdict.NEW, Verdict.UPDATE):
+            verdicts.append(asyncio.run(check(doc)))
+            if verdicts[-1] in (Verdict.NEW, Verdict.UPDATE):
                 sink.add(doc)
     finally:
         sink.close()

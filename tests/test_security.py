@@ -26,11 +26,11 @@ from localsite import QuietHandler, assert_stayed_local, crawl_env, guarded_env,
 from newscrawl.extract.items import Article, Image
 from newscrawl.extract.parser import GenericParser
 from newscrawl.crawl.rendering import BrowserGuard
-from newscrawl.crawl.safety import SafeTargets, UnsafeRequest, canonical_host, is_internal
+from newscrawl.crawl.safety import SafeTargets, TargetPolicy, UnsafeRequest, canonical_host, is_internal
 from newscrawl.store.database import redact_uri
 from newscrawl.extract.urls import registrable_domain, same_site
-from pipelines.validate import keep_http_urls
-from pipelines.validate import ValidatePipeline
+from pipelines.clean import keep_http_urls
+from pipelines.clean import CleanPipeline
 from spiders.generic import GenericSpider
 from spiders.pravda import PravdaParser
 from spiders.unian import UnianParser, UnianSpider
@@ -41,7 +41,7 @@ FETCHED = datetime(2024, 5, 2, tzinfo=timezone.utc)
 def guard(spider_cls: type, settings: dict | None = None, **kwargs: str) -> SafeTargets:
     crawler = get_crawler(spider_cls, settings or {})
     crawler.spider = spider_cls.from_crawler(crawler, **kwargs)
-    return SafeTargets(crawler)
+    return SafeTargets(crawler, TargetPolicy(crawler))
 
 
 def check(safe: SafeTargets, request: Request) -> None:
@@ -175,7 +175,7 @@ def stored_from(html: str) -> Article:
     article = GenericParser.parse(html, "https://news.example.org/2024/05/01/story/",
                                   fetched_at=datetime(2024, 5, 2, tzinfo=timezone.utc))
     article.images = [Image("https://news.example.org/a.jpg", caption="<em>Caption</em>", credit="<b>AP</b>")]
-    return ValidatePipeline(check_language=False).process_item(article)
+    return CleanPipeline(check_language=False).process_item(article)
 
 
 def test_stored_text_is_plain_text() -> None:
@@ -254,10 +254,10 @@ def test_the_resolver_checks_the_address_it_connects_to(tmp_path: Path) -> None:
         from twisted.internet import defer, reactor
         from twisted.web.client import Agent, readBody
         from scrapy.utils.test import get_crawler
-        from newscrawl.crawl.safety import PublicAddressResolver, targets_for
+        from newscrawl.crawl.safety import PublicAddressResolver, TargetPolicy
 
         port = sys.argv[1]
-        policy = targets_for(get_crawler(settings_dict={"NEWSCRAWL_ALLOW_PRIVATE_HOSTS": ["127.0.0.1"]}))
+        policy = TargetPolicy(get_crawler(settings_dict={"NEWSCRAWL_ALLOW_PRIVATE_HOSTS": ["127.0.0.1"]}))
         PublicAddressResolver(reactor, cache_size=100, timeout=30).install_on_reactor()
         agent = Agent(reactor)
 
@@ -360,7 +360,7 @@ def test_only_http_urls_are_kept_in_url_fields() -> None:
     assert [image.url for image in article.images] == ["https://news.example.org/images/bridge.jpg"]
     assert article.translations == {"fr": "https://news.example.org/fr/story/"}
     assert article.unsafe_urls_dropped == 4
-    # an item built elsewhere gets the same treatment in the validate pipeline, before its identity is taken
+    # an item built elsewhere gets the same treatment in the clean pipeline, before its identity is taken
     item = Article(url="https://news.example.org/a", site="x", canonical_url="javascript:alert(3)",
                    claimed_canonical="data:,x", images=[Image("javascript:alert(1)"), Image("https://news.example.org/i.jpg")],
                    translations={"de": "vbscript:x", "fr": "https://news.example.org/fr/a"})

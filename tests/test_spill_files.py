@@ -18,6 +18,7 @@ from conftest import ROOT
 from localsite import crawl_env, serving, stats_of
 from newscrawl.store.database import Storage, open_storage
 from newscrawl.store.files import spill_files
+from newscrawl.store.mongo import MongoArticles
 from newscrawl.store.sink import ArticleSink, SinkOptions
 from test_storage_faults import GeneratedStories, crawl, document, quarantined
 
@@ -36,18 +37,14 @@ sink = ArticleSink(None, SinkOptions(batch_size=batch, spill_dir=spill, flush_se
 for number in range(count):
     sink.add(document(number))
     if number == batch - 1:
-        started.write_text(str(sink.spill.path))
+        started.write_text(str(sink.spillway.spill_file.path))
 sink.close()
 """
 
 
 def sink_for(storage: Storage, data: Path) -> ArticleSink:
-    return ArticleSink(storage, SinkOptions(spill_dir=data / "spill", quarantine_dir=data / "quarantine"))
-
-
-def close_keeping_database(sink: ArticleSink) -> None:
-    sink.storage = None  # the database is the test's: close only the sink's threads and files
-    sink.close()
+    """A sink on the test's database (which stays open when the sink closes)."""
+    return ArticleSink(MongoArticles(storage), SinkOptions(spill_dir=data / "spill", quarantine_dir=data / "quarantine"))
 
 
 def test_a_spill_file_is_replayed_only_after_its_writer_closed_it(storage: Storage, tmp_path: Path) -> None:
@@ -62,14 +59,14 @@ def test_a_spill_file_is_replayed_only_after_its_writer_closed_it(storage: Stora
             continue
         replayer = sink_for(storage, tmp_path)
         replayed += replayer.flush_spill()  # a replay from cron while the other crawl still spills
-        close_keeping_database(replayer)
+        replayer.close()
         replays_while_writing += writer.poll() is None
         assert Path(started.read_text()).exists() or writer.poll() is not None, "a live spill file was replayed"
     assert writer.wait() == 0
     assert replays_while_writing > 0, "no replay ran while the file was being written"
     replayer = sink_for(storage, tmp_path)
     replayed += replayer.flush_spill()
-    close_keeping_database(replayer)
+    replayer.close()
     assert replayed == SPILLED
     assert storage.db.articles.count_documents({}) == SPILLED
     assert len(storage.db.articles.distinct("url_key")) == SPILLED

@@ -21,9 +21,9 @@ from pymongo import MongoClient, UpdateOne, monitoring
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
-from newscrawl.extract.urls import url_key
+from newscrawl.extract.identity import url_key
 from newscrawl.store.database import Storage, index_models, redact_uri
-from newscrawl.store.dedupe import Deduper, add_bands
+from newscrawl.store.dedupe import add_bands
 from newscrawl.store.errors import DUPLICATE_KEY
 from newscrawl.store.keys import KeyIndex
 from newscrawl.store.nx import MONGODB, NX_27017, ServerTraits, server_traits
@@ -242,7 +242,7 @@ def test_keys_answer_what_the_articles_hold(storage: Storage) -> None:
     ]
 
     probe = _article("uk/9", None, 0x0123_4567_89AB_CDEE)
-    (near,) = Deduper(store).lookup_many([probe])
+    (near,) = store.keys.matches([probe])
     sharing = {doc["url_key"] for i in range(4) for doc in storage.db.articles.find({f"simhash_band{i}": probe[f"simhash_band{i}"]})
                if doc["language"] == "uk"}
     assert {match["url_key"] for match in near.band_matches} == sharing == {_key("uk/1"), _key("uk/3")}

@@ -23,7 +23,16 @@ import pytest
 from pymongo import MongoClient
 
 from conftest import FILES, ROOT
-from localsite import Crawl, QuietHandler, crawl_env, local_site, run_crawl, stats_of, write_local_spider
+from localsite import (
+    Crawl,
+    QuietHandler,
+    crawl_env,
+    local_site,
+    run_crawl,
+    stats_of,
+    write_local_spider,
+)
+from newscrawl.store.mongo import MongoArticles
 from newscrawl.store.sink import ArticleSink, SinkOptions
 from newscrawl.store.database import Storage
 from newscrawl.store.files import read_spill, spill_files
@@ -107,7 +116,8 @@ def test_a_document_the_driver_cannot_encode_is_quarantined_and_the_rest_stored(
     options = SinkOptions(batch_size=1000, retries=1, backoff_seconds=0.01, spill_dir=tmp_path / "spill",
                           quarantine_dir=tmp_path / "quarantine")
     counts: dict[str, int] = {}
-    sink = ArticleSink(storage, options, count=lambda name, value: counts.update({name: counts.get(name, 0) + value}))
+    sink = ArticleSink(MongoArticles(storage), options,
+                       count=lambda name, value: counts.update({name: counts.get(name, 0) + value}))
     docs = [document(n, "\ud800 bad" if n == 13 else None) for n in range(40)]
     for doc in docs:
         sink.add(doc)
@@ -119,7 +129,6 @@ def test_a_document_the_driver_cannot_encode_is_quarantined_and_the_rest_stored(
     assert "UnicodeEncodeError" in entries[0]["reason"]
     assert counts["newscrawl/mongo/inserted"] == 39 and counts["newscrawl/mongo/quarantined"] == 1
     assert not spill_files(tmp_path / "spill")
-    sink.storage = None  # the database is the test's: close only the sink's threads
     sink.close()
 
 

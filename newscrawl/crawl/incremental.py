@@ -1,11 +1,11 @@
 """Incremental crawling: never download an article page that is already stored and unchanged.
 
 - :class:`SkipStoredArticles` (spider middleware) holds back the article requests a feed, listing
-  or sitemap yields, asks MongoDB about all of them at once (one ``$in`` on the ``_id`` of the key
-  collection, :mod:`newscrawl.store.keys`: the canonical and the fetched address of each link),
-  and drops those already stored — unless the listing says the story changed after the stored
-  version (``listed_at`` later than its ``modified_at``/``published_at``): those are fetched
-  again, and the storage pipeline records a revision. One query per page of links (up to
+  or sitemap yields, asks the crawl's storage about all of them at once (one ``$in`` on the ``_id``
+  of the key collection, :mod:`newscrawl.store.keys`: the canonical and the fetched address of
+  each link), and drops those already stored — unless the listing says the story changed after
+  the stored version (``listed_at`` later than its ``modified_at``/``published_at``): those are
+  fetched again, and the storage pipeline records a revision. One query per page of links (up to
   :data:`BATCH` links), on MongoDB and on nx-27017 alike.
 - :class:`ConditionalFeeds` (downloader middleware) sends ``If-None-Match``/``If-Modified-Since``
   for feeds and sitemaps from the validators the server gave last time (collection ``feed_state``,
@@ -21,37 +21,29 @@ is due (:mod:`newscrawl.crawl.revisit`).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
-from pymongo import UpdateOne
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from newscrawl.defaults import setting_value
-from newscrawl.extract.urls import url_key
 from newscrawl.crawl.outcome import OK, crawl_outcome
+from newscrawl.defaults import setting_value
+from newscrawl.extract.identity import url_key
 from newscrawl.stats import (
     FEEDS_NOT_MODIFIED,
     INCREMENTAL_BATCHES,
     INCREMENTAL_REFETCH_MODIFIED,
     INCREMENTAL_SKIPPED_STORED,
 )
-from newscrawl.store.keys import KeyIndex, fetched_id, url_id
-from newscrawl.store.service import StorageService
+from newscrawl.store.errors import StorageError
+from newscrawl.store.protocol import storage_of
 
 logger = logging.getLogger(__name__)
 BATCH = 500
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
 class SkipStoredArticles:
@@ -59,7 +51,7 @@ class SkipStoredArticles:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.storage = StorageService.from_crawler(crawler)
+        self.storage = storage_of(crawler)
         self.enabled = setting_value("NEWSCRAWL_INCREMENTAL", crawler.settings)
 
     @classmethod
@@ -84,14 +76,24 @@ class SkipStoredArticles:
             yield checked
 
     async def _checked_async(self, requests: list[Request]) -> AsyncIterator[Request]:
-        """:meth:`select` with the lookup on a thread (the reactor need not wait for the database)."""
-        storage = self.storage.usable_storage if requests else None
-        stored = await asyncio.to_thread(stored_times, storage, requests) if storage is not None else None
+        """:meth:`select` with the lookup off the reactor (it need not wait for the database)."""
+        stored = await self.stored_times(requests) if requests else None
         for request in self.select(requests, stored):
             yield request
 
+    async def stored_times(self, requests: list[Request]) -> dict[str, datetime | None] | None:
+        """URL key -> when the stored article last changed, for the articles of ``requests`` that
+        are stored (by canonical address, else by the address it was fetched from); None when the
+        database cannot answer (then everything is fetched: the dedupe pipeline still stops
+        copies). One lookup of the key collection for all of them."""
+        try:
+            return await self.storage.stored_versions({url_key(request.url) for request in requests})
+        except StorageError as exc:  # the database went away
+            logger.warning("incremental check failed, fetching all: %s", exc)
+            return None
+
     def select(self, requests: list[Request], stored: dict[str, datetime | None] | None) -> Iterator[Request]:
-        """``requests`` less those stored and unchanged, given :func:`stored_times` (None: all)."""
+        """``requests`` less those stored and unchanged, given :meth:`stored_times` (None: all)."""
         if stored is None:
             yield from requests
             return
@@ -110,31 +112,12 @@ class SkipStoredArticles:
                 stats.inc_value(INCREMENTAL_SKIPPED_STORED)
 
 
-def stored_times(storage: Any, requests: list[Request]) -> dict[str, datetime | None] | None:
-    """URL key -> when the stored article last changed, for the articles of ``requests`` that are
-    stored (by canonical address, else by the address it was fetched from); None when the
-    database cannot answer (then everything is fetched: the dedupe pipeline still stops copies).
-    One lookup of the key collection for all of them."""
-    keys = {url_key(request.url) for request in requests}
-    try:
-        found = KeyIndex(storage.db).find([url_id(key) for key in keys] + [fetched_id(key) for key in keys])
-    except Exception as exc:  # the database went away
-        logger.warning("incremental check failed, fetching all: %s", exc)
-        return None
-    stored: dict[str, datetime | None] = {}
-    for key in keys:
-        doc = found.get(url_id(key)) or found.get(fetched_id(key))
-        if doc is not None:
-            stored[key] = _utc(doc.get("modified_at") or doc.get("published_at"))
-    return stored
-
-
 class ConditionalFeeds:
     """ETag / Last-Modified for feed and sitemap requests (``meta["conditional"]``)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.storage = StorageService.from_crawler(crawler)
+        self.storage = storage_of(crawler)
         #: validators of feeds fetched in this run, saved when it ends well
         self.fresh: dict[str, dict[str, str | None]] = {}
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -144,18 +127,13 @@ class ConditionalFeeds:
         """Scrapy's middleware constructor."""
         return cls(crawler)
 
-    def _state(self) -> Any:
-        storage = self.storage.usable_storage
-        return storage.db.feed_state if storage is not None else None
-
     async def process_request(self, request: Request) -> None:
-        """Add the validators the server gave for this URL last time (looked up on a thread)."""
-        state = self._state() if request.meta.get("conditional") else None
-        if state is None:
+        """Add the validators the server gave for this URL last time (looked up off the reactor)."""
+        if not request.meta.get("conditional"):
             return
         try:
-            known = await asyncio.to_thread(state.find_one, {"_id": request.url})
-        except Exception:
+            known = await self.storage.feed_validators(request.url)
+        except StorageError:
             return
         if known and known.get("etag"):
             request.headers.setdefault(b"If-None-Match", known["etag"].encode("latin-1"))
@@ -180,14 +158,7 @@ class ConditionalFeeds:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         if not self.fresh or reason != "finished" or crawl_outcome(reason, stats).code != OK:
             return
-        state = self._state()
-        if state is not None:
-            await asyncio.to_thread(self._save, state)
-
-    def _save(self, state: Any) -> None:
-        """Save this run's validators, all feeds in one bulk write."""
         try:
-            state.bulk_write([UpdateOne({"_id": url}, {"$set": validators}, upsert=True)
-                              for url, validators in self.fresh.items()], ordered=False)
-        except Exception as exc:
+            await self.storage.save_feed_validators(self.fresh)  # all feeds in one bulk write
+        except StorageError as exc:
             logger.warning("could not remember the validators of %d feeds: %s", len(self.fresh), exc)

@@ -24,14 +24,11 @@ run), ``not_modified``, ``fetched``, ``removed``, ``failed`` (another status).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any
 
-from bson import ObjectId
-from pymongo.errors import PyMongoError
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
@@ -46,16 +43,9 @@ from newscrawl.stats import (
     REVISIT_NOT_MODIFIED,
     REVISIT_REMOVED,
 )
-from newscrawl.store.revisits import (
-    GONE,
-    DueArticles,
-    RevisitOutcome,
-    RevisitPolicy,
-    due_articles,
-    parse_cap,
-    revisit_cap,
-)
-from newscrawl.store.service import StorageService
+from newscrawl.store.errors import StorageError
+from newscrawl.store.protocol import storage_of
+from newscrawl.store.revisits import GONE, RevisitOutcome, RevisitPolicy, parse_cap
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +76,7 @@ class RevisitStored:
         self.crawler = crawler
         self.policy = revisit_policy(crawler)
         self.cap = parse_cap(crawler.settings.get("NEWSCRAWL_REVISIT_MAX_PER_RUN"))
-        self.storage = StorageService.from_crawler(crawler)
+        self.storage = storage_of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RevisitStored:
@@ -108,13 +98,12 @@ class RevisitStored:
         if not self.policy.enabled or not self.crawler.settings.getbool("NEWSCRAWL_RECORD_RUN") \
                 or not hasattr(spider, "revisit_request") or getattr(spider, "since", None):
             return []
-        storage = self.storage.usable_storage
-        if storage is None:
-            return []
         try:
-            due = await asyncio.to_thread(self._due, storage.db, spider.name)
-        except PyMongoError as exc:
+            due = await self.storage.due_revisits(spider.name, self.policy, self.cap)
+        except StorageError as exc:
             logger.warning("could not choose the stored articles to revisit (%s): none this run", exc)
+            return []
+        if due is None:
             return []
         stats = self.crawler.stats
         stats.inc_value(REVISIT_DUE, len(due.articles))
@@ -127,9 +116,6 @@ class RevisitStored:
                                        conditional_headers(doc.get("http")))
                 for doc in due.articles if doc.get("url") and doc.get("first_seen_at")]
 
-    def _due(self, db: Any, site: str) -> DueArticles:
-        return due_articles(db, site, self.policy, datetime.now(timezone.utc), revisit_cap(db, site, self.cap))
-
 
 class RevisitResponses:
     """Downloader middleware: the validators of article pages, and what each revisit found."""
@@ -137,7 +123,7 @@ class RevisitResponses:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.policy = revisit_policy(crawler)
-        self.storage = StorageService.from_crawler(crawler)
+        self.storage = storage_of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RevisitResponses:
@@ -151,7 +137,7 @@ class RevisitResponses:
             return response
         validators = validators_of(response) if response.status in (200, 304) else None
         if response.status == 200 and validators:
-            self.storage.sink.note_validators(response.url, validators)
+            self.storage.note_validators(response.url, validators)
         if revisit:
             self._note(revisit, response.status, validators)
         return response
@@ -163,8 +149,8 @@ class RevisitResponses:
             return
         stats.inc_value(REVISIT_FETCHED if status == 200 else REVISIT_NOT_MODIFIED if status == 304 else REVISIT_REMOVED)
         first_seen = datetime.fromtimestamp(revisit["first_seen"], timezone.utc)
-        self.storage.sink.note_revisit(RevisitOutcome(
-            ObjectId(revisit["id"]), status, validators,
+        self.storage.note_revisit(RevisitOutcome(
+            revisit["id"], status, validators,
             next_revisit_at=self.policy.next_due(first_seen, datetime.now(timezone.utc)),
             reschedule=not self.policy.every_article,
         ))

@@ -2,12 +2,13 @@
 
 Pages, feeds, sitemaps, robots.txt files and redirects are written by others. One pointing at
 ``localhost``, ``10.0.0.0/8``, ``169.254.169.254`` (cloud metadata) and the like would make the
-crawler a proxy into the operator's network (SSRF). The rule (:class:`TargetPolicy`, one per crawl):
-a request must be http(s), and its host must not be, or resolve to, a loopback, private,
-link-local, shared, multicast or reserved address — unless the operator named that host: a site
-spider's edition hosts, the generic spider's ``-a url=`` hosts, ``NEWSCRAWL_ALLOW_PRIVATE_HOSTS``,
-the proxies in the environment, and the hosts of the spider's own start requests. A redirect is
-judged on its own: it inherits its start request's meta (``is_start_request``) but never its trust.
+crawler a proxy into the operator's network (SSRF). The rule (:class:`TargetPolicy`, one per crawl:
+an extension, found with :func:`targets_for`): a request must be http(s), and its host must not be,
+or resolve to, a loopback, private, link-local, shared, multicast or reserved address — unless the
+operator named that host: a site spider's edition hosts, the generic spider's ``-a url=`` hosts,
+``NEWSCRAWL_ALLOW_PRIVATE_HOSTS``, the proxies in the environment, and the hosts of the spider's own
+start requests. A redirect is judged on its own: it inherits its start request's meta
+(``is_start_request``) but never its trust.
 
 The rule is applied at every hop, without blocking the reactor:
 
@@ -175,7 +176,8 @@ def proxy_hosts() -> set[str]:
 
 
 class TargetPolicy:
-    """Which hosts one crawl may reach (see the module docstring); :func:`targets_for` gives it."""
+    """Which hosts one crawl may reach (see the module docstring): an extension, which
+    :func:`targets_for` finds."""
 
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
@@ -187,6 +189,11 @@ class TargetPolicy:
         self.refused_at_connect: set[str] = set()
         self._resolved: OrderedDict[str, bool] = OrderedDict()  # host -> resolves to an internal address
         _POLICIES.add(self)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> TargetPolicy:
+        """Scrapy's extension constructor."""
+        return cls(crawler)
 
     def named_hosts(self) -> set[str]:
         """Hosts the operator chose: the spider's editions, its start requests' hosts, the setting
@@ -253,27 +260,28 @@ class TargetPolicy:
 
 
 def targets_for(crawler: Crawler) -> TargetPolicy:
-    """The crawl's one :class:`TargetPolicy` (made on first use)."""
-    policy: TargetPolicy | None = getattr(crawler, "_newscrawl_targets", None)
+    """The crawl's one :class:`TargetPolicy`: the enabled extension. A crawl without it does not
+    start: nothing would keep it from internal addresses."""
+    policy = crawler.get_extension(TargetPolicy)
     if policy is None:
-        policy = TargetPolicy(crawler)
-        crawler._newscrawl_targets = policy  # type: ignore[attr-defined]
+        raise RuntimeError("no target policy: enable the extension newscrawl.crawl.safety.TargetPolicy "
+                           "(setting EXTENSIONS)")
     return policy
 
 
 class SafeTargets:
     """Downloader middleware: refuse non-http(s) URLs and internal addresses nobody named."""
 
-    def __init__(self, crawler: Crawler) -> None:
+    def __init__(self, crawler: Crawler, policy: TargetPolicy) -> None:
         self.crawler = crawler
-        self.policy = targets_for(crawler)
+        self.policy = policy
         #: schemes besides http(s) the operator allowed (``scrapy shell`` allows ``file`` for a saved page)
         self.schemes = ("http", "https", *crawler.settings.getlist("NEWSCRAWL_LOCAL_SCHEMES"))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SafeTargets:
-        """Scrapy's middleware constructor."""
-        return cls(crawler)
+        """Scrapy's middleware constructor: the crawl's target policy."""
+        return cls(crawler, targets_for(crawler))
 
     async def process_request(self, request: Request) -> None:
         """Raise :class:`UnsafeRequest` for a request that must not be made."""

@@ -26,7 +26,8 @@ class ReleaseWhenDone:
 
     def _scheduler(self) -> SharedScheduler | None:
         """The crawl's shared scheduler (test it against None: with an empty queue it is falsy)."""
-        return getattr(self.crawler, "_newscrawl_scheduler", None)
+        scheduler = self.crawler.engine.scheduler
+        return scheduler if isinstance(scheduler, SharedScheduler) else None
 
     def process_spider_output(self, response: Any, result: Iterable[Any]) -> Iterator[Any]:
         """Pass everything through, telling the scheduler what the callback yields."""

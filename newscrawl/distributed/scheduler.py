@@ -39,7 +39,7 @@ from newscrawl.stats import (
     SCHEDULER_ENQUEUED_REDIS,
 )
 from newscrawl.store.database import redact_uri
-from newscrawl.store.service import StorageService
+from newscrawl.store.protocol import storage_of
 
 logger = logging.getLogger(__name__)
 TAKEN = "newscrawl_taken"  # request meta: the field of the worker's inflight hash that holds the request
@@ -119,6 +119,7 @@ class SharedScheduler(Scheduler):
         scheduler.idle_seconds = setting_value("NEWSCRAWL_REDIS_IDLE_SECONDS", settings)
         scheduler.idle_since = None
         scheduler.joined = False
+        scheduler.crawl = None  # the id of the crawl it joined
         scheduler.ending = None
         scheduler.fields = (f"{tag}-{n}" for n in itertools.count())  # unique across workers: a field
         # may reach another worker in the meta of a recovered request
@@ -133,7 +134,6 @@ class SharedScheduler(Scheduler):
         scheduler.lock = threading.Lock()
         scheduler.heartbeat = None
         scheduler.heartbeat_seconds = setting_value("NEWSCRAWL_REDIS_HEARTBEAT_SECONDS", settings)
-        crawler._newscrawl_scheduler = scheduler  # type: ignore[attr-defined]
         crawler.signals.connect(scheduler.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(scheduler.left_downloader, signal=signals.request_left_downloader)
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
@@ -147,7 +147,7 @@ class SharedScheduler(Scheduler):
     def open(self, spider: Spider) -> None:
         """Join (or start) the spider's crawl; during a Redis outage, once Redis is back."""
         self.spider = spider
-        StorageService.from_crawler(self.crawler).sink.flushed.append(self.release_flushed)
+        storage_of(self.crawler).on_flushed(self.release_flushed)
         self.pointer = f"newscrawl:{spider.name}:crawl"
         self.take_script = self.server.register_script(_TAKE_SCRIPT)
         self.push_script = self.server.register_script(_PUSH_SCRIPT)
@@ -473,8 +473,7 @@ class SharedScheduler(Scheduler):
         """
         if self.ending or not self.joined or not self.link.usable or self.waiting or self.uncertain:
             raise DontCloseSpider  # closing with its own reason, or waiting for Redis
-        sink = StorageService.from_crawler(self.crawler).sink
-        sink.submit(sink.flush).result()  # releases what waited for the storage's next bulk write
+        storage_of(self.crawler).flush()  # releases what waited for the storage's next bulk write
         try:
             if not self._beat():
                 self._state_lost()

@@ -3,7 +3,7 @@
 Plain dataclasses (no Scrapy imports); pipelines reach fields through ``ItemAdapter``.
 The fields of :class:`Article` are the registry of what an article has; their metadata says
 
-- ``required=True``: what the validate pipeline insists on;
+- ``required=True``: what the clean pipeline insists on;
 - ``fill=True``: a field whose fill rate each run records and the report shows (:data:`FILL_FIELDS`);
 - ``parsed=False``: a field set once the page is parsed, not by the parser; the parser gives every
   other one, in the order declared (:data:`PARSED_FIELDS`).
@@ -133,7 +133,7 @@ class Article:
     truncated: list[str] = field(default_factory=list)
     #: links for URL fields that were not http(s) (``javascript:``, ``data:``…) and were left out
     unsafe_urls_dropped: int = 0
-    # identity, set by the normalize pipeline (by the store when it did not run)
+    # identity (newscrawl/extract/identity.py), set where the page is parsed
     url_key: str | None = field(default=None, metadata=_NOT_PARSED)
     #: the key of the URL the page was fetched from (differs from ``url_key`` when the canonical
     #: URL is another): what an incremental crawl looks up before requesting a listed URL

@@ -1,21 +1,15 @@
-"""URL identity: one function decides when two URLs name the same page, another when two pages
-belong to the same site (only a page of the same site may say which URL an article has)."""
+"""URLs read from pages: resolved, checked for http(s), and whether two pages belong to the same site
+(only a page of the same site may say which URL an article has). When two URLs name the same page
+is an article's identity (:func:`newscrawl.extract.identity.url_key`)."""
 
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Iterable
 from functools import cache, lru_cache
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 from tldextract import TLDExtract
-from w3lib.url import canonicalize_url
-
-#: query parameters that only track the visitor
-TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|yclid|msclkid|mc_cid|mc_eid|_ga|_gl|igshid|ref_src|amp|outputtype)$", re.I)
-_HOST_PREFIXES = ("www.", "m.", "mobile.", "amp.")
-_AMP_PATH = re.compile(r"(/amp)+/?$|^/amp(?=/)", re.I)
 
 
 def absolute_url(base: str, link: str) -> str | None:
@@ -81,29 +75,6 @@ def same_site(url: str, other: str, edition_hosts: Iterable[str] = ()) -> bool:
         return any(name == h or name.endswith("." + h) for h in editions)
 
     return bool(editions) and on_edition(host) and on_edition(other_host)
-
-
-def url_key(url: str) -> str:
-    """The identity of a page: the same for http/https, ``www.``/``m.``/``amp.`` hosts, AMP paths,
-    tracking parameters (utm_*, fbclid, gclid…), parameter order, fragments and trailing slashes.
-
-    It is a key, not always a fetchable URL (the host loses its ``www.``).
-    """
-    url = canonicalize_url(url.strip(), keep_fragments=False)
-    split = urlsplit(url)
-    query_pairs = [p for p in split.query.split("&") if p and not TRACKING_PARAMS.match(p.split("=", 1)[0])]
-    host = (split.hostname or "").lower()
-    for prefix in _HOST_PREFIXES:
-        if host.startswith(prefix) and host.count(".") >= 2:
-            host = host[len(prefix):]
-            break
-    if split.port and split.port not in (80, 443):
-        host = f"{host}:{split.port}"
-    path = _AMP_PATH.sub("", split.path) or "/"
-    if len(path) > 1:
-        path = path.rstrip("/")
-    return urlunsplit(("https", host, path, "&".join(query_pairs), ""))
-
 
 
 def edition_language(url: str, editions: dict[str, str]) -> str | None:

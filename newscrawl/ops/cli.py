@@ -336,11 +336,12 @@ def cmd_flush_spill(args: argparse.Namespace) -> int:
 
     sink = ArticleSink.open(None, None)
     try:
-        if not sink.database_up or sink.storage is None:
+        db = sink.database()
+        if db is None:
             print("error: the database is unreachable; spill files kept", file=sys.stderr)
             return 1
         count = sink.flush_spill()
-        runs = load_pending_runs(sink.storage.db.crawl_runs, data_dir() / "runs")
+        runs = load_pending_runs(db.crawl_runs, data_dir() / "runs")
     finally:
         sink.close()
     print(f"replayed {count} spilled articles, loaded {runs} run records", file=sys.stderr)

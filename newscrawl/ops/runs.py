@@ -28,6 +28,7 @@ from newscrawl.crawl.failures import FailedPages
 from newscrawl.defaults import setting_value
 from newscrawl.ops.alerts import Alert, AlertRules, evaluate
 from newscrawl.crawl.outcome import crawl_outcome, shared_crawl
+from newscrawl.distributed.scheduler import SharedScheduler
 from newscrawl.stats import (
     ARTICLES_PARSED,
     ARTICLE_RESPONSES,
@@ -185,7 +186,6 @@ class RunRecorder:
         if not crawler.settings.getbool("NEWSCRAWL_RECORD_RUN"):
             raise NotConfigured("not a crawl run (NEWSCRAWL_RECORD_RUN is off)")
         self.crawler = crawler
-        self.storage = StorageService.from_crawler(crawler)
         settings = crawler.settings
         self.rules = AlertRules(
             fill_thresholds=setting_value("NEWSCRAWL_ALERT_FILL_THRESHOLDS", settings),
@@ -208,16 +208,18 @@ class RunRecorder:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         """Build the record, evaluate the alerts, store and announce them."""
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        scheduler = getattr(self.crawler, "_newscrawl_scheduler", None)  # a shared crawl's (distributed.scheduler)
+        scheduler = self.crawler.engine.scheduler
         since, until = getattr(spider, "since", None), getattr(spider, "until", None)
         backfill = {"since": since.isoformat(), "until": until.isoformat()} if since and until else None
         failed = FailedPages.of(self.crawler)
         run = run_document(spider.name, stats, self.started_at, datetime.now(timezone.utc), reason,
-                           shared=shared_crawl(self.crawler), crawl_id=getattr(scheduler, "crawl", None),
+                           shared=shared_crawl(self.crawler),
+                           crawl_id=scheduler.crawl if isinstance(scheduler, SharedScheduler) else None,
                            sites=spider_sites(spider), backfill=backfill, failed=failed.as_dict() if failed else None)
-        opened_here = not self.storage.opened  # no pipeline used storage
-        usable = self.storage.usable_storage
-        runs = usable.db.crawl_runs if usable is not None else None
+        storage = self.crawler.get_extension(StorageService)
+        opened_here = storage is not None and not storage.opened  # no pipeline used storage
+        db = storage.database() if storage is not None else None
+        runs = db.crawl_runs if db is not None else None
         if runs is not None:
             try:
                 load_pending_runs(runs, self.data_dir / "runs")
@@ -231,8 +233,8 @@ class RunRecorder:
             if self.webhook and not post_webhook(self.webhook, alert, run):
                 self.crawler.stats.inc_value(WEBHOOK_FAILED)
         self._store(runs, run)
-        if opened_here:  # opened during spider_closed: its own close hook would not run any more
-            self.storage.close()
+        if storage is not None and opened_here:
+            storage.close()  # opened during spider_closed: its own close hook would not run any more
         if self.summary_path:
             summary = {"run_id": run["_id"], "spider": run["spider"], "alerts": run["alerts"],
                        "errors": run["errors"], "finish_reason": reason, "items": run["items"],

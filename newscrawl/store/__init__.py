@@ -1,5 +1,7 @@
-"""Storage: the service a crawl owns (``service``, opened with ``from_crawler``), the database and
-its indexes (``database``), the embedded server (``server``), the bulk writer with revisions
-(``writer``), spill and quarantine files (``files``), what failures mean (``errors``), an
-article's identity (``identity``), the dedupe index (``dedupe``), the write path (``sink``) and
-the one adapter that knows how the embedded server differs from MongoDB (``nx``)."""
+"""Storage: what the crawl asks of it (``protocol``) and the extension that answers (``service``);
+the write path (``sink``: the lookup batcher ``lookups``, the resilient writer ``resilient``, spill
+and quarantine ``spill``, the MongoDB adapter ``mongo``); the database and its indexes
+(``database``), the embedded server (``server``), the bulk writer with revisions (``writer``), the
+key collection (``keys``), the deduper (``dedupe``), spill and quarantine files (``files``), what
+failures mean (``errors``) and the one module that knows how the embedded server differs from
+MongoDB (``nx``)."""

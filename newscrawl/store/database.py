@@ -19,13 +19,13 @@ from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from newscrawl.defaults import default, setting_value
+from newscrawl.extract.identity import SIMHASH_BANDS
 from newscrawl.store.errors import StorageError
 from newscrawl.store.nx import ServerTraits, server_traits
 from newscrawl.store.server import EmbeddedServer, embedded_dir, shared_server_uri
 
 logger = logging.getLogger(__name__)
 
-SIMHASH_BANDS = 4  # 4 bands of 16 bits: two simhashes within distance 3 share a band
 
 
 def redact_uri(uri: str) -> str:

@@ -88,3 +88,17 @@ def changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
 def has_edit_fields(doc: Mapping[str, Any]) -> bool:
     """Whether ``doc`` is an article document (not a key summary): its fields can be compared."""
     return "title" in doc
+
+
+def is_newer_version(doc: dict[str, Any], existing: dict[str, Any]) -> bool:
+    """Whether ``doc`` changes the stored article ``existing`` (the article, or its key summary):
+    an edit of its text (:func:`edit_hash`), or a later ``modified_at``.
+
+    A summary written before articles had an edit hash says only whether the body changed: then
+    the article is taken as changed, and the writer, which compares the stored article itself,
+    tells."""
+    stored_hash = existing.get("edit_hash") or (edit_hash(existing) if has_edit_fields(existing) else None)
+    if stored_hash is None or (doc.get("edit_hash") or edit_hash(doc)) != stored_hash:
+        return True
+    new, old = doc.get("modified_at"), existing.get("modified_at")
+    return bool(new and (old is None or new > old))

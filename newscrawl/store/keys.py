@@ -36,13 +36,15 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 from pymongo import UpdateOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from newscrawl.store.database import SIMHASH_BANDS
+from newscrawl.extract.identity import simhash_bands, story_key, unsigned64
+from newscrawl.store.dedupe import StoredMatches
 from newscrawl.store.edits import EDIT_FIELDS, edit_hash, has_edit_fields
 from newscrawl.store.errors import DUPLICATE_KEY
 
@@ -52,8 +54,6 @@ COLLECTION = "article_keys"
 META = "meta"
 #: the layout of the keys; another value in ``meta`` rebuilds them
 VERSION = 2
-BAND_BITS = 64 // SIMHASH_BANDS
-_MASK64 = (1 << 64) - 1
 #: fields of an article a key summarises (what dedupe and the incremental check read)
 SUMMARY = ("url_key", "content_hash", "modified_at", "published_at", "edit_hash")
 #: fields of an article its keys are made of (the compared fields: for an article stored without
@@ -93,20 +93,14 @@ def alias_id(key: str) -> str:
     return f"alias:{key}"
 
 
-def simhash_bands(value: int) -> list[int]:
-    """The four 16-bit bands of a 64-bit SimHash."""
-    mask = (1 << BAND_BITS) - 1
-    return [value >> (BAND_BITS * i) & mask for i in range(SIMHASH_BANDS)]
-
-
 def band_ids(simhash: int, language: str | None) -> list[str]:
     """The bucket of each band of ``simhash`` among the texts in ``language``."""
-    return [f"band{i}:{language or ''}:{band:04x}" for i, band in enumerate(simhash_bands(simhash & _MASK64))]
+    return [f"band{i}:{language or ''}:{band:04x}" for i, band in enumerate(simhash_bands(unsigned64(simhash)))]
 
 
 def band_entry(simhash: int, url_key: str) -> str:
     """An article's entry in its buckets."""
-    return f"{simhash & _MASK64:016x} {url_key}"
+    return f"{unsigned64(simhash):016x} {url_key}"
 
 
 def parse_band_entry(entry: str) -> tuple[int, str]:
@@ -166,6 +160,60 @@ class KeyIndex:
         if not wanted:
             return {}
         return {doc["_id"]: doc for doc in self.keys.find({"_id": {"$in": wanted}}, batch_size=len(wanted) + 1)}
+
+    def matches(self, docs: list[dict[str, Any]]) -> list[StoredMatches]:
+        """What the database holds that may match each of ``docs``: one ``$in`` on ``_id`` for
+        all of them.
+
+        Each doc carries ``url_key``, ``content_hash``, ``simhash`` and ``language``. The answer
+        for one doc stops at the first kind of match, in the order: same URL key or story
+        (``existing``), a stored duplicate's URL (``aliased``), the same text (by its content
+        hash, with or without a SimHash), texts in the same language sharing a SimHash band.
+        """
+        found = self.find(key for doc in docs for key in self._match_ids(doc))
+        return [self._matches(doc, found) for doc in docs]
+
+    @staticmethod
+    def _match_ids(doc: dict[str, Any]) -> list[str]:
+        """Every key :meth:`matches` asks about ``doc``."""
+        story = story_key(doc)
+        ids = [url_id(doc["url_key"]), alias_id(doc["url_key"]), *([story_id(story)] if story else [])]
+        if doc.get("content_hash"):
+            ids.append(content_id(doc["content_hash"]))
+        if doc.get("simhash") is not None:
+            ids += band_ids(doc["simhash"], doc.get("language"))
+        return ids
+
+    @staticmethod
+    def _matches(doc: dict[str, Any], found: dict[str, dict[str, Any]]) -> StoredMatches:
+        """What ``found`` (key documents by key) says about ``doc``."""
+        story = story_key(doc)
+        existing = found.get(url_id(doc["url_key"])) or (found.get(story_id(story)) if story else None)
+        if existing is not None:
+            return StoredMatches(existing=existing)
+        if alias_id(doc["url_key"]) in found:
+            return StoredMatches(aliased=True)
+        same = found.get(content_id(doc["content_hash"])) if doc.get("content_hash") else None
+        matches = StoredMatches(same_content=same["url_key"] if same else None)
+        if doc.get("simhash") is not None and same is None:
+            entries = {entry for bucket in band_ids(doc["simhash"], doc.get("language")) for entry in found.get(bucket, {}).get("m", ())}
+            for value, key in map(parse_band_entry, sorted(entries)):
+                matches.band_matches.append({"simhash": value, "url_key": key, "language": doc.get("language")})
+        return matches
+
+    def stored_versions(self, url_keys: Iterable[str]) -> dict[str, datetime | None]:
+        """URL key -> when the stored article last changed (``modified_at``, else
+        ``published_at``), for the keys of stored articles, by canonical address or by the address
+        it was fetched from: one lookup for all of them."""
+        keys = set(url_keys)
+        found = self.find([url_id(key) for key in keys] + [fetched_id(key) for key in keys])
+        stored: dict[str, datetime | None] = {}
+        for key in keys:
+            doc = found.get(url_id(key)) or found.get(fetched_id(key))
+            if doc is not None:
+                changed = doc.get("modified_at") or doc.get("published_at")
+                stored[key] = changed.replace(tzinfo=timezone.utc) if changed is not None and changed.tzinfo is None else changed
+        return stored
 
     def articles_by_id(self, ids: Iterable[Any], projection: dict[str, int] | None = None) -> dict[Any, dict[str, Any]]:
         """Stored articles by ``_id`` (one ``$in`` on ``_id``)."""

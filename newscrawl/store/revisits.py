@@ -158,9 +158,10 @@ def due_articles(db: Database[dict[str, Any]], site: str, policy: RevisitPolicy,
 @dataclass(frozen=True)
 class RevisitOutcome:
     """What one revisit found: the HTTP status, the page's validators, and the article's next
-    due time (``reschedule`` False: left as it is)."""
+    due time (``reschedule`` False: left as it is). The article is named by its ``_id``, or by the
+    hex string of it a revisit request carries."""
 
-    article_id: ObjectId
+    article_id: ObjectId | str
     status: int
     validators: dict[str, str] | None = None
     next_revisit_at: int | None = None
@@ -188,7 +189,8 @@ class RevisitLog:
         ``removed_at`` is set with ``$currentDate``, which stores a date on every server (a
         ``$set`` of a date stores its text on nx-27017; ServerTraits.set_dates_are_dates)."""
         outcomes, self.outcomes = self.outcomes, []
-        updates = [UpdateOne({"_id": outcome.article_id}, update) for outcome in outcomes if (update := _update(outcome))]
+        updates = [UpdateOne({"_id": ObjectId(outcome.article_id)}, update)
+                   for outcome in outcomes if (update := _update(outcome))]
         if updates:
             db.articles.bulk_write(updates, ordered=False)
         return len(updates)

@@ -1,27 +1,37 @@
-"""The crawl's storage service: one per crawler, reached with ``StorageService.from_crawler``.
+"""The crawl's storage service: an extension (``EXTENSIONS``) that implements
+:class:`~newscrawl.store.protocol.ArticleStorage`, found with
+:func:`~newscrawl.store.protocol.storage_of`.
 
 Its :class:`~newscrawl.store.sink.ArticleSink` is opened on first use from the crawler's settings
 (``MONGO_URI``, ``MONGO_DATABASE``, ``NEWSCRAWL_MONGO_*``, ``NEWSCRAWL_DEDUPE_*``), after writing
-what earlier runs spilled, and closed when the spider closes. The pipelines, the incremental
-middlewares, the run recorder and the shared-crawl middleware all reach storage through it.
+what earlier runs spilled, and closed when the spider closes. The pipelines, the incremental and
+revisit middlewares, the run recorder and the shared-crawl scheduler all reach storage through it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 from scrapy import signals
 
 from newscrawl.defaults import setting_value
+from newscrawl.store.protocol import ArticleStorage
 from newscrawl.store.revisits import RevisitPolicy
 from newscrawl.store.sink import ArticleSink, SinkOptions
 
 if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
+    from datetime import datetime
 
-    from newscrawl.store.database import Storage
+    from pymongo.database import Database
+    from scrapy.crawler import Crawler
+    from typing_extensions import Self
+
+    from newscrawl.store.dedupe import Decision
+    from newscrawl.store.revisits import DueArticles, RevisitOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +60,7 @@ def sink_options(crawler: Crawler) -> SinkOptions:
     )
 
 
-class StorageService:
+class StorageService(ArticleStorage):
     """The crawler's storage: its sink, opened on first use and closed when the spider closes
     (after the ``spider_closed`` handlers connected before it was opened, which may still use it)."""
 
@@ -59,13 +69,9 @@ class StorageService:
         self._sink: ArticleSink | None = None
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> StorageService:
-        """The crawler's one service (made on the first call; nothing is opened yet)."""
-        service = getattr(crawler, "_newscrawl_storage", None)
-        if service is None:
-            service = cls(crawler)
-            crawler._newscrawl_storage = service  # type: ignore[attr-defined]
-        return service
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Scrapy's extension constructor (nothing is opened yet)."""
+        return cls(crawler)
 
     @property
     def opened(self) -> bool:
@@ -95,11 +101,69 @@ class StorageService:
             reactor.addSystemEventTrigger("before", "shutdown", self.close)
         return self._sink
 
-    @property
-    def usable_storage(self) -> Storage | None:
-        """The open database when it is believed reachable; None while it is down or unavailable."""
+    async def check(self, item: Any) -> Decision:
+        """Dedupe the article (batched with others, off the reactor)."""
+        return await self.sink.check(article_document(item))
+
+    async def add(self, item: Any) -> None:
+        """Queue the article (its document made on the sink's thread, where a full batch is written)."""
         sink = self.sink
-        return sink.storage if sink.storage is not None and sink.database_up else None
+        await sink.run(lambda: sink.add(article_document(item)))
+
+    def flush(self) -> None:
+        """Write (or spill) what is queued, and wait for it (nothing to do before the sink is opened)."""
+        if self._sink is not None:
+            self._sink.submit(self._sink.flush).result()
+
+    def flush_if_due(self) -> None:
+        """Queue a flush of a batch that waited too long."""
+        self.sink.submit(self.sink.flush_if_due)
+
+    def flush_interval(self) -> float:
+        """``NEWSCRAWL_MONGO_FLUSH_SECONDS``."""
+        return self.sink.options.flush_seconds
+
+    def full(self) -> str | None:
+        """Why the database has no room left to write (None while it has)."""
+        return self.sink.storage_full
+
+    def on_flushed(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after each flush that left nothing unsaved."""
+        self.sink.flushed.append(listener)
+
+    def note_validators(self, url: str, validators: dict[str, str]) -> None:
+        """Keep a page's validators for its article."""
+        self.sink.note_validators(url, validators)
+
+    def note_revisit(self, outcome: RevisitOutcome) -> None:
+        """Keep what a revisit found, for the next write."""
+        self.sink.note_revisit(outcome)
+
+    async def stored_versions(self, url_keys: set[str]) -> dict[str, datetime | None] | None:
+        """When each stored article among ``url_keys`` last changed (looked up on a thread)."""
+        mongo = self.sink.reachable()
+        return await asyncio.to_thread(mongo.stored_versions, url_keys) if mongo is not None else None
+
+    async def feed_validators(self, url: str) -> dict[str, Any] | None:
+        """The validators the feed at ``url`` was last served with (looked up on a thread)."""
+        mongo = self.sink.reachable()
+        return await asyncio.to_thread(mongo.feed_validators, url) if mongo is not None else None
+
+    async def save_feed_validators(self, validators: dict[str, dict[str, str | None]]) -> None:
+        """Keep the feeds' validators (written on a thread)."""
+        mongo = self.sink.reachable()
+        if mongo is not None:
+            await asyncio.to_thread(mongo.save_feed_validators, validators)
+
+    async def due_revisits(self, site: str, policy: RevisitPolicy, cap: int | None) -> DueArticles | None:
+        """The articles of ``site`` due for a revisit (chosen on a thread)."""
+        mongo = self.sink.reachable()
+        return await asyncio.to_thread(mongo.due_revisits, site, policy, cap) if mongo is not None else None
+
+    def database(self) -> Database[dict[str, Any]] | None:
+        """The open database when it is believed reachable, for the run records; None while it is
+        down or unavailable."""
+        return self.sink.database()
 
     def close(self) -> None:
         """Write what is buffered and close the database (when it was opened); twice does nothing."""

@@ -13,8 +13,9 @@ from pymongo import UpdateOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
-from newscrawl.extract.urls import url_key
-from newscrawl.store.edits import changed_fields, edit_hash, has_edit_fields, instant
+from newscrawl.extract.identity import story_key, url_key
+from newscrawl.store.dedupe import Duplicate
+from newscrawl.store.edits import changed_fields, instant, is_newer_version
 from newscrawl.store.errors import DUPLICATE_KEY, StorageFull, is_storage_full
 from newscrawl.store.keys import KeyIndex, story_id, url_id
 
@@ -263,32 +264,3 @@ class ArticleStore:
         except BulkWriteError as exc:
             if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
                 raise
-
-
-@dataclass(frozen=True)
-class Duplicate:
-    """A dropped copy whose URL is to be recorded on its stored original."""
-
-    original_key: str
-    url: str
-    key: str
-    site: str | None = None
-
-
-def story_key(doc: dict[str, Any]) -> str | None:
-    """``site/language/source_id``: one story in one edition (editions may share a story id)."""
-    return f"{doc['site']}/{doc.get('language')}/{doc['source_id']}" if doc.get("source_id") else None
-
-
-def is_newer_version(doc: dict[str, Any], existing: dict[str, Any]) -> bool:
-    """Whether ``doc`` changes the stored article ``existing`` (the article, or its key summary):
-    an edit of its text (:func:`~newscrawl.store.edits.edit_hash`), or a later ``modified_at``.
-
-    A summary written before articles had an edit hash says only whether the body changed: then
-    the article is taken as changed, and the writer, which compares the stored article itself,
-    tells."""
-    stored_hash = existing.get("edit_hash") or (edit_hash(existing) if has_edit_fields(existing) else None)
-    if stored_hash is None or (doc.get("edit_hash") or edit_hash(doc)) != stored_hash:
-        return True
-    new, old = doc.get("modified_at"), existing.get("modified_at")
-    return bool(new and (old is None or new > old))

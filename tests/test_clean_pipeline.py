@@ -1,4 +1,4 @@
-"""The normalize/validate pipeline: text cleaned, invalid items dropped with a reason Scrapy counts."""
+"""The clean pipeline: text cleaned, invalid items dropped with a reason Scrapy counts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from scrapy.utils.test import get_crawler
 
 from conftest import read_page
 from newscrawl.extract.items import Article
-from pipelines.validate import InvalidDate, LanguageMismatch, MissingRequiredField, ValidatePipeline, guess_language
+from pipelines.clean import InvalidDate, LanguageMismatch, MissingRequiredField, CleanPipeline, guess_language
 from spiders.unian import UnianParser
 from test_unian_parser import EN_URL, FETCHED, SEED_PAGE
 
@@ -21,17 +21,17 @@ def seed() -> Article:
 
 
 @pytest.fixture
-def pipeline() -> ValidatePipeline:
-    return ValidatePipeline.from_crawler(get_crawler(settings_dict={}))
+def pipeline() -> CleanPipeline:
+    return CleanPipeline.from_crawler(get_crawler(settings_dict={}))
 
 
-def test_a_good_article_passes_unchanged(seed: Article, pipeline: ValidatePipeline) -> None:
+def test_a_good_article_passes_unchanged(seed: Article, pipeline: CleanPipeline) -> None:
     before = replace(seed)
     assert pipeline.process_item(seed) is seed
     assert seed == before
 
 
-def test_text_is_normalized(seed: Article, pipeline: ValidatePipeline) -> None:
+def test_text_is_normalized(seed: Article, pipeline: CleanPipeline) -> None:
     seed.title = "  Putin\u00a0absorbs \u200bBelarusian   factories\n"
     seed.authors = [" Marta  Gichko ", "Marta Gichko", ""]
     seed.body = "First  paragraph.\n\n\n\n  Second\u00a0one. "
@@ -52,17 +52,17 @@ def test_text_is_normalized(seed: Article, pipeline: ValidatePipeline) -> None:
         ({"language": "uk"}, LanguageMismatch),
     ],
 )
-def test_invalid_items_are_dropped_with_their_reason(seed: Article, pipeline: ValidatePipeline, change: dict, reason: type) -> None:
+def test_invalid_items_are_dropped_with_their_reason(seed: Article, pipeline: CleanPipeline, change: dict, reason: type) -> None:
     with pytest.raises(reason):
         pipeline.process_item(replace(seed, **change))
 
 
-def test_lead_alone_is_enough(seed: Article, pipeline: ValidatePipeline) -> None:
+def test_lead_alone_is_enough(seed: Article, pipeline: CleanPipeline) -> None:
     item = replace(seed, body=None)
     assert pipeline.process_item(item).lead
 
 
-def test_dates_are_stored_in_utc(seed: Article, pipeline: ValidatePipeline) -> None:
+def test_dates_are_stored_in_utc(seed: Article, pipeline: CleanPipeline) -> None:
     from zoneinfo import ZoneInfo
 
     item = replace(seed, published_at=datetime(2023, 2, 18, 6, 24, tzinfo=ZoneInfo("Europe/Kyiv")))

@@ -1,4 +1,4 @@
-"""Normalize and validate articles; drop invalid ones with a reason Scrapy counts.
+"""Clean and validate articles; drop invalid ones with a reason Scrapy counts.
 
 Each drop reason is its own :class:`~scrapy.exceptions.DropItem` subclass, so the crawl stats show
 ``item_dropped_reasons_count/MissingRequiredField`` etc. Invalid items are logged with their URL.
@@ -88,8 +88,8 @@ def keep_http_urls(adapter: ItemAdapter) -> int:
     return dropped
 
 
-class ValidatePipeline:
-    """Normalize (only http(s) URLs, plain text in NFC with single spaces, nothing a database cannot
+class CleanPipeline:
+    """Clean (only http(s) URLs, plain text in NFC with single spaces, nothing a database cannot
     store), then check required fields, dates and language. URLs left out are counted
     (``newscrawl/unsafe_url_dropped``, with what the parser already left out)."""
 
@@ -104,11 +104,11 @@ class ValidatePipeline:
         return cls(setting_value("NEWSCRAWL_CHECK_LANGUAGE", crawler.settings), crawler.stats)
 
     def process_item(self, item: Any) -> Any:
-        """Return the normalized item or raise an :class:`InvalidArticle` subclass."""
+        """Return the cleaned item or raise an :class:`InvalidArticle` subclass."""
         adapter = ItemAdapter(item)
         try:
             self._keep_http_urls(adapter)
-            self._normalize(adapter)
+            self._clean(adapter)
             self._validate(adapter)
         except InvalidArticle as exc:
             logger.warning("dropped %s: %s", adapter.get("url"), exc)
@@ -122,7 +122,7 @@ class ValidatePipeline:
         if adapter["unsafe_urls_dropped"] and self.stats is not None:
             self.stats.inc_value(UNSAFE_URLS_DROPPED, adapter["unsafe_urls_dropped"])
 
-    def _normalize(self, adapter: ItemAdapter) -> None:
+    def _clean(self, adapter: ItemAdapter) -> None:
         """Plain text everywhere (no markup from pages survives), NFC, single spaces."""
         for name in ("title", "lead", "section", "published_raw"):
             if adapter.get(name) is not None:
