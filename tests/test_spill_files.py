@@ -14,11 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from scrapy.utils.test import get_crawler
+
 from conftest import ROOT
 from localsite import crawl_env, serving, stats_of
 from newscrawl.store.database import Storage, open_storage
 from newscrawl.store.files import spill_files
 from newscrawl.store.mongo import MongoArticles
+from newscrawl.store.service import StorageService
 from newscrawl.store.sink import ArticleSink, SinkOptions
 from test_storage_faults import GeneratedStories, crawl, document, quarantined
 
@@ -91,6 +94,29 @@ def bad_spill(data: Path) -> None:
     lines = [GOOD[0].encode(), *BAD_LINES, GOOD[1].encode(), GOOD[2].encode(), TORN]
     (spill / "spill-20260101T000000-1.jsonl").write_bytes(b"\n".join(lines))
     (spill / "spill-20260101T000001-2.jsonl").write_bytes("\n".join(GOOD[3:]).encode() + b"\n")
+
+
+def test_a_crawl_run_opens_its_storage_as_its_crawler_is_made(storage: Storage, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crawl run's storage opens before anything asks for it, off the reactor: what earlier runs
+    spilled is stored while the crawler is still starting."""
+    monkeypatch.setenv("NEWSCRAWL_DATA_DIR", str(tmp_path))
+    spilling = ArticleSink(None, SinkOptions(spill_dir=tmp_path / "spill", flush_seconds=3600))
+    for number in range(3):
+        spilling.add(document(number))
+    spilling.close()
+    crawler = get_crawler(settings_dict={"NEWSCRAWL_RECORD_RUN": True, "MONGO_URI": storage.uri,
+                                         "MONGO_DATABASE": storage.db.name})
+    service = StorageService.from_crawler(crawler)
+    try:
+        deadline = time.monotonic() + 120
+        while storage.db.articles.count_documents({}) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sorted(storage.db.articles.distinct("url")) == sorted(document(n)["url"] for n in range(3))
+        assert not service.opened  # nothing asked for it yet
+        assert spill_files(tmp_path / "spill") == []
+    finally:
+        service.sink.close()
 
 
 def test_flush_spill_loads_every_good_line_and_quarantines_each_bad_one(tmp_path: Path, mongo_uri: str) -> None:

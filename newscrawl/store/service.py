@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
@@ -62,16 +64,57 @@ def sink_options(crawler: Crawler) -> SinkOptions:
 
 class StorageService(ArticleStorage):
     """The crawler's storage: its sink, opened on first use and closed when the spider closes
-    (after the ``spider_closed`` handlers connected before it was opened, which may still use it)."""
+    (after the ``spider_closed`` handlers connected before it was opened, which may still use it).
+
+    A crawl run (``NEWSCRAWL_RECORD_RUN``) starts opening it as the crawler is made, on a thread of
+    its own: the embedded server's start, the indexes and the replay of spill files then overlap the
+    crawler's own start (the parse workers', the spider's) instead of holding up the reactor at the
+    first page that needs the database."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self._sink: ArticleSink | None = None
+        self._opening: Future[ArticleSink] | None = None
+        self._released = threading.Event()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        """Scrapy's extension constructor (nothing is opened yet)."""
-        return cls(crawler)
+        """Scrapy's extension constructor: a crawl run starts opening its storage."""
+        service = cls(crawler)
+        if setting_value("NEWSCRAWL_RECORD_RUN", crawler.settings):
+            service._open_early()
+        return service
+
+    def _open_early(self) -> None:
+        """Open the sink on a thread that then waits until the sink is closed: an embedded server
+        ends with the thread that started it (``newscrawl/store/server.py``)."""
+        opening: Future[ArticleSink] = Future()
+
+        def open_and_hold() -> None:
+            try:
+                opening.set_result(self._open_sink())
+            except BaseException as exc:  # raised where the sink is first used, as without this thread
+                opening.set_exception(exc)
+                return
+            self._released.wait()
+
+        threading.Thread(target=open_and_hold, name="newscrawl-storage-open", daemon=True).start()
+        self._opening = opening
+
+    def _open_sink(self) -> ArticleSink:
+        """Open the crawl's sink and write what earlier runs spilled."""
+        stats = self.crawler.stats
+        assert stats is not None
+        sink = ArticleSink.open(
+            setting_value("MONGO_URI", self.crawler.settings),
+            setting_value("MONGO_DATABASE", self.crawler.settings),
+            sink_options(self.crawler),
+            count=lambda name, value: stats.inc_value(name, value) if value else None,
+        )
+        replayed = sink.flush_spill()
+        if replayed:
+            logger.info("wrote %d articles spilled by earlier runs", replayed)
+        return sink
 
     @property
     def opened(self) -> bool:
@@ -82,17 +125,7 @@ class StorageService(ArticleStorage):
     def sink(self) -> ArticleSink:
         """The crawl's one :class:`ArticleSink` (opened now if nothing opened it yet)."""
         if self._sink is None:
-            stats = self.crawler.stats
-            assert stats is not None
-            self._sink = ArticleSink.open(
-                setting_value("MONGO_URI", self.crawler.settings),
-                setting_value("MONGO_DATABASE", self.crawler.settings),
-                sink_options(self.crawler),
-                count=lambda name, value: stats.inc_value(name, value) if value else None,
-            )
-            replayed = self._sink.flush_spill()
-            if replayed:
-                logger.info("wrote %d articles spilled by earlier runs", replayed)
+            self._sink = self._opening.result() if self._opening is not None else self._open_sink()
             self.crawler.signals.connect(self.close, signal=signals.spider_closed)
             # a crawl stopped at once (a second SIGTERM) never closes its spider: what is buffered
             # is written (or spilled) as the reactor stops
@@ -169,3 +202,4 @@ class StorageService(ArticleStorage):
         """Write what is buffered and close the database (when it was opened); twice does nothing."""
         if self._sink is not None:
             self._sink.close()
+        self._released.set()
