@@ -12,26 +12,18 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-import scrapy
 import trafilatura
+from crawl_bare_spider import BareSpider
 from crawl_project_spider import LOCAL_PARSERS
 from scrapy.http import Response
 
 BASE = os.environ["BENCH_SITE_URL"]
 
 
-class PeerSpider(scrapy.Spider):
-    """Listing pages, then the article pages they link, each parsed in its callback."""
+class PeerSpider(BareSpider):
+    """The bare spider's listing pages and article pages, each article parsed in its callback."""
 
     name = "bench_peer"
-
-    async def start(self) -> Any:
-        for page in range(1, int(os.environ["BENCH_LISTINGS"]) + 1):
-            yield scrapy.Request(f"{BASE}/list?page={page}")
-
-    def parse(self, response: Response) -> Iterator[scrapy.Request]:
-        for href in response.css("a::attr(href)").getall():
-            yield response.follow(href, self.parse_article)
 
     def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
         section = response.url.removeprefix(BASE).split("/")[1]
