@@ -69,6 +69,7 @@ from newscrawl.store.server import EmbeddedServer  # noqa: E402
 
 PER_LISTING = 100
 CONCURRENCY = 16
+#: the probe is the first extension made: its command listener must exist before any extension opens a MongoDB client
 PROBE = "crawl_probe.CrawlProbe"
 
 
@@ -85,20 +86,20 @@ class Configuration:
 
 CONFIGURATIONS = {configuration.name: configuration for configuration in (
     Configuration("bare", "bare Scrapy spider (fetch, yield url + length)", HERE / "crawl_bare_spider.py", False,
-                  {"EXTENSIONS": {PROBE: 0}}),
+                  {"EXTENSIONS": {PROBE: -1}}),
     Configuration("peer", "hand-written peer (site parser / trafilatura.extract in the callback)",
-                  HERE / "crawl_peer_spider.py", False, {"EXTENSIONS": {PROBE: 0}}),
+                  HERE / "crawl_peer_spider.py", False, {"EXTENSIONS": {PROBE: -1}}),
     Configuration("validate", "project spider + validate, no storage", HERE / "crawl_project_spider.py", True,
                   {"ITEM_PIPELINES": {"pipelines.clean.CleanPipeline": 100}, "NEWSCRAWL_INCREMENTAL": False,
-                   "EXTENSIONS": {**project.EXTENSIONS, "newscrawl.ops.runs.RunRecorder": None, PROBE: 0}}),
+                   "EXTENSIONS": {**project.EXTENSIONS, "newscrawl.ops.runs.RunRecorder": None, PROBE: -1}}),
     Configuration("full", "newscrawl: all pipelines, embedded nx-27017", HERE / "crawl_project_spider.py", True,
-                  {"EXTENSIONS": {**project.EXTENSIONS, PROBE: 0}}),
+                  {"EXTENSIONS": {**project.EXTENSIONS, PROBE: -1}}),
     Configuration("inline", "newscrawl, parsed in the crawler's process (NEWSCRAWL_PARSE_WORKERS=0)",
                   HERE / "crawl_project_spider.py", True,
-                  {"EXTENSIONS": {**project.EXTENSIONS, PROBE: 0}, "NEWSCRAWL_PARSE_WORKERS": 0}),
+                  {"EXTENSIONS": {**project.EXTENSIONS, PROBE: -1}, "NEWSCRAWL_PARSE_WORKERS": 0}),
     Configuration("embedded", "newscrawl, MONGO_URI unset: the crawl starts its own nx-27017 (its CPU in the "
                   "parse workers' column)", HERE / "crawl_project_spider.py", True,
-                  {"EXTENSIONS": {**project.EXTENSIONS, PROBE: 0}}),
+                  {"EXTENSIONS": {**project.EXTENSIONS, PROBE: -1}}),
 )}
 STORING = ("full", "inline", "embedded")
 KINDS = {"regional": "regional captures read by their site parsers", "generic": "Fundus pages read by the generic parser"}
