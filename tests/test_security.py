@@ -194,8 +194,6 @@ def test_stored_text_is_plain_text() -> None:
     assert "approved the money for the new bridge" in body and "Second link here." in body
 
 
-@pytest.mark.xfail(strict=True, reason="trafilatura's baseline (the generic layer) takes a JSON-LD articleBody of "
-                   "over 100 characters with its scripts' text; the generic extraction is issue 27's")
 def test_a_scripts_text_in_a_json_ld_body_is_not_stored() -> None:
     body = ("<p>First paragraph of the story: the council met on Tuesday and approved the money for the new "
             "bridge over the river.</p><script>alert('x')</script><p>Second paragraph.</p>")

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import trafilatura
 from lxml.etree import Element, _Element
 from lxml.html import HtmlElement
 from trafilatura.xml import xmltotxt
 
-from newscrawl.extract.text import clean_line, join_paragraphs
+from newscrawl.extract.jsonld import MAX_BLOCK_CHARS
+from newscrawl.extract.text import clean_line, join_paragraphs, without_hidden_elements
 
 logger = logging.getLogger(__name__)
 # trafilatura logs ERROR for every page without a main text (feeds, block pages); for us that is
@@ -84,6 +87,46 @@ def _layout_tables_as_containers(tree: HtmlElement) -> Iterator[HtmlElement]:
             element.tag = tag
 
 
+#: markup in a JSON-LD ``articleBody`` whose text is no article's: scripts, styles, embeds
+_HIDDEN_IN_BODY = re.compile(r"<(?:script|style|noscript|iframe|object)\b", re.IGNORECASE)
+
+
+def _without_hidden_bodies(value: Any) -> Any:
+    """``value`` (parsed JSON-LD) with every ``articleBody`` holding scripts, styles or embeds
+    rid of them, their text included."""
+    if isinstance(value, list):
+        return [_without_hidden_bodies(item) for item in value]
+    if isinstance(value, dict):
+        return {key: without_hidden_elements(item) if key == "articleBody" and isinstance(item, str)
+                else _without_hidden_bodies(item) for key, item in value.items()}
+    return value
+
+
+@contextmanager
+def _json_ld_bodies_without_scripts(tree: HtmlElement) -> Iterator[HtmlElement]:
+    """``tree`` with the scripts, styles and embeds of its JSON-LD ``articleBody`` values taken out
+    while the block runs (trafilatura's last resort reads ``articleBody`` and keeps a script's text
+    as words of the article); the blocks are put back after. Only a block that holds such markup
+    is touched."""
+    changed = []
+    for block in tree.iter("script"):
+        raw = block.text or ""
+        if "ld+json" not in (block.get("type") or "") or len(raw) > MAX_BLOCK_CHARS \
+                or "articleBody" not in raw or not _HIDDEN_IN_BODY.search(raw):
+            continue
+        try:
+            cleaned = json.dumps(_without_hidden_bodies(json.loads(raw)), ensure_ascii=False)
+        except (ValueError, RecursionError):
+            continue
+        changed.append((block, raw))
+        block.text = cleaned
+    try:
+        yield tree
+    finally:
+        for block, raw in changed:
+            block.text = raw
+
+
 def _paragraph(text: str) -> _Element:
     paragraph = Element("p")
     paragraph.text = text
@@ -117,7 +160,7 @@ def generic_body(tree: HtmlElement, url: str | None = None) -> str | None:
     read as plain containers (see :func:`is_layout_table`). trafilatura's metadata is not asked for:
     the parser reads its own, and keeps the headline and the byline out of the text itself."""
     try:
-        with _layout_tables_as_containers(tree) as read:
+        with _layout_tables_as_containers(tree) as laid_out, _json_ld_bodies_without_scripts(laid_out) as read:
             document = trafilatura.bare_extraction(
                 read,
                 url=url,
