@@ -14,8 +14,8 @@ from lxml.etree import Element, _Element
 from lxml.html import HtmlElement
 from trafilatura.xml import xmltotxt
 
-from newscrawl.extract.jsonld import MAX_BLOCK_CHARS
-from newscrawl.extract.text import clean_line, join_paragraphs, without_hidden_elements
+from newscrawl.extract.jsonld import MAX_BLOCK_CHARS, load_block
+from newscrawl.extract.text import HIDDEN_TAGS, clean_line, join_paragraphs, without_hidden_elements
 
 logger = logging.getLogger(__name__)
 # trafilatura logs ERROR for every page without a main text (feeds, block pages); for us that is
@@ -88,7 +88,7 @@ def _layout_tables_as_containers(tree: HtmlElement) -> Iterator[HtmlElement]:
 
 
 #: markup in a JSON-LD ``articleBody`` whose text is no article's: scripts, styles, embeds
-_HIDDEN_IN_BODY = re.compile(r"<(?:script|style|noscript|iframe|object)\b", re.IGNORECASE)
+_HIDDEN_IN_BODY = re.compile(rf"<(?:{'|'.join(HIDDEN_TAGS)})\b", re.IGNORECASE)
 
 
 def _without_hidden_bodies(value: Any) -> Any:
@@ -114,12 +114,11 @@ def _json_ld_bodies_without_scripts(tree: HtmlElement) -> Iterator[HtmlElement]:
         if "ld+json" not in (block.get("type") or "") or len(raw) > MAX_BLOCK_CHARS \
                 or "articleBody" not in raw or not _HIDDEN_IN_BODY.search(raw):
             continue
-        try:
-            cleaned = json.dumps(_without_hidden_bodies(json.loads(raw)), ensure_ascii=False)
-        except (ValueError, RecursionError):
+        parsed = load_block(raw)
+        if parsed is None:
             continue
         changed.append((block, raw))
-        block.text = cleaned
+        block.text = json.dumps(_without_hidden_bodies(parsed), ensure_ascii=False)
     try:
         yield tree
     finally:

@@ -40,7 +40,7 @@ MAX_BLOCK_CHARS = 1_000_000
 MAX_LIST_ITEMS = 1_000
 
 
-def _load(raw: str) -> Any:
+def load_block(raw: str) -> Any:
     """Parse one JSON-LD block, tolerating the usual breakage (control characters, comment and CDATA wrappers)."""
     text = _CONTROL_CHARS.sub(" ", raw).strip()
     text = re.sub(r"^\s*(?:<!--|(?://\s*)?<!\[CDATA\[)|(?:-->|(?://\s*)?\]\]>)\s*$", "", text).strip().rstrip(";")
@@ -63,7 +63,7 @@ def read_blocks(sel: Selector) -> Blocks:
     blocks = Blocks()
     for raw in sel.xpath(_BLOCKS).getall():
         if len(raw) <= MAX_BLOCK_CHARS:
-            blocks.append(_load(raw))
+            blocks.append(load_block(raw))
         else:
             blocks.oversized += 1
     return blocks

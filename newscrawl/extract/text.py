@@ -35,8 +35,10 @@ _DANGLING = re.compile(r"<!--.*\Z|</?[a-zA-Z][\w:-]*(?:\s[^<>]*)?\Z", re.S)
 
 
 #: a comment, or an element whose content is never text
-_HIDDEN_OPEN = re.compile(r"<!--|<(script|style|noscript|iframe|object)\b", re.I)
-_HIDDEN_CLOSE = {name: re.compile(rf"</{name}\s*>", re.I) for name in ("script", "style", "noscript", "iframe", "object")}
+#: elements whose content is no text of the page: dropped with it (see :func:`without_hidden_elements`)
+HIDDEN_TAGS = ("script", "style", "noscript", "iframe", "object")
+_HIDDEN_OPEN = re.compile(rf"<!--|<({'|'.join(HIDDEN_TAGS)})\b", re.I)
+_HIDDEN_CLOSE = {name: re.compile(rf"</{name}\s*>", re.I) for name in HIDDEN_TAGS}
 
 
 def without_hidden_elements(text: str) -> str:
