@@ -14,7 +14,8 @@ from scrapy.utils.test import get_crawler
 
 from conftest import FILES
 from newscrawl.extract.dates import stated_offset
-from newscrawl.extract.datesources import UrlDate, belongs_to_other_item, labels_publication, labels_update, url_date
+from newscrawl.extract.datesources import (UrlDate, belongs_to_other_item, labels_publication, labels_update, printed_dates,
+                                           url_date, visible_dates)
 from newscrawl.extract.encoding import decoded_text
 from newscrawl.extract.items import Article
 from newscrawl.extract.parser import ArticleParser, GenericParser
@@ -495,6 +496,19 @@ def test_htmldates_month_first_reading_of_a_day_first_page_is_put_right() -> Non
     assert in_page_order("2023-01-11", parser._numeric_dates, parser._day_first) == "2023-01-11"
     us = GenericParser.V1(html.replace("de-CH", "en-US"), "https://example.com/a", fetched_at=NOW)
     assert not us._day_first and in_page_order("2023-11-01", us._numeric_dates, us._day_first) == "2023-11-01"
+
+
+def test_an_iso_instant_printed_in_the_text_keeps_its_seconds_and_zone() -> None:
+    """Business Insider prints its byline time as ISO 8601 in UTC ("2024-02-14T16:15:30Z"): the page's
+    text gives the whole instant, not a minute on a guessed clock."""
+    url = "https://www.businessinsider.com/every-dune-outfit-zendaya-wore-ranked-2024-2"
+    html = decoded_text(gzip.decompress((FILES / "fundus/us_BusinessInsider_2024_02_14.html.gz").read_bytes()))
+    printed = [dated.text for dated in printed_dates(Selector(text=html))]
+    assert "2024-02-14T16:15:30Z" in printed
+    stamped = [dated.text for dated in visible_dates(Selector(text=html))]
+    assert "2024-02-14T16:15:30Z" in stamped
+    article = GenericParser.for_date(NOW.date())(html, url, fetched_at=NOW).parse()
+    assert article.published_at == datetime(2024, 2, 14, 16, 15, 30, tzinfo=timezone.utc)
 
 
 # -- published_local in the item and the pipeline --------------------------------------------------------

@@ -42,7 +42,7 @@ MODIFIED_META = (
 #: a date (numeric, ISO or with a month name) with an optional time before or after it, inside a longer text
 _DATE_IN_TEXT = re.compile(
     r"(?<![\w.])(?:\d{1,2}:\d{2},?\s+)?(?:"  # a time may come first: "06:24, 18.02.23"
-    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2})?"
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,6})?(?:[+-]\d{2}:?\d{2})?)?(?:\s?(?:Z|UTC))?)?"
     r"|\d{1,2}[./]\s?\d{1,2}[./]\s?(?:\d{4}|\d{2})(?:,?\s*(?:[^\W\d_]{1,3}\s)?\d{1,2}[:.]\d{2})?"
     r"|\d{1,2}\.?\s[^\W\d_]{3,12}\.?,?\s\d{4}(?:,?\s*(?:[^\W\d_]{1,3}\s)?\d{1,2}:\d{2})?"
     r"|[^\W\d_]{3,12}\.?\s\d{1,2}(?:st|nd|rd|th)?,?\s\d{4}(?:,?\s*(?:[^\W\d_]{1,3}\s)?\d{1,2}:\d{2}(?:\s?[ap]\.?m\.?)?)?"
