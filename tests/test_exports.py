@@ -16,7 +16,7 @@ import pytest
 from conftest import FILES, ROOT
 from localsite import crawl_env, run_crawl
 from newscrawl.extract.items import Article, Image
-from newscrawl.ops.exporters import flat_cell
+from newscrawl.ops.exporters import FORMULA_STARTS, flat_cell
 from newscrawl.ops.query import CSV_COLUMNS
 
 SAMPLE = FILES / "unian/unian-sample.warc.gz"
@@ -67,6 +67,20 @@ def test_flat_cell() -> None:
     assert flat_cell(None) == "" and flat_cell(["A B", "C D"]) == "A B; C D" and flat_cell(3) == "3"
     assert json.loads(flat_cell([Image("https://x.ua/a.jpg", "Caption", None)])) == [
         {"url": "https://x.ua/a.jpg", "caption": "Caption", "credit": None}]
+
+
+@pytest.mark.parametrize("start", FORMULA_STARTS)
+def test_a_text_cell_that_starts_like_a_formula_starts_with_a_quote(start: str) -> None:
+    """Every start OWASP names (``=``, ``+``, ``-``, ``@``, a tab, a carriage return), in a text and
+    a list of names; numbers, JSON and texts that do not start so are as they were."""
+    assert FORMULA_STARTS == ("=", "+", "-", "@", "\t", "\r")
+    text = start + "1+1"
+    assert flat_cell(text) == "'" + text
+    assert flat_cell([text, "Ann Lee"]) == "'" + text + "; Ann Lee"
+    assert flat_cell(["Ann Lee", text]) == "Ann Lee; " + text  # a cell is run from its first character
+    assert flat_cell(-2) == "-2" and flat_cell(-2.5) == "-2.5"
+    assert flat_cell({"title": text}).startswith("{")
+    assert flat_cell("Council " + text) == "Council " + text
 
 
 def test_the_two_csv_outputs_share_their_cell_rules_not_their_columns(exported: Path, export_env: dict[str, str]) -> None:

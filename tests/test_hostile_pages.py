@@ -5,7 +5,8 @@ recording network guard) whose articles are written to be run by a spreadsheet, 
   (``scrapy crawl … -O x.csv`` and ``python -m newscrawl export --format csv``) as text a
   spreadsheet shows, and out of JSON lines, XML and the database as the page wrote them;
 - a page whose only date is tomorrow (in a +14:00 zone, where tomorrow comes first) gets no date
-  and is dropped as undated (``MissingRequiredField``), in every place a page can give a date.
+  and is dropped as undated (``MissingRequiredField``), in every place a page can give a date, and
+  so does an undated page whose feed entry or URL gives tomorrow.
 
 The pages are synthetic (hostile pages are written for the purpose); their text is the real UNIAN
 English article of tests/files/unian/article_en_seed.txt.
@@ -26,7 +27,7 @@ from pymongo import MongoClient
 
 from conftest import FILES, ROOT
 from localsite import crawl_env, serving, stat
-from newscrawl.extract.parser import GenericParser
+from newscrawl.extract.parser import FeedHint, GenericParser
 from newscrawl.extract.items import plausible_body
 from newscrawl.ops.exporters import FORMULA_STARTS
 from test_hostile_sites import article, crawl, handler, home, html
@@ -135,6 +136,25 @@ def test_a_page_dated_only_in_the_future_has_no_date(place: str) -> None:
         for url in ("http://127.0.0.1:8000/news/tomorrows-story", "https://example.com/news/tomorrows-story"):
             parsed = GenericParser.parse(page, url, fetched_at=fetched)
             assert (parsed.published_at, parsed.published_raw) == (None, None), (hour, url, parsed.published_raw)
+
+
+def test_a_feed_entry_or_url_dated_only_in_the_future_gives_no_date() -> None:
+    """An undated page whose feed entry, or whose URL, gives tomorrow (in a +14:00 zone): no date;
+    the same feed entry two hours before the fetch is the date."""
+    page = dated_page("none", "")
+    for hour in range(0, 24, 3):
+        fetched = datetime(2026, 11, 29, hour, 15, tzinfo=timezone.utc)
+        stamp = (fetched.astimezone(timezone(timedelta(hours=14))) + timedelta(days=1)).replace(hour=9, minute=30)
+        for raw in (stamp.isoformat(), f"{stamp:%a, %d %b %Y %H:%M:%S %z}"):
+            parsed = GenericParser.parse(page, "https://example.com/news/story", fetched_at=fetched,
+                                         hint=FeedHint(published_raw=raw))
+            assert (parsed.published_at, parsed.published_raw) == (None, None), (hour, raw)
+        parsed = GenericParser.parse(page, f"https://example.com/{stamp:%Y/%m/%d}/story/", fetched_at=fetched)
+        assert (parsed.published_at, parsed.published_raw) == (None, None), (hour, stamp)
+        earlier = fetched - timedelta(hours=2)
+        parsed = GenericParser.parse(page, "https://example.com/news/story", fetched_at=fetched,
+                                     hint=FeedHint(published_raw=earlier.isoformat()))
+        assert parsed.published_at == earlier
 
 
 @pytest.mark.crawl
