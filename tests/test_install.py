@@ -201,7 +201,7 @@ def test_a_generic_run_of_a_local_site_and_its_report(venv: Path, elsewhere: Pat
         reported.stderr
     row = re.search(r'<tr data-site="127.0.0.1" data-articles="1">.*?<td class="last-run">([^<]*)</td>', page)
     assert row and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d EES?T ok", row.group(1)), row
-    assert f"<td>generic (127.0.0.1, localhost)</td>" in page
+    assert "<td>generic (127.0.0.1, localhost)</td>" in page
     runs = newscrawl_command(venv, elsewhere, env, "stats", "--runs").stdout
     assert re.match(r"generic \(127\.0\.0\.1, localhost\) \d{4}-\d\d-\d\d \d\d:\d\d EES?T finished: ", runs), runs
     with MongoClient(mongo_uri) as client:

@@ -371,3 +371,39 @@ def test_the_tests_keep_their_data_in_a_temporary_directory(tmp_path_factory: py
     child = subprocess.run([sys.executable, "-c", "from newscrawl.store.files import data_dir; print(data_dir())"],
                            cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT, check=True)
     assert Path(child.stdout.strip()) == data
+
+
+LEAVES_A_PROCESS_BEHIND = """
+import os, signal, subprocess, sys
+from newscrawl.ops.cron import reap_leftovers
+from newscrawl.store.server import adopt_orphans, children
+adopt_orphans()
+own = children()
+stubborn = "import signal, sys, threading; signal.signal(signal.SIGTERM, signal.SIG_IGN); print(flush=True); threading.Event().wait()"
+crawl = subprocess.Popen([sys.executable, "-c",
+    f"import subprocess, sys; left = subprocess.Popen([sys.executable, '-c', {stubborn!r}], stdout=subprocess.PIPE, "
+    "stderr=subprocess.DEVNULL); "
+    "left.stdout.readline(); print(left.pid, flush=True)"], stdout=subprocess.PIPE, text=True)
+left = int(crawl.stdout.readline())
+print(left, flush=True)
+crawl.wait()
+assert left in children() - own, "the crawl's process was not adopted"
+reap_leftovers(own, grace=0.5)
+try:
+    os.kill(left, 0)
+    print("alive")
+except ProcessLookupError:
+    print("reaped")
+"""
+
+
+def test_run_ends_the_processes_a_crawl_left_behind_before_it_lets_go_of_the_lock() -> None:
+    """A crawl's leftovers (its parse forkserver, which ends a moment after the crawl) become
+    ``run``'s children and are waited for, or killed after a grace time: one that ignores SIGTERM
+    and never ends is gone, reaped, when ``reap_leftovers`` returns."""
+    child = subprocess.run([sys.executable, "-c", LEAVES_A_PROCESS_BEHIND], cwd=ROOT, capture_output=True,
+                           text=True, timeout=TIMEOUT)
+    left, outcome = child.stdout.split() or ("0", child.stderr)
+    if outcome != "reaped" and alive(int(left)):
+        os.kill(int(left), signal.SIGKILL)
+    assert outcome == "reaped"

@@ -23,6 +23,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from newscrawl.defaults import default
 from newscrawl.ops.progress import ProgressLine
 from newscrawl.store.errors import StorageError
 from newscrawl.store.files import data_dir
-from newscrawl.store.server import EmbeddedServer, die_with_parent, shared_server_uri
+from newscrawl.store.server import EmbeddedServer, adopt_orphans, children, die_with_parent, shared_server_uri
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHECKOUT = (ROOT / "scrapy.cfg").is_file()
 OK, CRAWL_ERRORS, ALERT, CONFIG_ERROR = 0, 1, 2, 3
 KEEP_LOGS = 30  # per spider (a multi-worker run writes one log per worker)
+ORPHAN_GRACE_SECONDS = 30.0  # how long a crawl's leftover process (its parse forkserver) may take to end
 
 
 class AlreadyRunning(RuntimeError):
@@ -268,6 +270,8 @@ class CrawlRun:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         progress = ProgressLine.for_stream(out, self.name) if out else None
         with self.database(out) as database_env:
+            adopt_orphans()
+            own = children()  # the embedded server, and whatever the caller had started
             runs = []
             for worker in range(1, self.workers + 1):
                 suffix = f"-w{worker}" if self.workers > 1 else ""
@@ -288,6 +292,7 @@ class CrawlRun:
                 runs.append((label, process, log_file, summary_file))
             with progress or nullcontext():
                 returncodes = [process.wait() for _, process, _, _ in runs]
+            reap_leftovers(own)
             results = [report_crawl(label, returncode, log_file, summary_file, out)
                        for returncode, (label, _, log_file, summary_file) in zip(returncodes, runs)]
         rotate_logs(logs)
@@ -324,6 +329,30 @@ class CrawlRun:
             yield {"MONGO_URI": server.uri}
         finally:
             server.stop()
+
+
+def reap_leftovers(own: set[int], grace: float = ORPHAN_GRACE_SECONDS) -> None:
+    """Wait for the processes the crawls left behind (adopted: children not in ``own``), so none
+    outlives the lock; kill those still there after ``grace`` seconds."""
+    leftovers = children() - own
+    stopped = threading.Event()
+    for _ in range(int(grace * 20)):
+        leftovers = {pid for pid in leftovers if still_running(pid)}
+        if not leftovers:
+            return
+        stopped.wait(0.05)
+    for pid in leftovers:
+        logger.warning("process %d of the crawl still running %.0f s after it: killing it", pid, grace)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+
+def still_running(child: int) -> bool:
+    """Whether the child ``child`` runs (it is reaped if it has ended)."""
+    try:
+        return os.waitpid(child, os.WNOHANG) == (0, 0)
+    except ChildProcessError:  # reaped already
+        return False
 
 
 def report_crawl(label: str, returncode: int, log_file: Path, summary_file: Path,

@@ -52,6 +52,31 @@ def die_with_parent() -> None:
         pass
 
 
+#: ``prctl`` option: the processes a child leaves behind become this process's children
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def adopt_orphans() -> None:
+    """Become the parent of every process that this one's descendants leave behind when they end
+    (a crawl's parse forkserver), so that it can wait for them. A no-op where ``prctl`` does not exist."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    except (OSError, AttributeError):
+        pass
+
+
+def children() -> set[int]:
+    """The pids of this process's children (empty where ``/proc`` does not list them)."""
+    found: set[int] = set()
+    for task in Path("/proc/self/task").glob("*"):
+        try:
+            found.update(int(pid) for pid in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return found
+
+
 def _nx_command() -> str:
     found = shutil.which("nx-27017") or str(Path(sys.executable).with_name("nx-27017"))
     if not Path(found).exists():
