@@ -609,7 +609,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;background:#fff}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #ddd}
 .wide{max-width:100%;overflow-x:auto}
 table{border-collapse:collapse;font-size:13px}th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:left}
-td:not(.num){overflow-wrap:anywhere}
+td:not(.num,.name){overflow-wrap:anywhere}
 th{background:#f5f5f5}td.num{text-align:right}tr.failed td{background:#fdecea}tr.alerts td{background:#fff4e5}
 tr.alert td{background:#fff4e5}.summary{color:#444}.empty,.note{color:#777}.moved{background:#fff4e5;padding:6px 10px}
 .legend{display:flex;flex-wrap:wrap;gap:4px 16px;margin:6px 0}
@@ -760,7 +760,7 @@ def _diff_html(diff: dict[str, list[list[str]]]) -> str:
 
 def _edits_table(figures: EditFigures, zone: ZoneInfo) -> str:
     rows = [f'<tr class="edit" data-revision="{int(edit["revision"])}"><td>{local_time(edit["seen_at"], zone)}</td>'
-            f'<td>{_e(edit["site"])}</td><td>{_link(str(edit["url"] or ""), str(edit["title"] or edit["url"] or ""))}</td>'
+            f'<td class="name">{_e(edit["site"])}</td><td>{_link(str(edit["url"] or ""), str(edit["title"] or edit["url"] or ""))}</td>'
             f'{_diff_html(edit["diff"])}</tr>' for edit in figures.newest]
     return _table(["seen", "site", "article", "what changed"], rows, "No article edited in the window.")
 
@@ -768,7 +768,8 @@ def _edits_table(figures: EditFigures, zone: ZoneInfo) -> str:
 def _edits_section(report: Report, columns: _Columns) -> tuple[str, str, str]:
     """The "Changed after publication" section: (heading, note, content)."""
     figures = report.edits or EditFigures()
-    legend = _legend([(_EDIT_COLOURS["edits"], "edited"), (_EDIT_COLOURS["removed"], "removed (404, 410)")])
+    legend = _legend([(_EDIT_COLOURS["edits"], "edited"), (_EDIT_COLOURS["removed"], "removed (404, 410)"),
+                      _WEEKEND_ITEM])
     chart = legend + _edits_chart(figures, columns) if figures.sites else \
         '<p class="empty">No article edited or removed in the window.</p>'
     note = (f"Stored articles whose text changed or whose page was gone when they were fetched again, per day they "
