@@ -1,10 +1,12 @@
 """Keep each article's identity true to its cleaned URLs and text: ``url_key``, ``fetched_key``,
 ``content_hash`` and ``simhash`` (see ``newscrawl/extract/identity.py``).
 
-The parse worker identified the article where it parsed the page (``newscrawl/crawl/parsepool.py``);
-cleaning may since have left out a canonical URL or changed the text. The URL keys are taken
-again; the SimHash, the costly part, is kept when the content hash is still that of the text, and
-both fingerprints are computed otherwise, as they are for an item no parse worker identified.
+The parse worker cleaned and identified the article where it parsed the page
+(``newscrawl/crawl/parsepool.py``, ``newscrawl/extract/clean.py``): while the article holds the
+values it was sealed with, its identity is its own. Otherwise (an article changed since, or one no
+worker prepared) cleaning may have left out a canonical URL or changed the text: the URL keys are
+taken again; the SimHash, the costly part, is kept when the content hash is still that of the
+text, and both fingerprints are computed otherwise.
 ``NEWSCRAWL_DEDUPE_MIN_WORDS`` (50, the spider reads it too): shorter texts get no SimHash.
 Without this pipeline storage identifies what comes without an identity.
 """
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 
 from newscrawl.defaults import setting_value
+from newscrawl.extract.clean import sealed
 from newscrawl.extract.identity import MIN_WORDS, reidentify
 
 if TYPE_CHECKING:
@@ -36,5 +39,7 @@ class IdentityPipeline:
 
     def process_item(self, item: Any) -> Any:
         """Return the item with its identity set (its fingerprints kept when they are its text's)."""
-        reidentify(ItemAdapter(item), min_words=self.min_words)
+        adapter = ItemAdapter(item)
+        if sealed(item, adapter) is None:
+            reidentify(adapter, min_words=self.min_words)
         return item

@@ -10,7 +10,8 @@ from scrapy.utils.test import get_crawler
 
 from conftest import read_page
 from newscrawl.extract.items import Article
-from pipelines.clean import InvalidDate, LanguageMismatch, MissingRequiredField, CleanPipeline, guess_language
+from newscrawl.extract.language import guess_language
+from pipelines.clean import InvalidDate, LanguageMismatch, MissingRequiredField, CleanPipeline
 from spiders.unian import UnianParser
 from test_unian_parser import EN_URL, FETCHED, SEED_PAGE
 

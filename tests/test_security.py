@@ -29,7 +29,7 @@ from newscrawl.crawl.rendering import BrowserGuard
 from newscrawl.crawl.safety import SafeTargets, TargetPolicy, UnsafeRequest, canonical_host, is_internal
 from newscrawl.store.database import redact_uri
 from newscrawl.extract.urls import registrable_domain, same_site
-from pipelines.clean import keep_http_urls
+from newscrawl.extract.clean import keep_http_urls
 from pipelines.clean import CleanPipeline
 from spiders.generic import GenericSpider
 from spiders.pravda import PravdaParser

@@ -3,9 +3,10 @@ never waits for a parser.
 
 ``NEWSCRAWL_PARSE_WORKERS`` processes (default: the machine's cores; 0 parses in the crawler's own
 process). What a worker does with a page is :func:`parse_page`, the same function the crawler runs
-when it parses in-process: decode the bytes, parse with the site parser, and give the article its
-identity (:func:`~newscrawl.extract.identity.identify`: its URL keys, and its text's content hash
-and SimHash, which the identity pipeline then keeps). Only plain data crosses the
+when it parses in-process: decode the bytes, parse with the site parser, and prepare the article
+(:func:`~newscrawl.extract.clean.prepare`: its fields cleaned, its identity, its text's language
+guessed, then sealed, so the clean and identity pipelines do none of it again for an article
+nobody changed since). Only plain data crosses the
 process boundary: the page (:class:`Page`), the parser by name (:class:`ParserRef`) and the outcome
 (:class:`Parsed`: an article, the reason there is none, or a parser failure's traceback). What the
 parser logs in a worker is sent back with the outcome and logged in the crawler, at
@@ -50,7 +51,8 @@ from itemadapter import ItemAdapter
 
 from newscrawl.defaults import default
 from newscrawl.extract.encoding import decoded_text
-from newscrawl.extract.identity import MIN_WORDS, identify
+from newscrawl.extract.clean import prepare
+from newscrawl.extract.identity import MIN_WORDS
 from newscrawl.extract.items import Article
 from newscrawl.extract.parser import FeedHint, NotAnArticle, ParserProxy
 from newscrawl.stats import PARSE_POOL_PARSED, PARSE_POOL_REPARSED, PARSE_POOL_RESTARTED, PARSE_POOL_WORKERS
@@ -115,6 +117,8 @@ class Page:
     max_bytes: int = default("NEWSCRAWL_PARSE_MAX_BYTES")
     #: texts shorter than this get no SimHash (``NEWSCRAWL_DEDUPE_MIN_WORDS``)
     min_words: int = MIN_WORDS
+    #: whether the clean pipeline checks the text's language (``NEWSCRAWL_CHECK_LANGUAGE``): it is guessed here
+    guess_language: bool = default("NEWSCRAWL_CHECK_LANGUAGE")
 
 
 @dataclass
@@ -129,11 +133,12 @@ class Parsed:
 
 
 def parse_page(parser: type[ParserProxy], page: Page) -> Parsed:
-    """Decode and parse one page, and identify its article (in a worker or in the crawler's process)."""
+    """Decode and parse one page, and prepare its article: cleaned, identified, its language
+    guessed, sealed (in a worker or in the crawler's process)."""
     try:
         article = parser.parse(decoded_text(page.body, page.encoding), page.url, fetched_at=page.fetched_at,
                                hint=page.hint, max_bytes=page.max_bytes)
-        identify(ItemAdapter(article), min_words=page.min_words)
+        prepare(article, ItemAdapter(article), min_words=page.min_words, guess=page.guess_language)
     except NotAnArticle as exc:
         return Parsed(not_article=str(exc))
     except Exception:

@@ -522,6 +522,7 @@ class NewsSpider(scrapy.Spider):
             url=response.url, body=response.body, encoding=response.encoding, fetched_at=fetched_at(response),
             hint=hint, max_bytes=setting_value("NEWSCRAWL_PARSE_MAX_BYTES", self.settings),
             min_words=setting_value("NEWSCRAWL_DEDUPE_MIN_WORDS", self.settings),
+            guess_language=setting_value("NEWSCRAWL_CHECK_LANGUAGE", self.settings),
         )
 
     def _article_outputs(self, response: Response, parsed: Parsed) -> Iterator[Any]:
