@@ -75,7 +75,7 @@ class CleanPipeline:
         worker prepared and nobody changed since (:func:`~newscrawl.extract.clean.sealed`) is
         clean already, and its language was guessed there."""
         adapter = ItemAdapter(item)
-        seal = sealed(item, adapter)
+        seal = sealed(item)
         try:
             if not is_http_url(adapter.get("url")):
                 raise UnsafeArticleUrl(f"not an http(s) URL: {adapter.get('url')!r}")

@@ -65,7 +65,7 @@ def test_a_prepared_article_leaves_the_pipelines_as_one_they_prepare(url: str, p
     identify(ItemAdapter(by_pipelines))  # as a worker did before it prepared articles
     prepared = parse(url, path, fetched_at, variant)
     prepare(prepared, ItemAdapter(prepared))
-    assert sealed(prepared, ItemAdapter(prepared)) is not None
+    assert sealed(prepared) is not None
     assert through_pipelines(prepared) == through_pipelines(by_pipelines)
 
 
@@ -76,7 +76,7 @@ def test_an_article_changed_after_it_was_sealed_is_cleaned_and_identified_again(
     hash_before = article.content_hash
     article.body = f"<p>An <b>inserted</b> sentence.</p>\n\n{article.body}"  # a pipeline of the user's, say
     article.authors.append("<i>Someone Else</i>")
-    assert sealed(article, ItemAdapter(article)) is None
+    assert sealed(article) is None
     done = through_pipelines(article)
     assert done["body"].startswith("An inserted sentence.\n\n")
     assert done["authors"][-1] == "Someone Else"

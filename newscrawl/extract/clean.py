@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from dataclasses import astuple, dataclass, fields, is_dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from newscrawl.extract.identity import MIN_WORDS, identify
@@ -88,8 +89,14 @@ def text_language(doc: MutableMapping[str, Any]) -> str | None:
     return guess_language(" ".join(filter(None, (doc.get("title"), doc.get("lead"), doc.get("body")))))
 
 
+#: values that cannot change in place
+_IMMUTABLE = (str, int, float, bool, type(None), datetime)
+
+
 def _frozen(value: Any) -> Any:
     """``value`` as an equal value that later changes to ``value`` cannot reach."""
+    if isinstance(value, _IMMUTABLE):
+        return value
     if isinstance(value, list):
         return tuple(_frozen(entry) for entry in value)
     if isinstance(value, dict):
@@ -99,8 +106,9 @@ def _frozen(value: Any) -> Any:
     return value
 
 
-def _values(doc: MutableMapping[str, Any]) -> tuple[Any, ...]:
-    return tuple((name, _frozen(value)) for name, value in doc.items())
+def _values(article: Any) -> tuple[Any, ...]:
+    """Every field of ``article`` (a dataclass instance) with its value, frozen."""
+    return tuple((name, _frozen(value)) for name, value in vars(article).items() if name != SEAL)
 
 
 @dataclass(frozen=True)
@@ -115,14 +123,14 @@ class Seal:
 
 def prepare(article: Any, doc: MutableMapping[str, Any], *, min_words: int = MIN_WORDS,
             guess: bool = True) -> None:
-    """Clean ``doc`` (the fields of ``article``), identify it, guess its language (``guess``), and
-    seal ``article``."""
+    """Clean ``doc`` (the fields of ``article``, a dataclass instance), identify it, guess its
+    language (``guess``), and seal ``article``."""
     clean_fields(doc)
     identify(doc, min_words=min_words)
-    setattr(article, SEAL, Seal(guess, text_language(doc) if guess else None, _values(doc)))
+    setattr(article, SEAL, Seal(guess, text_language(doc) if guess else None, _values(article)))
 
 
-def sealed(article: Any, doc: MutableMapping[str, Any]) -> Seal | None:
+def sealed(article: Any) -> Seal | None:
     """The seal of ``article`` when it still holds the values it was sealed with, else None."""
     seal = getattr(article, SEAL, None)
-    return seal if seal is not None and _values(doc) == seal.values else None
+    return seal if seal is not None and _values(article) == seal.values else None
