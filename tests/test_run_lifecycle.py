@@ -276,6 +276,7 @@ def test_the_workers_of_one_run_share_one_embedded_server(tmp_path: Path, site: 
     result = newscrawl(env, *run_args(name, "--workers", "2"))
     assert result.returncode == 0, result.stdout + result.stderr
     (uri,) = re.findall(r"started the embedded MongoDB server at (mongodb://127\.0\.0\.1:\d+)", result.stdout)
+    assert (result.stdout + result.stderr).count("started the embedded MongoDB server") == 1
     logs = sorted(Path(env["NEWSCRAWL_DATA_DIR"], "logs", name).glob("*-w*.log"))
     assert len(logs) == 2
     for log in logs:

@@ -310,6 +310,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_spider_arguments(name, arguments)
     if args.quiet:  # cron mails what is printed: only a failure or an alert
         logging.getLogger("newscrawl").setLevel(logging.ERROR)
+    else:  # run names the embedded server it starts in its own lines
+        logging.getLogger("newscrawl.store.server").setLevel(logging.WARNING)
     return run_spiders(names, since=args.since, until=args.until, settings=args.set, workers=args.workers,
                        arguments=arguments, quiet=args.quiet)
 
