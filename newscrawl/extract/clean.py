@@ -11,6 +11,7 @@ it for an article changed since (or one no worker prepared). Pure functions on a
 
 from __future__ import annotations
 
+import copy
 from collections.abc import MutableMapping
 from dataclasses import astuple, dataclass, fields, is_dataclass, replace
 from datetime import datetime
@@ -103,7 +104,7 @@ def _frozen(value: Any) -> Any:
         return tuple((key, _frozen(entry)) for key, entry in value.items())
     if is_dataclass(value) and not isinstance(value, type):
         return astuple(value)
-    return value
+    return copy.deepcopy(value)
 
 
 def _values(article: Any) -> tuple[Any, ...]:
