@@ -39,7 +39,6 @@ class IdentityPipeline:
 
     def process_item(self, item: Any) -> Any:
         """Return the item with its identity set (its fingerprints kept when they are its text's)."""
-        adapter = ItemAdapter(item)
         if sealed(item) is None:
-            reidentify(adapter, min_words=self.min_words)
+            reidentify(ItemAdapter(item), min_words=self.min_words)
         return item

@@ -17,6 +17,8 @@ from dataclasses import astuple, dataclass, fields, is_dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from itemadapter import ItemAdapter
+
 from newscrawl.extract.identity import MIN_WORDS, identify
 from newscrawl.extract.language import guess_language
 from newscrawl.extract.text import clean_line, plain_paragraphs, plain_text, storable_text, word_count
@@ -40,11 +42,6 @@ def storable(value: Any) -> Any:
     return value
 
 
-def _url(value: Any) -> str | None:
-    """The URL of an image (a dataclass or a mapping)."""
-    return value.get("url") if isinstance(value, dict) else getattr(value, "url", None)
-
-
 def keep_http_urls(doc: MutableMapping[str, Any]) -> int:
     """Leave out of the URL fields (``canonical_url``, ``claimed_canonical``, image URLs,
     translations) every value that is not an http(s) URL; how many were left out."""
@@ -54,7 +51,7 @@ def keep_http_urls(doc: MutableMapping[str, Any]) -> int:
             doc[name] = None
             dropped += 1
     images = list(doc.get("images") or [])
-    kept_images = [image for image in images if is_http_url(_url(image))]
+    kept_images = [image for image in images if is_http_url(ItemAdapter(image).get("url"))]
     translations = dict(doc.get("translations") or {})
     kept_translations = {lang: url for lang, url in translations.items() if is_http_url(url)}
     dropped += len(images) - len(kept_images) + len(translations) - len(kept_translations)
@@ -62,12 +59,11 @@ def keep_http_urls(doc: MutableMapping[str, Any]) -> int:
     return dropped
 
 
-def clean_fields(doc: MutableMapping[str, Any]) -> int:
-    """Only http(s) URLs in the URL fields (the count left out is added to ``unsafe_urls_dropped``
-    and returned); plain text everywhere (no markup from pages survives), NFC, single spaces;
+def clean_fields(doc: MutableMapping[str, Any]) -> None:
+    """Only http(s) URLs in the URL fields (the count left out is added to ``unsafe_urls_dropped``);
+    plain text everywhere (no markup from pages survives), NFC, single spaces;
     nothing a database cannot store."""
-    dropped = keep_http_urls(doc)
-    doc["unsafe_urls_dropped"] = (doc.get("unsafe_urls_dropped") or 0) + dropped
+    doc["unsafe_urls_dropped"] = (doc.get("unsafe_urls_dropped") or 0) + keep_http_urls(doc)
     for name in ("title", "lead", "section", "published_raw"):
         if doc.get(name) is not None:
             doc[name] = clean_line(plain_text(doc[name])) or None
@@ -82,7 +78,6 @@ def clean_fields(doc: MutableMapping[str, Any]) -> int:
     doc["word_count"] = word_count(doc.get("body"))
     for name in list(doc):  # every other field too (URLs, raw strings, layers)
         doc[name] = storable(doc[name])
-    return dropped
 
 
 def text_language(doc: MutableMapping[str, Any]) -> str | None:
